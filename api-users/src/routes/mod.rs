@@ -1,0 +1,27 @@
+//! The routes of the users service, with their OpenAPI description.
+
+mod users;
+
+use axum::Router;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::state::AppState;
+
+#[derive(OpenApi)]
+#[openapi(info(title = "Cartwheel users service", description = "Accounts, login tokens, admins."))]
+struct ApiDoc;
+
+/// Every route, and the OpenAPI document generated from their annotations.
+pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(users::create))
+        .routes(routes!(users::login))
+        .routes(routes!(users::logout))
+        .routes(routes!(users::exists))
+        .routes(routes!(users::me))
+        .routes(routes!(users::list))
+        .with_state(state)
+        .split_for_parts()
+}

@@ -1,0 +1,157 @@
+//! `/api/user/*` and `/api/users`.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use server::auth::token_hash;
+use server::{AdminUser, ApiError, ApiResult, BearerToken, CurrentUser, Input, Page, Params};
+use shared::{
+    Created, ErrorBody, ExistsBody, ListBody, ListQuery, LoginRequest, LoginResponse, MessageBody, RegisterRequest,
+    ResultBody, User,
+};
+
+use crate::db::models::NewUserRow;
+use crate::db::queries;
+use crate::domain::NewUser;
+use crate::state::AppState;
+use crate::token;
+
+/// Register a new user.
+#[utoipa::path(post, path = "/api/user/create", tag = "users",
+    request_body(content((RegisterRequest = "application/json"), (RegisterRequest = "application/x-www-form-urlencoded"))),
+    responses(
+        (status = 201, description = "User added", body = Created<User>),
+        (status = 409, description = "username_taken or email_taken", body = ErrorBody),
+        (status = 422, description = "Invalid fields", body = ErrorBody),
+    ))]
+pub async fn create(
+    State(state): State<AppState>,
+    Input(req): Input<RegisterRequest>,
+) -> ApiResult<(StatusCode, Json<Created<User>>)> {
+    let new = NewUser::parse(&req)?;
+    let hash = state.hasher.hash(new.password.expose().to_owned()).await?;
+    let row = queries::insert_user(
+        &state.db,
+        NewUserRow {
+            username: new.username.as_str(),
+            email: new.email.as_str(),
+            password_hash: &hash,
+            first_name: &new.first_name,
+            last_name: &new.last_name,
+            is_admin: false,
+            created_at: chrono::Utc::now().naive_utc(),
+        },
+    )
+    .await?;
+    tracing::info!(user_id = row.id, "user registered");
+    Ok((StatusCode::CREATED, Json(Created { message: "User added".into(), result: row.into() })))
+}
+
+fn bad_credentials() -> ApiError {
+    ApiError::unauthorized("bad_credentials", "Not logged in")
+}
+
+/// Log in; the answer carries the token to send as `Authorization: Bearer`.
+#[utoipa::path(post, path = "/api/user/login", tag = "users",
+    request_body(content((LoginRequest = "application/json"), (LoginRequest = "application/x-www-form-urlencoded"))),
+    responses(
+        (status = 200, description = "Logged in", body = LoginResponse),
+        (status = 401, description = "bad_credentials, for an unknown user and a wrong password alike", body = ErrorBody),
+        (status = 429, description = "Too many failed logins for this username", body = ErrorBody),
+    ))]
+pub async fn login(State(state): State<AppState>, Input(req): Input<LoginRequest>) -> ApiResult<Json<LoginResponse>> {
+    // Rate limiting is per username, counted in the database so replicas agree.
+    let key: String = req.username.trim().to_lowercase().chars().take(64).collect();
+    if key.is_empty() || req.password.is_empty() || req.password.chars().count() > 128 {
+        return Err(bad_credentials());
+    }
+    let config = &state.config;
+    if let Some((failures, started)) = queries::login_failures(&state.db, &key).await? {
+        let reopens = started + config.login_window;
+        let now = chrono::Utc::now().naive_utc();
+        if failures >= config.max_login_failures && reopens > now {
+            let retry_after = (reopens - now).num_seconds().max(1) as u64;
+            return Err(ApiError::TooManyRequests { retry_after });
+        }
+    }
+    let user = queries::find_by_username(&state.db, &key).await?;
+    let hash = user.as_ref().map(|u| u.password_hash.clone());
+    if !state.hasher.verify(req.password, hash).await? {
+        queries::record_login_failure(&state.db, &key, config.login_window).await?;
+        return Err(bad_credentials());
+    }
+    let user = user.ok_or_else(bad_credentials)?;
+    queries::clear_login_failures(&state.db, &key).await?;
+    let token = token::generate();
+    queries::insert_token(&state.db, &token_hash(&token), user.id, config.token_ttl).await?;
+    tracing::info!(user_id = user.id, "logged in");
+    Ok(Json(LoginResponse { message: "Logged in".into(), api_key: token }))
+}
+
+/// Log out: the token is dead from now on, on every service.
+#[utoipa::path(post, path = "/api/user/logout", tag = "users",
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "Logged out", body = MessageBody),
+        (status = 401, description = "No live token", body = ErrorBody),
+    ))]
+pub async fn logout(State(state): State<AppState>, BearerToken(token): BearerToken) -> ApiResult<Json<MessageBody>> {
+    if queries::delete_token(&state.db, &token_hash(&token)).await? {
+        Ok(Json(MessageBody { message: "You are logged out".into() }))
+    } else {
+        Err(ApiError::unauthorized("invalid_token", "Not logged in"))
+    }
+}
+
+/// Whether a username is taken (case-insensitive).
+#[utoipa::path(get, path = "/api/user/{username}/exists", tag = "users",
+    params(("username" = String, Path)),
+    responses(
+        (status = 200, description = "Taken", body = ExistsBody),
+        (status = 404, description = "Free", body = ExistsBody),
+    ))]
+pub async fn exists(State(state): State<AppState>, Path(username): Path<String>) -> ApiResult<Response> {
+    // Nothing longer than a valid username can exist; don't query for it.
+    let found = username.len() <= 64 && queries::find_by_username(&state.db, &username).await?.is_some();
+    Ok(if found {
+        Json(ExistsBody { result: true, message: None, error: None }).into_response()
+    } else {
+        let body = ExistsBody {
+            result: false,
+            message: Some("Cannot find username".into()),
+            error: Some("not_found".into()),
+        };
+        (StatusCode::NOT_FOUND, Json(body)).into_response()
+    })
+}
+
+/// The logged-in user. Also how the other services verify a token.
+#[utoipa::path(get, path = "/api/user", tag = "users",
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "The caller", body = ResultBody<User>),
+        (status = 401, description = "No live token", body = ErrorBody),
+    ))]
+pub async fn me(CurrentUser(user): CurrentUser) -> Json<ResultBody<User>> {
+    Json(ResultBody { result: user })
+}
+
+/// Every user, for admins.
+#[utoipa::path(get, path = "/api/users", tag = "users",
+    security(("token" = [])),
+    params(ListQuery),
+    responses(
+        (status = 200, description = "A page of users by id", body = ListBody<User>),
+        (status = 401, description = "No live token", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+    ))]
+pub async fn list(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+    Params(query): Params<ListQuery>,
+) -> ApiResult<Json<ListBody<User>>> {
+    let page = Page::parse(query.limit, query.offset)?;
+    let (rows, total) = queries::list_users(&state.db, page).await?;
+    Ok(Json(ListBody { results: rows.into_iter().map(User::from).collect(), total }))
+}

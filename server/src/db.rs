@@ -1,0 +1,192 @@
+//! One database handle for both backends, with embedded migrations.
+//!
+//! `DATABASE_URL` picks the backend: `postgres://` (or `postgresql://`) for
+//! PostgreSQL through tokio-postgres, anything else is an SQLite file (the
+//! default, nothing to install). Queries are written once with diesel's DSL and
+//! run on either backend through [`with_conn!`](crate::with_conn), which expands
+//! the same code for each connection type.
+
+use std::path::Path;
+use std::time::Duration;
+
+use diesel::sqlite::SqliteConnection;
+use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
+use diesel_async::pooled_connection::deadpool::{Pool, PoolError};
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
+use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
+use futures_util::FutureExt;
+
+use crate::error::ApiError;
+
+pub type PgConn = AsyncPgConnection;
+pub type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
+
+/// A pool of connections to the service's own database.
+#[derive(Clone)]
+pub enum Db {
+    Postgres(Pool<PgConn>),
+    Sqlite(Pool<SqliteConn>),
+}
+
+/// The migrations of one service, one directory per backend (their SQL differs).
+pub struct Migrations {
+    pub postgres: EmbeddedMigrations,
+    pub sqlite: EmbeddedMigrations,
+}
+
+/// Connections per process for PostgreSQL. SQLite gets one: it has one writer
+/// anyway, and a single connection means no `SQLITE_BUSY` under concurrency.
+const PG_POOL_SIZE: usize = 16;
+
+/// A PostgreSQL advisory lock key, so replicas starting together migrate one at a time.
+const MIGRATION_LOCK: i64 = 0x6361_7274_7768_6565; // "cartwhee"
+
+impl Db {
+    /// Connects, creating the SQLite file and its folder if needed, and runs
+    /// the pending migrations.
+    pub async fn connect(url: &str, migrations: Migrations) -> anyhow::Result<Self> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            migrate_postgres(url.to_owned(), migrations.postgres).await?;
+            let manager = AsyncDieselConnectionManager::<PgConn>::new(url);
+            let pool = Pool::builder(manager).max_size(PG_POOL_SIZE).build()?;
+            Ok(Self::Postgres(pool))
+        } else {
+            let path = sqlite_path(url);
+            if path != ":memory:" {
+                if let Some(dir) = Path::new(&path).parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir)?;
+                }
+            }
+            migrate_sqlite(path.clone(), migrations.sqlite).await?;
+            let mut config = ManagerConfig::default();
+            config.custom_setup = Box::new(|url| establish_sqlite(url.to_owned()).boxed());
+            let manager = AsyncDieselConnectionManager::<SqliteConn>::new_with_config(path, config);
+            let pool = Pool::builder(manager).max_size(1).build()?;
+            Ok(Self::Sqlite(pool))
+        }
+    }
+
+    /// Whether the database answers a trivial query within two seconds.
+    pub async fn is_ready(&self) -> bool {
+        use diesel_async::RunQueryDsl;
+        let ping = async {
+            crate::with_conn!(self, |conn| {
+                diesel::sql_query("SELECT 1")
+                    .execute(conn)
+                    .await
+                    .map_err(ApiError::from)
+            })
+        };
+        matches!(tokio::time::timeout(Duration::from_secs(2), ping).await, Ok(Ok(_)))
+    }
+
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Self::Postgres(_) => "postgres",
+            Self::Sqlite(_) => "sqlite",
+        }
+    }
+}
+
+/// `sqlite://data/x.db`, `sqlite:data/x.db` and `data/x.db` all name the file `data/x.db`.
+fn sqlite_path(url: &str) -> String {
+    let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
+    if path.is_empty() || path == ":memory:" {
+        ":memory:".to_owned()
+    } else {
+        path.to_owned()
+    }
+}
+
+const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; \
+     PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;";
+
+async fn establish_sqlite(path: String) -> diesel::ConnectionResult<SqliteConn> {
+    let mut conn = SqliteConn::establish(&path).await?;
+    conn.batch_execute(SQLITE_PRAGMAS)
+        .await
+        .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
+    Ok(conn)
+}
+
+async fn migrate_sqlite(path: String, migrations: EmbeddedMigrations) -> anyhow::Result<()> {
+    use diesel::Connection;
+    tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+        let mut conn = SqliteConnection::establish(&path)?;
+        diesel::connection::SimpleConnection::batch_execute(&mut conn, SQLITE_PRAGMAS)?;
+        conn.run_pending_migrations(migrations)
+            .map_err(|e| anyhow::anyhow!("migrating {path}: {e}"))?;
+        Ok(())
+    })
+    .await?
+}
+
+async fn migrate_postgres(url: String, migrations: EmbeddedMigrations) -> anyhow::Result<()> {
+    use diesel::{Connection, RunQueryDsl};
+    tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+        let mut conn = <AsyncConnectionWrapper<PgConn> as Connection>::establish(&url)?;
+        diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK})")).execute(&mut conn)?;
+        let result = conn.run_pending_migrations(migrations).map(|_| ());
+        diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})")).execute(&mut conn)?;
+        result.map_err(|e| anyhow::anyhow!("migrating PostgreSQL: {e}"))
+    })
+    .await?
+}
+
+/// Runs `$body` with `$conn` bound to a `&mut` connection of whichever backend
+/// `$db` is; the body is compiled once per backend. Pool failures become 503.
+#[macro_export]
+macro_rules! with_conn {
+    ($db:expr, |$conn:ident| $body:expr) => {
+        match $db {
+            $crate::db::Db::Postgres(pool) => {
+                let mut pooled = pool.get().await.map_err($crate::db::pool_error)?;
+                let $conn: &mut $crate::db::PgConn = &mut pooled;
+                $body
+            }
+            $crate::db::Db::Sqlite(pool) => {
+                let mut pooled = pool.get().await.map_err($crate::db::pool_error)?;
+                let $conn: &mut $crate::db::SqliteConn = &mut pooled;
+                $body
+            }
+        }
+    };
+}
+
+/// A connection that cannot be had means the database is down: 503.
+pub fn pool_error(e: PoolError) -> ApiError {
+    tracing::warn!(error = %e, "database pool");
+    ApiError::Unavailable("The database")
+}
+
+/// Whether a diesel error is a unique constraint violation, and on which constraint
+/// or column (PostgreSQL names the constraint, SQLite the columns).
+pub fn unique_violation(e: &diesel::result::Error) -> Option<String> {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match e {
+        Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => Some(
+            info.constraint_name()
+                .map(str::to_owned)
+                .unwrap_or_else(|| info.message().to_owned()),
+        ),
+        _ => None,
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(e: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match &e {
+            Error::NotFound => ApiError::not_found("Not found"),
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand, _) => {
+                ApiError::Unavailable("The database")
+            }
+            Error::DatabaseError(_, info) if info.message().contains("database is locked") => {
+                ApiError::Unavailable("The database")
+            }
+            _ => ApiError::Internal(anyhow::Error::new(e)),
+        }
+    }
+}

@@ -1,0 +1,154 @@
+//! The one error type of every service, and the one place it becomes an HTTP answer.
+//!
+//! Handlers return `Result<_, ApiError>`; each variant names a status code and a
+//! stable machine code, and [`IntoResponse`] writes the contract's JSON body
+//! (`{"message", "error", "fields"?}`). A client can never cause an `Internal`:
+//! that variant is reserved for bugs and is logged with its cause.
+
+use std::collections::BTreeMap;
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use shared::ErrorBody;
+
+/// Field name to what is wrong with it, for a 422.
+pub type FieldErrors = BTreeMap<String, String>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400: the body could not be read as JSON or form.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 401: no token, or a token that is unknown, expired or revoked.
+    #[error("{message}")]
+    Unauthorized { message: String, code: &'static str },
+    /// 403: authenticated, but not allowed.
+    #[error("You are not allowed to do this")]
+    Forbidden,
+    /// 404: the thing asked for does not exist.
+    #[error("{message}")]
+    NotFound { message: String, code: &'static str },
+    /// 409: the request conflicts with what exists.
+    #[error("{message}")]
+    Conflict { message: String, code: &'static str },
+    /// 413
+    #[error("The request body is too large (at most {limit} bytes)")]
+    PayloadTooLarge { limit: usize },
+    /// 415
+    #[error("Send the body as application/json or application/x-www-form-urlencoded")]
+    UnsupportedMediaType,
+    /// 422: one or more fields hold invalid values.
+    #[error("Some fields are invalid")]
+    Validation(FieldErrors),
+    /// 429, with the seconds after which a retry may succeed.
+    #[error("Too many attempts; try again in {retry_after} seconds")]
+    TooManyRequests { retry_after: u64 },
+    /// 503: a database or another service does not answer.
+    #[error("{0} is unavailable right now; try again shortly")]
+    Unavailable(&'static str),
+    /// 500: a bug. Never caused by client input.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl ApiError {
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::NotFound { message: message.into(), code: "not_found" }
+    }
+
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Conflict { message: message.into(), code }
+    }
+
+    pub fn unauthorized(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Unauthorized { message: message.into(), code }
+    }
+
+    /// A 422 for one field.
+    pub fn field(name: &str, problem: impl Into<String>) -> Self {
+        Self::Validation(BTreeMap::from([(name.to_owned(), problem.into())]))
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::NotFound { .. } => StatusCode::NOT_FOUND,
+            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::BadRequest(_) => "bad_request",
+            Self::Unauthorized { code, .. } | Self::NotFound { code, .. } | Self::Conflict { code, .. } => code,
+            Self::Forbidden => "forbidden",
+            Self::PayloadTooLarge { .. } => "payload_too_large",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::Validation(_) => "validation_failed",
+            Self::TooManyRequests { .. } => "rate_limited",
+            Self::Unavailable(_) => "unavailable",
+            Self::Internal(_) => "internal",
+        }
+    }
+
+    pub fn body(&self) -> ErrorBody {
+        let message = match self {
+            Self::Internal(_) => "Something went wrong on our side".to_owned(),
+            other => other.to_string(),
+        };
+        let fields = match self {
+            Self::Validation(fields) => Some(fields.clone()),
+            _ => None,
+        };
+        ErrorBody { message, error: self.code().to_owned(), fields }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match &self {
+            Self::Internal(cause) => tracing::error!(error = ?cause, "internal error"),
+            Self::Unavailable(what) => tracing::warn!(dependency = what, "dependency unavailable"),
+            _ => {}
+        }
+        let mut response = (self.status(), Json(self.body())).into_response();
+        if let Self::TooManyRequests { retry_after } = self {
+            if let Ok(value) = HeaderValue::from_str(&retry_after.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+        }
+        response
+    }
+}
+
+/// Shorthand for handler results.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// Collects the problems of several fields, so a 422 names them all at once.
+#[derive(Debug, Default)]
+pub struct Fields(FieldErrors);
+
+impl Fields {
+    /// The value if `result` is `Ok`; otherwise notes the problem under `name`.
+    pub fn check<T>(&mut self, name: &str, result: Result<T, String>) -> Option<T> {
+        result.map_err(|problem| self.0.insert(name.to_owned(), problem)).ok()
+    }
+
+    /// `Err(422)` if any field had a problem.
+    pub fn finish(self) -> Result<(), ApiError> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::Validation(self.0))
+        }
+    }
+}

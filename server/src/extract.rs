@@ -1,0 +1,141 @@
+//! Request input, read once into the shared DTOs.
+//!
+//! [`Input`] takes a JSON or a form body with the same field names (the contract
+//! accepts both), [`Params`] a query string. Malformed bodies are a 400, values of
+//! the wrong shape a 422 naming the field, other media types a 415 and bodies over
+//! [`BODY_LIMIT`] a 413. Handlers then parse the DTO into domain types.
+
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+
+use crate::error::{ApiError, FieldErrors};
+
+/// The largest request body accepted, from the contract.
+pub const BODY_LIMIT: usize = 16 * 1024;
+
+/// A request body given as JSON or as a form.
+#[derive(Debug)]
+pub struct Input<T>(pub T);
+
+enum Media {
+    Json,
+    Form,
+}
+
+fn media(req: &Request) -> Result<Media, ApiError> {
+    let content_type = req
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    match essence.as_str() {
+        "application/json" => Ok(Media::Json),
+        e if e.starts_with("application/") && e.ends_with("+json") => Ok(Media::Json),
+        "application/x-www-form-urlencoded" => Ok(Media::Form),
+        _ => Err(ApiError::UnsupportedMediaType),
+    }
+}
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Input<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, _state: &S) -> Result<Self, ApiError> {
+        let media = media(&req)?;
+        let declared = req
+            .headers()
+            .get(CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        if declared.is_some_and(|len| len > BODY_LIMIT) {
+            return Err(ApiError::PayloadTooLarge { limit: BODY_LIMIT });
+        }
+        let bytes = axum::body::to_bytes(req.into_body(), BODY_LIMIT)
+            .await
+            .map_err(|_| ApiError::PayloadTooLarge { limit: BODY_LIMIT })?;
+        match media {
+            Media::Json => from_json(&bytes).map(Input),
+            Media::Form => from_form(&bytes).map(Input),
+        }
+    }
+}
+
+/// A query string (`?limit=10&q=tea`), with the same number rules as forms.
+#[derive(Debug)]
+pub struct Params<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Params<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        from_form(parts.uri.query().unwrap_or("").as_bytes()).map(Params)
+    }
+}
+
+fn from_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    use serde_json::error::Category;
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        match inner.classify() {
+            Category::Data if path != "." => field_error(&path, &inner.to_string()),
+            Category::Data => ApiError::BadRequest("The body must be a JSON object".into()),
+            _ => ApiError::BadRequest("The body is not valid JSON".into()),
+        }
+    })?;
+    de.end()
+        .map_err(|_| ApiError::BadRequest("The body is not valid JSON".into()))?;
+    Ok(value)
+}
+
+fn from_form<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(bytes));
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        field_error(&path, &e.into_inner().to_string())
+    })
+}
+
+/// A 422 for the field at `path`, with serde's message made readable.
+fn field_error(path: &str, message: &str) -> ApiError {
+    // serde_json appends the position; people want the problem.
+    let message = message.split(" at line ").next().unwrap_or(message);
+    let message = if message.starts_with("invalid type") || message.starts_with("invalid value") {
+        "has the wrong type".to_owned()
+    } else {
+        message.to_owned()
+    };
+    let field = if path == "." { "body".to_owned() } else { path.to_owned() };
+    ApiError::Validation(FieldErrors::from([(field, message)]))
+}
+
+/// A validated `limit`/`offset` pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    pub limit: i64,
+    pub offset: i64,
+}
+
+impl Page {
+    /// Default limit 100; a larger limit than 1000 is capped at 1000 (`total`
+    /// tells the client there is more); zero or negative values are a 422.
+    pub fn parse(limit: Option<i64>, offset: Option<i64>) -> Result<Self, ApiError> {
+        use shared::ListQuery;
+        let mut errors = FieldErrors::new();
+        let limit = limit.unwrap_or(ListQuery::DEFAULT_LIMIT);
+        if limit < 1 {
+            errors.insert("limit".into(), "must be at least 1".into());
+        }
+        let offset = offset.unwrap_or(0);
+        if offset < 0 {
+            errors.insert("offset".into(), "must not be negative".into());
+        }
+        if !errors.is_empty() {
+            return Err(ApiError::Validation(errors));
+        }
+        Ok(Self { limit: limit.min(ListQuery::MAX_LIMIT), offset })
+    }
+}

@@ -1,0 +1,137 @@
+//! The HTTP plumbing every service shares: health, readiness, OpenAPI, metrics,
+//! CORS, JSON errors for everything, tracing, and serving with graceful shutdown.
+
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::{HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::trace::TraceLayer;
+use utoipa::openapi::OpenApi;
+
+use crate::config::Settings;
+use crate::db::Db;
+use crate::error::ApiError;
+use crate::metrics::{self, Metrics};
+
+/// Wraps a service's routes with what every service has.
+pub fn finish(routes: Router, openapi: OpenApi, db: Db, settings: &Settings) -> Router {
+    let metrics = Metrics::default();
+    let openapi = std::sync::Arc::new(openapi);
+    Router::new()
+        .route("/healthz", get(|| async { Json(serde_json::json!({"status": "ok"})) }))
+        .route("/readyz", get(readyz).with_state(db))
+        .route("/metrics", get(render_metrics).with_state(metrics.clone()))
+        .route(
+            "/api-docs/openapi.json",
+            get(move || {
+                let openapi = openapi.clone();
+                async move { Json(openapi.as_ref().clone()) }
+            }),
+        )
+        .merge(routes)
+        .fallback(|| async { ApiError::not_found("No such route") })
+        .layer(axum::middleware::map_response(json_errors))
+        .layer(axum::middleware::from_fn_with_state(metrics, metrics::track))
+        .layer(cors(&settings.cors_origins))
+        .layer(TraceLayer::new_for_http())
+}
+
+async fn readyz(State(db): State<Db>) -> Response {
+    if db.is_ready().await {
+        Json(serde_json::json!({"status": "ready", "database": db.backend()})).into_response()
+    } else {
+        ApiError::Unavailable("The database").into_response()
+    }
+}
+
+async fn render_metrics(State(metrics): State<Metrics>) -> impl IntoResponse {
+    ([(CONTENT_TYPE, "text/plain; version=0.0.4")], metrics.render())
+}
+
+/// The SPA's origins may call every route with the auth header.
+fn cors(origins: &[String]) -> CorsLayer {
+    let origins: Vec<HeaderValue> = origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+        .allow_headers([AUTHORIZATION, CONTENT_TYPE])
+        .max_age(Duration::from_secs(600))
+}
+
+/// Every 4xx/5xx body is JSON, including the ones axum writes itself
+/// (405, a path that does not decode): those arrive here without a JSON type.
+async fn json_errors(response: Response) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let code = match status {
+        StatusCode::BAD_REQUEST => "bad_request",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::UNPROCESSABLE_ENTITY => "validation_failed",
+        s if s.is_server_error() => "internal",
+        _ => "error",
+    };
+    let message = status.canonical_reason().unwrap_or("Error");
+    let body = shared::ErrorBody { message: message.to_owned(), error: code.to_owned(), fields: None };
+    let (mut parts, _) = response.into_parts();
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    parts.headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    let bytes = serde_json::to_vec(&body).unwrap_or_default();
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+/// Logs to stderr, filtered by `RUST_LOG` (default `info`).
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+/// Binds, prints `listening on http://ADDR` (tests and scripts wait for that
+/// line; `PORT=0` picks a free port), and serves until SIGTERM or Ctrl-C,
+/// finishing the requests in flight.
+pub async fn serve(app: Router, settings: &Settings) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(settings.addr()?).await?;
+    let addr = listener.local_addr()?;
+    tracing::info!(service = settings.service, %addr, "listening");
+    println!("listening on http://{addr}");
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    tracing::info!(service = settings.service, "stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

@@ -1,0 +1,19 @@
+//! What the three Cartwheel services share, written once: settings, the error
+//! type and its HTTP mapping, the database for both backends, body and query
+//! extraction, token verification, and the HTTP plumbing (health, readiness,
+//! OpenAPI, metrics, CORS, tracing, graceful shutdown).
+
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod extract;
+pub mod http;
+pub mod metrics;
+
+pub use auth::{AdminUser, BearerToken, CurrentUser, Freshness, RemoteVerifier, TokenVerifier, Verifier};
+pub use config::Settings;
+pub use db::{Db, Migrations};
+pub use error::{ApiError, ApiResult, FieldErrors, Fields};
+pub use extract::{Input, Page, Params, BODY_LIMIT};
+

@@ -1,0 +1,94 @@
+//! Prometheus metrics: requests by route and status, and a latency histogram.
+//!
+//! Written by hand: two maps behind a mutex cost less than an exporter crate and
+//! its own HTTP server, and the text format is small.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+
+/// Upper bounds of the latency buckets, in seconds.
+const BUCKETS: [f64; 11] = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
+
+#[derive(Default)]
+struct Histogram {
+    counts: [u64; BUCKETS.len()],
+    sum: f64,
+    count: u64,
+}
+
+#[derive(Default)]
+struct Inner {
+    requests: BTreeMap<(String, String, u16), u64>,
+    latency: BTreeMap<String, Histogram>,
+}
+
+/// The metrics of one process.
+#[derive(Clone, Default)]
+pub struct Metrics(Arc<Mutex<Inner>>);
+
+impl Metrics {
+    fn record(&self, method: &str, route: &str, status: u16, seconds: f64) {
+        let mut inner = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        *inner.requests.entry((method.to_owned(), route.to_owned(), status)).or_default() += 1;
+        let h = inner.latency.entry(route.to_owned()).or_default();
+        for (i, bound) in BUCKETS.iter().enumerate() {
+            if seconds <= *bound {
+                h.counts[i] += 1;
+            }
+        }
+        h.sum += seconds;
+        h.count += 1;
+    }
+
+    /// The Prometheus text exposition.
+    pub fn render(&self) -> String {
+        let inner = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let mut out = String::new();
+        out.push_str("# HELP http_requests_total HTTP requests by route and status.\n");
+        out.push_str("# TYPE http_requests_total counter\n");
+        for ((method, route, status), n) in &inner.requests {
+            let _ = writeln!(
+                out,
+                "http_requests_total{{method=\"{method}\",route=\"{}\",status=\"{status}\"}} {n}",
+                escape(route)
+            );
+        }
+        out.push_str("# HELP http_request_duration_seconds HTTP request latency by route.\n");
+        out.push_str("# TYPE http_request_duration_seconds histogram\n");
+        for (route, h) in &inner.latency {
+            let route = escape(route);
+            for (bound, n) in BUCKETS.iter().zip(h.counts) {
+                let _ = writeln!(out, "http_request_duration_seconds_bucket{{route=\"{route}\",le=\"{bound}\"}} {n}");
+            }
+            let _ = writeln!(out, "http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {}", h.count);
+            let _ = writeln!(out, "http_request_duration_seconds_sum{{route=\"{route}\"}} {}", h.sum);
+            let _ = writeln!(out, "http_request_duration_seconds_count{{route=\"{route}\"}} {}", h.count);
+        }
+        out
+    }
+}
+
+fn escape(label: &str) -> String {
+    label.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
+/// Middleware: times every request and records it under its route pattern
+/// (not the raw path, so `/api/product/{id_or_slug}` is one series).
+pub async fn track(State(metrics): State<Metrics>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = req.method().as_str().to_owned();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let response = next.run(req).await;
+    metrics.record(&method, &route, response.status().as_u16(), started.elapsed().as_secs_f64());
+    response
+}

@@ -1,0 +1,105 @@
+//! Numbers that arrive as JSON numbers or as strings.
+//!
+//! Form bodies and query strings carry every value as a string, so the contract
+//! reads `"3"` as 3 and rejects `"3x"`. These deserializers accept both shapes
+//! and fail with a message meant for the person who typed the value.
+
+use serde::de::{self, Deserializer, Visitor};
+use std::fmt;
+
+/// An optional whole number given as a JSON number or a decimal string.
+/// An empty string counts as absent (an empty form field).
+pub fn opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    d.deserialize_any(OptI64)
+}
+
+struct OptI64;
+
+const EXPECTED: &str = "must be a whole number";
+
+impl<'de> Visitor<'de> for OptI64 {
+    type Value = Option<i64>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a whole number")
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(OptI64)
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Some(v))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        i64::try_from(v).map(Some).map_err(|_| E::custom("is too large"))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        if v.fract() == 0.0 && v.abs() < 9.0e15 {
+            Ok(Some(v as i64))
+        } else {
+            Err(E::custom(EXPECTED))
+        }
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        let v = v.trim();
+        if v.is_empty() {
+            return Ok(None);
+        }
+        v.parse::<i64>().map(Some).map_err(|_| E::custom(EXPECTED))
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Err(E::custom(EXPECTED))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+
+    #[derive(Deserialize, Debug)]
+    struct Q {
+        #[serde(default, deserialize_with = "super::opt_i64")]
+        n: Option<i64>,
+    }
+
+    fn parse(json: &str) -> Result<Option<i64>, String> {
+        serde_json::from_str::<Q>(json).map(|q| q.n).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn numbers_and_numeric_strings_are_read() {
+        assert_eq!(parse(r#"{"n": 3}"#), Ok(Some(3)));
+        assert_eq!(parse(r#"{"n": "3"}"#), Ok(Some(3)));
+        assert_eq!(parse(r#"{"n": " 42 "}"#), Ok(Some(42)));
+        assert_eq!(parse(r#"{"n": -1}"#), Ok(Some(-1)));
+        assert_eq!(parse(r#"{"n": 2.0}"#), Ok(Some(2)));
+    }
+
+    #[test]
+    fn absent_null_and_empty_are_none() {
+        assert_eq!(parse(r#"{}"#), Ok(None));
+        assert_eq!(parse(r#"{"n": null}"#), Ok(None));
+        assert_eq!(parse(r#"{"n": ""}"#), Ok(None));
+    }
+
+    #[test]
+    fn junk_is_refused() {
+        assert!(parse(r#"{"n": "3x"}"#).unwrap_err().contains("whole number"));
+        assert!(parse(r#"{"n": 2.5}"#).is_err());
+        assert!(parse(r#"{"n": true}"#).is_err());
+        assert!(parse(r#"{"n": [1]}"#).is_err());
+    }
+}

@@ -1,0 +1,25 @@
+//! The wire format of Cartwheel, defined once.
+//!
+//! Every JSON body that crosses a service boundary (SPA to service, service to
+//! service, tests to service) is one of these types, so the SPA, the services and
+//! the tests cannot drift apart. The contract they implement is `shared/API.md`
+//! beside the repository. This crate compiles to `wasm32-unknown-unknown`.
+
+pub mod envelope;
+pub mod lenient;
+pub mod order;
+pub mod product;
+pub mod user;
+
+pub use envelope::{Created, ErrorBody, ExistsBody, ListBody, ListQuery, MessageBody, ResultBody};
+pub use order::{AddItemRequest, Item, Order, OrdersQuery, UpdateItemRequest};
+pub use product::{CreateProductRequest, Product, ProductCreated, ProductsQuery};
+pub use user::{LoginRequest, LoginResponse, RegisterRequest, User};
+
+/// Default ports of the services, from the contract.
+pub mod ports {
+    pub const USERS: u16 = 5001;
+    pub const PRODUCTS: u16 = 5002;
+    pub const ORDERS: u16 = 5003;
+    pub const SPA: u16 = 8080;
+}
