@@ -135,6 +135,34 @@ async fn migrate_postgres(url: String, migrations: EmbeddedMigrations) -> anyhow
     .await?
 }
 
+/// Serializes transactions that touch the same key (a user's cart, say), across
+/// every process sharing the database.
+///
+/// Call it first inside a transaction. PostgreSQL takes a transaction-scoped
+/// advisory lock, so replicas behind a load balancer queue on it; SQLite needs
+/// nothing, since a service holds its single connection for the whole transaction
+/// and SQLite admits one writer per file.
+pub trait LockKey {
+    fn lock_key(&mut self, key: i64) -> impl std::future::Future<Output = diesel::QueryResult<()>> + Send;
+}
+
+impl LockKey for PgConn {
+    async fn lock_key(&mut self, key: i64) -> diesel::QueryResult<()> {
+        use diesel_async::RunQueryDsl;
+        diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+            .bind::<diesel::sql_types::BigInt, _>(key)
+            .execute(self)
+            .await
+            .map(|_| ())
+    }
+}
+
+impl LockKey for SqliteConn {
+    async fn lock_key(&mut self, _key: i64) -> diesel::QueryResult<()> {
+        Ok(())
+    }
+}
+
 /// Runs `$body` with `$conn` bound to a `&mut` connection of whichever backend
 /// `$db` is; the body is compiled once per backend. Pool failures become 503.
 #[macro_export]
