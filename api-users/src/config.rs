@@ -26,7 +26,10 @@ impl UsersConfig {
 fn number(name: &str, default: i64) -> anyhow::Result<i64> {
     match std::env::var(name) {
         Ok(v) if !v.trim().is_empty() => {
-            let n: i64 = v.trim().parse().map_err(|_| anyhow::anyhow!("{name} must be a whole number, got {v:?}"))?;
+            let n: i64 = v
+                .trim()
+                .parse()
+                .map_err(|_| anyhow::anyhow!("{name} must be a whole number, got {v:?}"))?;
             anyhow::ensure!(n > 0 && n < i32::MAX as i64, "{name} must be positive");
             Ok(n)
         }

@@ -13,7 +13,10 @@ impl Username {
         if !(3..=32).contains(&raw.chars().count()) {
             return Err("must be 3 to 32 characters".into());
         }
-        if !raw.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')) {
+        if !raw
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+        {
             return Err("may only contain letters, digits, '_', '.' and '-'".into());
         }
         Ok(Self(raw.to_owned()))
@@ -112,9 +115,18 @@ impl NewUser {
         let last_name = fields.check("last_name", parse_name(&req.last_name));
         match (username, email, password, first_name, last_name) {
             (Some(username), Some(email), Some(password), Some(first_name), Some(last_name)) => {
-                Ok(Self { username, email, password, first_name, last_name })
+                Ok(Self {
+                    username,
+                    email,
+                    password,
+                    first_name,
+                    last_name,
+                })
             }
-            _ => Err(fields.finish().err().unwrap_or(ApiError::Validation(Default::default()))),
+            _ => Err(fields
+                .finish()
+                .err()
+                .unwrap_or(ApiError::Validation(Default::default()))),
         }
     }
 }
@@ -148,6 +160,9 @@ mod tests {
         assert!(Password::parse("1234567").is_err());
         assert!(Password::parse("12345678").is_ok());
         assert!(Password::parse(&"x".repeat(129)).is_err());
-        assert_eq!(format!("{:?}", Password::parse("12345678").unwrap()), "Password(***)");
+        assert_eq!(
+            format!("{:?}", Password::parse("12345678").unwrap()),
+            "Password(***)"
+        );
     }
 }

@@ -23,18 +23,28 @@ async fn main() -> anyhow::Result<()> {
     match args.next().as_deref() {
         None => {}
         Some("make-admin") => return make_admin(&db, args.next()).await,
-        Some(other) => anyhow::bail!("unknown command {other:?}; usage: api-users [make-admin <username>]"),
+        Some(other) => {
+            anyhow::bail!("unknown command {other:?}; usage: api-users [make-admin <username>]")
+        }
     }
 
-    let state = state::AppState::new(db.clone(), password::Hasher::new()?, config::UsersConfig::from_env()?);
+    let state = state::AppState::new(
+        db.clone(),
+        password::Hasher::new()?,
+        config::UsersConfig::from_env()?,
+    );
     let (routes, openapi) = routes::router(state);
     let app = server::http::finish(routes, openapi, db, &settings);
     server::http::serve(app, &settings).await
 }
 
 async fn make_admin(db: &Db, username: Option<String>) -> anyhow::Result<()> {
-    let username = username.ok_or_else(|| anyhow::anyhow!("usage: api-users make-admin <username>"))?;
-    if db::queries::make_admin(db, &username).await.map_err(|e| anyhow::anyhow!("{e}"))? {
+    let username =
+        username.ok_or_else(|| anyhow::anyhow!("usage: api-users make-admin <username>"))?;
+    if db::queries::make_admin(db, &username)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+    {
         println!("{username} is now an admin");
         Ok(())
     } else {

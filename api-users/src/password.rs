@@ -22,14 +22,23 @@ pub struct Hasher {
 
 impl Hasher {
     pub fn new() -> anyhow::Result<Self> {
-        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
         let dummy = hash_now(&format!("{:x}", rand::random::<u128>()))?;
-        Ok(Self { permits: Arc::new(Semaphore::new(cores)), dummy: Arc::new(dummy) })
+        Ok(Self {
+            permits: Arc::new(Semaphore::new(cores)),
+            dummy: Arc::new(dummy),
+        })
     }
 
     /// The PHC string of an argon2id hash of `password` with a fresh salt.
     pub async fn hash(&self, password: String) -> Result<String, ApiError> {
-        let _permit = self.permits.acquire().await.map_err(|e| ApiError::Internal(e.into()))?;
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|e| ApiError::Internal(e.into()))?;
         tokio::task::spawn_blocking(move || hash_now(&password))
             .await
             .map_err(|e| ApiError::Internal(e.into()))?
@@ -39,12 +48,20 @@ impl Hasher {
     /// Whether `password` matches `hash`; with no hash (unknown user) it checks
     /// against a dummy so that the answer takes as long, and says no.
     pub async fn verify(&self, password: String, hash: Option<String>) -> Result<bool, ApiError> {
-        let _permit = self.permits.acquire().await.map_err(|e| ApiError::Internal(e.into()))?;
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|e| ApiError::Internal(e.into()))?;
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| self.dummy.as_ref().clone());
         let matches = tokio::task::spawn_blocking(move || {
             PasswordHash::new(&hash)
-                .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+                .map(|parsed| {
+                    Argon2::default()
+                        .verify_password(password.as_bytes(), &parsed)
+                        .is_ok()
+                })
                 .unwrap_or(false)
         })
         .await

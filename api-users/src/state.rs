@@ -23,7 +23,12 @@ pub struct AppState {
 impl AppState {
     pub fn new(db: Db, hasher: Hasher, config: UsersConfig) -> Self {
         let verifier: Verifier = Arc::new(DbVerifier { db: db.clone() });
-        Self { db, hasher, config, verifier }
+        Self {
+            db,
+            hasher,
+            config,
+            verifier,
+        }
     }
 }
 

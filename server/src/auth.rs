@@ -43,7 +43,11 @@ pub enum Freshness {
 
 /// Turns a token into the user it belongs to, or a 401 (or 503).
 pub trait TokenVerifier: Send + Sync + 'static {
-    fn verify<'a>(&'a self, token: &'a str, freshness: Freshness) -> BoxFuture<'a, Result<User, ApiError>>;
+    fn verify<'a>(
+        &'a self,
+        token: &'a str,
+        freshness: Freshness,
+    ) -> BoxFuture<'a, Result<User, ApiError>>;
 }
 
 /// The verifier a service's state hands to the extractors.
@@ -91,7 +95,10 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let token = token_from_headers(&parts.headers).ok_or_else(missing_token)?;
         let verifier = Verifier::from_ref(state);
-        verifier.verify(token, Freshness::AllowStale).await.map(CurrentUser)
+        verifier
+            .verify(token, Freshness::AllowStale)
+            .await
+            .map(CurrentUser)
     }
 }
 
@@ -151,7 +158,10 @@ impl RemoteVerifier {
 
     fn cached(&self, key: &[u8; 32], max_age: Duration) -> Option<User> {
         let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        cache.get(key).filter(|c| c.at.elapsed() < max_age).map(|c| c.user.clone())
+        cache
+            .get(key)
+            .filter(|c| c.at.elapsed() < max_age)
+            .map(|c| c.user.clone())
     }
 
     fn remember(&self, key: [u8; 32], user: Option<&User>) {
@@ -164,7 +174,13 @@ impl RemoteVerifier {
                         cache.clear();
                     }
                 }
-                cache.insert(key, Confirmed { user: user.clone(), at: Instant::now() });
+                cache.insert(
+                    key,
+                    Confirmed {
+                        user: user.clone(),
+                        at: Instant::now(),
+                    },
+                );
             }
             None => {
                 cache.remove(&key);
@@ -197,7 +213,11 @@ impl RemoteVerifier {
 }
 
 impl TokenVerifier for RemoteVerifier {
-    fn verify<'a>(&'a self, token: &'a str, freshness: Freshness) -> BoxFuture<'a, Result<User, ApiError>> {
+    fn verify<'a>(
+        &'a self,
+        token: &'a str,
+        freshness: Freshness,
+    ) -> BoxFuture<'a, Result<User, ApiError>> {
         Box::pin(async move {
             let key = token_hash(token);
             if let Some(user) = self.cached(&key, FRESH_FOR) {

@@ -28,7 +28,10 @@ impl Settings {
         }
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
         let port = match var("PORT") {
-            Some(p) => p.trim().parse().map_err(|_| anyhow::anyhow!("PORT must be a port number, got {p:?}"))?,
+            Some(p) => p
+                .trim()
+                .parse()
+                .map_err(|_| anyhow::anyhow!("PORT must be a port number, got {p:?}"))?,
             None => default_port,
         };
         let short = service.trim_start_matches("api-");
@@ -36,9 +39,12 @@ impl Settings {
             service,
             host: var("HOST").unwrap_or_else(|| "127.0.0.1".into()),
             port,
-            database_url: var("DATABASE_URL").unwrap_or_else(|| format!("sqlite://data/{short}.db")),
+            database_url: var("DATABASE_URL")
+                .unwrap_or_else(|| format!("sqlite://data/{short}.db")),
             users_url: trim_url(var("USERS_URL").unwrap_or_else(|| "http://127.0.0.1:5001".into())),
-            products_url: trim_url(var("PRODUCTS_URL").unwrap_or_else(|| "http://127.0.0.1:5002".into())),
+            products_url: trim_url(
+                var("PRODUCTS_URL").unwrap_or_else(|| "http://127.0.0.1:5002".into()),
+            ),
             cors_origins: var("CORS_ORIGINS")
                 .unwrap_or_else(|| "http://localhost:8080,http://127.0.0.1:8080".into())
                 .split(',')
@@ -49,7 +55,11 @@ impl Settings {
     }
 
     pub fn addr(&self) -> anyhow::Result<SocketAddr> {
-        let host = if self.host == "localhost" { "127.0.0.1" } else { self.host.as_str() };
+        let host = if self.host == "localhost" {
+            "127.0.0.1"
+        } else {
+            self.host.as_str()
+        };
         format!("{host}:{}", self.port)
             .parse()
             .map_err(|_| anyhow::anyhow!("HOST must be an IP address, got {:?}", self.host))

@@ -55,7 +55,10 @@ impl Db {
         } else {
             let path = sqlite_path(url);
             if path != ":memory:" {
-                if let Some(dir) = Path::new(&path).parent().filter(|d| !d.as_os_str().is_empty()) {
+                if let Some(dir) = Path::new(&path)
+                    .parent()
+                    .filter(|d| !d.as_os_str().is_empty())
+                {
                     std::fs::create_dir_all(dir)?;
                 }
             }
@@ -79,7 +82,10 @@ impl Db {
                     .map_err(ApiError::from)
             })
         };
-        matches!(tokio::time::timeout(Duration::from_secs(2), ping).await, Ok(Ok(_)))
+        matches!(
+            tokio::time::timeout(Duration::from_secs(2), ping).await,
+            Ok(Ok(_))
+        )
     }
 
     pub fn backend(&self) -> &'static str {
@@ -92,7 +98,10 @@ impl Db {
 
 /// `sqlite://data/x.db`, `sqlite:data/x.db` and `data/x.db` all name the file `data/x.db`.
 fn sqlite_path(url: &str) -> String {
-    let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
     if path.is_empty() || path == ":memory:" {
         ":memory:".to_owned()
     } else {
@@ -127,9 +136,11 @@ async fn migrate_postgres(url: String, migrations: EmbeddedMigrations) -> anyhow
     use diesel::{Connection, RunQueryDsl};
     tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
         let mut conn = <AsyncConnectionWrapper<PgConn> as Connection>::establish(&url)?;
-        diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK})")).execute(&mut conn)?;
+        diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
+            .execute(&mut conn)?;
         let result = conn.run_pending_migrations(migrations).map(|_| ());
-        diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})")).execute(&mut conn)?;
+        diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))
+            .execute(&mut conn)?;
         result.map_err(|e| anyhow::anyhow!("migrating PostgreSQL: {e}"))
     })
     .await?
@@ -143,7 +154,10 @@ async fn migrate_postgres(url: String, migrations: EmbeddedMigrations) -> anyhow
 /// nothing, since a service holds its single connection for the whole transaction
 /// and SQLite admits one writer per file.
 pub trait LockKey {
-    fn lock_key(&mut self, key: i64) -> impl std::future::Future<Output = diesel::QueryResult<()>> + Send;
+    fn lock_key(
+        &mut self,
+        key: i64,
+    ) -> impl std::future::Future<Output = diesel::QueryResult<()>> + Send;
 }
 
 impl LockKey for PgConn {
@@ -208,9 +222,10 @@ impl From<diesel::result::Error> for ApiError {
         use diesel::result::{DatabaseErrorKind, Error};
         match &e {
             Error::NotFound => ApiError::not_found("Not found"),
-            Error::DatabaseError(DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand, _) => {
-                ApiError::Unavailable("The database")
-            }
+            Error::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                _,
+            ) => ApiError::Unavailable("The database"),
             Error::DatabaseError(_, info) if info.message().contains("database is locked") => {
                 ApiError::Unavailable("The database")
             }

@@ -54,15 +54,24 @@ pub enum ApiError {
 
 impl ApiError {
     pub fn not_found(message: impl Into<String>) -> Self {
-        Self::NotFound { message: message.into(), code: "not_found" }
+        Self::NotFound {
+            message: message.into(),
+            code: "not_found",
+        }
     }
 
     pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
-        Self::Conflict { message: message.into(), code }
+        Self::Conflict {
+            message: message.into(),
+            code,
+        }
     }
 
     pub fn unauthorized(code: &'static str, message: impl Into<String>) -> Self {
-        Self::Unauthorized { message: message.into(), code }
+        Self::Unauthorized {
+            message: message.into(),
+            code,
+        }
     }
 
     /// A 422 for one field.
@@ -89,7 +98,9 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::BadRequest(_) => "bad_request",
-            Self::Unauthorized { code, .. } | Self::NotFound { code, .. } | Self::Conflict { code, .. } => code,
+            Self::Unauthorized { code, .. }
+            | Self::NotFound { code, .. }
+            | Self::Conflict { code, .. } => code,
             Self::Forbidden => "forbidden",
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
@@ -109,7 +120,11 @@ impl ApiError {
             Self::Validation(fields) => Some(fields.clone()),
             _ => None,
         };
-        ErrorBody { message, error: self.code().to_owned(), fields }
+        ErrorBody {
+            message,
+            error: self.code().to_owned(),
+            fields,
+        }
     }
 }
 
@@ -140,7 +155,9 @@ pub struct Fields(FieldErrors);
 impl Fields {
     /// The value if `result` is `Ok`; otherwise notes the problem under `name`.
     pub fn check<T>(&mut self, name: &str, result: Result<T, String>) -> Option<T> {
-        result.map_err(|problem| self.0.insert(name.to_owned(), problem)).ok()
+        result
+            .map_err(|problem| self.0.insert(name.to_owned(), problem))
+            .ok()
     }
 
     /// `Err(422)` if any field had a problem.

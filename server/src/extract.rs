@@ -30,7 +30,12 @@ fn media(req: &Request) -> Result<Media, ApiError> {
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     match essence.as_str() {
         "application/json" => Ok(Media::Json),
         e if e.starts_with("application/") && e.ends_with("+json") => Ok(Media::Json),
@@ -75,28 +80,63 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Params<T> {
 }
 
 fn from_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    use serde_json::error::Category;
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        match inner.classify() {
-            Category::Data if path != "." => field_error(&path, &inner.to_string()),
-            Category::Data => ApiError::BadRequest("The body must be a JSON object".into()),
-            _ => ApiError::BadRequest("The body is not valid JSON".into()),
-        }
-    })?;
-    de.end()
+    let value: serde_json::Value = serde_json::from_slice(bytes)
         .map_err(|_| ApiError::BadRequest("The body is not valid JSON".into()))?;
-    Ok(value)
+    if !value.is_object() {
+        return Err(ApiError::BadRequest(
+            "The body must be a JSON object".into(),
+        ));
+    }
+    if let Some(path) = nul_path(&value, String::new()) {
+        return Err(field_error(&path, NUL_PROBLEM));
+    }
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        field_error(&path, &e.into_inner().to_string())
+    })
 }
 
 fn from_form<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if let Some((key, _)) =
+        form_urlencoded::parse(bytes).find(|(k, v)| k.contains('\0') || v.contains('\0'))
+    {
+        return Err(field_error(&key.replace('\0', ""), NUL_PROBLEM));
+    }
     let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(bytes));
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         field_error(&path, &e.into_inner().to_string())
     })
+}
+
+/// NUL characters are valid JSON but no database stores them in text: refused up front.
+const NUL_PROBLEM: &str = "must not contain NUL characters";
+
+/// The path of the first string (or key) holding a NUL character, if any.
+fn nul_path(value: &serde_json::Value, path: String) -> Option<String> {
+    use serde_json::Value;
+    match value {
+        Value::String(s) if s.contains('\0') => {
+            Some(if path.is_empty() { ".".into() } else { path })
+        }
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| nul_path(v, format!("{path}[{i}]"))),
+        Value::Object(map) => map.iter().find_map(|(k, v)| {
+            let here = if path.is_empty() {
+                k.clone()
+            } else {
+                format!("{path}.{k}")
+            };
+            if k.contains('\0') {
+                Some(here.replace('\0', ""))
+            } else {
+                nul_path(v, here)
+            }
+        }),
+        _ => None,
+    }
 }
 
 /// A 422 for the field at `path`, with serde's message made readable.
@@ -108,7 +148,11 @@ fn field_error(path: &str, message: &str) -> ApiError {
     } else {
         message.to_owned()
     };
-    let field = if path == "." { "body".to_owned() } else { path.to_owned() };
+    let field = if path == "." {
+        "body".to_owned()
+    } else {
+        path.to_owned()
+    };
     ApiError::Validation(FieldErrors::from([(field, message)]))
 }
 
@@ -136,6 +180,9 @@ impl Page {
         if !errors.is_empty() {
             return Err(ApiError::Validation(errors));
         }
-        Ok(Self { limit: limit.min(ListQuery::MAX_LIMIT), offset })
+        Ok(Self {
+            limit: limit.min(ListQuery::MAX_LIMIT),
+            offset,
+        })
     }
 }

@@ -24,7 +24,10 @@ pub fn finish(routes: Router, openapi: OpenApi, db: Db, settings: &Settings) -> 
     let metrics = Metrics::default();
     let openapi = std::sync::Arc::new(openapi);
     Router::new()
-        .route("/healthz", get(|| async { Json(serde_json::json!({"status": "ok"})) }))
+        .route(
+            "/healthz",
+            get(|| async { Json(serde_json::json!({"status": "ok"})) }),
+        )
         .route("/readyz", get(readyz).with_state(db))
         .route("/metrics", get(render_metrics).with_state(metrics.clone()))
         .route(
@@ -36,8 +39,12 @@ pub fn finish(routes: Router, openapi: OpenApi, db: Db, settings: &Settings) -> 
         )
         .merge(routes)
         .fallback(|| async { ApiError::not_found("No such route") })
+        .layer(axum::middleware::from_fn(refuse_nul_in_path))
         .layer(axum::middleware::map_response(json_errors))
-        .layer(axum::middleware::from_fn_with_state(metrics, metrics::track))
+        .layer(axum::middleware::from_fn_with_state(
+            metrics,
+            metrics::track,
+        ))
         .layer(cors(&settings.cors_origins))
         .layer(TraceLayer::new_for_http())
 }
@@ -51,17 +58,32 @@ async fn readyz(State(db): State<Db>) -> Response {
 }
 
 async fn render_metrics(State(metrics): State<Metrics>) -> impl IntoResponse {
-    ([(CONTENT_TYPE, "text/plain; version=0.0.4")], metrics.render())
+    (
+        [(CONTENT_TYPE, "text/plain; version=0.0.4")],
+        metrics.render(),
+    )
 }
 
 /// The SPA's origins may call every route with the auth header.
 fn cors(origins: &[String]) -> CorsLayer {
-    let origins: Vec<HeaderValue> = origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect();
+    let origins: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
     CorsLayer::new()
         .allow_origin(AllowOrigin::list(origins))
         .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
         .allow_headers([AUTHORIZATION, CONTENT_TYPE])
         .max_age(Duration::from_secs(600))
+}
+
+/// A NUL in a path parameter could only reach the database as an error: 400 first.
+async fn refuse_nul_in_path(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let path = req.uri().path();
+    if path.contains("%00") || path.contains('\0') {
+        return ApiError::BadRequest("The path contains a NUL character".into()).into_response();
+    }
+    next.run(req).await
 }
 
 /// Every 4xx/5xx body is JSON, including the ones axum writes itself
@@ -87,10 +109,16 @@ async fn json_errors(response: Response) -> Response {
         _ => "error",
     };
     let message = status.canonical_reason().unwrap_or("Error");
-    let body = shared::ErrorBody { message: message.to_owned(), error: code.to_owned(), fields: None };
+    let body = shared::ErrorBody {
+        message: message.to_owned(),
+        error: code.to_owned(),
+        fields: None,
+    };
     let (mut parts, _) = response.into_parts();
     parts.headers.remove(axum::http::header::CONTENT_LENGTH);
-    parts.headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    parts
+        .headers
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     let bytes = serde_json::to_vec(&body).unwrap_or_default();
     Response::from_parts(parts, Body::from(bytes))
 }
@@ -99,7 +127,10 @@ async fn json_errors(response: Response) -> Response {
 pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 /// Binds, prints `listening on http://ADDR` (tests and scripts wait for that
@@ -108,30 +139,35 @@ pub fn init_tracing() {
 pub async fn serve(app: Router, settings: &Settings) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(settings.addr()?).await?;
     let addr = listener.local_addr()?;
+    // Listen for signals before announcing the address, so that a SIGTERM
+    // sent right after the announcement is a clean stop too.
+    let shutdown = shutdown_signal()?;
     tracing::info!(service = settings.service, %addr, "listening");
     println!("listening on http://{addr}");
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await?;
     tracing::info!(service = settings.service, "stopped");
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+/// Resolves on SIGTERM or Ctrl-C; the handlers are installed when this is called.
+#[cfg(unix)]
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {},
+            _ = interrupt.recv() => {},
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
-    }
+    })
+}
+
+#[cfg(not(unix))]
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }

@@ -11,9 +11,10 @@ pub mod extract;
 pub mod http;
 pub mod metrics;
 
-pub use auth::{AdminUser, BearerToken, CurrentUser, Freshness, RemoteVerifier, TokenVerifier, Verifier};
+pub use auth::{
+    AdminUser, BearerToken, CurrentUser, Freshness, RemoteVerifier, TokenVerifier, Verifier,
+};
 pub use config::Settings;
 pub use db::{Db, Migrations};
 pub use error::{ApiError, ApiResult, FieldErrors, Fields};
 pub use extract::{Input, Page, Params, BODY_LIMIT};
-

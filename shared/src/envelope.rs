@@ -63,10 +63,18 @@ pub struct ExistsBody {
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
 pub struct ListQuery {
     /// Page size, 1-1000 (default 100).
-    #[serde(default, deserialize_with = "crate::lenient::opt_i64", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::lenient::opt_i64",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub limit: Option<i64>,
     /// How many matches to skip (default 0).
-    #[serde(default, deserialize_with = "crate::lenient::opt_i64", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::lenient::opt_i64",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub offset: Option<i64>,
 }
 

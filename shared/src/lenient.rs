@@ -41,7 +41,9 @@ impl<'de> Visitor<'de> for OptI64 {
     }
 
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-        i64::try_from(v).map(Some).map_err(|_| E::custom("is too large"))
+        i64::try_from(v)
+            .map(Some)
+            .map_err(|_| E::custom("is too large"))
     }
 
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
@@ -76,7 +78,9 @@ mod tests {
     }
 
     fn parse(json: &str) -> Result<Option<i64>, String> {
-        serde_json::from_str::<Q>(json).map(|q| q.n).map_err(|e| e.to_string())
+        serde_json::from_str::<Q>(json)
+            .map(|q| q.n)
+            .map_err(|e| e.to_string())
     }
 
     #[test]
@@ -97,7 +101,9 @@ mod tests {
 
     #[test]
     fn junk_is_refused() {
-        assert!(parse(r#"{"n": "3x"}"#).unwrap_err().contains("whole number"));
+        assert!(parse(r#"{"n": "3x"}"#)
+            .unwrap_err()
+            .contains("whole number"));
         assert!(parse(r#"{"n": 2.5}"#).is_err());
         assert!(parse(r#"{"n": true}"#).is_err());
         assert!(parse(r#"{"n": [1]}"#).is_err());

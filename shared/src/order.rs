@@ -60,10 +60,22 @@ pub struct UpdateItemRequest {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
 pub struct OrdersQuery {
-    #[serde(default, deserialize_with = "crate::lenient::opt_i64", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::lenient::opt_i64",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub limit: Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::opt_i64", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::lenient::opt_i64",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub offset: Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::opt_i64", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::lenient::opt_i64",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub user_id: Option<i64>,
 }

@@ -47,8 +47,16 @@ pub struct ProductsQuery {
     /// Name contains this, case-insensitive; `%` and `_` are plain characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub q: Option<String>,
-    #[serde(default, deserialize_with = "crate::lenient::opt_i64", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::lenient::opt_i64",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub limit: Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::opt_i64", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::lenient::opt_i64",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub offset: Option<i64>,
 }

@@ -77,7 +77,8 @@ fn unique_name(prefix: &str) -> String {
 }
 
 fn postgres_admin_url() -> String {
-    std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 impl TestDb {
@@ -86,7 +87,11 @@ impl TestDb {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");
                 let url = format!("sqlite://{}", dir.path().join("test.db").display());
-                Self { url, backend, _dir: Some(dir) }
+                Self {
+                    url,
+                    backend,
+                    _dir: Some(dir),
+                }
             }
             Backend::Postgres => {
                 let admin = postgres_admin_url();
@@ -102,7 +107,11 @@ impl TestDb {
                     .await
                     .unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
                 let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
-                Self { url: format!("{base}/{name}"), backend, _dir: None }
+                Self {
+                    url: format!("{base}/{name}"),
+                    backend,
+                    _dir: None,
+                }
             }
         }
     }
@@ -137,7 +146,10 @@ impl Service {
     pub async fn start(bin: &str, db: &TestDb, env: &[(&str, String)]) -> Self {
         let logdir = tempfile::tempdir().expect("temp dir");
         let log = logdir.path().join(format!("{bin}.log"));
-        let mut env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+        let mut env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
         env.push(("DATABASE_URL".into(), db.url.clone()));
         let mut service = Self {
             name: bin.to_owned(),
@@ -161,7 +173,10 @@ impl Service {
         let mut child = Command::new(bin_path(&self.name))
             .env("HOST", "127.0.0.1")
             .env("PORT", port)
-            .env("RUST_LOG", std::env::var("TEST_RUST_LOG").unwrap_or_else(|_| "warn".into()))
+            .env(
+                "RUST_LOG",
+                std::env::var("TEST_RUST_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -179,7 +194,10 @@ impl Service {
             }
             None
         };
-        let url = tokio::time::timeout(Duration::from_secs(60), wait).await.ok().flatten();
+        let url = tokio::time::timeout(Duration::from_secs(60), wait)
+            .await
+            .ok()
+            .flatten();
         let Some(url) = url else {
             let log = std::fs::read_to_string(&self.log).unwrap_or_default();
             panic!("{} did not start; its log:\n{log}", self.name);
@@ -211,8 +229,14 @@ impl Service {
     pub async fn terminate(&mut self) -> Option<std::process::ExitStatus> {
         let mut child = self.child.take()?;
         let pid = child.id()?;
-        let _ = std::process::Command::new("kill").arg("-TERM").arg(pid.to_string()).status();
-        tokio::time::timeout(Duration::from_secs(20), child.wait()).await.ok()?.ok()
+        let _ = std::process::Command::new("kill")
+            .arg("-TERM")
+            .arg(pid.to_string())
+            .status();
+        tokio::time::timeout(Duration::from_secs(20), child.wait())
+            .await
+            .ok()?
+            .ok()
     }
 
     /// Starts the process again on the same port and database.
@@ -232,7 +256,11 @@ impl Service {
             .output()
             .await
             .expect("run command");
-        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
         (out.status.success(), text)
     }
 }
@@ -249,7 +277,8 @@ pub fn client() -> reqwest::Client {
 pub async fn json(response: reqwest::Response) -> (StatusCode, Value) {
     let status = response.status();
     let text = response.text().await.expect("body");
-    let value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("{status}: body is not JSON: {text:?}"));
+    let value = serde_json::from_str(&text)
+        .unwrap_or_else(|_| panic!("{status}: body is not JSON: {text:?}"));
     (status, value)
 }
 
@@ -288,7 +317,11 @@ pub async fn register(users: &Service, username: &str) -> User {
         .await
         .expect("register");
     assert_eq!(response.status(), 201, "register {username}");
-    response.json::<shared::Created<User>>().await.expect("user").result
+    response
+        .json::<shared::Created<User>>()
+        .await
+        .expect("user")
+        .result
 }
 
 /// Logs `username` in with `password123` and returns the token.
@@ -300,7 +333,11 @@ pub async fn login(users: &Service, username: &str) -> String {
         .await
         .expect("login");
     assert_eq!(response.status(), 200, "login {username}");
-    response.json::<LoginResponse>().await.expect("token").api_key
+    response
+        .json::<LoginResponse>()
+        .await
+        .expect("token")
+        .api_key
 }
 
 /// Registers and logs in a new shopper; returns the user and the token.

@@ -9,5 +9,8 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations};
 pub fn migrations() -> server::Migrations {
     const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
     const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
-    server::Migrations { postgres: POSTGRES, sqlite: SQLITE }
+    server::Migrations {
+        postgres: POSTGRES,
+        sqlite: SQLITE,
+    }
 }

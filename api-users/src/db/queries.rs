@@ -16,22 +16,35 @@ fn now() -> NaiveDateTime {
 }
 
 /// Inserts a user; the unique indexes on lower(username) and lower(email) make
-/// a concurrent duplicate a 409, never a second row.
+/// a concurrent duplicate a 409, never a second row. When both are taken the
+/// username is reported, whichever index the database happened to check first.
 pub async fn insert_user(db: &Db, row: NewUserRow<'_>) -> ApiResult<UserRow> {
-    with_conn!(db, |conn| {
-        diesel::insert_into(users::table)
-            .values(&row)
-            .returning(UserRow::as_returning())
-            .get_result(conn)
-            .await
-            .map_err(|e| match unique_violation(&e) {
-                Some(index) if index.contains("email") => {
-                    ApiError::conflict("email_taken", "This email is already registered")
-                }
-                Some(_) => ApiError::conflict("username_taken", "This username is taken"),
-                None => e.into(),
-            })
-    })
+    let inserted = with_conn!(db, |conn| {
+        Ok::<_, ApiError>(
+            diesel::insert_into(users::table)
+                .values(&row)
+                .returning(UserRow::as_returning())
+                .get_result(conn)
+                .await,
+        )
+    })?;
+    match inserted {
+        Ok(user) => Ok(user),
+        Err(e) if unique_violation(&e).is_some() => {
+            if find_by_username(db, row.username).await?.is_some() {
+                Err(ApiError::conflict(
+                    "username_taken",
+                    "This username is taken",
+                ))
+            } else {
+                Err(ApiError::conflict(
+                    "email_taken",
+                    "This email is already registered",
+                ))
+            }
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The user of that name, whatever its case.
@@ -50,12 +63,24 @@ pub async fn find_by_username(db: &Db, username: &str) -> ApiResult<Option<UserR
 /// Stores a new token's hash; expired tokens of the same user are swept on the way.
 pub async fn insert_token(db: &Db, hash: &[u8], user_id: i64, ttl: Duration) -> ApiResult<()> {
     let now = now();
-    let row = NewToken { token_hash: hash, user_id, created_at: now, expires_at: now + ttl };
+    let row = NewToken {
+        token_hash: hash,
+        user_id,
+        created_at: now,
+        expires_at: now + ttl,
+    };
     with_conn!(db, |conn| {
-        diesel::delete(tokens::table.filter(tokens::user_id.eq(user_id)).filter(tokens::expires_at.le(now)))
+        diesel::delete(
+            tokens::table
+                .filter(tokens::user_id.eq(user_id))
+                .filter(tokens::expires_at.le(now)),
+        )
+        .execute(conn)
+        .await?;
+        diesel::insert_into(tokens::table)
+            .values(&row)
             .execute(conn)
             .await?;
-        diesel::insert_into(tokens::table).values(&row).execute(conn).await?;
         Ok(())
     })
 }
@@ -103,10 +128,11 @@ pub async fn list_users(db: &Db, page: Page) -> ApiResult<(Vec<UserRow>, i64)> {
 /// Makes a user an admin; false if there is no such user.
 pub async fn make_admin(db: &Db, username: &str) -> ApiResult<bool> {
     with_conn!(db, |conn| {
-        let updated = diesel::update(users::table.filter(lower(users::username).eq(username.to_lowercase())))
-            .set(users::is_admin.eq(true))
-            .execute(conn)
-            .await?;
+        let updated =
+            diesel::update(users::table.filter(lower(users::username).eq(username.to_lowercase())))
+                .set(users::is_admin.eq(true))
+                .execute(conn)
+                .await?;
         Ok(updated > 0)
     })
 }
@@ -129,10 +155,17 @@ pub async fn login_failures(db: &Db, key: &str) -> ApiResult<Option<(i32, NaiveD
 pub async fn record_login_failure(db: &Db, key: &str, window: Duration) -> ApiResult<()> {
     let now = now();
     with_conn!(db, |conn| {
-        diesel::update(login_failures::table.find(key).filter(login_failures::window_start.le(now - window)))
-            .set((login_failures::failures.eq(0), login_failures::window_start.eq(now)))
-            .execute(conn)
-            .await?;
+        diesel::update(
+            login_failures::table
+                .find(key)
+                .filter(login_failures::window_start.le(now - window)),
+        )
+        .set((
+            login_failures::failures.eq(0),
+            login_failures::window_start.eq(now),
+        ))
+        .execute(conn)
+        .await?;
         diesel::insert_into(login_failures::table)
             .values((
                 login_failures::username.eq(key),
@@ -151,7 +184,9 @@ pub async fn record_login_failure(db: &Db, key: &str, window: Duration) -> ApiRe
 /// Forgets the failed logins of `key` (after a successful login).
 pub async fn clear_login_failures(db: &Db, key: &str) -> ApiResult<()> {
     with_conn!(db, |conn| {
-        diesel::delete(login_failures::table.find(key)).execute(conn).await?;
+        diesel::delete(login_failures::table.find(key))
+            .execute(conn)
+            .await?;
         Ok(())
     })
 }

@@ -10,7 +10,10 @@ use utoipa_axum::routes;
 use crate::state::AppState;
 
 #[derive(OpenApi)]
-#[openapi(info(title = "Cartwheel users service", description = "Accounts, login tokens, admins."))]
+#[openapi(info(
+    title = "Cartwheel users service",
+    description = "Accounts, login tokens, admins."
+))]
 struct ApiDoc;
 
 /// Every route, and the OpenAPI document generated from their annotations.

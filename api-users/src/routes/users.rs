@@ -7,8 +7,8 @@ use axum::Json;
 use server::auth::token_hash;
 use server::{AdminUser, ApiError, ApiResult, BearerToken, CurrentUser, Input, Page, Params};
 use shared::{
-    Created, ErrorBody, ExistsBody, ListBody, ListQuery, LoginRequest, LoginResponse, MessageBody, RegisterRequest,
-    ResultBody, User,
+    Created, ErrorBody, ExistsBody, ListBody, ListQuery, LoginRequest, LoginResponse, MessageBody,
+    RegisterRequest, ResultBody, User,
 };
 
 use crate::db::models::NewUserRow;
@@ -45,7 +45,13 @@ pub async fn create(
     )
     .await?;
     tracing::info!(user_id = row.id, "user registered");
-    Ok((StatusCode::CREATED, Json(Created { message: "User added".into(), result: row.into() })))
+    Ok((
+        StatusCode::CREATED,
+        Json(Created {
+            message: "User added".into(),
+            result: row.into(),
+        }),
+    ))
 }
 
 fn bad_credentials() -> ApiError {
@@ -60,9 +66,18 @@ fn bad_credentials() -> ApiError {
         (status = 401, description = "bad_credentials, for an unknown user and a wrong password alike", body = ErrorBody),
         (status = 429, description = "Too many failed logins for this username", body = ErrorBody),
     ))]
-pub async fn login(State(state): State<AppState>, Input(req): Input<LoginRequest>) -> ApiResult<Json<LoginResponse>> {
+pub async fn login(
+    State(state): State<AppState>,
+    Input(req): Input<LoginRequest>,
+) -> ApiResult<Json<LoginResponse>> {
     // Rate limiting is per username, counted in the database so replicas agree.
-    let key: String = req.username.trim().to_lowercase().chars().take(64).collect();
+    let key: String = req
+        .username
+        .trim()
+        .to_lowercase()
+        .chars()
+        .take(64)
+        .collect();
     if key.is_empty() || req.password.is_empty() || req.password.chars().count() > 128 {
         return Err(bad_credentials());
     }
@@ -86,7 +101,10 @@ pub async fn login(State(state): State<AppState>, Input(req): Input<LoginRequest
     let token = token::generate();
     queries::insert_token(&state.db, &token_hash(&token), user.id, config.token_ttl).await?;
     tracing::info!(user_id = user.id, "logged in");
-    Ok(Json(LoginResponse { message: "Logged in".into(), api_key: token }))
+    Ok(Json(LoginResponse {
+        message: "Logged in".into(),
+        api_key: token,
+    }))
 }
 
 /// Log out: the token is dead from now on, on every service.
@@ -96,9 +114,14 @@ pub async fn login(State(state): State<AppState>, Input(req): Input<LoginRequest
         (status = 200, description = "Logged out", body = MessageBody),
         (status = 401, description = "No live token", body = ErrorBody),
     ))]
-pub async fn logout(State(state): State<AppState>, BearerToken(token): BearerToken) -> ApiResult<Json<MessageBody>> {
+pub async fn logout(
+    State(state): State<AppState>,
+    BearerToken(token): BearerToken,
+) -> ApiResult<Json<MessageBody>> {
     if queries::delete_token(&state.db, &token_hash(&token)).await? {
-        Ok(Json(MessageBody { message: "You are logged out".into() }))
+        Ok(Json(MessageBody {
+            message: "You are logged out".into(),
+        }))
     } else {
         Err(ApiError::unauthorized("invalid_token", "Not logged in"))
     }
@@ -111,11 +134,22 @@ pub async fn logout(State(state): State<AppState>, BearerToken(token): BearerTok
         (status = 200, description = "Taken", body = ExistsBody),
         (status = 404, description = "Free", body = ExistsBody),
     ))]
-pub async fn exists(State(state): State<AppState>, Path(username): Path<String>) -> ApiResult<Response> {
+pub async fn exists(
+    State(state): State<AppState>,
+    Path(username): Path<String>,
+) -> ApiResult<Response> {
     // Nothing longer than a valid username can exist; don't query for it.
-    let found = username.len() <= 64 && queries::find_by_username(&state.db, &username).await?.is_some();
+    let found = username.len() <= 64
+        && queries::find_by_username(&state.db, &username)
+            .await?
+            .is_some();
     Ok(if found {
-        Json(ExistsBody { result: true, message: None, error: None }).into_response()
+        Json(ExistsBody {
+            result: true,
+            message: None,
+            error: None,
+        })
+        .into_response()
     } else {
         let body = ExistsBody {
             result: false,
@@ -153,5 +187,8 @@ pub async fn list(
 ) -> ApiResult<Json<ListBody<User>>> {
     let page = Page::parse(query.limit, query.offset)?;
     let (rows, total) = queries::list_users(&state.db, page).await?;
-    Ok(Json(ListBody { results: rows.into_iter().map(User::from).collect(), total }))
+    Ok(Json(ListBody {
+        results: rows.into_iter().map(User::from).collect(),
+        total,
+    }))
 }
