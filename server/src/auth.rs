@@ -242,3 +242,34 @@ impl TokenVerifier for RemoteVerifier {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn headers(value: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(AUTHORIZATION, HeaderValue::from_str(value).unwrap());
+        h
+    }
+
+    #[test]
+    fn bearer_and_basic_carry_the_token() {
+        assert_eq!(token_from_headers(&headers("Bearer abc")), Some("abc"));
+        assert_eq!(token_from_headers(&headers("basic abc")), Some("abc"));
+        assert_eq!(token_from_headers(&headers("Bearer  abc ")), Some("abc"));
+    }
+
+    #[test]
+    fn anything_else_carries_none() {
+        assert_eq!(token_from_headers(&HeaderMap::new()), None);
+        assert_eq!(token_from_headers(&headers("Bearer")), None);
+        assert_eq!(token_from_headers(&headers("Bearer ")), None);
+        assert_eq!(token_from_headers(&headers("Digest abc")), None);
+        assert_eq!(
+            token_from_headers(&headers(&format!("Bearer {}", "a".repeat(600)))),
+            None
+        );
+    }
+}

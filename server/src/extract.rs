@@ -186,3 +186,80 @@ impl Page {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared::AddItemRequest;
+
+    fn status(e: ApiError) -> u16 {
+        e.status().as_u16()
+    }
+
+    #[test]
+    fn json_and_form_read_the_same_fields() {
+        let json: AddItemRequest = from_json(br#"{"product_id": 3, "qty": "2"}"#).unwrap();
+        let form: AddItemRequest = from_form(b"product_id=3&qty=2").unwrap();
+        assert_eq!(json, form);
+        assert_eq!(json.product_id, Some(3));
+    }
+
+    #[test]
+    fn junk_numbers_are_422_naming_the_field() {
+        let err = from_form::<AddItemRequest>(b"product_id=3x").unwrap_err();
+        match err {
+            ApiError::Validation(fields) => {
+                assert_eq!(fields["product_id"], "must be a whole number")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            status(from_json::<AddItemRequest>(br#"{"qty": "3x"}"#).unwrap_err()),
+            422
+        );
+    }
+
+    #[test]
+    fn malformed_or_non_object_json_is_400() {
+        for raw in [&b"{"[..], b"[1]", b"3", b"", b"{} {}"] {
+            assert_eq!(
+                status(from_json::<AddItemRequest>(raw).unwrap_err()),
+                400,
+                "{raw:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn nul_characters_are_422() {
+        let err = from_json::<shared::LoginRequest>(br#"{"username": "a\u0000b"}"#).unwrap_err();
+        assert!(
+            matches!(err, ApiError::Validation(ref f) if f.contains_key("username")),
+            "{err:?}"
+        );
+        assert_eq!(
+            status(from_form::<shared::LoginRequest>(b"username=a%00b").unwrap_err()),
+            422
+        );
+    }
+
+    #[test]
+    fn pages_default_cap_and_refuse_negatives() {
+        assert_eq!(
+            Page::parse(None, None).unwrap(),
+            Page {
+                limit: 100,
+                offset: 0
+            }
+        );
+        assert_eq!(
+            Page::parse(Some(5000), Some(7)).unwrap(),
+            Page {
+                limit: 1000,
+                offset: 7
+            }
+        );
+        assert!(Page::parse(Some(0), None).is_err());
+        assert!(Page::parse(None, Some(-1)).is_err());
+    }
+}

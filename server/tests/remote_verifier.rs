@@ -1,0 +1,64 @@
+//! The token verification products and orders rely on, against a real users service.
+
+use std::time::{Duration, Instant};
+
+use cartwheel_server::auth::{Freshness, RemoteVerifier, TokenVerifier, FRESH_FOR};
+use cartwheel_server::ApiError;
+use testkit::{admin, client, shopper, users_service};
+
+testkit::both_backends! {
+    async fn a_live_token_gives_its_user_and_an_unknown_one_is_401(backend) {
+        let (_db, users) = users_service(backend).await;
+        let (user, token) = shopper(&users).await;
+        let verifier = RemoteVerifier::new(&users.base);
+        let verified = verifier.verify(&token, Freshness::Fresh).await.expect("valid token");
+        assert_eq!(verified, user);
+        let err = verifier.verify("not-a-token", Freshness::AllowStale).await.unwrap_err();
+        assert!(matches!(err, ApiError::Unauthorized { .. }), "{err:?}");
+    }
+
+    async fn admin_flag_comes_from_the_users_service(backend) {
+        let (_db, users) = users_service(backend).await;
+        let (_, token) = admin(&users).await;
+        let verifier = RemoteVerifier::new(&users.base);
+        assert!(verifier.verify(&token, Freshness::Fresh).await.unwrap().is_admin);
+    }
+
+    async fn a_revoked_token_is_refused_within_five_seconds(backend) {
+        let (_db, users) = users_service(backend).await;
+        let (_, token) = shopper(&users).await;
+        let verifier = RemoteVerifier::new(&users.base);
+        verifier.verify(&token, Freshness::AllowStale).await.expect("valid before logout");
+        let logout = client().post(users.url("/api/user/logout")).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(logout.status(), 200);
+        let revoked_at = Instant::now();
+        loop {
+            match verifier.verify(&token, Freshness::AllowStale).await {
+                Err(ApiError::Unauthorized { .. }) => break,
+                Ok(_) => assert!(revoked_at.elapsed() < Duration::from_secs(5), "still accepted 5 s after logout"),
+                Err(other) => panic!("{other:?}"),
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        assert!(revoked_at.elapsed() <= FRESH_FOR + Duration::from_millis(500));
+    }
+
+    async fn with_the_users_service_down_shoppers_keep_going_and_admins_wait(backend) {
+        let (_db, mut users) = users_service(backend).await;
+        let (_, shopper_token) = shopper(&users).await;
+        let (_, admin_token) = admin(&users).await;
+        let verifier = RemoteVerifier::new(&users.base);
+        verifier.verify(&shopper_token, Freshness::AllowStale).await.unwrap();
+        verifier.verify(&admin_token, Freshness::Fresh).await.unwrap();
+        users.kill().await;
+        // Past the fresh window, so the verifier has to ask and cannot.
+        tokio::time::sleep(FRESH_FOR + Duration::from_millis(200)).await;
+        verifier.verify(&shopper_token, Freshness::AllowStale).await.expect("recent confirmation still serves shoppers");
+        let err = verifier.verify(&admin_token, Freshness::Fresh).await.unwrap_err();
+        assert!(matches!(err, ApiError::Unavailable(_)), "{err:?}");
+        let never_seen = verifier.verify("some-other-token", Freshness::AllowStale).await.unwrap_err();
+        assert!(matches!(never_seen, ApiError::Unavailable(_)), "{never_seen:?}");
+        users.restart().await;
+        verifier.verify(&admin_token, Freshness::Fresh).await.expect("back once the users service is");
+    }
+}
