@@ -1,1 +1,67 @@
-fn main() {}
+//! The products service: the catalogue, its search, its images and admin entry.
+//!
+//! `api-products` serves on port 5002 by default; a fresh database is given the
+//! demo catalogue (see `catalogue`) so the shop is never empty.
+
+mod catalogue;
+mod config;
+mod db;
+mod domain;
+mod etag;
+mod images;
+mod routes;
+mod state;
+
+use server::{Db, Settings};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    server::http::init_tracing();
+    let settings = Settings::from_env("api-products", shared::ports::PRODUCTS)?;
+    let db = prepare(&settings.database_url).await?;
+
+    let config = config::ProductsConfig::from_env(&settings)?;
+    let state = state::AppState::new(db.clone(), &settings, config);
+    let (routes, openapi) = routes::router(state);
+    let app = server::http::finish(routes, openapi, db, &settings);
+    server::http::serve(app, &settings).await
+}
+
+/// Connects, migrates and seeds an empty catalogue.
+///
+/// Replicas starting together on one SQLite file can find it locked by
+/// another's migration: SQLite refuses, rather than waits for, a write in a
+/// transaction that began by reading, and a new connection's setup can hit the
+/// lock too. Every step is idempotent, so the answer is to try again shortly.
+async fn prepare(url: &str) -> anyhow::Result<Db> {
+    let mut attempt = 1;
+    loop {
+        match connect_and_seed(url).await {
+            Err(e) if attempt < 10 && is_transient(&e) => {
+                tracing::warn!(attempt, error = %e, "database busy at startup; retrying");
+                tokio::time::sleep(std::time::Duration::from_millis(100 * attempt)).await;
+                attempt += 1;
+            }
+            result => return result,
+        }
+    }
+}
+
+async fn connect_and_seed(url: &str) -> anyhow::Result<Db> {
+    let db = Db::connect(url, db::migrations()).await?;
+    let seeded = db::queries::seed_if_empty(&db, catalogue::DEMO)
+        .await
+        .map_err(|e| anyhow::anyhow!("seeding the demo catalogue: {e}"))?;
+    if seeded > 0 {
+        tracing::info!(
+            products = seeded,
+            "demo catalogue added to an empty database"
+        );
+    }
+    Ok(db)
+}
+
+fn is_transient(e: &anyhow::Error) -> bool {
+    let message = e.to_string();
+    message.contains("database is locked") || message.contains("unavailable right now")
+}

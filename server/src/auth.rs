@@ -140,7 +140,12 @@ pub struct RemoteVerifier {
     client: reqwest::Client,
     user_url: String,
     cache: Mutex<HashMap<[u8; 32], Confirmed>>,
+    /// Striped locks, so that a burst of requests with one token whose cache
+    /// entry just expired sends one question to the users service, not many.
+    asking: Vec<tokio::sync::Mutex<()>>,
 }
+
+const ASK_STRIPES: usize = 64;
 
 impl RemoteVerifier {
     pub fn new(users_url: &str) -> Self {
@@ -153,6 +158,7 @@ impl RemoteVerifier {
             client,
             user_url: format!("{}/api/user", users_url.trim_end_matches('/')),
             cache: Mutex::new(HashMap::new()),
+            asking: (0..ASK_STRIPES).map(|_| tokio::sync::Mutex::new(())).collect(),
         }
     }
 
@@ -220,6 +226,11 @@ impl TokenVerifier for RemoteVerifier {
     ) -> BoxFuture<'a, Result<User, ApiError>> {
         Box::pin(async move {
             let key = token_hash(token);
+            if let Some(user) = self.cached(&key, FRESH_FOR) {
+                return Ok(user);
+            }
+            let _asking = self.asking[usize::from(key[0]) % ASK_STRIPES].lock().await;
+            // Someone with the same token may have asked while we waited.
             if let Some(user) = self.cached(&key, FRESH_FOR) {
                 return Ok(user);
             }

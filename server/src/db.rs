@@ -109,7 +109,9 @@ fn sqlite_path(url: &str) -> String {
     }
 }
 
-const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; \
+/// `busy_timeout` comes first: switching to WAL needs a lock, and without the
+/// timeout a connection opened while another process writes fails at once.
+const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
      PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;";
 
 async fn establish_sqlite(path: String) -> diesel::ConnectionResult<SqliteConn> {

@@ -1,0 +1,31 @@
+//! `/images/{file}`: the product pictures this service draws itself.
+
+use axum::extract::Path;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use server::{ApiError, ApiResult};
+use shared::ErrorBody;
+
+use crate::etag;
+use crate::images;
+
+/// A day: the pictures change only with a release, and the ETag covers that.
+const CACHE_FOR_A_DAY: &str = "public, max-age=86400";
+
+/// A product picture, as SVG.
+#[utoipa::path(get, path = "/images/{file}", tag = "images",
+    params(("file" = String, Path, description = "e.g. stoneware-mug.svg")),
+    responses(
+        (status = 200, description = "The picture", content_type = "image/svg+xml", body = String),
+        (status = 304, description = "Unchanged since the ETag given in If-None-Match"),
+        (status = 404, description = "No such picture", body = ErrorBody),
+    ))]
+pub async fn image(headers: HeaderMap, Path(file): Path<String>) -> ApiResult<Response> {
+    let image = images::find(&file).ok_or_else(|| ApiError::not_found("No such image"))?;
+    Ok(etag::respond(
+        &headers,
+        "image/svg+xml",
+        CACHE_FOR_A_DAY,
+        image.svg.as_bytes().to_vec(),
+    ))
+}
