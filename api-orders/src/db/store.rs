@@ -1,0 +1,249 @@
+//! The cart's building blocks, written once and compiled for each backend's
+//! connection type, so the transactions in [`queries`](super::queries) can
+//! compose them on whichever connection `with_conn!` hands out.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::result::DatabaseErrorKind;
+use diesel::upsert::excluded;
+use diesel::QueryResult;
+use diesel_async::RunQueryDsl;
+use server::db::{LockKey, PgConn, SqliteConn};
+use server::Page;
+
+use super::models::{ItemRow, NewItem, OrderRow};
+use super::schema::{order_items, orders};
+
+/// Serializes the cart transactions of one user, across every process sharing
+/// the database. Called first in each transaction that changes a cart.
+pub trait CartLock {
+    fn lock_cart(
+        &mut self,
+        user_id: i64,
+    ) -> impl std::future::Future<Output = QueryResult<()>> + Send;
+}
+
+impl CartLock for PgConn {
+    /// A transaction-scoped advisory lock on the user's id: replicas queue on it.
+    async fn lock_cart(&mut self, user_id: i64) -> QueryResult<()> {
+        self.lock_key(user_id).await
+    }
+}
+
+impl CartLock for SqliteConn {
+    /// One connection per process already serializes this process. Writing
+    /// first takes the file's write lock at the start of the transaction (waiting
+    /// on `busy_timeout`), so a second process on the same file queues here too
+    /// instead of failing to upgrade a read snapshot later in the transaction.
+    async fn lock_cart(&mut self, user_id: i64) -> QueryResult<()> {
+        self.lock_key(user_id).await?;
+        diesel::update(orders::table.filter(orders::open_user_id.eq(user_id)))
+            .set(orders::is_open.eq(orders::is_open))
+            .execute(self)
+            .await
+            .map(|_| ())
+    }
+}
+
+/// Reads and writes of orders and their lines.
+pub trait Store {
+    /// The user's cart, opened if there is none. The unique `open_user_id`
+    /// makes a concurrent second opening a no-op rather than a second cart.
+    fn open_cart(
+        &mut self,
+        user_id: i64,
+        now: NaiveDateTime,
+    ) -> impl std::future::Future<Output = QueryResult<OrderRow>> + Send;
+
+    /// The user's cart, if any.
+    fn find_cart(
+        &mut self,
+        user_id: i64,
+    ) -> impl std::future::Future<Output = QueryResult<Option<OrderRow>>> + Send;
+
+    /// The lines of these orders, by order then product.
+    fn items_of(
+        &mut self,
+        order_ids: Vec<i64>,
+    ) -> impl std::future::Future<Output = QueryResult<Vec<ItemRow>>> + Send;
+
+    /// Adds `item.quantity` to the product's line (created if absent, its name
+    /// and price refreshed if present). One upsert, so no concurrent add can
+    /// lose a quantity even without the cart lock. False when the line would
+    /// go past the table's quantity check (`MAX_LINE_QUANTITY`): the statement
+    /// failed and the caller must abandon the transaction.
+    fn add_line(
+        &mut self,
+        item: NewItem<'_>,
+    ) -> impl std::future::Future<Output = QueryResult<bool>> + Send;
+
+    /// Sets a line's quantity; false if the order has no such line.
+    fn set_line(
+        &mut self,
+        order_id: i64,
+        product_id: i64,
+        quantity: i64,
+    ) -> impl std::future::Future<Output = QueryResult<bool>> + Send;
+
+    /// Removes a line; false if the order has no such line.
+    fn remove_line(
+        &mut self,
+        order_id: i64,
+        product_id: i64,
+    ) -> impl std::future::Future<Output = QueryResult<bool>> + Send;
+
+    /// Checks an open order out: its total frozen, no longer the user's cart.
+    fn close(
+        &mut self,
+        order_id: i64,
+        total: i64,
+        now: NaiveDateTime,
+    ) -> impl std::future::Future<Output = QueryResult<OrderRow>> + Send;
+
+    /// A page of orders, newest first, of one user or of everyone; and how many match.
+    fn history(
+        &mut self,
+        user_id: Option<i64>,
+        page: Page,
+    ) -> impl std::future::Future<Output = QueryResult<(Vec<OrderRow>, i64)>> + Send;
+}
+
+macro_rules! impl_store {
+    ($conn:ty) => {
+        impl Store for $conn {
+            async fn open_cart(
+                &mut self,
+                user_id: i64,
+                now: NaiveDateTime,
+            ) -> QueryResult<OrderRow> {
+                diesel::insert_into(orders::table)
+                    .values((
+                        orders::user_id.eq(user_id),
+                        orders::is_open.eq(true),
+                        orders::open_user_id.eq(Some(user_id)),
+                        orders::total.eq(0),
+                        orders::created_at.eq(now),
+                    ))
+                    .on_conflict(orders::open_user_id)
+                    .do_nothing()
+                    .execute(self)
+                    .await?;
+                orders::table
+                    .filter(orders::open_user_id.eq(user_id))
+                    .select(OrderRow::as_select())
+                    .first(self)
+                    .await
+            }
+
+            async fn find_cart(&mut self, user_id: i64) -> QueryResult<Option<OrderRow>> {
+                orders::table
+                    .filter(orders::open_user_id.eq(user_id))
+                    .select(OrderRow::as_select())
+                    .first(self)
+                    .await
+                    .optional()
+            }
+
+            async fn items_of(&mut self, order_ids: Vec<i64>) -> QueryResult<Vec<ItemRow>> {
+                if order_ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                order_items::table
+                    .filter(order_items::order_id.eq_any(order_ids))
+                    .order((order_items::order_id, order_items::product_id))
+                    .select(ItemRow::as_select())
+                    .load(self)
+                    .await
+            }
+
+            async fn add_line(&mut self, item: NewItem<'_>) -> QueryResult<bool> {
+                let written = diesel::insert_into(order_items::table)
+                    .values(&item)
+                    .on_conflict((order_items::order_id, order_items::product_id))
+                    .do_update()
+                    .set((
+                        order_items::quantity
+                            .eq(order_items::quantity + excluded(order_items::quantity)),
+                        order_items::name.eq(excluded(order_items::name)),
+                        order_items::unit_price.eq(excluded(order_items::unit_price)),
+                    ))
+                    .execute(self)
+                    .await;
+                match written {
+                    Ok(_) => Ok(true),
+                    Err(diesel::result::Error::DatabaseError(
+                        DatabaseErrorKind::CheckViolation,
+                        _,
+                    )) => Ok(false),
+                    Err(e) => Err(e),
+                }
+            }
+
+            async fn set_line(
+                &mut self,
+                order_id: i64,
+                product_id: i64,
+                quantity: i64,
+            ) -> QueryResult<bool> {
+                let updated = diesel::update(order_items::table.find((order_id, product_id)))
+                    .set(order_items::quantity.eq(quantity))
+                    .execute(self)
+                    .await?;
+                Ok(updated > 0)
+            }
+
+            async fn remove_line(&mut self, order_id: i64, product_id: i64) -> QueryResult<bool> {
+                let deleted = diesel::delete(order_items::table.find((order_id, product_id)))
+                    .execute(self)
+                    .await?;
+                Ok(deleted > 0)
+            }
+
+            async fn close(
+                &mut self,
+                order_id: i64,
+                total: i64,
+                now: NaiveDateTime,
+            ) -> QueryResult<OrderRow> {
+                diesel::update(
+                    orders::table
+                        .find(order_id)
+                        .filter(orders::is_open.eq(true)),
+                )
+                .set((
+                    orders::is_open.eq(false),
+                    orders::open_user_id.eq(None::<i64>),
+                    orders::total.eq(total),
+                    orders::checked_out_at.eq(Some(now)),
+                ))
+                .returning(OrderRow::as_returning())
+                .get_result(self)
+                .await
+            }
+
+            async fn history(
+                &mut self,
+                user_id: Option<i64>,
+                page: Page,
+            ) -> QueryResult<(Vec<OrderRow>, i64)> {
+                let mut count = orders::table.count().into_boxed();
+                let mut rows = orders::table.select(OrderRow::as_select()).into_boxed();
+                if let Some(user_id) = user_id {
+                    count = count.filter(orders::user_id.eq(user_id));
+                    rows = rows.filter(orders::user_id.eq(user_id));
+                }
+                let total = count.get_result::<i64>(self).await?;
+                let rows = rows
+                    .order((orders::created_at.desc(), orders::id.desc()))
+                    .limit(page.limit)
+                    .offset(page.offset)
+                    .load(self)
+                    .await?;
+                Ok((rows, total))
+            }
+        }
+    };
+}
+
+impl_store!(PgConn);
+impl_store!(SqliteConn);

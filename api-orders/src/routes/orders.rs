@@ -1,0 +1,145 @@
+//! `/api/order/*` (the caller's cart) and `/api/orders` (history).
+
+use axum::extract::State;
+use axum::Json;
+use server::{ApiResult, BearerToken, CurrentUser, Freshness, Input, Page, Params};
+use shared::{
+    AddItemRequest, ErrorBody, ListBody, Order, OrdersQuery, ResultBody, UpdateItemRequest,
+};
+
+use crate::db::queries;
+use crate::domain::{AddItem, UpdateItem};
+use crate::state::AppState;
+
+fn answer(order: impl Into<Order>) -> Json<ResultBody<Order>> {
+    Json(ResultBody {
+        result: order.into(),
+    })
+}
+
+/// Add a product to the cart, opening the cart if there is none.
+///
+/// The name and price come from the products service, asked now (any price
+/// the client sends is ignored). Adding a product already in the cart adds to
+/// its line, and refreshes the line's price to the current one; a line holds
+/// at most 999, and an add that would go past that is refused whole.
+#[utoipa::path(post, path = "/api/order/add-item", tag = "orders",
+    security(("token" = [])),
+    request_body(content((AddItemRequest = "application/json"), (AddItemRequest = "application/x-www-form-urlencoded"))),
+    responses(
+        (status = 200, description = "The cart", body = ResultBody<Order>),
+        (status = 401, description = "No live token", body = ErrorBody),
+        (status = 404, description = "Unknown product", body = ErrorBody),
+        (status = 422, description = "Invalid product_id or qty (1-99), or the line would exceed 999", body = ErrorBody),
+        (status = 503, description = "The products service is unreachable", body = ErrorBody),
+    ))]
+pub async fn add_item(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Input(req): Input<AddItemRequest>,
+) -> ApiResult<Json<ResultBody<Order>>> {
+    let add = AddItem::parse(&req)?;
+    // Asked before the transaction: no database connection or cart lock is
+    // held while waiting on another service.
+    let product = state.products.product(add.product).await?;
+    let _turn = state.carts.turn(user.id).await;
+    let cart = queries::add_item(&state.db, user.id, &product, add.qty).await?;
+    tracing::info!(
+        user_id = user.id,
+        product_id = product.id,
+        qty = add.qty.get(),
+        "item added"
+    );
+    Ok(answer(cart))
+}
+
+/// Set the quantity of a product in the cart; 0 removes the line.
+#[utoipa::path(post, path = "/api/order/update-item", tag = "orders",
+    security(("token" = [])),
+    request_body(content((UpdateItemRequest = "application/json"), (UpdateItemRequest = "application/x-www-form-urlencoded"))),
+    responses(
+        (status = 200, description = "The cart", body = ResultBody<Order>),
+        (status = 401, description = "No live token", body = ErrorBody),
+        (status = 404, description = "No cart, or the product is not in it", body = ErrorBody),
+        (status = 422, description = "Invalid product_id or qty (0-99)", body = ErrorBody),
+    ))]
+pub async fn update_item(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Input(req): Input<UpdateItemRequest>,
+) -> ApiResult<Json<ResultBody<Order>>> {
+    let update = UpdateItem::parse(&req)?;
+    let _turn = state.carts.turn(user.id).await;
+    let cart = queries::update_item(&state.db, user.id, update.product, update.qty).await?;
+    Ok(answer(cart))
+}
+
+/// The caller's cart (their open order).
+#[utoipa::path(get, path = "/api/order", tag = "orders",
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "The cart", body = ResultBody<Order>),
+        (status = 401, description = "No live token", body = ErrorBody),
+        (status = 404, description = "No order found", body = ErrorBody),
+    ))]
+pub async fn cart(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+) -> ApiResult<Json<ResultBody<Order>>> {
+    Ok(answer(queries::cart(&state.db, user.id).await?))
+}
+
+/// Check the cart out: the order is closed with its total frozen, and the next
+/// add-item opens a new cart.
+#[utoipa::path(post, path = "/api/order/checkout", tag = "orders",
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "The order, no longer open", body = ResultBody<Order>),
+        (status = 401, description = "No live token", body = ErrorBody),
+        (status = 404, description = "No cart", body = ErrorBody),
+        (status = 409, description = "empty_order: the cart has no lines", body = ErrorBody),
+    ))]
+pub async fn checkout(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+) -> ApiResult<Json<ResultBody<Order>>> {
+    let _turn = state.carts.turn(user.id).await;
+    let order = queries::checkout(&state.db, user.id).await?;
+    tracing::info!(user_id = user.id, order_id = order.order.id, "checked out");
+    Ok(answer(order))
+}
+
+/// Order history, newest first: the caller's own orders, the cart included.
+///
+/// An admin (confirmed freshly by the users service) gets everyone's, or one
+/// user's with `user_id`. Anyone else's `user_id` is ignored: they see their
+/// own orders, never someone else's.
+#[utoipa::path(get, path = "/api/orders", tag = "orders",
+    security(("token" = [])),
+    params(OrdersQuery),
+    responses(
+        (status = 200, description = "A page of orders, newest first", body = ListBody<Order>),
+        (status = 401, description = "No live token", body = ErrorBody),
+        (status = 422, description = "Invalid limit or offset", body = ErrorBody),
+        (status = 503, description = "An admin's token could not be confirmed", body = ErrorBody),
+    ))]
+pub async fn history(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    BearerToken(token): BearerToken,
+    Params(query): Params<OrdersQuery>,
+) -> ApiResult<Json<ListBody<Order>>> {
+    let page = Page::parse(query.limit, query.offset)?;
+    let owner = if user.is_admin {
+        // Everyone's orders need the admin flag confirmed now, not a stale cache.
+        state.verifier.verify(&token, Freshness::Fresh).await?;
+        query.user_id
+    } else {
+        Some(user.id)
+    };
+    let (orders, total) = queries::history(&state.db, owner, page).await?;
+    Ok(Json(ListBody {
+        results: orders.into_iter().map(Order::from).collect(),
+        total,
+    }))
+}

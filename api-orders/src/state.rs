@@ -1,0 +1,36 @@
+//! What every handler of the orders service can reach.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use server::{Db, RemoteVerifier, Settings, Verifier};
+
+use crate::products::ProductsClient;
+use crate::queue::CartQueue;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub products: ProductsClient,
+    /// Cart changes of one user queue here, in this process, before taking a connection.
+    pub carts: CartQueue,
+    /// Tokens are checked with the users service (cached at most 4 s).
+    pub verifier: Verifier,
+}
+
+impl AppState {
+    pub fn new(db: Db, settings: &Settings) -> anyhow::Result<Self> {
+        Ok(Self {
+            db,
+            products: ProductsClient::new(&settings.products_url)?,
+            carts: CartQueue::default(),
+            verifier: Arc::new(RemoteVerifier::new(&settings.users_url)),
+        })
+    }
+}
+
+impl FromRef<AppState> for Verifier {
+    fn from_ref(state: &AppState) -> Self {
+        state.verifier.clone()
+    }
+}

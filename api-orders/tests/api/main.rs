@@ -1,0 +1,13 @@
+//! Black-box tests of the orders service: the real api-orders, api-users and
+//! api-products binaries, each on its own fresh database (SQLite and
+//! PostgreSQL), HTTP only. One binary, modules by area.
+
+mod auth;
+mod bodies;
+mod cart;
+mod checkout;
+mod concurrency;
+mod history;
+mod journey;
+mod outage;
+mod support;

@@ -1,0 +1,194 @@
+//! The three services wired together, and short ways to call the orders routes.
+
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use reqwest::StatusCode;
+use serde_json::Value;
+use testkit::{client, json, users_service, Backend, Service, TestDb};
+
+/// Users, products and orders, each on its own fresh database.
+pub struct Shop {
+    pub users: Service,
+    pub products: Service,
+    pub orders: Service,
+    pub orders_db: TestDb,
+    pub products_db: TestDb,
+    _users_db: TestDb,
+    pub http: reqwest::Client,
+}
+
+pub async fn shop(backend: Backend) -> Shop {
+    let (users_db, users) = users_service(backend).await;
+    let products_db = TestDb::new(backend).await;
+    let products = Service::start(
+        "api-products",
+        &products_db,
+        &[("USERS_URL", users.base.clone())],
+    )
+    .await;
+    let orders_db = TestDb::new(backend).await;
+    let orders = orders_replica(&orders_db, &users, &products).await;
+    Shop {
+        users,
+        products,
+        orders,
+        orders_db,
+        products_db,
+        _users_db: users_db,
+        http: client(),
+    }
+}
+
+/// One more api-orders process over `db`, talking to these users and products services.
+pub async fn orders_replica(db: &TestDb, users: &Service, products: &Service) -> Service {
+    Service::start(
+        "api-orders",
+        db,
+        &[
+            ("USERS_URL", users.base.clone()),
+            ("PRODUCTS_URL", products.base.clone()),
+        ],
+    )
+    .await
+}
+
+impl Shop {
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
+        post(&self.http, &self.orders, path, token, body).await
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        json(
+            self.http
+                .get(self.orders.url(path))
+                .bearer_auth(token)
+                .send()
+                .await
+                .expect("get"),
+        )
+        .await
+    }
+
+    /// `POST /api/order/add-item`.
+    pub async fn add(&self, token: &str, product_id: i64, qty: i64) -> (StatusCode, Value) {
+        self.post(
+            "/api/order/add-item",
+            token,
+            serde_json::json!({"product_id": product_id, "qty": qty}),
+        )
+        .await
+    }
+
+    /// `POST /api/order/update-item`.
+    pub async fn update(&self, token: &str, product_id: i64, qty: i64) -> (StatusCode, Value) {
+        self.post(
+            "/api/order/update-item",
+            token,
+            serde_json::json!({"product_id": product_id, "qty": qty}),
+        )
+        .await
+    }
+
+    pub async fn checkout(&self, token: &str) -> (StatusCode, Value) {
+        json(
+            self.http
+                .post(self.orders.url("/api/order/checkout"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .expect("checkout"),
+        )
+        .await
+    }
+
+    /// The product as the products service describes it.
+    pub async fn product(&self, id: i64) -> Value {
+        let (status, body) = json(
+            self.http
+                .get(self.products.url(&format!("/api/product/{id}")))
+                .send()
+                .await
+                .expect("product"),
+        )
+        .await;
+        assert_eq!(status, 200, "product {id}: {body}");
+        body["result"].clone()
+    }
+
+    /// The catalogue price of a product, in cents.
+    pub async fn price(&self, id: i64) -> i64 {
+        self.product(id).await["price"].as_i64().expect("price")
+    }
+
+    /// Changes a product's price behind the products service's back (it has
+    /// no route for that), to see which price an order keeps.
+    pub async fn set_price(&self, id: i64, price: i64) {
+        let sql = format!("UPDATE products SET price = {price} WHERE id = {id}");
+        let updated = match self.products_db.backend {
+            Backend::Postgres => {
+                let mut conn = AsyncPgConnection::establish(&self.products_db.url)
+                    .await
+                    .expect("connect");
+                diesel::sql_query(sql)
+                    .execute(&mut conn)
+                    .await
+                    .expect("update")
+            }
+            Backend::Sqlite => {
+                let path = self
+                    .products_db
+                    .url
+                    .trim_start_matches("sqlite://")
+                    .to_owned();
+                let mut conn = diesel_async::sync_connection_wrapper::SyncConnectionWrapper::<
+                    diesel::sqlite::SqliteConnection,
+                >::establish(&path)
+                .await
+                .expect("connect");
+                diesel::sql_query("PRAGMA busy_timeout = 5000")
+                    .execute(&mut conn)
+                    .await
+                    .expect("pragma");
+                diesel::sql_query(sql)
+                    .execute(&mut conn)
+                    .await
+                    .expect("update")
+            }
+        };
+        assert_eq!(updated, 1, "no product {id}");
+    }
+}
+
+/// POSTs a JSON body with a token to a service.
+pub async fn post(
+    http: &reqwest::Client,
+    service: &Service,
+    path: &str,
+    token: &str,
+    body: Value,
+) -> (StatusCode, Value) {
+    json(
+        http.post(service.url(path))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .expect("post"),
+    )
+    .await
+}
+
+/// The only line of an order for `product`, if any.
+pub fn line(order: &Value, product: i64) -> Option<Value> {
+    order["items"]
+        .as_array()?
+        .iter()
+        .find(|i| i["product"] == product)
+        .cloned()
+}
+
+/// How many of `product` an order holds.
+pub fn quantity(order: &Value, product: i64) -> i64 {
+    line(order, product)
+        .and_then(|l| l["quantity"].as_i64())
+        .unwrap_or(0)
+}
