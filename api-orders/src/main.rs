@@ -16,7 +16,7 @@ use server::{Db, Settings};
 async fn main() -> anyhow::Result<()> {
     server::http::init_tracing();
     let settings = Settings::from_env("api-orders", shared::ports::ORDERS)?;
-    let db = Db::connect(&settings.database_url, db::migrations()).await?;
+    let db = Db::connect(&settings.database_url, settings.pool_size, db::migrations()).await?;
     let state = state::AppState::new(db.clone(), &settings)?;
     let (routes, openapi) = routes::router(state);
     let app = server::http::finish(routes, openapi, db, &settings);

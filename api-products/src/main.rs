@@ -18,7 +18,7 @@ use server::{Db, Settings};
 async fn main() -> anyhow::Result<()> {
     server::http::init_tracing();
     let settings = Settings::from_env("api-products", shared::ports::PRODUCTS)?;
-    let db = prepare(&settings.database_url).await?;
+    let db = prepare(&settings.database_url, settings.pool_size).await?;
 
     let config = config::ProductsConfig::from_env(&settings)?;
     let state = state::AppState::new(db.clone(), &settings, config);
@@ -33,10 +33,10 @@ async fn main() -> anyhow::Result<()> {
 /// another's migration: SQLite refuses, rather than waits for, a write in a
 /// transaction that began by reading, and a new connection's setup can hit the
 /// lock too. Every step is idempotent, so the answer is to try again shortly.
-async fn prepare(url: &str) -> anyhow::Result<Db> {
+async fn prepare(url: &str, pool_size: usize) -> anyhow::Result<Db> {
     let mut attempt = 1;
     loop {
-        match connect_and_seed(url).await {
+        match connect_and_seed(url, pool_size).await {
             Err(e) if attempt < 10 && is_transient(&e) => {
                 tracing::warn!(attempt, error = %e, "database busy at startup; retrying");
                 tokio::time::sleep(std::time::Duration::from_millis(100 * attempt)).await;
@@ -47,8 +47,8 @@ async fn prepare(url: &str) -> anyhow::Result<Db> {
     }
 }
 
-async fn connect_and_seed(url: &str) -> anyhow::Result<Db> {
-    let db = Db::connect(url, db::migrations()).await?;
+async fn connect_and_seed(url: &str, pool_size: usize) -> anyhow::Result<Db> {
+    let db = Db::connect(url, pool_size, db::migrations()).await?;
     let seeded = db::queries::seed_if_empty(&db, catalogue::DEMO)
         .await
         .map_err(|e| anyhow::anyhow!("seeding the demo catalogue: {e}"))?;

@@ -17,7 +17,7 @@ use server::{Db, Settings};
 async fn main() -> anyhow::Result<()> {
     server::http::init_tracing();
     let settings = Settings::from_env("api-users", shared::ports::USERS)?;
-    let db = Db::connect(&settings.database_url, db::migrations()).await?;
+    let db = Db::connect(&settings.database_url, settings.pool_size, db::migrations()).await?;
 
     let mut args = std::env::args().skip(1);
     match args.next().as_deref() {

@@ -158,7 +158,9 @@ impl RemoteVerifier {
             client,
             user_url: format!("{}/api/user", users_url.trim_end_matches('/')),
             cache: Mutex::new(HashMap::new()),
-            asking: (0..ASK_STRIPES).map(|_| tokio::sync::Mutex::new(())).collect(),
+            asking: (0..ASK_STRIPES)
+                .map(|_| tokio::sync::Mutex::new(()))
+                .collect(),
         }
     }
 

@@ -14,6 +14,10 @@ pub struct Settings {
     pub users_url: String,
     pub products_url: String,
     pub cors_origins: Vec<String>,
+    /// `DATABASE_POOL_SIZE`, default 10: PostgreSQL connections per process
+    /// (SQLite always uses one). Replicas × this must stay under the server's
+    /// `max_connections`.
+    pub pool_size: usize,
 }
 
 impl Settings {
@@ -34,6 +38,12 @@ impl Settings {
                 .map_err(|_| anyhow::anyhow!("PORT must be a port number, got {p:?}"))?,
             None => default_port,
         };
+        let pool_size = match var("DATABASE_POOL_SIZE") {
+            Some(n) => n.trim().parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+                anyhow::anyhow!("DATABASE_POOL_SIZE must be a positive number, got {n:?}")
+            })?,
+            None => 10,
+        };
         let short = service.trim_start_matches("api-");
         Ok(Self {
             service,
@@ -51,6 +61,7 @@ impl Settings {
                 .map(|o| trim_url(o.trim().to_owned()))
                 .filter(|o| !o.is_empty())
                 .collect(),
+            pool_size,
         })
     }
 

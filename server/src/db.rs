@@ -36,21 +36,23 @@ pub struct Migrations {
     pub sqlite: EmbeddedMigrations,
 }
 
-/// Connections per process for PostgreSQL. SQLite gets one: it has one writer
-/// anyway, and a single connection means no `SQLITE_BUSY` under concurrency.
-const PG_POOL_SIZE: usize = 16;
-
 /// A PostgreSQL advisory lock key, so replicas starting together migrate one at a time.
 const MIGRATION_LOCK: i64 = 0x6361_7274_7768_6565; // "cartwhee"
 
 impl Db {
     /// Connects, creating the SQLite file and its folder if needed, and runs
-    /// the pending migrations.
-    pub async fn connect(url: &str, migrations: Migrations) -> anyhow::Result<Self> {
+    /// the pending migrations. PostgreSQL gets `pool_size` connections; SQLite
+    /// gets one: it has one writer anyway, and a single connection means no
+    /// `SQLITE_BUSY` between the requests of one process.
+    pub async fn connect(
+        url: &str,
+        pool_size: usize,
+        migrations: Migrations,
+    ) -> anyhow::Result<Self> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             migrate_postgres(url.to_owned(), migrations.postgres).await?;
             let manager = AsyncDieselConnectionManager::<PgConn>::new(url);
-            let pool = Pool::builder(manager).max_size(PG_POOL_SIZE).build()?;
+            let pool = Pool::builder(manager).max_size(pool_size).build()?;
             Ok(Self::Postgres(pool))
         } else {
             let path = sqlite_path(url);
@@ -152,9 +154,11 @@ async fn migrate_postgres(url: String, migrations: EmbeddedMigrations) -> anyhow
 /// every process sharing the database.
 ///
 /// Call it first inside a transaction. PostgreSQL takes a transaction-scoped
-/// advisory lock, so replicas behind a load balancer queue on it; SQLite needs
-/// nothing, since a service holds its single connection for the whole transaction
-/// and SQLite admits one writer per file.
+/// advisory lock, so replicas behind a load balancer queue on it. On SQLite a
+/// process holds its single connection for the whole transaction, which
+/// serializes that process; several processes on one file also need the
+/// transaction to begin with a write (SQLite cannot upgrade a read snapshot
+/// that another writer overtook), as the orders service's cart lock does.
 pub trait LockKey {
     fn lock_key(
         &mut self,
