@@ -1,1 +1,26 @@
-fn main() {}
+//! Cartwheel's single-page app: reads where the services are, then mounts the shop.
+
+mod api;
+mod app;
+mod components;
+mod config;
+mod format;
+mod header;
+mod pages;
+mod session;
+mod state;
+
+use leptos::prelude::*;
+
+fn main() {
+    console_error_panic_hook::set_once();
+    // Leptos's executor starts with the mount, so the boot runs on wasm-bindgen's.
+    wasm_bindgen_futures::spawn_local(async {
+        let config = config::Config::load().await;
+        // index.html shows a loading line until the app takes over the page.
+        if let Some(boot) = document().get_element_by_id("boot") {
+            boot.remove();
+        }
+        mount_to_body(move || view! { <app::App config /> });
+    });
+}

@@ -1,0 +1,240 @@
+//! Every HTTP call the SPA makes, one module per service.
+//!
+//! Views never build requests: they call these functions and get either the
+//! contract's DTO or an [`ApiError`] whose `Display` is fit to show people.
+//! A 401 on an authenticated call ends the session here, once, for every page.
+
+pub mod orders;
+pub mod products;
+pub mod users;
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use gloo_net::http::{Method, RequestBuilder};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use shared::ErrorBody;
+
+use crate::config::Config;
+use crate::session::Session;
+
+/// How long a call may take before the service counts as unavailable.
+const TIMEOUT_MS: u32 = 10_000;
+
+/// Which service a call went to, so a failure names the part of the shop that is down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    Users,
+    Products,
+    Orders,
+}
+
+/// Why a call did not give what was asked for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ApiError {
+    /// Network failure, time-out, 5xx (503 included) or an unreadable answer.
+    Unavailable(Service),
+    /// The token was refused (401); the session is already cleared.
+    SessionEnded,
+    /// A 4xx with the service's explanation.
+    Rejected { status: u16, body: ErrorBody },
+}
+
+impl ApiError {
+    /// The machine code of a refusal (`username_taken`, `not_found`, ...).
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            ApiError::Rejected { body, .. } => Some(body.error.as_str()),
+            _ => None,
+        }
+    }
+
+    /// The per-field problems of a 422.
+    pub fn fields(&self) -> BTreeMap<String, String> {
+        match self {
+            ApiError::Rejected { body, .. } => body.fields.clone().unwrap_or_default(),
+            _ => BTreeMap::new(),
+        }
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ApiError::Unavailable(Service::Users) => f.write_str(
+                "Accounts are unavailable right now: logging in and registering will be back soon.",
+            ),
+            ApiError::Unavailable(Service::Products) => {
+                f.write_str("The catalogue is unavailable right now. Please try again in a moment.")
+            }
+            ApiError::Unavailable(Service::Orders) => {
+                f.write_str("The cart is unavailable right now. Please try again in a moment.")
+            }
+            ApiError::SessionEnded => f.write_str("Your session has ended. Please log in again."),
+            ApiError::Rejected { body, .. } if !body.message.trim().is_empty() => {
+                f.write_str(&body.message)
+            }
+            ApiError::Rejected { .. } => f.write_str("The request was refused."),
+        }
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+/// The client: where the services are and whose session to send.
+#[derive(Clone, Copy)]
+pub struct Api {
+    config: &'static Config,
+    session: Session,
+}
+
+/// One call, described before it is sent.
+struct Call<'a> {
+    service: Service,
+    method: Method,
+    path: &'a str,
+    query: Vec<(&'static str, String)>,
+    body: Option<String>,
+    authed: bool,
+}
+
+impl<'a> Call<'a> {
+    fn new(service: Service, method: Method, path: &'a str) -> Self {
+        Self {
+            service,
+            method,
+            path,
+            query: Vec::new(),
+            body: None,
+            authed: false,
+        }
+    }
+
+    fn authed(mut self) -> Self {
+        self.authed = true;
+        self
+    }
+
+    fn query(mut self, key: &'static str, value: impl ToString) -> Self {
+        self.query.push((key, value.to_string()));
+        self
+    }
+
+    fn json<B: Serialize>(mut self, body: &B) -> Self {
+        // Serializing the DTOs cannot fail: they hold only strings and numbers.
+        self.body = serde_json::to_string(body).ok();
+        self
+    }
+}
+
+impl Api {
+    pub fn new(config: &'static Config, session: Session) -> Self {
+        Self { config, session }
+    }
+
+    fn base(&self, service: Service) -> &'static str {
+        match service {
+            Service::Users => &self.config.users,
+            Service::Products => &self.config.products,
+            Service::Orders => &self.config.orders,
+        }
+    }
+
+    /// Makes a relative URL from a service (an image path) absolute.
+    pub fn absolute(&self, service: Service, url: &str) -> String {
+        if url.starts_with('/') && !url.starts_with("//") {
+            format!("{}{}", self.base(service), url)
+        } else {
+            url.to_string()
+        }
+    }
+
+    /// Sends a call and reads a JSON answer of type `T`.
+    async fn send<T: DeserializeOwned>(&self, call: Call<'_>) -> Result<T, ApiError> {
+        let service = call.service;
+        let unavailable = || ApiError::Unavailable(service);
+        let url = format!("{}{}", self.base(service), call.path);
+        let signal = web_sys::AbortSignal::timeout_with_u32(TIMEOUT_MS);
+        let mut builder = RequestBuilder::new(&url)
+            .method(call.method)
+            .abort_signal(Some(&signal));
+        if !call.query.is_empty() {
+            builder = builder.query(call.query.iter().map(|(k, v)| (*k, v.as_str())));
+        }
+        let sent_token = if call.authed {
+            self.session.token_untracked()
+        } else {
+            None
+        };
+        if call.authed && sent_token.is_none() {
+            self.session.end();
+            return Err(ApiError::SessionEnded);
+        }
+        if let Some(token) = &sent_token {
+            builder = builder.header("Authorization", &format!("Bearer {token}"));
+        }
+        let request = match call.body {
+            Some(body) => builder
+                .header("Content-Type", "application/json")
+                .body(body),
+            None => builder.build(),
+        }
+        .map_err(|_| unavailable())?;
+        let resp = request.send().await.map_err(|_| unavailable())?;
+        let status = resp.status();
+        match status {
+            200..=299 => resp.json::<T>().await.map_err(|_| unavailable()),
+            401 if sent_token.is_some() => {
+                // Only end the session this call used: a login in between stays.
+                if self.session.token_untracked() == sent_token {
+                    self.session.end();
+                }
+                Err(ApiError::SessionEnded)
+            }
+            400..=499 => {
+                let body = resp
+                    .json::<ErrorBody>()
+                    .await
+                    .unwrap_or_else(|_| ErrorBody {
+                        message: String::new(),
+                        error: String::new(),
+                        fields: None,
+                    });
+                Err(ApiError::Rejected { status, body })
+            }
+            _ => Err(unavailable()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rejected(message: &str) -> ApiError {
+        ApiError::Rejected {
+            status: 409,
+            body: ErrorBody {
+                message: message.into(),
+                error: "username_taken".into(),
+                fields: None,
+            },
+        }
+    }
+
+    #[test]
+    fn refusals_show_the_services_message() {
+        assert_eq!(rejected("Username taken").to_string(), "Username taken");
+        assert_eq!(rejected(" ").to_string(), "The request was refused.");
+        assert_eq!(rejected("x").code(), Some("username_taken"));
+    }
+
+    #[test]
+    fn outages_say_which_part_is_down_without_raw_errors() {
+        let text = ApiError::Unavailable(Service::Products).to_string();
+        assert!(text.contains("catalogue is unavailable"));
+        let text = ApiError::Unavailable(Service::Orders).to_string();
+        assert!(text.contains("cart is unavailable"));
+    }
+}

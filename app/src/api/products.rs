@@ -1,0 +1,54 @@
+//! The products service: the catalogue.
+
+use gloo_net::http::Method;
+use shared::{CreateProductRequest, ListBody, Product, ProductCreated, ResultBody};
+
+use super::{Api, ApiError, Call, Service};
+
+impl Api {
+    /// `GET /api/products?q=&limit=&offset=`, images made absolute.
+    pub async fn products(
+        &self,
+        q: &str,
+        limit: i64,
+        offset: i64,
+    ) -> Result<ListBody<Product>, ApiError> {
+        let mut call = Call::new(Service::Products, Method::GET, "/api/products")
+            .query("limit", limit)
+            .query("offset", offset);
+        if !q.trim().is_empty() {
+            call = call.query("q", q.trim());
+        }
+        let mut list = self.send::<ListBody<Product>>(call).await?;
+        for p in &mut list.results {
+            self.fix_image(p);
+        }
+        Ok(list)
+    }
+
+    /// `GET /api/product/{id_or_slug}`.
+    pub async fn product(&self, id_or_slug: &str) -> Result<Product, ApiError> {
+        let path = format!(
+            "/api/product/{}",
+            String::from(js_sys::encode_uri_component(id_or_slug))
+        );
+        let call = Call::new(Service::Products, Method::GET, &path);
+        let mut product = self.send::<ResultBody<Product>>(call).await?.result;
+        self.fix_image(&mut product);
+        Ok(product)
+    }
+
+    /// `POST /api/product/create` (admins).
+    pub async fn create_product(&self, req: &CreateProductRequest) -> Result<Product, ApiError> {
+        let call = Call::new(Service::Products, Method::POST, "/api/product/create")
+            .authed()
+            .json(req);
+        let mut product = self.send::<ProductCreated>(call).await?.product;
+        self.fix_image(&mut product);
+        Ok(product)
+    }
+
+    fn fix_image(&self, p: &mut Product) {
+        p.image = self.absolute(Service::Products, &p.image);
+    }
+}

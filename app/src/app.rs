@@ -1,0 +1,54 @@
+//! The root component and every route of the SPA, declared in one place.
+
+use leptos::prelude::*;
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::hooks::use_navigate;
+use leptos_router::path;
+
+use crate::config::Config;
+use crate::header::Header;
+use crate::pages::{
+    admin::AdminPage, cart::CartPage, catalogue::CataloguePage, login::LoginPage,
+    not_found::NotFoundPage, orders::OrdersPage, product::ProductPage, register::RegisterPage,
+    thanks::ThanksPage,
+};
+use crate::state::{use_shop, Shop};
+
+/// The shop: header, the page for the URL, footer.
+#[component]
+pub fn App(config: &'static Config) -> impl IntoView {
+    Shop::provide(config);
+    view! {
+        <Router>
+            <SessionWatcher />
+            <Header />
+            <main id="main" class="container">
+                <Routes fallback=|| view! { <NotFoundPage /> }>
+                    <Route path=path!("/") view=CataloguePage />
+                    <Route path=path!("/product/:id") view=ProductPage />
+                    <Route path=path!("/cart") view=CartPage />
+                    <Route path=path!("/thank-you/:id") view=ThanksPage />
+                    <Route path=path!("/orders") view=OrdersPage />
+                    <Route path=path!("/login") view=LoginPage />
+                    <Route path=path!("/register") view=RegisterPage />
+                    <Route path=path!("/admin") view=AdminPage />
+                </Routes>
+            </main>
+            <footer class="site-footer">
+                <p>"Cartwheel, an open-source shop."</p>
+            </footer>
+        </Router>
+    }
+}
+
+/// Sends the user to the login page when a service refused the session's token.
+#[component]
+fn SessionWatcher() -> impl IntoView {
+    let shop = use_shop();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if shop.session.ended() {
+            navigate("/login", Default::default());
+        }
+    });
+}

@@ -1,0 +1,151 @@
+//! Small pieces the pages are made of.
+
+use std::collections::BTreeMap;
+
+use leptos::prelude::*;
+
+/// Problems per form field, from the API's 422 `fields` or a 409.
+pub type FieldErrors = BTreeMap<String, String>;
+
+/// How serious a notice is; picks its colour and its ARIA role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    Info,
+    Success,
+    Warning,
+    Error,
+}
+
+impl Tone {
+    fn class(self) -> &'static str {
+        match self {
+            Tone::Info => "notice notice-info",
+            Tone::Success => "notice notice-success",
+            Tone::Warning => "notice notice-warning",
+            Tone::Error => "notice notice-error",
+        }
+    }
+}
+
+/// A boxed message: outages, refusals, confirmations.
+#[component]
+pub fn Notice(tone: Tone, children: Children) -> impl IntoView {
+    let role = if tone == Tone::Error {
+        "alert"
+    } else {
+        "status"
+    };
+    view! {
+        <div class=tone.class() role=role>
+            {children()}
+        </div>
+    }
+}
+
+/// What shows while data is on its way.
+#[component]
+pub fn Loading(#[prop(default = "Loading…")] label: &'static str) -> impl IntoView {
+    view! {
+        <p class="loading" role="status" aria-live="polite">
+            <span class="spinner" aria-hidden="true"></span>
+            {label}
+        </p>
+    }
+}
+
+/// The fallback of an `ErrorBoundary`: each error's friendly text.
+#[component]
+pub fn ErrorNotices(errors: ArcRwSignal<Errors>) -> impl IntoView {
+    view! {
+        <div class="errors">
+            {move || {
+                errors
+                    .get()
+                    .into_iter()
+                    .map(|(_, e)| view! { <Notice tone=Tone::Warning>{e.to_string()}</Notice> })
+                    .collect_view()
+            }}
+        </div>
+    }
+}
+
+/// A labelled input with its own error line, for forms checked by the API.
+#[component]
+pub fn Field(
+    label: &'static str,
+    name: &'static str,
+    value: RwSignal<String>,
+    errors: RwSignal<FieldErrors>,
+    #[prop(default = "text")] kind: &'static str,
+    #[prop(default = "off")] autocomplete: &'static str,
+    #[prop(optional)] required: bool,
+    #[prop(optional)] hint: Option<&'static str>,
+    /// Extra live status under the input (the username check).
+    #[prop(optional)]
+    children: Option<Children>,
+) -> impl IntoView {
+    let id = format!("field-{name}");
+    let error_id = format!("{id}-error");
+    let hint_id = format!("{id}-hint");
+    let described_by = if hint.is_some() {
+        format!("{error_id} {hint_id}")
+    } else {
+        error_id.clone()
+    };
+    let error = move || errors.with(|e| e.get(name).cloned());
+    let clear_error = move |_| {
+        if errors.with_untracked(|e| e.contains_key(name)) {
+            errors.update(|e| {
+                e.remove(name);
+            });
+        }
+    };
+    view! {
+        <div class="field" class:invalid=move || error().is_some()>
+            <label for=id.clone()>
+                {label}
+                {required.then(|| view! { <span class="required" aria-hidden="true">" *"</span> })}
+            </label>
+            <input
+                id=id
+                type=kind
+                name=name
+                autocomplete=autocomplete
+                required=required
+                aria-invalid=move || if error().is_some() { "true" } else { "false" }
+                aria-describedby=described_by
+                bind:value=value
+                on:input=clear_error
+            />
+            {hint.map(|h| view! { <p class="hint" id=hint_id>{h}</p> })}
+            {children.map(|c| c())}
+            <p class="field-error" id=error_id aria-live="polite">
+                {error}
+            </p>
+        </div>
+    }
+}
+
+/// Previous / next links of a list and where we are in it. `link` makes the URL of
+/// the page starting at an offset. Plain `<a>`s: the router still handles the click,
+/// and no `aria-current` marks them as the current page.
+#[component]
+pub fn Pager<F>(offset: i64, page_size: i64, shown: i64, total: i64, link: F) -> impl IntoView
+where
+    F: Fn(i64) -> String + 'static,
+{
+    if total == 0 {
+        return None;
+    }
+    let first = (offset + 1).min(total);
+    let last = (offset + shown).min(total);
+    let prev = (offset > 0).then(|| link((offset - page_size).max(0)));
+    let next = (offset + page_size < total).then(|| link(offset + page_size));
+    Some(view! {
+        <nav class="pager" aria-label="Pages">
+            {prev.map(|href| view! { <a href=href class="button button-ghost" rel="prev">"← Previous"</a> })}
+            <span class="pager-status">{format!("{first}–{last} of {total}")}</span>
+            {next.map(|href| view! { <a href=href class="button button-ghost" rel="next">"Next →"</a> })}
+        </nav>
+    })
+}

@@ -1,0 +1,14 @@
+//! Any URL the router does not know.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+#[component]
+pub fn NotFoundPage() -> impl IntoView {
+    view! {
+        <section>
+            <h1>"Page not found"</h1>
+            <p>"There is nothing here. " <A href="/">"Go to the catalogue"</A></p>
+        </section>
+    }
+}

@@ -1,0 +1,200 @@
+//! Creating an account, with a live check that the username is free.
+
+use std::time::Duration;
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_navigate;
+use shared::RegisterRequest;
+
+use crate::api::{Api, ApiError};
+use crate::components::{Field, FieldErrors, Notice, Tone};
+use crate::state::use_shop;
+
+/// How long typing must pause before the username is checked.
+const CHECK_DELAY: Duration = Duration::from_millis(400);
+
+/// What the live check knows about the username typed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NameCheck {
+    Idle,
+    Checking,
+    Free,
+    Taken,
+    /// The users service did not answer; the submit will tell.
+    Unknown,
+}
+
+/// The contract's rule: 3-32 of `A-Za-z0-9_.-`. Others are not worth a request.
+fn plausible_username(name: &str) -> bool {
+    (3..=32).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+}
+
+/// Where a refusal belongs: a field (422 `fields`, 409 `*_taken`) or the whole form.
+fn place_error(e: &ApiError) -> FieldErrors {
+    let mut fields = e.fields();
+    match e.code() {
+        Some("username_taken") => {
+            fields.insert("username".into(), e.to_string());
+        }
+        Some("email_taken") => {
+            fields.insert("email".into(), e.to_string());
+        }
+        _ => {}
+    }
+    fields
+}
+
+#[component]
+pub fn RegisterPage() -> impl IntoView {
+    let shop = use_shop();
+    let navigate = use_navigate();
+    let username = RwSignal::new(String::new());
+    let email = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let first_name = RwSignal::new(String::new());
+    let last_name = RwSignal::new(String::new());
+    let errors = RwSignal::new(FieldErrors::new());
+    let check = username_check(shop.api, username);
+
+    let register = Action::new_local(move |req: &RegisterRequest| {
+        let req = req.clone();
+        let navigate = navigate.clone();
+        async move {
+            match shop.api.register(&req).await {
+                Ok(user) => {
+                    let name = String::from(js_sys::encode_uri_component(&user.username));
+                    navigate(&format!("/login?registered={name}"), Default::default());
+                    Ok(())
+                }
+                Err(e) => {
+                    let fields = place_error(&e);
+                    let placed = !fields.is_empty();
+                    errors.set(fields);
+                    // A refusal shown next to its field needs no second notice.
+                    if placed {
+                        Ok(())
+                    } else {
+                        Err(e)
+                    }
+                }
+            }
+        }
+    });
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        register.dispatch(RegisterRequest {
+            username: username.get_untracked().trim().to_string(),
+            email: email.get_untracked().trim().to_string(),
+            password: password.get_untracked(),
+            first_name: first_name.get_untracked().trim().to_string(),
+            last_name: last_name.get_untracked().trim().to_string(),
+        });
+    };
+    let problem = move || {
+        register
+            .value()
+            .get()
+            .and_then(Result::err)
+            .map(|e| view! { <Notice tone=Tone::Error>{e.to_string()}</Notice> })
+    };
+
+    view! {
+        <section class="form-page">
+            <h1>"Create an account"</h1>
+            {problem}
+            <form class="form card" on:submit=on_submit novalidate>
+                <Field
+                    label="Username"
+                    name="username"
+                    value=username
+                    errors
+                    autocomplete="username"
+                    required=true
+                    hint="3 to 32 letters, digits, dots, dashes or underscores."
+                >
+                    <UsernameStatus check />
+                </Field>
+                <Field label="Email" name="email" kind="email" value=email errors autocomplete="email" required=true />
+                <Field
+                    label="Password"
+                    name="password"
+                    kind="password"
+                    value=password
+                    errors
+                    autocomplete="new-password"
+                    required=true
+                    hint="At least 8 characters."
+                />
+                <div class="field-row">
+                    <Field label="First name" name="first_name" value=first_name errors autocomplete="given-name" />
+                    <Field label="Last name" name="last_name" value=last_name errors autocomplete="family-name" />
+                </div>
+                <button type="submit" class="button button-primary" disabled=move || register.pending().get()>
+                    {move || if register.pending().get() { "Creating…" } else { "Create account" }}
+                </button>
+            </form>
+            <p class="form-alt">"Already have an account? " <A href="/login">"Log in"</A></p>
+        </section>
+    }
+}
+
+/// Checks the username a moment after typing stops; a stale answer is dropped.
+fn username_check(api: Api, username: RwSignal<String>) -> RwSignal<NameCheck> {
+    let status = RwSignal::new(NameCheck::Idle);
+    let timer = StoredValue::new(None::<TimeoutHandle>);
+    Effect::new(move |_| {
+        let name = username.get().trim().to_string();
+        if let Some(t) = timer.get_value() {
+            t.clear();
+        }
+        if !plausible_username(&name) {
+            status.set(NameCheck::Idle);
+            return;
+        }
+        status.set(NameCheck::Checking);
+        let handle = set_timeout_with_handle(
+            move || {
+                leptos::task::spawn_local(async move {
+                    let answer = api.username_taken(&name).await;
+                    // The page may be gone, or the name changed while we asked.
+                    let current = username.try_get_untracked();
+                    if current.as_deref().map(str::trim) != Some(name.as_str()) {
+                        return;
+                    }
+                    status.set(match answer {
+                        Ok(true) => NameCheck::Taken,
+                        Ok(false) => NameCheck::Free,
+                        Err(_) => NameCheck::Unknown,
+                    });
+                });
+            },
+            CHECK_DELAY,
+        );
+        timer.set_value(handle.ok());
+    });
+    status
+}
+
+#[component]
+fn UsernameStatus(check: RwSignal<NameCheck>) -> impl IntoView {
+    let text = move || match check.get() {
+        NameCheck::Idle | NameCheck::Unknown => "",
+        NameCheck::Checking => "Checking…",
+        NameCheck::Free => "✓ This username is available.",
+        NameCheck::Taken => "✗ This username is taken.",
+    };
+    let class = move || match check.get() {
+        NameCheck::Free => "name-check ok",
+        NameCheck::Taken => "name-check taken",
+        _ => "name-check",
+    };
+    view! {
+        <p class=class data-testid="username-status" aria-live="polite">
+            {text}
+        </p>
+    }
+}

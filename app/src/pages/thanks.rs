@@ -1,0 +1,61 @@
+//! After checkout: the order as it was closed.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+
+use crate::api::ApiError;
+use crate::components::{ErrorNotices, Loading, Notice, Tone};
+use crate::pages::orders::OrderSummary;
+use crate::state::use_shop;
+
+#[component]
+pub fn ThanksPage() -> impl IntoView {
+    let shop = use_shop();
+    let params = use_params_map();
+    let id = Memo::new(move |_| params.read().get("id").and_then(|s| s.parse::<i64>().ok()));
+    // The order the checkout returned; after a reload, found again in the history.
+    let order = LocalResource::new(move || {
+        let id = id.get();
+        let known = shop.last_order.get_untracked().filter(|o| Some(o.id) == id);
+        async move {
+            if known.is_some() {
+                return Ok::<_, ApiError>(known);
+            }
+            let Some(id) = id else { return Ok(None) };
+            let list = shop.api.orders(100, 0).await?;
+            Ok(list.results.into_iter().find(|o| o.id == id))
+        }
+    });
+    view! {
+        <section class="thanks-page">
+            <Suspense fallback=|| view! { <Loading label="Loading your order…" /> }>
+                <ErrorBoundary fallback=|errors| view! { <ErrorNotices errors /> }>
+                    {move || {
+                        order.get().map(|r| r.map(|o| match o {
+                            Some(order) => view! {
+                                <h1>"Thank you for your order!"</h1>
+                                <p class="lead" data-testid="thanks">
+                                    {format!("Order #{} is confirmed.", order.id)}
+                                </p>
+                                <OrderSummary order />
+                                <p class="actions">
+                                    <A href="/orders">"See all your orders"</A>
+                                    " · "
+                                    <A href="/">"Back to the catalogue"</A>
+                                </p>
+                            }
+                            .into_any(),
+                            None => view! {
+                                <Notice tone=Tone::Info>
+                                    "We could not find that order. " <A href="/orders">"See your orders"</A>
+                                </Notice>
+                            }
+                            .into_any(),
+                        }))
+                    }}
+                </ErrorBoundary>
+            </Suspense>
+        </section>
+    }
+}

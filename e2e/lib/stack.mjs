@@ -1,0 +1,158 @@
+// Starts the real services and the SPA for a test, each on a free port with its own
+// temporary SQLite databases, and stops/restarts single services to test outages.
+import { spawn, execFile } from 'node:child_process';
+import { mkdtemp, writeFile, rm, open } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { startStaticServer } from './static-server.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const repoRoot = resolve(here, '..', '..');
+const targetDir = process.env.CARGO_TARGET_DIR
+  ? resolve(repoRoot, process.env.CARGO_TARGET_DIR)
+  : join(repoRoot, 'target');
+export const binDir = process.env.E2E_BIN_DIR ?? join(targetDir, 'debug');
+export const distDir = process.env.E2E_DIST_DIR ?? join(repoRoot, 'dist');
+
+export const SERVICES = ['users', 'products', 'orders'];
+
+/** A port nobody listens on right now. */
+export function freePort() {
+  return new Promise((ok, fail) => {
+    const srv = createServer();
+    srv.once('error', fail);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => ok(port));
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls GET /readyz until 200. */
+export async function waitReady(url, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const r = await fetch(`${url}/readyz`);
+      if (r.ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`${url} not ready after ${timeoutMs} ms`);
+    await sleep(100);
+  }
+}
+
+/**
+ * The SPA and the three services, as one running shop.
+ * `stop(name)` kills a service's process; `start(name)` brings it back on the same
+ * port and database.
+ */
+export class Stack {
+  static async start() {
+    const s = new Stack();
+    await s.#boot();
+    return s;
+  }
+
+  #procs = {};
+  #env = {};
+  #server = null;
+  dir = null;
+  urls = {};
+
+  async #boot() {
+    this.dir = await mkdtemp(join(tmpdir(), 'cartwheel-e2e-'));
+    const configFile = join(this.dir, 'config.json');
+    this.#server = await startStaticServer({ dir: distDir, configFile });
+    this.spa = `http://127.0.0.1:${this.#server.address().port}`;
+    for (const name of SERVICES) {
+      this.urls[name] = `http://127.0.0.1:${await freePort()}`;
+    }
+    await writeFile(configFile, JSON.stringify(this.urls));
+    for (const name of SERVICES) {
+      const port = new URL(this.urls[name]).port;
+      this.#env[name] = {
+        HOST: '127.0.0.1',
+        PORT: port,
+        DATABASE_URL: `sqlite://${join(this.dir, `${name}.db`)}`,
+        CORS_ORIGINS: this.spa,
+        USERS_URL: this.urls.users,
+        PRODUCTS_URL: this.urls.products,
+        RUST_LOG: process.env.E2E_RUST_LOG ?? 'warn',
+      };
+    }
+    // Users and products first: orders calls both.
+    await Promise.all([this.start('users'), this.start('products')]);
+    await this.start('orders');
+  }
+
+  async start(name) {
+    if (this.#procs[name]) return;
+    const log = await open(join(this.dir, `${name}.log`), 'a');
+    const proc = spawn(join(binDir, `api-${name}`), [], {
+      env: { ...process.env, ...this.#env[name] },
+      stdio: ['ignore', log.fd, log.fd],
+    });
+    proc.on('exit', () => log.close().catch(() => {}));
+    this.#procs[name] = proc;
+    await waitReady(this.urls[name]);
+  }
+
+  /** Kills the service's process and waits until it is gone. */
+  async stop(name) {
+    const proc = this.#procs[name];
+    if (!proc) return;
+    delete this.#procs[name];
+    if (proc.exitCode !== null || proc.signalCode !== null) return;
+    const gone = new Promise((r) => proc.once('exit', r));
+    proc.kill('SIGKILL');
+    await gone;
+  }
+
+  async startAll() {
+    await Promise.all([this.start('users'), this.start('products')]);
+    await this.start('orders');
+  }
+
+  /** `api-users make-admin <username>` against this stack's users database. */
+  async makeAdmin(username) {
+    await promisify(execFile)(join(binDir, 'api-users'), ['make-admin', username], {
+      env: { ...process.env, ...this.#env.users },
+    });
+  }
+
+  async shutdown() {
+    await Promise.all(SERVICES.map((n) => this.stop(n)));
+    await new Promise((r) => this.#server.close(r));
+    this.#server.closeAllConnections?.();
+    if (!process.env.E2E_KEEP_TMP) await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The stack `run.sh` started (its URLs in E2E_* variables), or a fresh one when a
+ * test file runs on its own. Outage tests always take a fresh one.
+ */
+export async function sharedStack() {
+  const e = process.env;
+  if (e.E2E_SPA && e.E2E_USERS && e.E2E_PRODUCTS && e.E2E_ORDERS && e.E2E_USERS_DATABASE_URL) {
+    const urls = { users: e.E2E_USERS, products: e.E2E_PRODUCTS, orders: e.E2E_ORDERS };
+    return {
+      spa: e.E2E_SPA,
+      urls,
+      async makeAdmin(username) {
+        await promisify(execFile)(join(binDir, 'api-users'), ['make-admin', username], {
+          env: { ...process.env, DATABASE_URL: e.E2E_USERS_DATABASE_URL },
+        });
+      },
+      async shutdown() {},
+    };
+  }
+  return Stack.start();
+}

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Browser tests of the SPA against the real services.
+#
+#   e2e/run.sh            build the SPA and the services, start a shop, run every test
+#   E2E_SKIP_BUILD=1 ...  reuse dist/ and the built binaries
+#
+# Starts the three services on free ports with temporary SQLite databases, serves
+# dist/ with a generated config.json pointing at them, runs `node --test`, and
+# stops everything it started on exit. Screenshots land in e2e/artifacts/.
+# Outage tests start (and kill) their own services; see tests/outages.test.mjs.
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+cd "$root"
+
+target="${CARGO_TARGET_DIR:-$root/target}"
+case "$target" in /*) ;; *) target="$root/$target" ;; esac
+bin="$target/debug"
+dist="${E2E_DIST_DIR:-$root/dist}"
+export PATH="$HOME/.cargo/bin:$PATH"
+
+if [ -z "${E2E_SKIP_BUILD:-}" ]; then
+  echo "== building the SPA (trunk build --release --offline)"
+  trunk build --release --offline --dist "$dist"
+  echo "== building the services (cargo build --bins)"
+  cargo build --bins
+fi
+"$here/wasm-size.sh" "$dist"
+for svc in users products orders; do
+  [ -x "$bin/api-$svc" ] || { echo "missing $bin/api-$svc: run cargo build --bins" >&2; exit 1; }
+done
+if [ ! -d "$here/node_modules/playwright-core" ]; then
+  (cd "$here" && npm ci --no-audit --no-fund)
+fi
+
+tmp="$(mktemp -d "${TMPDIR:-/tmp}/cartwheel-e2e-run.XXXXXX")"
+pids=()
+cleanup() {
+  local status=$?
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [ $status -ne 0 ]; then
+    for log in "$tmp"/*.log; do
+      [ -s "$log" ] && { echo "--- $log (last lines)"; tail -n 20 "$log"; }
+    done
+  fi
+  rm -rf "$tmp"
+  exit $status
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+wait_ready() { # url
+  for _ in $(seq 1 300); do
+    curl -fsS -o /dev/null "$1/readyz" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "$1 did not become ready" >&2
+  return 1
+}
+
+spa_port=$(free_port)
+users_port=$(free_port)
+products_port=$(free_port)
+orders_port=$(free_port)
+spa="http://127.0.0.1:$spa_port"
+users="http://127.0.0.1:$users_port"
+products="http://127.0.0.1:$products_port"
+orders="http://127.0.0.1:$orders_port"
+
+cat >"$tmp/config.json" <<JSON
+{"users": "$users", "products": "$products", "orders": "$orders"}
+JSON
+
+start_service() { # name port
+  HOST=127.0.0.1 PORT="$2" DATABASE_URL="sqlite://$tmp/$1.db" CORS_ORIGINS="$spa" \
+    USERS_URL="$users" PRODUCTS_URL="$products" RUST_LOG="${E2E_RUST_LOG:-warn}" \
+    "$bin/api-$1" >"$tmp/$1.log" 2>&1 &
+  pids+=($!)
+}
+
+echo "== starting the shop: SPA $spa, users $users, products $products, orders $orders"
+start_service users "$users_port"
+start_service products "$products_port"
+wait_ready "$users"
+wait_ready "$products"
+start_service orders "$orders_port"
+wait_ready "$orders"
+node "$here/lib/static-server.mjs" "$dist" "$tmp/config.json" "$spa_port" >"$tmp/spa.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do
+  curl -fsS -o /dev/null "$spa/config.json" 2>/dev/null && break
+  sleep 0.1
+done
+
+export E2E_SPA="$spa" E2E_USERS="$users" E2E_PRODUCTS="$products" E2E_ORDERS="$orders"
+export E2E_USERS_DATABASE_URL="sqlite://$tmp/users.db"
+export E2E_BIN_DIR="$bin" E2E_DIST_DIR="$dist"
+mkdir -p "$here/artifacts"
+
+echo "== running the browser tests"
+cd "$here"
+node --test --test-concurrency=1 "$@" tests/

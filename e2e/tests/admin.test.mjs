@@ -1,0 +1,66 @@
+// (6) An admin adds a product and finds it in the catalogue; others cannot.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { sharedStack } from '../lib/stack.mjs';
+import { launch, openPage, screenshot, visit } from '../lib/browser.mjs';
+import { products, registerAndLogin, uniqueName } from '../lib/api.mjs';
+import { loginInUi, nav, waitText } from '../lib/ui.mjs';
+
+let stack;
+let browser;
+
+before(async () => {
+  stack = await sharedStack();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await stack?.shutdown();
+});
+
+test('an admin adds a product and it appears in the catalogue', async () => {
+  const username = uniqueName('admin');
+  await registerAndLogin(stack.urls, username);
+  await stack.makeAdmin(username);
+  const image = (await products(stack.urls)).results[0].image;
+
+  const page = await openPage(browser, stack.spa);
+  await loginInUi(page, username);
+  await nav(page, 'Add product').click();
+  // An empty form: the API's 422 names the fields, shown beside them.
+  await page.getByRole('button', { name: 'Add product' }).click();
+  await waitText(page.locator('#field-name-error, #field-price-error'), /\S/);
+  await screenshot(page, 'admin-field-errors');
+  const name = `Lantern ${uniqueName('e2e')}`;
+  await page.getByLabel(/^Name/).fill(name);
+  await page.getByLabel('Price').fill('12.34');
+  await page.getByLabel('Image URL').fill(image);
+  await page.getByLabel('Description').fill('Added by the browser test.');
+  await screenshot(page, 'admin');
+  await page.getByRole('button', { name: 'Add product' }).click();
+  await waitText(page.locator('.notice'), new RegExp(`Product added: ${name}`));
+
+  await nav(page, 'Catalogue').click();
+  await page.getByLabel('Search products').fill(name);
+  await page.getByRole('button', { name: 'Search' }).click();
+  const card = page.getByTestId('product-card').filter({ hasText: name });
+  await waitText(card, /\$12\.34/);
+  assert.equal(await page.getByTestId('product-card').count(), 1);
+  await screenshot(page, 'admin-product-in-catalogue');
+  assert.deepEqual(page.crashes, []);
+  await page.context().close();
+});
+
+test('a user who is not an admin sees no link and a plain notice', async () => {
+  const username = uniqueName('plain');
+  await registerAndLogin(stack.urls, username);
+  const page = await openPage(browser, stack.spa);
+  await loginInUi(page, username);
+  assert.equal(await nav(page, 'Add product').count(), 0);
+  await visit(page, '/admin');
+  await waitText(page.getByTestId('admin-only'), /for administrators only/);
+  await screenshot(page, 'admin-not-allowed');
+  assert.deepEqual(page.crashes, []);
+  await page.context().close();
+});
