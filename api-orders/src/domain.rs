@@ -83,10 +83,7 @@ impl AddItem {
         let qty = fields.check("qty", AddQuantity::parse(req.qty));
         match (product, qty) {
             (Some(product), Some(qty)) => Ok(Self { product, qty }),
-            _ => Err(fields
-                .finish()
-                .err()
-                .unwrap_or(ApiError::Validation(Default::default()))),
+            _ => Err(fields.into_error()),
         }
     }
 }
@@ -106,10 +103,7 @@ impl UpdateItem {
         let qty = fields.check("qty", SetQuantity::parse(req.qty));
         match (product, qty) {
             (Some(product), Some(qty)) => Ok(Self { product, qty }),
-            _ => Err(fields
-                .finish()
-                .err()
-                .unwrap_or(ApiError::Validation(Default::default()))),
+            _ => Err(fields.into_error()),
         }
     }
 }

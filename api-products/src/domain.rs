@@ -201,10 +201,7 @@ impl NewProduct {
                 image,
                 description,
             }),
-            _ => Err(fields
-                .finish()
-                .err()
-                .unwrap_or(ApiError::Validation(Default::default()))),
+            _ => Err(fields.into_error()),
         }
     }
 }

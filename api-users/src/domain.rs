@@ -123,10 +123,7 @@ impl NewUser {
                     last_name,
                 })
             }
-            _ => Err(fields
-                .finish()
-                .err()
-                .unwrap_or(ApiError::Validation(Default::default()))),
+            _ => Err(fields.into_error()),
         }
     }
 }

@@ -81,6 +81,15 @@ impl<S: Send + Sync> FromRequestParts<S> for BearerToken {
     }
 }
 
+/// The user of the request's token, confirmed as fresh as `freshness` asks.
+async fn verified<S>(parts: &Parts, state: &S, freshness: Freshness) -> Result<User, ApiError>
+where
+    Verifier: FromRef<S>,
+{
+    let token = token_from_headers(&parts.headers).ok_or_else(missing_token)?;
+    Verifier::from_ref(state).verify(token, freshness).await
+}
+
 /// The logged-in user making the request (401 otherwise).
 #[derive(Debug, Clone)]
 pub struct CurrentUser(pub User);
@@ -93,10 +102,7 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let token = token_from_headers(&parts.headers).ok_or_else(missing_token)?;
-        let verifier = Verifier::from_ref(state);
-        verifier
-            .verify(token, Freshness::AllowStale)
+        verified(parts, state, Freshness::AllowStale)
             .await
             .map(CurrentUser)
     }
@@ -114,9 +120,7 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let token = token_from_headers(&parts.headers).ok_or_else(missing_token)?;
-        let verifier = Verifier::from_ref(state);
-        let user = verifier.verify(token, Freshness::Fresh).await?;
+        let user = verified(parts, state, Freshness::Fresh).await?;
         if user.is_admin {
             Ok(AdminUser(user))
         } else {

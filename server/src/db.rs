@@ -30,7 +30,9 @@ pub enum Db {
     Sqlite(Pool<SqliteConn>),
 }
 
-/// The migrations of one service, one directory per backend (their SQL differs).
+/// The migrations of one service, one directory per backend (their SQL differs):
+/// `migrations/postgres` and `migrations/sqlite` of the crate, embedded by
+/// [`migrations!`](crate::migrations).
 pub struct Migrations {
     pub postgres: EmbeddedMigrations,
     pub sqlite: EmbeddedMigrations,
@@ -181,6 +183,26 @@ impl LockKey for SqliteConn {
     async fn lock_key(&mut self, _key: i64) -> diesel::QueryResult<()> {
         Ok(())
     }
+}
+
+/// The calling crate's `migrations/postgres` and `migrations/sqlite`, embedded
+/// in its binary (the crate needs `diesel_migrations` as a dependency).
+#[macro_export]
+macro_rules! migrations {
+    () => {
+        $crate::db::Migrations {
+            postgres: {
+                const POSTGRES: diesel_migrations::EmbeddedMigrations =
+                    diesel_migrations::embed_migrations!("migrations/postgres");
+                POSTGRES
+            },
+            sqlite: {
+                const SQLITE: diesel_migrations::EmbeddedMigrations =
+                    diesel_migrations::embed_migrations!("migrations/sqlite");
+                SQLITE
+            },
+        }
+    };
 }
 
 /// Runs `$body` with `$conn` bound to a `&mut` connection of whichever backend

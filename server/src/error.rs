@@ -160,6 +160,11 @@ impl Fields {
             .ok()
     }
 
+    /// The 422 naming every problem noted (for when some `check` gave `None`).
+    pub fn into_error(self) -> ApiError {
+        ApiError::Validation(self.0)
+    }
+
     /// `Err(422)` if any field had a problem.
     pub fn finish(self) -> Result<(), ApiError> {
         if self.0.is_empty() {

@@ -4,13 +4,7 @@ pub mod models;
 pub mod queries;
 pub mod schema;
 
-use diesel_migrations::{embed_migrations, EmbeddedMigrations};
-
+/// This service's migrations, embedded in the binary.
 pub fn migrations() -> server::Migrations {
-    const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
-    const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
-    server::Migrations {
-        postgres: POSTGRES,
-        sqlite: SQLITE,
-    }
+    server::migrations!()
 }
