@@ -45,7 +45,8 @@ impl Hasher {
             std::thread::Builder::new()
                 .name(format!("argon2-{i}"))
                 .spawn(move || {
-                    let mut memory = vec![Block::default(); Params::default().block_count()];
+                    // Allocated by the first hash, then reused by every other.
+                    let mut memory = Vec::new();
                     loop {
                         let job = inbox.lock().unwrap_or_else(|p| p.into_inner()).recv();
                         match job {
@@ -55,8 +56,7 @@ impl Hasher {
                     }
                 })?;
         }
-        let mut memory = vec![Block::default(); Params::default().block_count()];
-        let dummy = hash_with(&mut memory, &format!("{:x}", rand::random::<u128>()))?;
+        let dummy = hash_with(&mut Vec::new(), &format!("{:x}", rand::random::<u128>()))?;
         Ok(Self {
             jobs,
             queued: Arc::new(AtomicUsize::new(0)),
@@ -108,8 +108,12 @@ impl Hasher {
 
 /// The PHC string of an argon2id hash (default parameters, fresh salt),
 /// computed in `memory`: what `Argon2::hash_password` does, minus the allocation.
-fn hash_with(memory: &mut [Block], password: &str) -> anyhow::Result<String> {
+fn hash_with(memory: &mut Vec<Block>, password: &str) -> anyhow::Result<String> {
     let params = Params::default();
+    let blocks = params.block_count();
+    if memory.len() < blocks {
+        memory.resize(blocks, Block::default());
+    }
     let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
     let salt = SaltString::generate(&mut OsRng);
     let mut salt_bytes = [0u8; 64];
@@ -119,7 +123,12 @@ fn hash_with(memory: &mut [Block], password: &str) -> anyhow::Result<String> {
         .map_err(|e| anyhow::anyhow!("salt: {e}"))?;
     let output = Output::init_with(Params::DEFAULT_OUTPUT_LEN, |out| {
         argon2
-            .hash_password_into_with_memory(password.as_bytes(), salt_bytes, out, &mut *memory)
+            .hash_password_into_with_memory(
+                password.as_bytes(),
+                salt_bytes,
+                out,
+                &mut memory[..blocks],
+            )
             .map_err(|_| password_hash::Error::Crypto)
     })
     .map_err(|e| anyhow::anyhow!("argon2: {e}"))?;
