@@ -36,14 +36,7 @@ pub fn CataloguePage() -> impl IntoView {
     let shop = use_shop();
     let query = use_query_map();
     let q = Memo::new(move |_| query.read().get("q").unwrap_or_default());
-    let offset = Memo::new(move |_| {
-        query
-            .read()
-            .get("offset")
-            .and_then(|o| o.parse::<i64>().ok())
-            .unwrap_or(0)
-            .max(0)
-    });
+    let offset = super::use_offset();
     let page = LocalResource::new(move || {
         let (q, offset) = (q.get(), offset.get());
         async move { shop.api.products(&q, PAGE_SIZE, offset).await }

@@ -9,3 +9,19 @@ pub mod orders;
 pub mod product;
 pub mod register;
 pub mod thanks;
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+/// The page's `?offset=` for paged lists: a whole number, 0 when absent or invalid.
+fn use_offset() -> Memo<i64> {
+    let query = use_query_map();
+    Memo::new(move |_| {
+        query
+            .read()
+            .get("offset")
+            .and_then(|o| o.parse::<i64>().ok())
+            .unwrap_or(0)
+            .max(0)
+    })
+}

@@ -2,7 +2,6 @@
 
 use leptos::prelude::*;
 use leptos_router::components::A;
-use leptos_router::hooks::use_query_map;
 use shared::Order;
 
 use crate::components::{ErrorNotices, Loading, Notice, Pager, Tone};
@@ -15,15 +14,7 @@ const HISTORY_SIZE: i64 = 20;
 #[component]
 pub fn OrdersPage() -> impl IntoView {
     let shop = use_shop();
-    let query = use_query_map();
-    let offset = Memo::new(move |_| {
-        query
-            .read()
-            .get("offset")
-            .and_then(|o| o.parse::<i64>().ok())
-            .unwrap_or(0)
-            .max(0)
-    });
+    let offset = super::use_offset();
     let orders = LocalResource::new(move || {
         let logged_in = shop.session.token().is_some();
         let offset = offset.get();
