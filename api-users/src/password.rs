@@ -13,7 +13,7 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
 use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{self, Output, ParamsString, PasswordHash, SaltString};
+use argon2::password_hash::{self, Output, ParamsString, PasswordHash, Salt, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use server::ApiError;
 
@@ -110,27 +110,15 @@ impl Hasher {
 /// computed in `memory`: what `Argon2::hash_password` does, minus the allocation.
 fn hash_with(memory: &mut Vec<Block>, password: &str) -> anyhow::Result<String> {
     let params = Params::default();
-    let blocks = params.block_count();
-    if memory.len() < blocks {
-        memory.resize(blocks, Block::default());
-    }
     let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
     let salt = SaltString::generate(&mut OsRng);
-    let mut salt_bytes = [0u8; 64];
-    let salt_bytes = salt
-        .as_salt()
-        .decode_b64(&mut salt_bytes)
-        .map_err(|e| anyhow::anyhow!("salt: {e}"))?;
-    let output = Output::init_with(Params::DEFAULT_OUTPUT_LEN, |out| {
-        argon2
-            .hash_password_into_with_memory(
-                password.as_bytes(),
-                salt_bytes,
-                out,
-                &mut memory[..blocks],
-            )
-            .map_err(|_| password_hash::Error::Crypto)
-    })
+    let output = compute(
+        &argon2,
+        memory,
+        password,
+        salt.as_salt(),
+        Params::DEFAULT_OUTPUT_LEN,
+    )
     .map_err(|e| anyhow::anyhow!("argon2: {e}"))?;
     let phc = PasswordHash {
         algorithm: Algorithm::Argon2id.ident(),
@@ -143,8 +131,8 @@ fn hash_with(memory: &mut Vec<Block>, password: &str) -> anyhow::Result<String> 
     Ok(phc.to_string())
 }
 
-/// Whether `password` matches the PHC string `phc`, computed in `memory`
-/// (grown if the stored hash asked for more), compared in constant time.
+/// Whether `password` matches the PHC string `phc`, computed in `memory`,
+/// compared in constant time (`Output`'s equality).
 fn verify_with(memory: &mut Vec<Block>, password: &str, phc: &str) -> bool {
     let Ok(parsed) = PasswordHash::new(phc) else {
         return false;
@@ -163,26 +151,31 @@ fn verify_with(memory: &mut Vec<Block>, password: &str, phc: &str) -> bool {
         Some(Ok(v)) => v,
         Some(Err(_)) => return false,
     };
-    let blocks = params.block_count();
+    let argon2 = Argon2::new(algorithm, version, params);
+    compute(&argon2, memory, password, salt, expected.len())
+        .is_ok_and(|computed| computed == expected)
+}
+
+/// Argon2 of `password` and `salt` into `len` bytes, in `memory` (grown if
+/// these parameters need more than it has).
+fn compute(
+    argon2: &Argon2,
+    memory: &mut Vec<Block>,
+    password: &str,
+    salt: Salt<'_>,
+    len: usize,
+) -> password_hash::Result<Output> {
+    let blocks = argon2.params().block_count();
     if memory.len() < blocks {
         memory.resize(blocks, Block::default());
     }
     let mut salt_bytes = [0u8; 64];
-    let Ok(salt_bytes) = salt.decode_b64(&mut salt_bytes) else {
-        return false;
-    };
-    let argon2 = Argon2::new(algorithm, version, params);
-    Output::init_with(expected.len(), |out| {
+    let salt = salt.decode_b64(&mut salt_bytes)?;
+    Output::init_with(len, |out| {
         argon2
-            .hash_password_into_with_memory(
-                password.as_bytes(),
-                salt_bytes,
-                out,
-                &mut memory[..blocks],
-            )
+            .hash_password_into_with_memory(password.as_bytes(), salt, out, &mut memory[..blocks])
             .map_err(|_| password_hash::Error::Crypto)
     })
-    .is_ok_and(|computed| computed == expected)
 }
 
 #[cfg(test)]

@@ -131,9 +131,14 @@ async fn migrate_sqlite(path: String, migrations: EmbeddedMigrations) -> anyhow:
     tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
         let mut conn = SqliteConnection::establish(&path)?;
         diesel::connection::SimpleConnection::batch_execute(&mut conn, SQLITE_PRAGMAS)?;
-        conn.run_pending_migrations(migrations)
-            .map_err(|e| anyhow::anyhow!("migrating {path}: {e}"))?;
-        Ok(())
+        // Under an exclusive lock, so that processes starting together on one
+        // file migrate one after the other: the later ones wait (busy_timeout),
+        // then find nothing pending, instead of running the same migration twice.
+        conn.exclusive_transaction(|conn| {
+            conn.run_pending_migrations(migrations)
+                .map(|_| ())
+                .map_err(|e| anyhow::anyhow!("migrating {path}: {e}"))
+        })
     })
     .await?
 }
