@@ -27,27 +27,9 @@ async fn main() -> anyhow::Result<()> {
     server::http::serve(app, &settings).await
 }
 
-/// Connects, migrates and seeds an empty catalogue.
-///
-/// Replicas starting together on one SQLite file can find it locked by
-/// another's migration: SQLite refuses, rather than waits for, a write in a
-/// transaction that began by reading, and a new connection's setup can hit the
-/// lock too. Every step is idempotent, so the answer is to try again shortly.
+/// Connects, migrates (`server::Db` makes replicas starting together on one
+/// database migrate once) and seeds an empty catalogue.
 async fn prepare(url: &str, pool_size: usize) -> anyhow::Result<Db> {
-    let mut attempt = 1;
-    loop {
-        match connect_and_seed(url, pool_size).await {
-            Err(e) if attempt < 10 && is_transient(&e) => {
-                tracing::warn!(attempt, error = %e, "database busy at startup; retrying");
-                tokio::time::sleep(std::time::Duration::from_millis(100 * attempt)).await;
-                attempt += 1;
-            }
-            result => return result,
-        }
-    }
-}
-
-async fn connect_and_seed(url: &str, pool_size: usize) -> anyhow::Result<Db> {
     let db = Db::connect(url, pool_size, db::migrations()).await?;
     let seeded = db::queries::seed_if_empty(&db, catalogue::DEMO)
         .await
@@ -59,9 +41,4 @@ async fn connect_and_seed(url: &str, pool_size: usize) -> anyhow::Result<Db> {
         );
     }
     Ok(db)
-}
-
-fn is_transient(e: &anyhow::Error) -> bool {
-    let message = e.to_string();
-    message.contains("database is locked") || message.contains("unavailable right now")
 }
