@@ -64,6 +64,29 @@ testkit::both_backends! {
         assert!(stranger.headers().get("access-control-allow-origin").is_none());
     }
 
+    async fn sigterm_lets_requests_in_flight_finish(backend) {
+        let db = TestDb::new(backend).await;
+        let mut users = Service::start("api-users", &db, &[]).await;
+        let name = testkit::username("late");
+        testkit::register(&users, &name).await;
+        let c = client();
+        // Two dozen logins queue on the hashing threads for a few hundred ms.
+        let logins: Vec<_> = (0..24)
+            .map(|_| {
+                let request = c
+                    .post(users.url("/api/user/login"))
+                    .json(&serde_json::json!({"username": name, "password": "password123"}));
+                tokio::spawn(async move { request.send().await.map(|r| r.status().as_u16()) })
+            })
+            .collect();
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let status = users.terminate().await.expect("exited");
+        assert!(status.success(), "{status:?}");
+        for login in logins {
+            assert_eq!(login.await.unwrap().expect("answered before the process left"), 200);
+        }
+    }
+
     async fn sigterm_stops_the_service_cleanly(backend) {
         let db = TestDb::new(backend).await;
         let mut users = Service::start("api-users", &db, &[]).await;
