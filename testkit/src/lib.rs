@@ -117,6 +117,28 @@ impl TestDb {
     }
 }
 
+impl TestDb {
+    /// Drops a PostgreSQL test database under the services using it (their
+    /// connections are terminated): the database becoming unreachable.
+    pub async fn destroy(&self) {
+        assert_eq!(
+            self.backend,
+            Backend::Postgres,
+            "only a PostgreSQL database can be taken away"
+        );
+        let admin = postgres_admin_url();
+        let (client, connection) = tokio_postgres::connect(&admin, tokio_postgres::NoTls)
+            .await
+            .expect("PostgreSQL");
+        tokio::spawn(connection);
+        let name = self.url.rsplit('/').next().expect("database name");
+        client
+            .batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))
+            .await
+            .expect("drop database");
+    }
+}
+
 /// Where cargo put the workspace binaries: next to the test executable's `deps/`.
 pub fn bin_path(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("current exe");

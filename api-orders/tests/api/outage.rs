@@ -47,3 +47,22 @@ testkit::both_backends! {
         assert_eq!(quantity(&body["result"], 1), 1);
     }
 }
+
+/// PostgreSQL only: an SQLite file cannot be taken away from a running process.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_its_database_orders_answers_503_not_500() {
+    let shop = shop(testkit::Backend::Postgres).await;
+    let (_, token) = shopper(&shop.users).await;
+    shop.add(&token, 1, 1).await;
+    shop.orders_db.destroy().await;
+    for _ in 0..3 {
+        let (status, body) = shop.get("/readyz", &token).await;
+        assert_error(status, &body, 503, "unavailable");
+        let (status, body) = shop.get("/api/order", &token).await;
+        assert_error(status, &body, 503, "unavailable");
+        let (status, body) = shop.add(&token, 2, 1).await;
+        assert_error(status, &body, 503, "unavailable");
+        let (status, body) = shop.checkout(&token).await;
+        assert_error(status, &body, 503, "unavailable");
+    }
+}

@@ -42,3 +42,34 @@ testkit::both_backends! {
         assert_eq!(page["total"], demo_size);
     }
 }
+
+/// PostgreSQL only: an SQLite file cannot be taken away from a running process.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_its_database_products_answers_503_not_500() {
+    let (_users_db, users) = testkit::users_service(testkit::Backend::Postgres).await;
+    let (_, admin) = testkit::admin(&users).await;
+    let db = testkit::TestDb::new(testkit::Backend::Postgres).await;
+    let products = Service::start("api-products", &db, &[("USERS_URL", users.base.clone())]).await;
+    db.destroy().await;
+    let c = client();
+    for _ in 0..3 {
+        for path in [
+            "/readyz",
+            "/api/products",
+            "/api/product/1",
+            "/api/product/stoneware-mug",
+        ] {
+            let (status, body) = json(c.get(products.url(path)).send().await.unwrap()).await;
+            testkit::assert_error(status, &body, 503, "unavailable");
+        }
+        let create = c
+            .post(products.url("/api/product/create"))
+            .bearer_auth(&admin)
+            .json(&serde_json::json!({"name": "Late Product", "price": 100}))
+            .send()
+            .await
+            .unwrap();
+        let (status, body) = json(create).await;
+        testkit::assert_error(status, &body, 503, "unavailable");
+    }
+}

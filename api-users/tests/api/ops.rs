@@ -94,3 +94,36 @@ testkit::both_backends! {
         assert!(status.success(), "{status:?}");
     }
 }
+
+/// PostgreSQL only: an SQLite file cannot be taken away from a running process.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_its_database_the_service_answers_503_not_500() {
+    let db = TestDb::new(testkit::Backend::Postgres).await;
+    let users = Service::start("api-users", &db, &[]).await;
+    let name = testkit::username("gone");
+    testkit::register(&users, &name).await;
+    db.destroy().await;
+    let c = client();
+    let (status, body) = json(c.get(users.url("/readyz")).send().await.unwrap()).await;
+    testkit::assert_error(status, &body, 503, "unavailable");
+    let (status, _) = json(c.get(users.url("/healthz")).send().await.unwrap()).await;
+    assert_eq!(status, 200, "the process itself still runs");
+    for _ in 0..3 {
+        let (status, body) = json(
+            c.get(users.url(&format!("/api/user/{name}/exists")))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        testkit::assert_error(status, &body, 503, "unavailable");
+        let login = c
+            .post(users.url("/api/user/login"))
+            .json(&serde_json::json!({"username": name, "password": "password123"}))
+            .send()
+            .await
+            .unwrap();
+        let (status, body) = json(login).await;
+        testkit::assert_error(status, &body, 503, "unavailable");
+    }
+}
