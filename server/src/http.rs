@@ -6,7 +6,7 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
-use axum::http::{HeaderValue, Method, StatusCode};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -18,6 +18,11 @@ use crate::config::Settings;
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::metrics::{self, Metrics};
+
+/// The contract's idempotency header (lower case, as `HeaderName` wants it).
+pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+/// The contract's request id header, echoed on every answer and passed on.
+pub const REQUEST_ID: &str = "x-request-id";
 
 /// Wraps a service's routes with what every service has.
 pub fn finish(routes: Router, openapi: OpenApi, db: Db, settings: &Settings) -> Router {
@@ -72,8 +77,18 @@ fn cors(origins: &[String]) -> CorsLayer {
         .collect();
     CorsLayer::new()
         .allow_origin(AllowOrigin::list(origins))
-        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
-        .allow_headers([AUTHORIZATION, CONTENT_TYPE])
+        .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::OPTIONS])
+        .allow_headers([
+            AUTHORIZATION,
+            CONTENT_TYPE,
+            HeaderName::from_static(IDEMPOTENCY_KEY),
+            HeaderName::from_static(REQUEST_ID),
+        ])
+        .expose_headers([
+            HeaderName::from_static(REQUEST_ID),
+            axum::http::header::RETRY_AFTER,
+            axum::http::header::ETAG,
+        ])
         .max_age(Duration::from_secs(600))
 }
 
