@@ -1,28 +1,25 @@
 //! The HTTP plumbing every service shares: health, readiness, OpenAPI, metrics,
-//! CORS, JSON errors for everything, tracing, and serving with graceful shutdown.
+//! CORS, JSON errors for everything, and serving until a signal.
 
 use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
-use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
+use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::trace::TraceLayer;
 use utoipa::openapi::OpenApi;
 
+use crate::client::TrustedProxies;
 use crate::config::Settings;
+use crate::limits::{self, Guard};
+use crate::telemetry;
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::metrics::{self, Metrics};
-
-/// The contract's idempotency header (lower case, as `HeaderName` wants it).
-pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
-/// The contract's request id header, echoed on every answer and passed on.
-pub const REQUEST_ID: &str = "x-request-id";
 
 /// Wraps a service's routes with what every service has.
 pub fn finish(routes: Router, openapi: OpenApi, db: Db, settings: &Settings) -> Router {
@@ -47,11 +44,18 @@ pub fn finish(routes: Router, openapi: OpenApi, db: Db, settings: &Settings) -> 
         .layer(axum::middleware::from_fn(refuse_nul_in_path))
         .layer(axum::middleware::map_response(json_errors))
         .layer(axum::middleware::from_fn_with_state(
+            Guard::new(&settings.limits),
+            limits::guard,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
             metrics,
             metrics::track,
         ))
         .layer(cors(&settings.cors_origins))
-        .layer(TraceLayer::new_for_http())
+        .layer(axum::Extension(TrustedProxies(std::sync::Arc::new(
+            settings.trusted_proxies.clone(),
+        ))))
+        .layer(axum::middleware::from_fn(telemetry::request_context))
 }
 
 async fn readyz(State(db): State<Db>) -> Response {
@@ -81,11 +85,11 @@ fn cors(origins: &[String]) -> CorsLayer {
         .allow_headers([
             AUTHORIZATION,
             CONTENT_TYPE,
-            HeaderName::from_static(IDEMPOTENCY_KEY),
-            HeaderName::from_static(REQUEST_ID),
+            crate::idempotency::IDEMPOTENCY_KEY,
+            telemetry::REQUEST_ID_HEADER,
         ])
         .expose_headers([
-            HeaderName::from_static(REQUEST_ID),
+            telemetry::REQUEST_ID_HEADER,
             axum::http::header::RETRY_AFTER,
             axum::http::header::ETAG,
         ])
@@ -138,19 +142,9 @@ async fn json_errors(response: Response) -> Response {
     Response::from_parts(parts, Body::from(bytes))
 }
 
-/// Logs to stderr, filtered by `RUST_LOG` (default `info`).
-pub fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
-}
-
 /// Binds, prints `listening on http://ADDR` (tests and scripts wait for that
-/// line; `PORT=0` picks a free port), and serves until SIGTERM or Ctrl-C,
-/// finishing the requests in flight.
+/// line; `PORT=0` picks a free port), and serves until SIGTERM or Ctrl-C (see
+/// [`limits::serve`] for the limits it keeps).
 pub async fn serve(app: Router, settings: &Settings) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(settings.addr()?).await?;
     let addr = listener.local_addr()?;
@@ -159,9 +153,7 @@ pub async fn serve(app: Router, settings: &Settings) -> anyhow::Result<()> {
     let shutdown = shutdown_signal()?;
     tracing::info!(service = settings.service, %addr, "listening");
     println!("listening on http://{addr}");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    limits::serve(listener, app, &settings.limits, shutdown).await?;
     tracing::info!(service = settings.service, "stopped");
     Ok(())
 }
