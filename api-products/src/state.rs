@@ -18,7 +18,7 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(db: Db, settings: &Settings, config: ProductsConfig) -> Self {
-        let verifier: Verifier = Arc::new(RemoteVerifier::new(&settings.users_url));
+        let verifier: Verifier = Arc::new(RemoteVerifier::new(&settings.users_url, settings.limits.upstream_timeout));
         Self {
             db,
             config: Arc::new(config),
