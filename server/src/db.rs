@@ -109,8 +109,12 @@ impl Db {
                 }
             }
             let pragmas = sqlite_pragmas(config.statement_timeout);
-            migrate_sqlite(path.clone(), pragmas.clone(), [common.sqlite, migrations.sqlite])
-                .await?;
+            migrate_sqlite(
+                path.clone(),
+                pragmas.clone(),
+                [common.sqlite, migrations.sqlite],
+            )
+            .await?;
             let mut setup = ManagerConfig::default();
             setup.custom_setup =
                 Box::new(move |url| establish_sqlite(url.to_owned(), pragmas.clone()).boxed());
@@ -168,10 +172,16 @@ fn sqlite_path(url: &str) -> String {
 /// `synchronous = FULL`: a commit is on disk (the WAL synced) before it is
 /// answered, so an acknowledged checkout or logout survives a power loss;
 /// `NORMAL` could lose the last commits. Its cost: README, "Benchmarks".
+/// `SQLITE_SYNCHRONOUS=NORMAL` trades that for speed, for benchmarks or
+/// throwaway data only.
 fn sqlite_pragmas(busy: Duration) -> String {
+    let synchronous = match std::env::var("SQLITE_SYNCHRONOUS") {
+        Ok(v) if v.eq_ignore_ascii_case("normal") => "NORMAL",
+        _ => "FULL",
+    };
     format!(
         "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; \
-         PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;",
+         PRAGMA foreign_keys = ON; PRAGMA synchronous = {synchronous};",
         busy.as_millis()
     )
 }

@@ -39,7 +39,7 @@ pub async fn list(
     let base = state.public_base();
     let results = rows
         .into_iter()
-        .map(|row| row.into_product(&base))
+        .map(|row| row.into_product(base))
         .collect();
     etag::json(&headers, &ListBody { results, total })
 }
