@@ -87,6 +87,21 @@ testkit::both_backends! {
         assert_eq!(quantity(&cart["result"], 2), 3, "nothing more: {cart}");
     }
 
+    async fn replicas_agree_on_an_idempotency_key(backend) {
+        let shop = shop(backend).await;
+        let replica = crate::support::orders_replica(&shop.orders_db, &shop.users, &shop.products).await;
+        let (_, token) = shopper(&shop.users).await;
+        let body = json!({"product_id": 3, "qty": 2});
+        let (first, second) = tokio::join!(
+            add_with_key(&shop.http, &shop.orders, &token, "twice", body.clone()),
+            add_with_key(&shop.http, &replica, &token, "twice", body.clone()),
+        );
+        assert_eq!((first.0, second.0), (200, 200), "{first:?} {second:?}");
+        assert_eq!(first.1, second.1);
+        let (_, cart) = shop.get("/api/order", &token).await;
+        assert_eq!(quantity(&cart["result"], 3), 2, "added once across replicas: {cart}");
+    }
+
     async fn a_retried_checkout_with_its_key_returns_the_one_order(backend) {
         let shop = shop(backend).await;
         let (_, token) = shopper(&shop.users).await;

@@ -37,10 +37,7 @@ pub async fn list(
     let search = SearchTerm::parse(query.q.as_deref())?;
     let (rows, total) = queries::list(&state.db, search.as_ref(), page).await?;
     let base = state.public_base();
-    let results = rows
-        .into_iter()
-        .map(|row| row.into_product(base))
-        .collect();
+    let results = rows.into_iter().map(|row| row.into_product(base)).collect();
     etag::json(&headers, &ListBody { results, total })
 }
 
