@@ -70,6 +70,7 @@ pub async fn show(
 /// name when not given.
 #[utoipa::path(post, path = "/api/product/create", tag = "products",
     security(("token" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, pattern = "^[A-Za-z0-9_-]{1,64}$", description = server::http::IDEMPOTENCY_KEY_DOC)),
     request_body(content(
         (CreateProductRequest = "application/json"),
         (CreateProductRequest = "application/x-www-form-urlencoded"))),
@@ -78,7 +79,7 @@ pub async fn show(
         (status = 401, description = "No live token", body = ErrorBody),
         (status = 403, description = "Not an admin", body = ErrorBody),
         (status = 409, description = "slug_taken or name_taken", body = ErrorBody),
-        (status = 422, description = "Invalid fields", body = ErrorBody),
+        (status = 422, description = "validation_failed: invalid fields; idempotency_key_reused", body = ErrorBody),
     ))]
 pub async fn create(
     State(state): State<AppState>,
