@@ -160,6 +160,7 @@ pub fn document(openapi: OpenApi) -> serde_json::Value {
     refuse_nul_in_extra_fields(&mut doc);
     forms_without_nulls(&mut doc);
     let components = &mut doc["components"];
+    components["headers"] = common_headers();
     components["securitySchemes"]["token"] = json!({
         "type": "http",
         "scheme": "bearer",
@@ -280,27 +281,43 @@ fn forms_without_nulls(doc: &mut serde_json::Value) {
 }
 
 /// `X-Request-Id` and the security headers on every answer; `Retry-After`
-/// on a 429 or a 503.
+/// on a 429 or a 503 (defined once, in `components.headers`).
 fn add_response_headers(response: &mut serde_json::Value, status: &str) {
+    let headers = &mut response["headers"];
+    let mut names = vec![
+        "X-Request-Id",
+        "X-Content-Type-Options",
+        "X-Frame-Options",
+        "Referrer-Policy",
+    ];
+    if matches!(status, "429" | "503") {
+        names.push("Retry-After");
+    }
+    for name in names {
+        headers[name] = serde_json::json!({"$ref": format!("#/components/headers/{name}")});
+    }
+}
+
+/// The headers [`add_response_headers`] refers to.
+fn common_headers() -> serde_json::Value {
     use serde_json::json;
     let constant =
         |value: &str| json!({"required": true, "schema": {"type": "string", "const": value}});
-    let headers = &mut response["headers"];
-    headers["X-Request-Id"] = json!({
-        "required": true,
-        "description": "The request's id: the caller's when it sent a plain one (1-128 of `A-Za-z0-9._:-`), else a fresh one",
-        "schema": {"type": "string", "minLength": 1}
-    });
-    headers["X-Content-Type-Options"] = constant("nosniff");
-    headers["X-Frame-Options"] = constant("DENY");
-    headers["Referrer-Policy"] = constant("no-referrer");
-    if matches!(status, "429" | "503") {
-        headers["Retry-After"] = json!({
+    json!({
+        "X-Request-Id": {
+            "required": true,
+            "description": "The request's id: the caller's when it sent a plain one (1-128 of `A-Za-z0-9._:-`), else a fresh one",
+            "schema": {"type": "string", "minLength": 1}
+        },
+        "X-Content-Type-Options": constant("nosniff"),
+        "X-Frame-Options": constant("DENY"),
+        "Referrer-Policy": constant("no-referrer"),
+        "Retry-After": {
             "required": true,
             "description": "Seconds to wait before trying again",
             "schema": {"type": "integer", "minimum": 0}
-        });
-    }
+        }
+    })
 }
 
 /// The routes every service has, described here once. `/healthz` and

@@ -25,7 +25,7 @@ fn answer(order: impl Into<Order>) -> Json<ResultBody<Order>> {
 /// at most 999, and an add that would go past that is refused whole.
 #[utoipa::path(post, path = "/api/order/add-item", tag = "orders",
     security(("token" = [])),
-    params(("Idempotency-Key" = Option<String>, Header, pattern = "^[A-Za-z0-9_-]{1,64}$", description = server::http::IDEMPOTENCY_KEY_DOC)),
+    params(("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = "^[A-Za-z0-9_-]{1,64}$", description = server::http::IDEMPOTENCY_KEY_DOC)),
     request_body(content((AddItemRequest = "application/json"), (AddItemRequest = "application/x-www-form-urlencoded"))),
     responses(
         (status = 200, description = "The cart", body = ResultBody<Order>),
@@ -94,7 +94,7 @@ pub async fn cart(
 /// add-item opens a new cart.
 #[utoipa::path(post, path = "/api/order/checkout", tag = "orders",
     security(("token" = [])),
-    params(("Idempotency-Key" = Option<String>, Header, pattern = "^[A-Za-z0-9_-]{1,64}$", description = server::http::IDEMPOTENCY_KEY_DOC)),
+    params(("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = "^[A-Za-z0-9_-]{1,64}$", description = server::http::IDEMPOTENCY_KEY_DOC)),
     responses(
         (status = 200, description = "The order, no longer open", body = ResultBody<Order>),
         (status = 401, description = "No live token", body = ErrorBody),
