@@ -2,7 +2,7 @@
 # foreground, logs to the container's output, configuration from /etc/nginx/conf.d/.
 FROM debian:bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends nginx-light \
+ && apt-get install -y --no-install-recommends nginx-light=1.22.* \
  && rm -rf /var/lib/apt/lists/* /etc/nginx/sites-enabled/* \
  && ln -sf /dev/stdout /var/log/nginx/access.log \
  && ln -sf /dev/stderr /var/log/nginx/error.log

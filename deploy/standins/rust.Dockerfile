@@ -7,13 +7,14 @@ ENV RUSTUP_HOME=/usr/local/rustup \
     RUST_VERSION=1.95.0
 COPY ca/ /usr/local/share/ca-certificates/
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates gcc libc6-dev \
+ && apt-get install -y --no-install-recommends ca-certificates=2023* gcc=4:12.* libc6-dev=2.36-* \
  && update-ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 COPY toolchain/ /usr/local/rustup/toolchains/1.95.0-x86_64-unknown-linux-gnu/
 COPY bin/ /usr/local/cargo/bin/
+WORKDIR /usr/local/cargo/bin
 RUN printf 'version = "12"\ndefault_toolchain = "1.95.0-x86_64-unknown-linux-gnu"\nprofile = "minimal"\n' >/usr/local/rustup/settings.toml \
- && cd /usr/local/cargo/bin \
  && for t in cargo rustc rustdoc rustfmt cargo-fmt cargo-clippy clippy-driver; do ln -sf rustup "$t"; done \
  && chmod -R a+w /usr/local/rustup /usr/local/cargo \
  && rustc --version && cargo --version
+WORKDIR /

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by scripts/test-deploy and scripts/lighthouse (sourced, bash): a Docker
 # daemon, the images of deploy/docker/, and the compose stack, each started only when
 # missing and stopped on exit by what started it.

@@ -25,7 +25,9 @@ sources=()
 for f in "$tmp"/*; do
   [ -e "$f" ] || continue
   hex=$(sha256sum "$f" | cut -c1-64)
-  # hex to bytes with printf's \xHH, then base64, as CSP wants.
-  sources+=("'sha256-$(printf "$(sed 's/../\\x&/g' <<<"$hex")" | base64 -w0)'")
+  # hex to bytes (printf %b with \xHH escapes), then base64, as CSP wants.
+  escaped=
+  for ((i = 0; i < 64; i += 2)); do escaped+="\\x${hex:i:2}"; done
+  sources+=("'sha256-$(printf '%b' "$escaped" | base64 -w0)'")
 done
 echo "${sources[*]}"
