@@ -4,6 +4,7 @@
 //   node http-journey.mjs journey                 register, log in, catalogue, cart, checkout;
 //                                                 prints {"username", "order_id", "total"}
 //   node http-journey.mjs orders USER ORDER_ID    logs in again: the order is in the history
+//   node http-journey.mjs is-admin USER           the user is an admin (GET /api/users works)
 //   node http-journey.mjs steady SECONDS          keeps a shopper's reads and cart writes going
 //                                                 on the three services; fails on any error
 //
@@ -91,6 +92,14 @@ async function ordersHold(token, orderId, total) {
   if (total !== undefined) assert.equal(order.total, total);
 }
 
+async function isAdmin(username) {
+  const token = await login(username);
+  const me = await call(urls.users, 'GET', '/api/user', { token });
+  assert.equal(me.result.is_admin, true, `${username} is an admin`);
+  const all = await call(urls.users, 'GET', '/api/users', { token });
+  console.log(`${username} is an admin (sees ${all.total} users)`);
+}
+
 async function orders(username, orderId) {
   const token = await login(username);
   await ordersHold(token, Number(orderId));
@@ -143,7 +152,7 @@ async function steady(seconds) {
 }
 
 const [cmd, ...args] = process.argv.slice(2);
-const run = { journey, orders, steady: (s) => steady(Number(s ?? 10)) }[cmd];
+const run = { journey, orders, 'is-admin': isAdmin, steady: (s) => steady(Number(s ?? 10)) }[cmd];
 if (!run) {
   console.error('usage: http-journey.mjs journey | orders USER ORDER_ID | steady SECONDS');
   process.exit(2);
