@@ -36,7 +36,9 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends brotli=1.0.9-* \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /dist /dist
-RUN find /dist -type f \( -name '*.wasm' -o -name '*.js' -o -name '*.css' -o -name '*.html' -o -name '*.svg' -o -name '*.json' \) \
+# config.json is written at start (entrypoint.sh); the build's copy would only mislead.
+RUN rm -f /dist/config.json \
+ && find /dist -type f \( -name '*.wasm' -o -name '*.js' -o -name '*.css' -o -name '*.html' -o -name '*.svg' -o -name '*.json' \) \
       -exec gzip -9 -k -n {} \; -exec brotli -q 11 -k {} \;
 
 FROM debian:bookworm-slim AS spa
@@ -56,6 +58,7 @@ ENV PUBLIC_USERS_URL=http://127.0.0.1:5001 \
     PUBLIC_PRODUCTS_URL=http://127.0.0.1:5002 \
     PUBLIC_ORDERS_URL=http://127.0.0.1:5003 \
     PORT=8080
+# (PORT is where nginx listens, fixed in nginx.conf; the health probe reads it.)
 # Everything it writes goes to /tmp (a tmpfs or emptyDir with a read-only root).
 USER 10001:10001
 EXPOSE 8080

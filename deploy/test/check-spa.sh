@@ -15,7 +15,9 @@ fetch() { # name path [curl args...]: headers to $tmp/name.h, body to $tmp/name.
   curl -sS --max-time 10 -D "$tmp/$name.h" -o "$tmp/$name.b" "$@" "$spa$path"
 }
 header() { # name header: its value
-  awk -v h="$(tr '[:upper:]' '[:lower:]' <<<"$2")" -F': ' 'tolower($1) == h { sub(/\r$/, "", $2); print $2 }' "$tmp/$1.h"
+  awk -v h="$(tr '[:upper:]' '[:lower:]' <<<"$2")" '{
+    i = index($0, ": "); if (i && tolower(substr($0, 1, i - 1)) == h) { v = substr($0, i + 2); sub(/\r$/, "", v); print v }
+  }' "$tmp/$1.h"
 }
 expect() { # description, actual, pattern (grep -E)
   if grep -qE -- "$3" <<<"$2"; then
@@ -60,7 +62,7 @@ expect "config.json: the service URLs from the environment" "$(tr -d ' \n' <"$tm
   "^\\{\"users\":\"$users\",\"products\":\"$products\",\"orders\":\"$orders\"\\}\$"
 
 wasm=$(grep -oE '/[A-Za-z0-9_-]+_bg\.wasm' "$tmp/index.b" | head -n 1)
-js=$(grep -oE '/[A-Za-z0-9_-]+\.js' "$tmp/index.b" | head -n 1)
+js=$(grep -oE '/[A-Za-z0-9_-]+-[0-9a-f]{8,20}\.js' "$tmp/index.b" | head -n 1)
 expect "index.html names a hashed wasm and js" "$wasm $js" '-[0-9a-f]+_bg\.wasm /.+-[0-9a-f]+\.js$'
 fetch wasm_br "$wasm" -H 'Accept-Encoding: br, gzip'
 expect "wasm: brotli, precompressed" "$(status wasm_br) $(header wasm_br Content-Encoding) $(header wasm_br Content-Type)" '^200 br application/wasm$'

@@ -42,4 +42,4 @@ csp="$csp; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancesto
 printf 'add_header Content-Security-Policy "%s" always;\n' "$csp" >"$run/csp.conf"
 
 echo "cartwheel-spa: users $users, products $products, orders $orders"
-exec nginx -g 'daemon off;'
+exec nginx -e stderr -g 'daemon off;'
