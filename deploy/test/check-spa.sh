@@ -47,6 +47,9 @@ expect "CSP: scripts by hash, wasm compile allowed, nothing inline" \
 expect "CSP: images from the products service" "$(grep -oE "img-src [^;]*" <<<"$csp")" "img-src 'self' data: ${products%%/}\$"
 expect "CSP: no framing" "$csp" "frame-ancestors 'none'"
 
+expect "index: preloads config.json, preconnects to the products service" "$(header index Link)" \
+  "^</config.json>; rel=preload; as=fetch; crossorigin=anonymous, <${products%%/}>; rel=preconnect; crossorigin=anonymous, <${products%%/}>; rel=preconnect\$"
+
 fetch route /product/some-product
 expect "SPA route: index.html, no-cache" "$(status route) $(header route Cache-Control)" '^200 no-cache$'
 if cmp -s "$tmp/index.b" "$tmp/route.b"; then

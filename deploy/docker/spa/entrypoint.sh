@@ -41,5 +41,12 @@ csp="$csp; connect-src 'self' $users/ $products/ $orders/"
 csp="$csp; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 printf 'add_header Content-Security-Policy "%s" always;\n' "$csp" >"$run/csp.conf"
 
+# The document's early hints: config.json is the app's first request and the catalogue
+# the second (the API with CORS, its images without: one connection of each kind).
+products_origin=$(origin "$products")
+links="</config.json>; rel=preload; as=fetch; crossorigin=anonymous"
+links="$links, <$products_origin>; rel=preconnect; crossorigin=anonymous, <$products_origin>; rel=preconnect"
+printf 'add_header Link "%s" always;\n' "$links" >"$run/links.conf"
+
 echo "cartwheel-spa: users $users, products $products, orders $orders"
 exec nginx -e stderr -g 'daemon off;'
