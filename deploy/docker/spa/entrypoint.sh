@@ -37,7 +37,11 @@ scripts=$(cat /usr/share/cartwheel/csp/script-src 2>/dev/null || true)
 styles=$(cat /usr/share/cartwheel/csp/style-src 2>/dev/null || true)
 csp="default-src 'self'; script-src 'self' 'wasm-unsafe-eval'${scripts:+ $scripts}; style-src 'self'${styles:+ $styles}"
 csp="$csp; img-src 'self' data: $(origin "$products"); font-src 'self'"
-csp="$csp; connect-src 'self' $users/ $products/ $orders/"
+connect="'self'"
+for service in "$users/" "$products/" "$orders/"; do
+  case " $connect " in *" $service "*) ;; *) connect="$connect $service" ;; esac
+done
+csp="$csp; connect-src $connect"
 csp="$csp; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 printf 'add_header Content-Security-Policy "%s" always;\n' "$csp" >"$run/csp.conf"
 
