@@ -1,0 +1,51 @@
+// Opens the SPA's catalogue in Debian's Chromium (playwright-core from e2e/) and fails
+// on any Content-Security-Policy violation: the image's CSP must let the app start its
+// wasm, fetch config.json and call the services, and show the products' images.
+//
+//   node deploy/test/browser-csp.mjs http://127.0.0.1:8080
+import { createRequire } from 'node:module';
+
+const require = createRequire(new URL('../../e2e/package.json', import.meta.url));
+const { chromium } = require('playwright-core');
+const spa = process.argv[2] ?? 'http://127.0.0.1:8080';
+
+const browser = await chromium.launch({
+  executablePath: process.env.E2E_CHROMIUM ?? '/usr/bin/chromium',
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+try {
+  const context = await browser.newContext();
+  context.setDefaultTimeout(20_000);
+  const violations = [];
+  await context.exposeFunction('reportViolation', (v) => violations.push(v));
+  await context.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) =>
+      window.reportViolation(`${e.violatedDirective} blocked ${e.blockedURI || 'inline'}`));
+  });
+  const page = await context.newPage();
+  page.on('console', (m) => {
+    if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
+  });
+  await page.goto(spa);
+  await page.getByTestId('product-card').first().waitFor();
+  const images = await page.evaluate(async () => {
+    const imgs = [...document.querySelectorAll('img')];
+    await Promise.all(imgs.map((i) => (i.complete ? null : new Promise((r) => { i.onload = r; i.onerror = r; }))));
+    return { total: imgs.length, loaded: imgs.filter((i) => i.naturalWidth > 0).length };
+  });
+  const cards = await page.getByTestId('product-card').count();
+  console.log(`   catalogue: ${cards} products, ${images.loaded}/${images.total} images loaded`);
+  if (violations.length) {
+    console.error(`CSP violations:\n  ${violations.join('\n  ')}`);
+    process.exitCode = 1;
+  } else if (images.total === 0 || images.loaded < images.total) {
+    console.error('some product images did not load');
+    process.exitCode = 1;
+  } else {
+    console.log('   no Content-Security-Policy violation');
+  }
+} finally {
+  await browser.close();
+}

@@ -1,0 +1,160 @@
+// HTTP checks of a running Cartwheel stack, through its published ports (the
+// balancer). Node 20+, no packages. Every request is bounded by a 10 s timeout.
+//
+//   node http-journey.mjs journey                 register, log in, catalogue, cart, checkout;
+//                                                 prints {"username", "order_id", "total"}
+//   node http-journey.mjs orders USER ORDER_ID    logs in again: the order is in the history
+//   node http-journey.mjs is-admin USER           the user is an admin (GET /api/users works)
+//   node http-journey.mjs steady SECONDS          keeps a shopper's reads and cart writes going
+//                                                 on the three services; fails on any error
+//
+// SHOP_USERS, SHOP_PRODUCTS, SHOP_ORDERS override the URLs (default: compose.yaml's).
+import assert from 'node:assert/strict';
+
+const urls = {
+  users: process.env.SHOP_USERS ?? 'http://127.0.0.1:5001',
+  products: process.env.SHOP_PRODUCTS ?? 'http://127.0.0.1:5002',
+  orders: process.env.SHOP_ORDERS ?? 'http://127.0.0.1:5003',
+};
+const PASSWORD = 'correct horse battery';
+
+async function call(base, method, path, { token, body, expect = [200, 201] } = {}) {
+  const headers = {};
+  if (token) headers.authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const r = await fetch(`${base}${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const text = await r.text();
+  if (!expect.includes(r.status)) throw new Error(`${method} ${base}${path}: ${r.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+async function login(username) {
+  const r = await call(urls.users, 'POST', '/api/user/login', { body: { username, password: PASSWORD } });
+  assert.ok(r.api_key, 'login returns a token');
+  return r.api_key;
+}
+
+async function register(prefix) {
+  const username = `${prefix}_${Date.now().toString(36)}${Math.floor(Math.random() * 1e6)}`;
+  const created = await call(urls.users, 'POST', '/api/user/create', {
+    body: { username, email: `${username}@example.com`, password: PASSWORD, first_name: 'Deploy' },
+  });
+  assert.equal(created.result.username, username);
+  return username;
+}
+
+/** Products with stock to sell (or untracked), cheapest first. */
+async function sellable() {
+  const list = await call(urls.products, 'GET', '/api/products?limit=100');
+  assert.ok(list.total >= 2, 'the demo catalogue is there');
+  return list.results.filter((p) => p.stock === undefined || p.stock === null || p.stock >= 5);
+}
+
+async function journey() {
+  const username = await register('deploy');
+  const token = await login(username);
+  const me = await call(urls.users, 'GET', '/api/user', { token });
+  assert.equal(me.result.username, username);
+
+  const catalogue = await sellable();
+  assert.ok(catalogue.length >= 2, 'two products to buy');
+  const [a, b] = catalogue;
+  const one = await call(urls.products, 'GET', `/api/product/${a.slug}`);
+  assert.equal(one.result.id, a.id);
+  const image = await fetch(one.result.image, { signal: AbortSignal.timeout(10_000) });
+  assert.equal(image.status, 200, `the product image ${one.result.image} loads`);
+
+  await call(urls.orders, 'POST', '/api/order/add-item', { token, body: { product_id: a.id, qty: 2 } });
+  await call(urls.orders, 'POST', '/api/order/add-item', { token, body: { product_id: b.id, qty: 1 } });
+  await call(urls.orders, 'POST', '/api/order/update-item', { token, body: { product_id: b.id, qty: 3 } });
+  const cart = await call(urls.orders, 'GET', '/api/order', { token });
+  assert.equal(cart.result.items.length, 2);
+  assert.equal(cart.result.total, a.price * 2 + b.price * 3);
+
+  const done = await call(urls.orders, 'POST', '/api/order/checkout', { token });
+  assert.equal(done.result.is_open, false);
+  assert.equal(done.result.total, a.price * 2 + b.price * 3);
+  await call(urls.orders, 'GET', '/api/order', { token, expect: [404] });
+  await ordersHold(token, done.result.id, done.result.total);
+  console.log(JSON.stringify({ username, order_id: done.result.id, total: done.result.total }));
+}
+
+async function ordersHold(token, orderId, total) {
+  const history = await call(urls.orders, 'GET', '/api/orders', { token });
+  const order = history.results.find((o) => o.id === orderId);
+  assert.ok(order, `order ${orderId} is in the history`);
+  assert.equal(order.is_open, false);
+  if (total !== undefined) assert.equal(order.total, total);
+}
+
+async function isAdmin(username) {
+  const token = await login(username);
+  const me = await call(urls.users, 'GET', '/api/user', { token });
+  assert.equal(me.result.is_admin, true, `${username} is an admin`);
+  const all = await call(urls.users, 'GET', '/api/users', { token });
+  console.log(`${username} is an admin (sees ${all.total} users)`);
+}
+
+async function orders(username, orderId) {
+  const token = await login(username);
+  await ordersHold(token, Number(orderId));
+  console.log(`order ${orderId} of ${username} is still there`);
+}
+
+/** A shopper browsing and filling a cart without pause; every answer must be a success. */
+async function steady(seconds) {
+  const username = await register('steady');
+  const token = await login(username);
+  const [p] = await sellable();
+  const deadline = Date.now() + seconds * 1000;
+  const counts = { ok: 0, failed: 0 };
+  const errors = [];
+  const one = async (fn) => {
+    try {
+      await fn();
+      counts.ok += 1;
+    } catch (e) {
+      counts.failed += 1;
+      if (errors.length < 5) errors.push(String(e.message ?? e));
+    }
+  };
+  const worker = async (i) => {
+    while (Date.now() < deadline) {
+      switch (i % 3) {
+        case 0:
+          await one(() => call(urls.products, 'GET', '/api/products?limit=20'));
+          break;
+        case 1:
+          await one(() => call(urls.users, 'GET', '/api/user', { token }));
+          break;
+        default:
+          await one(() =>
+            call(urls.orders, 'POST', '/api/order/update-item', {
+              token,
+              body: { product_id: p.id, qty: 1 + (counts.ok % 5) },
+              expect: [200, 404],
+            }).then(() => call(urls.orders, 'POST', '/api/order/add-item', { token, body: { product_id: p.id, qty: 1 } })),
+          );
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  await call(urls.orders, 'POST', '/api/order/add-item', { token, body: { product_id: p.id, qty: 1 } });
+  await Promise.all([0, 1, 2, 3, 4, 5].map(worker));
+  console.log(`steady ${seconds}s: ${counts.ok} requests answered, ${counts.failed} failed`);
+  for (const e of errors) console.log(`  ${e}`);
+  if (counts.failed > 0 || counts.ok === 0) process.exit(1);
+}
+
+const [cmd, ...args] = process.argv.slice(2);
+const run = { journey, orders, 'is-admin': isAdmin, steady: (s) => steady(Number(s ?? 10)) }[cmd];
+if (!run) {
+  console.error('usage: http-journey.mjs journey | orders USER ORDER_ID | steady SECONDS');
+  process.exit(2);
+}
+await run(...args);
