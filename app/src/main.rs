@@ -1,5 +1,7 @@
 //! Cartwheel's single-page app: reads where the services are, then mounts the shop.
 
+mod a11y;
+mod add_to_cart;
 mod api;
 mod app;
 mod components;
@@ -7,6 +9,7 @@ mod config;
 mod format;
 mod header;
 mod pages;
+mod quantity;
 mod session;
 mod state;
 
