@@ -10,13 +10,13 @@ mod queue;
 mod routes;
 mod state;
 
-use server::{Db, Settings};
+use server::{Db, DbConfig, Settings};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    server::http::init_tracing();
+    server::telemetry::init_tracing();
     let settings = Settings::from_env("api-orders", shared::ports::ORDERS)?;
-    let db = Db::connect(&settings.database_url, settings.pool_size, db::migrations()).await?;
+    let db = Db::connect(&DbConfig::from_settings(&settings), db::migrations()).await?;
     let state = state::AppState::new(db.clone(), &settings)?;
     let (routes, openapi) = routes::router(state);
     let app = server::http::finish(routes, openapi, db, &settings);

@@ -12,13 +12,13 @@ mod images;
 mod routes;
 mod state;
 
-use server::{Db, Settings};
+use server::{Db, DbConfig, Settings};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    server::http::init_tracing();
+    server::telemetry::init_tracing();
     let settings = Settings::from_env("api-products", shared::ports::PRODUCTS)?;
-    let db = prepare(&settings.database_url, settings.pool_size).await?;
+    let db = prepare(&DbConfig::from_settings(&settings)).await?;
 
     let config = config::ProductsConfig::from_env(&settings)?;
     let state = state::AppState::new(db.clone(), &settings, config);
@@ -29,8 +29,8 @@ async fn main() -> anyhow::Result<()> {
 
 /// Connects, migrates (`server::Db` makes replicas starting together on one
 /// database migrate once) and seeds an empty catalogue.
-async fn prepare(url: &str, pool_size: usize) -> anyhow::Result<Db> {
-    let db = Db::connect(url, pool_size, db::migrations()).await?;
+async fn prepare(config: &DbConfig) -> anyhow::Result<Db> {
+    let db = Db::connect(config, db::migrations()).await?;
     let seeded = db::queries::seed_if_empty(&db, catalogue::DEMO)
         .await
         .map_err(|e| anyhow::anyhow!("seeding the demo catalogue: {e}"))?;

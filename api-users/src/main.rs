@@ -11,13 +11,13 @@ mod routes;
 mod state;
 mod token;
 
-use server::{Db, Settings};
+use server::{Db, DbConfig, Settings};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    server::http::init_tracing();
+    server::telemetry::init_tracing();
     let settings = Settings::from_env("api-users", shared::ports::USERS)?;
-    let db = Db::connect(&settings.database_url, settings.pool_size, db::migrations()).await?;
+    let db = Db::connect(&DbConfig::from_settings(&settings), db::migrations()).await?;
 
     let mut args = std::env::args().skip(1);
     match args.next().as_deref() {

@@ -2,6 +2,7 @@
 //! `cargo run` just work.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 /// Where one service listens and what it talks to.
 #[derive(Debug, Clone)]
@@ -18,6 +19,91 @@ pub struct Settings {
     /// (SQLite always uses one). Replicas × this must stay under the server's
     /// `max_connections`.
     pub pool_size: usize,
+    /// Every time limit and load limit of the process.
+    pub limits: Limits,
+    /// `TRUSTED_PROXIES`: addresses (or CIDR blocks) of the load balancers whose
+    /// `X-Forwarded-For` is believed. Empty by default: the peer is the client.
+    pub trusted_proxies: Vec<crate::client::IpNet>,
+}
+
+/// The time and load limits of one process (README: "Operating Cartwheel").
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// `REQUEST_TIMEOUT_MS`, default 9000: the whole handling of a request;
+    /// past it the client gets a 503 with `Retry-After` (the contract allows 10 s).
+    pub request_timeout: Duration,
+    /// `HEADER_READ_TIMEOUT_MS`, default 10000: a client that has not sent its
+    /// headers by then is disconnected; also how long an idle keep-alive
+    /// connection is kept.
+    pub header_read_timeout: Duration,
+    /// `MAX_CONNECTIONS`, default 10000 (and never more than the process's
+    /// file limit allows): connections past it are closed at once.
+    pub max_connections: usize,
+    /// `MAX_IN_FLIGHT`, default 512: requests handled at once; past it a request
+    /// is shed with 503 + `Retry-After` (health, readiness and metrics never are).
+    pub max_in_flight: usize,
+    /// `DATABASE_ACQUIRE_TIMEOUT_MS`, default 3000: waiting for a pooled connection.
+    pub db_acquire_timeout: Duration,
+    /// `DATABASE_STATEMENT_TIMEOUT_MS`, default 5000: one SQL statement
+    /// (PostgreSQL `statement_timeout`; SQLite's busy wait for the write lock).
+    pub db_statement_timeout: Duration,
+    /// `UPSTREAM_TIMEOUT_MS`, default 3000: a call to another service.
+    pub upstream_timeout: Duration,
+    /// `SHUTDOWN_GRACE_SECS`, default 15: after SIGTERM, how long requests in
+    /// flight may take before the connections are dropped.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            request_timeout: Duration::from_millis(9_000),
+            header_read_timeout: Duration::from_millis(10_000),
+            max_connections: 10_000,
+            max_in_flight: 512,
+            db_acquire_timeout: Duration::from_millis(3_000),
+            db_statement_timeout: Duration::from_millis(5_000),
+            upstream_timeout: Duration::from_millis(3_000),
+            shutdown_grace: Duration::from_secs(15),
+        }
+    }
+}
+
+impl Limits {
+    fn from_env() -> anyhow::Result<Self> {
+        let d = Self::default();
+        let ms = |name: &str, default: Duration| -> anyhow::Result<Duration> {
+            Ok(match positive(name)? {
+                Some(n) => Duration::from_millis(n),
+                None => default,
+            })
+        };
+        Ok(Self {
+            request_timeout: ms("REQUEST_TIMEOUT_MS", d.request_timeout)?,
+            header_read_timeout: ms("HEADER_READ_TIMEOUT_MS", d.header_read_timeout)?,
+            max_connections: positive("MAX_CONNECTIONS")?.map_or(d.max_connections, |n| n as usize),
+            max_in_flight: positive("MAX_IN_FLIGHT")?.map_or(d.max_in_flight, |n| n as usize),
+            db_acquire_timeout: ms("DATABASE_ACQUIRE_TIMEOUT_MS", d.db_acquire_timeout)?,
+            db_statement_timeout: ms("DATABASE_STATEMENT_TIMEOUT_MS", d.db_statement_timeout)?,
+            upstream_timeout: ms("UPSTREAM_TIMEOUT_MS", d.upstream_timeout)?,
+            shutdown_grace: positive("SHUTDOWN_GRACE_SECS")?
+                .map_or(d.shutdown_grace, Duration::from_secs),
+        })
+    }
+}
+
+/// A positive whole number from the environment, if set.
+fn positive(name: &str) -> anyhow::Result<Option<u64>> {
+    match std::env::var(name) {
+        Ok(v) if !v.trim().is_empty() => v
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|n| *n > 0)
+            .map(Some)
+            .ok_or_else(|| anyhow::anyhow!("{name} must be a positive whole number, got {v:?}")),
+        _ => Ok(None),
+    }
 }
 
 impl Settings {
@@ -38,12 +124,17 @@ impl Settings {
                 .map_err(|_| anyhow::anyhow!("PORT must be a port number, got {p:?}"))?,
             None => default_port,
         };
-        let pool_size = match var("DATABASE_POOL_SIZE") {
-            Some(n) => n.trim().parse().ok().filter(|n| *n > 0).ok_or_else(|| {
-                anyhow::anyhow!("DATABASE_POOL_SIZE must be a positive number, got {n:?}")
-            })?,
-            None => 10,
-        };
+        let pool_size = positive("DATABASE_POOL_SIZE")?.map_or(10, |n| n as usize);
+        let trusted_proxies = var("TRUSTED_PROXIES")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                p.parse()
+                    .map_err(|e| anyhow::anyhow!("TRUSTED_PROXIES: {p:?}: {e}"))
+            })
+            .collect::<anyhow::Result<_>>()?;
         let short = service.trim_start_matches("api-");
         Ok(Self {
             service,
@@ -62,6 +153,8 @@ impl Settings {
                 .filter(|o| !o.is_empty())
                 .collect(),
             pool_size,
+            limits: Limits::from_env()?,
+            trusted_proxies,
         })
     }
 

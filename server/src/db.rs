@@ -41,20 +41,62 @@ pub struct Migrations {
 /// A PostgreSQL advisory lock key, so replicas starting together migrate one at a time.
 const MIGRATION_LOCK: i64 = 0x6361_7274_7768_6565; // "cartwhee"
 
+/// How to reach a service's database, and how long to wait on it.
+#[derive(Debug, Clone)]
+pub struct DbConfig {
+    pub url: String,
+    /// PostgreSQL connections per process (SQLite always has one).
+    pub pool_size: usize,
+    /// Waiting for a pooled connection (or for a new one to open); past it, 503.
+    pub acquire_timeout: Duration,
+    /// One statement: PostgreSQL's `statement_timeout` and `lock_timeout`,
+    /// SQLite's `busy_timeout`. Past it the statement fails and the request is a 503.
+    pub statement_timeout: Duration,
+}
+
+impl DbConfig {
+    /// The database of `settings`, with its limits.
+    pub fn from_settings(settings: &crate::Settings) -> Self {
+        Self {
+            url: settings.database_url.clone(),
+            pool_size: settings.pool_size,
+            acquire_timeout: settings.limits.db_acquire_timeout,
+            statement_timeout: settings.limits.db_statement_timeout,
+        }
+    }
+}
+
+/// Tables every service has, whatever it does (the idempotency keys), kept
+/// with the shared code that uses them and migrated before the service's own.
+fn common_migrations() -> Migrations {
+    crate::migrations!()
+}
+
 impl Db {
     /// Connects, creating the SQLite file and its folder if needed, and runs
-    /// the pending migrations. PostgreSQL gets `pool_size` connections; SQLite
-    /// gets one: it has one writer anyway, and a single connection means no
-    /// `SQLITE_BUSY` between the requests of one process.
-    pub async fn connect(
-        url: &str,
-        pool_size: usize,
-        migrations: Migrations,
-    ) -> anyhow::Result<Self> {
+    /// the pending migrations (the common ones, then the service's).
+    /// PostgreSQL gets `pool_size` connections; SQLite gets one: it has one
+    /// writer anyway, and a single connection means no `SQLITE_BUSY` between
+    /// the requests of one process.
+    pub async fn connect(config: &DbConfig, migrations: Migrations) -> anyhow::Result<Self> {
+        let url = config.url.as_str();
+        let common = common_migrations();
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            migrate_postgres(url.to_owned(), migrations.postgres).await?;
-            let manager = AsyncDieselConnectionManager::<PgConn>::new(url);
-            let pool = Pool::builder(manager).max_size(pool_size).build()?;
+            migrate_postgres(url.to_owned(), [common.postgres, migrations.postgres]).await?;
+            let statement_ms = config.statement_timeout.as_millis();
+            let connect_within = config.acquire_timeout;
+            let mut setup = ManagerConfig::default();
+            setup.custom_setup = Box::new(move |url| {
+                establish_postgres(url.to_owned(), statement_ms, connect_within).boxed()
+            });
+            let manager = AsyncDieselConnectionManager::<PgConn>::new_with_config(url, setup);
+            let pool = Pool::builder(manager)
+                .max_size(config.pool_size)
+                .runtime(deadpool::Runtime::Tokio1)
+                .wait_timeout(Some(config.acquire_timeout))
+                .create_timeout(Some(config.acquire_timeout))
+                .recycle_timeout(Some(config.acquire_timeout))
+                .build()?;
             Ok(Self::Postgres(pool))
         } else {
             let path = sqlite_path(url);
@@ -66,11 +108,19 @@ impl Db {
                     std::fs::create_dir_all(dir)?;
                 }
             }
-            migrate_sqlite(path.clone(), migrations.sqlite).await?;
-            let mut config = ManagerConfig::default();
-            config.custom_setup = Box::new(|url| establish_sqlite(url.to_owned()).boxed());
-            let manager = AsyncDieselConnectionManager::<SqliteConn>::new_with_config(path, config);
-            let pool = Pool::builder(manager).max_size(1).build()?;
+            let pragmas = sqlite_pragmas(config.statement_timeout);
+            migrate_sqlite(path.clone(), pragmas.clone(), [common.sqlite, migrations.sqlite])
+                .await?;
+            let mut setup = ManagerConfig::default();
+            setup.custom_setup =
+                Box::new(move |url| establish_sqlite(url.to_owned(), pragmas.clone()).boxed());
+            let manager = AsyncDieselConnectionManager::<SqliteConn>::new_with_config(path, setup);
+            let pool = Pool::builder(manager)
+                .max_size(1)
+                .runtime(deadpool::Runtime::Tokio1)
+                .wait_timeout(Some(config.acquire_timeout))
+                .create_timeout(Some(config.acquire_timeout))
+                .build()?;
             Ok(Self::Sqlite(pool))
         }
     }
@@ -115,41 +165,84 @@ fn sqlite_path(url: &str) -> String {
 
 /// `busy_timeout` comes first: switching to WAL needs a lock, and without the
 /// timeout a connection opened while another process writes fails at once.
-const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
-     PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;";
+/// `synchronous = FULL`: a commit is on disk (the WAL synced) before it is
+/// answered, so an acknowledged checkout or logout survives a power loss;
+/// `NORMAL` could lose the last commits. Its cost: README, "Benchmarks".
+fn sqlite_pragmas(busy: Duration) -> String {
+    format!(
+        "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; \
+         PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;",
+        busy.as_millis()
+    )
+}
 
-async fn establish_sqlite(path: String) -> diesel::ConnectionResult<SqliteConn> {
+async fn establish_sqlite(path: String, pragmas: String) -> diesel::ConnectionResult<SqliteConn> {
     let mut conn = SqliteConn::establish(&path).await?;
-    conn.batch_execute(SQLITE_PRAGMAS)
+    conn.batch_execute(&pragmas)
         .await
         .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
     Ok(conn)
 }
 
-async fn migrate_sqlite(path: String, migrations: EmbeddedMigrations) -> anyhow::Result<()> {
+/// A PostgreSQL connection whose statements and lock waits are bounded, and
+/// that cannot sit idle inside a transaction holding locks.
+async fn establish_postgres(
+    url: String,
+    statement_ms: u128,
+    within: Duration,
+) -> diesel::ConnectionResult<PgConn> {
+    let connect = async {
+        let mut conn = PgConn::establish(&url).await?;
+        conn.batch_execute(&format!(
+            "SET statement_timeout = {statement_ms}; SET lock_timeout = {statement_ms}; \
+             SET idle_in_transaction_session_timeout = {}",
+            statement_ms * 2
+        ))
+        .await
+        .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
+        Ok(conn)
+    };
+    tokio::time::timeout(within, connect)
+        .await
+        .unwrap_or_else(|_| {
+            Err(diesel::ConnectionError::BadConnection(
+                "PostgreSQL did not answer in time".into(),
+            ))
+        })
+}
+
+async fn migrate_sqlite(
+    path: String,
+    pragmas: String,
+    sets: [EmbeddedMigrations; 2],
+) -> anyhow::Result<()> {
     use diesel::Connection;
     tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
         let mut conn = SqliteConnection::establish(&path)?;
-        diesel::connection::SimpleConnection::batch_execute(&mut conn, SQLITE_PRAGMAS)?;
+        diesel::connection::SimpleConnection::batch_execute(&mut conn, &pragmas)?;
         // Under an exclusive lock, so that processes starting together on one
         // file migrate one after the other: the later ones wait (busy_timeout),
         // then find nothing pending, instead of running the same migration twice.
         conn.exclusive_transaction(|conn| {
-            conn.run_pending_migrations(migrations)
-                .map(|_| ())
-                .map_err(|e| anyhow::anyhow!("migrating {path}: {e}"))
+            for set in sets {
+                conn.run_pending_migrations(set)
+                    .map_err(|e| anyhow::anyhow!("migrating {path}: {e}"))?;
+            }
+            Ok(())
         })
     })
     .await?
 }
 
-async fn migrate_postgres(url: String, migrations: EmbeddedMigrations) -> anyhow::Result<()> {
+async fn migrate_postgres(url: String, sets: [EmbeddedMigrations; 2]) -> anyhow::Result<()> {
     use diesel::{Connection, RunQueryDsl};
     tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
         let mut conn = <AsyncConnectionWrapper<PgConn> as Connection>::establish(&url)?;
         diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
             .execute(&mut conn)?;
-        let result = conn.run_pending_migrations(migrations).map(|_| ());
+        let result = sets
+            .into_iter()
+            .try_for_each(|set| conn.run_pending_migrations(set).map(|_| ()));
         diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))
             .execute(&mut conn)?;
         result.map_err(|e| anyhow::anyhow!("migrating PostgreSQL: {e}"))
@@ -259,7 +352,13 @@ impl From<diesel::result::Error> for ApiError {
                 DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
                 _,
             ) => ApiError::Unavailable("The database"),
-            Error::DatabaseError(_, info) if info.message().contains("database is locked") => {
+            // SQLite's busy wait, PostgreSQL's statement and lock timeouts:
+            // the database is there but did not get to us in time.
+            Error::DatabaseError(_, info)
+                if ["database is locked", "statement timeout", "lock timeout"]
+                    .iter()
+                    .any(|m| info.message().contains(m)) =>
+            {
                 ApiError::Unavailable("The database")
             }
             _ => ApiError::Internal(anyhow::Error::new(e)),

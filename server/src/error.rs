@@ -12,6 +12,9 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use shared::ErrorBody;
 
+/// Seconds a 503 asks the client to wait before retrying.
+pub const RETRY_SOON: u64 = 2;
+
 /// Field name to what is wrong with it, for a 422.
 pub type FieldErrors = BTreeMap<String, String>;
 
@@ -41,12 +44,25 @@ pub enum ApiError {
     /// 422: one or more fields hold invalid values.
     #[error("Some fields are invalid")]
     Validation(FieldErrors),
+    /// 422 with a machine code of its own (`idempotency_key_reused`).
+    #[error("{message}")]
+    Unprocessable {
+        code: &'static str,
+        message: String,
+        fields: FieldErrors,
+    },
     /// 429, with the seconds after which a retry may succeed.
     #[error("Too many attempts; try again in {retry_after} seconds")]
     TooManyRequests { retry_after: u64 },
     /// 503: a database or another service does not answer.
     #[error("{0} is unavailable right now; try again shortly")]
     Unavailable(&'static str),
+    /// 503: the request could not be answered within the time limit.
+    #[error("This took too long to answer; try again shortly")]
+    TimedOut,
+    /// 503: the process is at its concurrency limit and sheds load.
+    #[error("The service is busy; try again shortly")]
+    Overloaded,
     /// 500: a bug. Never caused by client input.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -88,9 +104,11 @@ impl ApiError {
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Validation(_) | Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::TimedOut | Self::Overloaded => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -100,13 +118,16 @@ impl ApiError {
             Self::BadRequest(_) => "bad_request",
             Self::Unauthorized { code, .. }
             | Self::NotFound { code, .. }
-            | Self::Conflict { code, .. } => code,
+            | Self::Conflict { code, .. }
+            | Self::Unprocessable { code, .. } => code,
             Self::Forbidden => "forbidden",
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::Validation(_) => "validation_failed",
             Self::TooManyRequests { .. } => "rate_limited",
             Self::Unavailable(_) => "unavailable",
+            Self::TimedOut => "timeout",
+            Self::Overloaded => "overloaded",
             Self::Internal(_) => "internal",
         }
     }
@@ -117,7 +138,7 @@ impl ApiError {
             other => other.to_string(),
         };
         let fields = match self {
-            Self::Validation(fields) => Some(fields.clone()),
+            Self::Validation(fields) | Self::Unprocessable { fields, .. } => Some(fields.clone()),
             _ => None,
         };
         ErrorBody {
@@ -133,13 +154,19 @@ impl IntoResponse for ApiError {
         match &self {
             Self::Internal(cause) => tracing::error!(error = ?cause, "internal error"),
             Self::Unavailable(what) => tracing::warn!(dependency = what, "dependency unavailable"),
+            Self::TimedOut => tracing::warn!("request timed out"),
+            Self::Overloaded => tracing::warn!("request shed: at the concurrency limit"),
             _ => {}
         }
         let mut response = (self.status(), Json(self.body())).into_response();
-        if let Self::TooManyRequests { retry_after } = self {
-            if let Ok(value) = HeaderValue::from_str(&retry_after.to_string()) {
-                response.headers_mut().insert(header::RETRY_AFTER, value);
-            }
+        // The contract: every 429 and 503 says when to come back.
+        let retry_after = match self {
+            Self::TooManyRequests { retry_after } => Some(retry_after),
+            Self::Unavailable(_) | Self::TimedOut | Self::Overloaded => Some(RETRY_SOON),
+            _ => None,
+        };
+        if let Some(value) = retry_after.and_then(|s| HeaderValue::from_str(&s.to_string()).ok()) {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
         }
         response
     }

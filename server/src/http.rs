@@ -1,5 +1,5 @@
 //! The HTTP plumbing every service shares: health, readiness, OpenAPI, metrics,
-//! CORS, JSON errors for everything, tracing, and serving with graceful shutdown.
+//! CORS, JSON errors for everything, and serving until a signal.
 
 use std::time::Duration;
 
@@ -11,10 +11,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::trace::TraceLayer;
 use utoipa::openapi::OpenApi;
 
+use crate::client::TrustedProxies;
 use crate::config::Settings;
+use crate::limits::{self, Guard};
+use crate::telemetry;
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::metrics::{self, Metrics};
@@ -42,11 +44,18 @@ pub fn finish(routes: Router, openapi: OpenApi, db: Db, settings: &Settings) -> 
         .layer(axum::middleware::from_fn(refuse_nul_in_path))
         .layer(axum::middleware::map_response(json_errors))
         .layer(axum::middleware::from_fn_with_state(
+            Guard::new(&settings.limits),
+            limits::guard,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
             metrics,
             metrics::track,
         ))
         .layer(cors(&settings.cors_origins))
-        .layer(TraceLayer::new_for_http())
+        .layer(axum::Extension(TrustedProxies(std::sync::Arc::new(
+            settings.trusted_proxies.clone(),
+        ))))
+        .layer(axum::middleware::from_fn(telemetry::request_context))
 }
 
 async fn readyz(State(db): State<Db>) -> Response {
@@ -72,8 +81,18 @@ fn cors(origins: &[String]) -> CorsLayer {
         .collect();
     CorsLayer::new()
         .allow_origin(AllowOrigin::list(origins))
-        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
-        .allow_headers([AUTHORIZATION, CONTENT_TYPE])
+        .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::OPTIONS])
+        .allow_headers([
+            AUTHORIZATION,
+            CONTENT_TYPE,
+            crate::idempotency::IDEMPOTENCY_KEY,
+            telemetry::REQUEST_ID_HEADER,
+        ])
+        .expose_headers([
+            telemetry::REQUEST_ID_HEADER,
+            axum::http::header::RETRY_AFTER,
+            axum::http::header::ETAG,
+        ])
         .max_age(Duration::from_secs(600))
 }
 
@@ -123,19 +142,9 @@ async fn json_errors(response: Response) -> Response {
     Response::from_parts(parts, Body::from(bytes))
 }
 
-/// Logs to stderr, filtered by `RUST_LOG` (default `info`).
-pub fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
-}
-
 /// Binds, prints `listening on http://ADDR` (tests and scripts wait for that
-/// line; `PORT=0` picks a free port), and serves until SIGTERM or Ctrl-C,
-/// finishing the requests in flight.
+/// line; `PORT=0` picks a free port), and serves until SIGTERM or Ctrl-C (see
+/// [`limits::serve`] for the limits it keeps).
 pub async fn serve(app: Router, settings: &Settings) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(settings.addr()?).await?;
     let addr = listener.local_addr()?;
@@ -144,9 +153,7 @@ pub async fn serve(app: Router, settings: &Settings) -> anyhow::Result<()> {
     let shutdown = shutdown_signal()?;
     tracing::info!(service = settings.service, %addr, "listening");
     println!("listening on http://{addr}");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    limits::serve(listener, app, &settings.limits, shutdown).await?;
     tracing::info!(service = settings.service, "stopped");
     Ok(())
 }

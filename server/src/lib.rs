@@ -4,17 +4,22 @@
 //! OpenAPI, metrics, CORS, tracing, graceful shutdown).
 
 pub mod auth;
+pub mod client;
 pub mod config;
 pub mod db;
 pub mod error;
 pub mod extract;
 pub mod http;
+pub mod idempotency;
+pub mod limits;
 pub mod metrics;
+pub mod telemetry;
 
 pub use auth::{
     AdminUser, BearerToken, CurrentUser, Freshness, RemoteVerifier, TokenVerifier, Verifier,
 };
-pub use config::Settings;
-pub use db::{Db, Migrations};
+pub use client::ClientAddr;
+pub use config::{Limits, Settings};
+pub use db::{Db, DbConfig, Migrations};
 pub use error::{ApiError, ApiResult, FieldErrors, Fields};
 pub use extract::{Input, Page, Params, BODY_LIMIT};

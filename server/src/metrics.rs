@@ -17,7 +17,7 @@ const BUCKETS: [f64; 11] = [
     0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
 ];
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Histogram {
     counts: [u64; BUCKETS.len()],
     sum: f64,
@@ -51,9 +51,20 @@ impl Metrics {
         h.count += 1;
     }
 
-    /// The Prometheus text exposition.
+    /// The Prometheus text exposition. The samples are copied out first, so
+    /// the lock is held for a copy, not for the formatting.
     pub fn render(&self) -> String {
-        let inner = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let inner = {
+            let inner = self.0.lock().unwrap_or_else(|p| p.into_inner());
+            Inner {
+                requests: inner.requests.clone(),
+                latency: inner
+                    .latency
+                    .iter()
+                    .map(|(route, h)| (route.clone(), h.clone()))
+                    .collect(),
+            }
+        };
         let mut out = String::new();
         out.push_str("# HELP http_requests_total HTTP requests by route and status.\n");
         out.push_str("# TYPE http_requests_total counter\n");
@@ -98,11 +109,28 @@ fn escape(label: &str) -> String {
     label.replace('\\', "\\\\").replace('"', "\\\"")
 }
 
+/// The method as a label: the standard ones by name, anything a client
+/// invented as `other`, so that no client can grow the registry.
+fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
 /// Middleware: times every request and records it under its route pattern
-/// (not the raw path, so `/api/product/{id_or_slug}` is one series).
+/// (not the raw path, so `/api/product/{id_or_slug}` is one series; every
+/// path that matches no route is the one series `unmatched`).
 pub async fn track(State(metrics): State<Metrics>, req: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = req.method().as_str().to_owned();
+    let method = method_label(req.method());
     let route = req
         .extensions()
         .get::<MatchedPath>()
@@ -110,10 +138,27 @@ pub async fn track(State(metrics): State<Metrics>, req: Request, next: Next) -> 
         .unwrap_or_else(|| "unmatched".to_owned());
     let response = next.run(req).await;
     metrics.record(
-        &method,
+        method,
         &route,
         response.status().as_u16(),
         started.elapsed().as_secs_f64(),
     );
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invented_methods_share_one_label() {
+        let metrics = Metrics::default();
+        for m in ["FOO", "BAR", "BAZ"] {
+            let method = axum::http::Method::from_bytes(m.as_bytes()).unwrap();
+            metrics.record(method_label(&method), "unmatched", 405, 0.001);
+        }
+        let text = metrics.render();
+        assert!(text.contains(r#"method="other",route="unmatched",status="405"} 3"#));
+        assert!(!text.contains("FOO"));
+    }
 }

@@ -1,0 +1,118 @@
+//! Logs, request ids and the headers every answer carries.
+//!
+//! Each request gets an id: the caller's `X-Request-Id` when it sent a sane
+//! one (the SPA makes one per action), else a fresh one. The id is echoed on
+//! the answer, is a field of every log line written while the request is
+//! handled, and is passed on to the services this one calls
+//! ([`request_id`]), so one shopper's action can be followed across services.
+
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request};
+use axum::http::header::{
+    AUTHORIZATION, CACHE_CONTROL, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+};
+use axum::http::{HeaderName, HeaderValue};
+use axum::middleware::Next;
+use axum::response::Response;
+use rand::Rng;
+use tracing::Instrument;
+
+/// The contract's request id header.
+pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
+
+tokio::task_local! {
+    static REQUEST_ID: String;
+}
+
+/// The id of the request being handled by this task, if any: what a service
+/// sends as `X-Request-Id` when it calls another.
+pub fn request_id() -> Option<String> {
+    REQUEST_ID.try_with(Clone::clone).ok()
+}
+
+/// Logs to stderr, filtered by `RUST_LOG` (default `info`); one JSON object a
+/// line when `LOG_FORMAT=json`.
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let json = std::env::var("LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr);
+    let _ = if json {
+        builder.json().flatten_event(true).try_init()
+    } else {
+        builder.try_init()
+    };
+}
+
+/// A caller's id is kept if it is short and plain; anything else is replaced,
+/// so that no header can smuggle text into the logs.
+fn acceptable(id: &str) -> bool {
+    (1..=128).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+}
+
+fn fresh_id() -> String {
+    let bits: u128 = rand::thread_rng().gen();
+    format!("{bits:032x}")
+}
+
+/// Middleware, outermost: the request id, the request's span and log line, and
+/// the headers the contract puts on every answer.
+pub async fn request_context(req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let id = req
+        .headers()
+        .get(&REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| acceptable(v))
+        .map_or_else(fresh_id, str::to_owned);
+    let authenticated = req.headers().contains_key(AUTHORIZATION);
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", |p| p.as_str())
+        .to_owned();
+    let method = req.method().clone();
+    let span = tracing::info_span!("request", request_id = %id, %method, %route);
+    let mut response = REQUEST_ID
+        .scope(id.clone(), next.run(req).instrument(span.clone()))
+        .await;
+    let status = response.status().as_u16();
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    span.in_scope(|| tracing::info!(status, latency_ms, "answered"));
+
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        headers.insert(REQUEST_ID_HEADER, value);
+    }
+    headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    if authenticated {
+        // An answer to an authenticated request is that user's: no cache keeps it.
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_ids_are_kept_and_anything_else_is_replaced() {
+        assert!(acceptable("spa-1f3a.9:2"));
+        assert!(!acceptable(""));
+        assert!(!acceptable("a b"));
+        assert!(!acceptable("line\nbreak"));
+        assert!(!acceptable(&"x".repeat(129)));
+        assert_eq!(fresh_id().len(), 32);
+        assert_ne!(fresh_id(), fresh_id());
+    }
+}
