@@ -5,9 +5,9 @@
 //! in flight); the key is what makes a retry after a lost answer safe: the service
 //! replays its first answer instead of adding the product twice.
 
-/// Whether calls carry the header. The services' CORS must list `Idempotency-Key`
-/// for the browser's preflight to pass; this stays `false` until they do.
-pub const SEND_HEADER: bool = false;
+/// Whether calls carry the header. The services' CORS lists `Idempotency-Key`, so
+/// the browser's preflight lets it through (turn off only for services without it).
+pub const SEND_HEADER: bool = true;
 
 /// 16 random bytes from the browser's CSPRNG, as 32 hex digits (the contract allows
 /// 1-64 of `A-Za-z0-9_-`). `getRandomValues` works outside secure contexts too,
