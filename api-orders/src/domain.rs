@@ -3,7 +3,7 @@
 use server::{ApiError, Fields};
 use shared::{AddItemRequest, UpdateItemRequest};
 
-/// The most one add-item or update-item request may ask for (the contract's 1-99 and 0-99).
+/// The most one add-item request may add (the contract's 1-99).
 pub const MAX_REQUEST_QUANTITY: i64 = 99;
 
 /// The most of one product a cart line may hold.
@@ -50,7 +50,7 @@ impl AddQuantity {
     }
 }
 
-/// The quantity a line is set to: 0-99, required; 0 removes the line.
+/// The quantity a line is set to: 0-999 (a line's most), required; 0 removes the line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SetQuantity(i64);
 
@@ -58,8 +58,8 @@ impl SetQuantity {
     pub fn parse(raw: Option<i64>) -> Result<Self, String> {
         match raw {
             None => Err("is required".into()),
-            Some(n) if (0..=MAX_REQUEST_QUANTITY).contains(&n) => Ok(Self(n)),
-            Some(_) => Err(format!("must be between 0 and {MAX_REQUEST_QUANTITY}")),
+            Some(n) if (0..=MAX_LINE_QUANTITY).contains(&n) => Ok(Self(n)),
+            Some(_) => Err(format!("must be between 0 and {MAX_LINE_QUANTITY}")),
         }
     }
 
@@ -130,11 +130,11 @@ mod tests {
     }
 
     #[test]
-    fn set_quantities_are_0_to_99_and_required() {
+    fn set_quantities_are_0_to_999_and_required() {
         assert!(SetQuantity::parse(None).is_err());
         assert_eq!(SetQuantity::parse(Some(0)).map(SetQuantity::get), Ok(0));
-        assert!(SetQuantity::parse(Some(99)).is_ok());
-        assert!(SetQuantity::parse(Some(100)).is_err());
+        assert!(SetQuantity::parse(Some(999)).is_ok());
+        assert!(SetQuantity::parse(Some(1000)).is_err());
         assert!(SetQuantity::parse(Some(-1)).is_err());
     }
 

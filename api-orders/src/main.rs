@@ -17,7 +17,7 @@ async fn main() -> anyhow::Result<()> {
     server::telemetry::init_tracing();
     let settings = Settings::from_env("api-orders", shared::ports::ORDERS)?;
     let db = Db::connect(&DbConfig::from_settings(&settings), db::migrations()).await?;
-    let state = state::AppState::new(db.clone(), &settings)?;
+    let state = state::AppState::new(db.clone(), &settings);
     let (routes, openapi) = routes::router(state);
     let app = server::http::finish(routes, openapi, db, &settings);
     server::http::serve(app, &settings).await

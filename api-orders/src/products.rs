@@ -9,10 +9,6 @@ use shared::{Product, ResultBody};
 
 use crate::domain::ProductId;
 
-/// How long an add-item waits for the products service before answering 503:
-/// short, since a shopper is waiting and nothing else of the cart needs it.
-const TIMEOUT: Duration = Duration::from_secs(2);
-
 #[derive(Clone)]
 pub struct ProductsClient {
     client: reqwest::Client,
@@ -20,15 +16,13 @@ pub struct ProductsClient {
 }
 
 impl ProductsClient {
-    pub fn new(products_url: &str) -> anyhow::Result<Self> {
-        let client = reqwest::Client::builder()
-            .timeout(TIMEOUT)
-            .connect_timeout(TIMEOUT)
-            .build()?;
-        Ok(Self {
-            client,
+    /// Asks `products_url`, waiting at most `timeout` (`UPSTREAM_TIMEOUT_MS`)
+    /// before answering 503: a shopper is waiting.
+    pub fn new(products_url: &str, timeout: Duration) -> Self {
+        Self {
+            client: server::upstream::client(timeout),
             base: products_url.trim_end_matches('/').to_owned(),
-        })
+        }
     }
 
     /// The product as the products service has it now: 404 if it does not
@@ -36,7 +30,8 @@ impl ProductsClient {
     pub async fn product(&self, id: ProductId) -> Result<Product, ApiError> {
         let unavailable = ApiError::Unavailable("The products service");
         let url = format!("{}/api/product/{}", self.base, id.get());
-        let response = self.client.get(&url).send().await.map_err(|e| {
+        let request = server::upstream::with_request_id(self.client.get(&url));
+        let response = request.send().await.map_err(|e| {
             tracing::warn!(error = %e, "products service unreachable");
             ApiError::Unavailable("The products service")
         })?;

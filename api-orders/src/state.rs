@@ -19,13 +19,16 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(db: Db, settings: &Settings) -> anyhow::Result<Self> {
-        Ok(Self {
+    pub fn new(db: Db, settings: &Settings) -> Self {
+        Self {
             db,
-            products: ProductsClient::new(&settings.products_url)?,
+            products: ProductsClient::new(&settings.products_url, settings.limits.upstream_timeout),
             carts: CartQueue::default(),
-            verifier: Arc::new(RemoteVerifier::new(&settings.users_url)),
-        })
+            verifier: Arc::new(RemoteVerifier::new(
+                &settings.users_url,
+                settings.limits.upstream_timeout,
+            )),
+        }
     }
 }
 

@@ -1,21 +1,18 @@
 //! Settings of the products service beyond the common ones.
 
-use server::Settings;
+use std::net::SocketAddr;
 
 #[derive(Debug, Clone)]
 pub struct ProductsConfig {
-    /// `PUBLIC_URL`: the address browsers reach this service at, used to make
-    /// image paths absolute (the SPA runs on another origin). Unset, each answer
-    /// uses the `Host` the request came to, which is right whenever clients talk
-    /// to the service directly; set it behind a proxy.
-    pub public_url: Option<String>,
-    /// `http://HOST:PORT` from the settings: the last resort when a request
-    /// has no usable `Host` header.
-    pub fallback_url: String,
+    /// `PUBLIC_URL`: the address browsers reach this service at, the base of
+    /// image URLs (the SPA runs on another origin). Unset, the address the
+    /// service listens on (right for `scripts/run`; set it in production).
+    pub public_url: String,
 }
 
 impl ProductsConfig {
-    pub fn from_env(settings: &Settings) -> anyhow::Result<Self> {
+    /// `listening` is the bound address (with the real port when `PORT=0`).
+    pub fn from_env(listening: SocketAddr) -> anyhow::Result<Self> {
         let public_url = match std::env::var("PUBLIC_URL") {
             Ok(url) if !url.trim().is_empty() => {
                 let url = url.trim().trim_end_matches('/').to_owned();
@@ -23,13 +20,17 @@ impl ProductsConfig {
                     url.starts_with("http://") || url.starts_with("https://"),
                     "PUBLIC_URL must start with http:// or https://, got {url:?}"
                 );
-                Some(url)
+                url
             }
-            _ => None,
+            _ => {
+                let mut addr = listening;
+                if addr.ip().is_unspecified() {
+                    tracing::warn!("PUBLIC_URL is not set: image URLs name 127.0.0.1");
+                    addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+                }
+                format!("http://{addr}")
+            }
         };
-        Ok(Self {
-            public_url,
-            fallback_url: format!("http://{}:{}", settings.host, settings.port),
-        })
+        Ok(Self { public_url })
     }
 }

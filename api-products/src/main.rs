@@ -20,11 +20,13 @@ async fn main() -> anyhow::Result<()> {
     let settings = Settings::from_env("api-products", shared::ports::PRODUCTS)?;
     let db = prepare(&DbConfig::from_settings(&settings)).await?;
 
-    let config = config::ProductsConfig::from_env(&settings)?;
+    // Bound first: image URLs name the real address when `PORT=0`.
+    let listener = server::http::bind(&settings).await?;
+    let config = config::ProductsConfig::from_env(listener.local_addr()?)?;
     let state = state::AppState::new(db.clone(), &settings, config);
     let (routes, openapi) = routes::router(state);
     let app = server::http::finish(routes, openapi, db, &settings);
-    server::http::serve(app, &settings).await
+    server::http::serve_on(listener, app, &settings).await
 }
 
 /// Connects, migrates (`server::Db` makes replicas starting together on one

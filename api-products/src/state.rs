@@ -3,8 +3,6 @@
 use std::sync::Arc;
 
 use axum::extract::FromRef;
-use axum::http::header::HOST;
-use axum::http::HeaderMap;
 use server::{Db, RemoteVerifier, Settings, Verifier};
 
 use crate::config::ProductsConfig;
@@ -18,7 +16,10 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(db: Db, settings: &Settings, config: ProductsConfig) -> Self {
-        let verifier: Verifier = Arc::new(RemoteVerifier::new(&settings.users_url));
+        let verifier: Verifier = Arc::new(RemoteVerifier::new(
+            &settings.users_url,
+            settings.limits.upstream_timeout,
+        ));
         Self {
             db,
             config: Arc::new(config),
@@ -26,30 +27,12 @@ impl AppState {
         }
     }
 
-    /// Where a browser that sent these headers reaches this service: `PUBLIC_URL`
-    /// when set, else the request's own `Host` (if it looks like a host), else
-    /// the configured address.
-    pub fn public_base(&self, headers: &HeaderMap) -> String {
-        if let Some(url) = &self.config.public_url {
-            return url.clone();
-        }
-        headers
-            .get(HOST)
-            .and_then(|h| h.to_str().ok())
-            .filter(|h| is_plausible_host(h))
-            .map(|h| format!("http://{h}"))
-            .unwrap_or_else(|| self.config.fallback_url.clone())
+    /// Where browsers reach this service: `PUBLIC_URL`, else the address it
+    /// listens on. Never the request's `Host`, which any client can forge
+    /// (and a cache could then serve forged image URLs to everyone).
+    pub fn public_base(&self) -> &str {
+        &self.config.public_url
     }
-}
-
-/// `name`, `name:port`, `1.2.3.4:port` or `[::1]:port`: nothing that could
-/// break out of a URL.
-fn is_plausible_host(host: &str) -> bool {
-    !host.is_empty()
-        && host.len() <= 255
-        && host
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
 }
 
 impl FromRef<AppState> for Verifier {

@@ -6,11 +6,14 @@ use chrono::Duration;
 pub struct UsersConfig {
     /// `TOKEN_TTL_SECS`, default 24 h: how long a login lasts.
     pub token_ttl: Duration,
-    /// `LOGIN_MAX_FAILURES`, default 5: failed logins per username per window
-    /// before the next attempt gets a 429.
+    /// `LOGIN_MAX_FAILURES`, default 5: failed logins per username and client
+    /// address per window before the next attempt gets a 429.
     pub max_login_failures: i32,
     /// `LOGIN_WINDOW_SECS`, default 300.
     pub login_window: Duration,
+    /// `TOKENS_PER_USER`, default 20: live tokens a user may hold; a new login
+    /// retires the oldest.
+    pub tokens_per_user: i64,
 }
 
 impl UsersConfig {
@@ -19,6 +22,7 @@ impl UsersConfig {
             token_ttl: Duration::seconds(number("TOKEN_TTL_SECS", 86_400)?),
             max_login_failures: number("LOGIN_MAX_FAILURES", 5)? as i32,
             login_window: Duration::seconds(number("LOGIN_WINDOW_SECS", 300)?),
+            tokens_per_user: number("TOKENS_PER_USER", 20)?,
         })
     }
 }

@@ -26,8 +26,6 @@ use crate::error::ApiError;
 pub const FRESH_FOR: Duration = Duration::from_secs(4);
 /// How long a confirmed token keeps working for shoppers while the users service is down.
 pub const STALE_GRACE: Duration = Duration::from_secs(60);
-/// How long to wait for the users service.
-const USERS_TIMEOUT: Duration = Duration::from_secs(2);
 /// Cache entries kept before old ones are dropped.
 const CACHE_CAP: usize = 10_000;
 
@@ -144,28 +142,39 @@ pub struct RemoteVerifier {
     client: reqwest::Client,
     user_url: String,
     cache: Mutex<HashMap<[u8; 32], Confirmed>>,
-    /// Striped locks, so that a burst of requests with one token whose cache
-    /// entry just expired sends one question to the users service, not many.
-    asking: Vec<tokio::sync::Mutex<()>>,
+    /// The questions to the users service under way, one per token: a burst
+    /// of requests with one token whose cache entry just expired shares one
+    /// answer. No lock is held while the question is out, so a slow users
+    /// service delays only the requests of that token.
+    asking: Mutex<HashMap<[u8; 32], Arc<tokio::sync::OnceCell<Answer>>>>,
 }
 
-const ASK_STRIPES: usize = 64;
+/// `Ok(Some(user))` valid, `Ok(None)` refused, `Err` the users service did not answer usefully.
+type Answer = Result<Option<User>, ()>;
 
 impl RemoteVerifier {
-    pub fn new(users_url: &str) -> Self {
-        let client = reqwest::Client::builder()
-            .timeout(USERS_TIMEOUT)
-            .connect_timeout(USERS_TIMEOUT)
-            .build()
-            .unwrap_or_default();
+    /// Asks `users_url`, waiting at most `timeout` for each answer.
+    pub fn new(users_url: &str, timeout: Duration) -> Self {
         Self {
-            client,
+            client: crate::upstream::client(timeout),
             user_url: format!("{}/api/user", users_url.trim_end_matches('/')),
             cache: Mutex::new(HashMap::new()),
-            asking: (0..ASK_STRIPES)
-                .map(|_| tokio::sync::Mutex::new(()))
-                .collect(),
+            asking: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// One question per token at a time: joins the one under way, if any.
+    async fn ask_once(&self, key: [u8; 32], token: &str) -> Answer {
+        let flight = {
+            let mut asking = self.asking.lock().unwrap_or_else(|p| p.into_inner());
+            asking.entry(key).or_default().clone()
+        };
+        let answer = flight.get_or_init(|| self.ask(token)).await.clone();
+        let mut asking = self.asking.lock().unwrap_or_else(|p| p.into_inner());
+        if asking.get(&key).is_some_and(|f| Arc::ptr_eq(f, &flight)) {
+            asking.remove(&key);
+        }
+        answer
     }
 
     fn cached(&self, key: &[u8; 32], max_age: Duration) -> Option<User> {
@@ -200,11 +209,8 @@ impl RemoteVerifier {
         }
     }
 
-    /// `Ok(Some(user))` valid, `Ok(None)` refused, `Err` the users service did not answer usefully.
-    async fn ask(&self, token: &str) -> Result<Option<User>, ()> {
-        let response = self
-            .client
-            .get(&self.user_url)
+    async fn ask(&self, token: &str) -> Answer {
+        let response = crate::upstream::with_request_id(self.client.get(&self.user_url))
             .bearer_auth(token)
             .send()
             .await
@@ -235,12 +241,7 @@ impl TokenVerifier for RemoteVerifier {
             if let Some(user) = self.cached(&key, FRESH_FOR) {
                 return Ok(user);
             }
-            let _asking = self.asking[usize::from(key[0]) % ASK_STRIPES].lock().await;
-            // Someone with the same token may have asked while we waited.
-            if let Some(user) = self.cached(&key, FRESH_FOR) {
-                return Ok(user);
-            }
-            match self.ask(token).await {
+            match self.ask_once(key, token).await {
                 Ok(Some(user)) => {
                     self.remember(key, Some(&user));
                     Ok(user)

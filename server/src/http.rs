@@ -146,7 +146,20 @@ async fn json_errors(response: Response) -> Response {
 /// line; `PORT=0` picks a free port), and serves until SIGTERM or Ctrl-C (see
 /// [`limits::serve`] for the limits it keeps).
 pub async fn serve(app: Router, settings: &Settings) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(settings.addr()?).await?;
+    serve_on(bind(settings).await?, app, settings).await
+}
+
+/// The listening socket of `settings` (`PORT=0`: a free port).
+pub async fn bind(settings: &Settings) -> anyhow::Result<tokio::net::TcpListener> {
+    Ok(tokio::net::TcpListener::bind(settings.addr()?).await?)
+}
+
+/// [`serve`] on a socket bound beforehand.
+pub async fn serve_on(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    settings: &Settings,
+) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     // Listen for signals before announcing the address, so that a SIGTERM
     // sent right after the announcement is a clean stop too.

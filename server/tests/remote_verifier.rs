@@ -10,7 +10,7 @@ testkit::both_backends! {
     async fn a_live_token_gives_its_user_and_an_unknown_one_is_401(backend) {
         let (_db, users) = users_service(backend).await;
         let (user, token) = shopper(&users).await;
-        let verifier = RemoteVerifier::new(&users.base);
+        let verifier = RemoteVerifier::new(&users.base, std::time::Duration::from_secs(3));
         let verified = verifier.verify(&token, Freshness::Fresh).await.expect("valid token");
         assert_eq!(verified, user);
         let err = verifier.verify("not-a-token", Freshness::AllowStale).await.unwrap_err();
@@ -20,14 +20,14 @@ testkit::both_backends! {
     async fn admin_flag_comes_from_the_users_service(backend) {
         let (_db, users) = users_service(backend).await;
         let (_, token) = admin(&users).await;
-        let verifier = RemoteVerifier::new(&users.base);
+        let verifier = RemoteVerifier::new(&users.base, std::time::Duration::from_secs(3));
         assert!(verifier.verify(&token, Freshness::Fresh).await.unwrap().is_admin);
     }
 
     async fn a_revoked_token_is_refused_within_five_seconds(backend) {
         let (_db, users) = users_service(backend).await;
         let (_, token) = shopper(&users).await;
-        let verifier = RemoteVerifier::new(&users.base);
+        let verifier = RemoteVerifier::new(&users.base, std::time::Duration::from_secs(3));
         verifier.verify(&token, Freshness::AllowStale).await.expect("valid before logout");
         let logout = client().post(users.url("/api/user/logout")).bearer_auth(&token).send().await.unwrap();
         assert_eq!(logout.status(), 200);
@@ -47,7 +47,7 @@ testkit::both_backends! {
         let (_db, mut users) = users_service(backend).await;
         let (_, shopper_token) = shopper(&users).await;
         let (_, admin_token) = admin(&users).await;
-        let verifier = RemoteVerifier::new(&users.base);
+        let verifier = RemoteVerifier::new(&users.base, std::time::Duration::from_secs(3));
         verifier.verify(&shopper_token, Freshness::AllowStale).await.unwrap();
         verifier.verify(&admin_token, Freshness::Fresh).await.unwrap();
         users.kill().await;

@@ -8,7 +8,8 @@ use serde::de::{self, Deserializer, Visitor};
 use std::fmt;
 
 /// An optional whole number given as a JSON number or a decimal string.
-/// An empty string counts as absent (an empty form field).
+/// An empty string is refused (contract v1.1): an empty form field for a
+/// number is a mistake to report, not a request for the default.
 pub fn opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
     d.deserialize_any(OptI64)
 }
@@ -57,7 +58,7 @@ impl<'de> Visitor<'de> for OptI64 {
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
         let v = v.trim();
         if v.is_empty() {
-            return Ok(None);
+            return Err(E::custom("must be a whole number, not empty"));
         }
         v.parse::<i64>().map(Some).map_err(|_| E::custom(EXPECTED))
     }
@@ -93,10 +94,15 @@ mod tests {
     }
 
     #[test]
-    fn absent_null_and_empty_are_none() {
+    fn absent_and_null_are_none() {
         assert_eq!(parse(r#"{}"#), Ok(None));
         assert_eq!(parse(r#"{"n": null}"#), Ok(None));
-        assert_eq!(parse(r#"{"n": ""}"#), Ok(None));
+    }
+
+    #[test]
+    fn empty_is_refused_not_defaulted() {
+        assert!(parse(r#"{"n": ""}"#).unwrap_err().contains("not empty"));
+        assert!(parse(r#"{"n": "  "}"#).is_err());
     }
 
     #[test]

@@ -14,7 +14,7 @@ pub mod user;
 pub use envelope::{Created, ErrorBody, ExistsBody, ListBody, ListQuery, MessageBody, ResultBody};
 pub use order::{AddItemRequest, Item, Order, OrdersQuery, UpdateItemRequest};
 pub use product::{CreateProductRequest, Product, ProductCreated, ProductsQuery};
-pub use user::{LoginRequest, LoginResponse, RegisterRequest, User};
+pub use user::{LoginRequest, LoginResponse, LogoutAllBody, RegisterRequest, User};
 
 /// Default ports of the services, from the contract.
 pub mod ports {

@@ -49,3 +49,12 @@ pub struct LoginResponse {
     pub message: String,
     pub api_key: String,
 }
+
+/// The answer to `POST /api/user/logout-all`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LogoutAllBody {
+    pub message: String,
+    /// How many live tokens were revoked.
+    pub revoked: usize,
+}

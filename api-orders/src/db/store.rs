@@ -100,7 +100,8 @@ pub trait Store {
         now: NaiveDateTime,
     ) -> impl std::future::Future<Output = QueryResult<OrderRow>> + Send;
 
-    /// A page of orders, newest first, of one user or of everyone; and how many match.
+    /// A page of orders, newest first, of one user or of everyone, leaving out
+    /// an empty cart; and how many match.
     fn history(
         &mut self,
         user_id: Option<i64>,
@@ -226,8 +227,15 @@ macro_rules! impl_store {
                 user_id: Option<i64>,
                 page: Page,
             ) -> QueryResult<(Vec<OrderRow>, i64)> {
-                let mut count = orders::table.count().into_boxed();
-                let mut rows = orders::table.select(OrderRow::as_select()).into_boxed();
+                // An emptied cart is no order to show (contract v1.1).
+                let shown = orders::is_open.eq(false).or(diesel::dsl::exists(
+                    order_items::table.filter(order_items::order_id.eq(orders::id)),
+                ));
+                let mut count = orders::table.filter(shown).count().into_boxed();
+                let mut rows = orders::table
+                    .filter(shown)
+                    .select(OrderRow::as_select())
+                    .into_boxed();
                 if let Some(user_id) = user_id {
                     count = count.filter(orders::user_id.eq(user_id));
                     rows = rows.filter(orders::user_id.eq(user_id));

@@ -7,6 +7,8 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use server::idempotency::{idempotent, Idempotency};
+
 use crate::state::AppState;
 
 #[derive(OpenApi)]
@@ -18,11 +20,15 @@ struct ApiDoc;
 
 /// Every route, and the OpenAPI document generated from their annotations.
 pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
+    let idempotency = Idempotency::per_user(state.db.clone(), state.verifier.clone());
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(orders::add_item))
+        .routes(routes!(orders::checkout))
+        // The two routes above take an `Idempotency-Key`: a double click adds
+        // once, a retried checkout closes one order.
+        .route_layer(axum::middleware::from_fn_with_state(idempotency, idempotent))
         .routes(routes!(orders::update_item))
         .routes(routes!(orders::cart))
-        .routes(routes!(orders::checkout))
         .routes(routes!(orders::history))
         .with_state(state)
         .split_for_parts()

@@ -61,7 +61,7 @@ pub async fn add_item(
         (status = 200, description = "The cart", body = ResultBody<Order>),
         (status = 401, description = "No live token", body = ErrorBody),
         (status = 404, description = "No cart, or the product is not in it", body = ErrorBody),
-        (status = 422, description = "Invalid product_id or qty (0-99)", body = ErrorBody),
+        (status = 422, description = "Invalid product_id or qty (0-999)", body = ErrorBody),
     ))]
 pub async fn update_item(
     State(state): State<AppState>,
@@ -109,7 +109,8 @@ pub async fn checkout(
     Ok(answer(order))
 }
 
-/// Order history, newest first: the caller's own orders, the cart included.
+/// Order history, newest first: the caller's own orders, the cart included
+/// when it has items.
 ///
 /// An admin (confirmed freshly by the users service) gets everyone's, or one
 /// user's with `user_id`. Anyone else's `user_id` is ignored: they see their

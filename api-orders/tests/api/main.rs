@@ -7,6 +7,7 @@ mod bodies;
 mod cart;
 mod checkout;
 mod concurrency;
+mod faults;
 mod history;
 mod journey;
 mod outage;

@@ -1,13 +1,17 @@
 //! `/images/{file}`: the product pictures this service draws itself.
 
 use axum::extract::Path;
-use axum::http::HeaderMap;
+use axum::http::header::CONTENT_SECURITY_POLICY;
+use axum::http::{HeaderMap, HeaderValue};
 use axum::response::Response;
 use server::{ApiError, ApiResult};
 use shared::ErrorBody;
 
 use crate::etag;
 use crate::images;
+
+/// The contract's policy for images: no scripts, no loads, inline styles only.
+const SVG_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'";
 
 /// A day: the pictures change only with a release, and the ETag covers that.
 const CACHE_FOR_A_DAY: &str = "public, max-age=86400";
@@ -22,10 +26,16 @@ const CACHE_FOR_A_DAY: &str = "public, max-age=86400";
     ))]
 pub async fn image(headers: HeaderMap, Path(file): Path<String>) -> ApiResult<Response> {
     let image = images::find(&file).ok_or_else(|| ApiError::not_found("No such image"))?;
-    Ok(etag::respond(
+    let mut response = etag::respond(
         &headers,
         "image/svg+xml",
         CACHE_FOR_A_DAY,
         image.svg.as_bytes().to_vec(),
-    ))
+    );
+    // An SVG opened on its own is a document: it may style itself, nothing more.
+    response.headers_mut().insert(
+        CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(SVG_POLICY),
+    );
+    Ok(response)
 }

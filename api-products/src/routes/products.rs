@@ -36,7 +36,7 @@ pub async fn list(
     let page = Page::parse(query.limit, query.offset)?;
     let search = SearchTerm::parse(query.q.as_deref())?;
     let (rows, total) = queries::list(&state.db, search.as_ref(), page).await?;
-    let base = state.public_base(&headers);
+    let base = state.public_base();
     let results = rows
         .into_iter()
         .map(|row| row.into_product(&base))
@@ -62,7 +62,7 @@ pub async fn show(
     let row = queries::find(&state.db, &wanted)
         .await?
         .ok_or_else(not_found)?;
-    let result = row.into_product(&state.public_base(&headers));
+    let result = row.into_product(state.public_base());
     etag::json(&headers, &ResultBody { result })
 }
 
@@ -83,7 +83,6 @@ pub async fn show(
 pub async fn create(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
-    headers: HeaderMap,
     Input(req): Input<CreateProductRequest>,
 ) -> ApiResult<Response> {
     let new = NewProduct::parse(&req)?;
@@ -102,7 +101,7 @@ pub async fn create(
     .await?;
     tracing::info!(product_id = row.id, slug = %row.slug, admin_id = admin.id, "product added");
     let location = format!("/api/product/{}", row.id);
-    let product = row.into_product(&state.public_base(&headers));
+    let product = row.into_product(state.public_base());
     let body = ProductCreated {
         message: "Product added".into(),
         product,

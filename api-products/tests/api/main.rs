@@ -6,6 +6,7 @@ mod bodies;
 mod caching;
 mod catalogue;
 mod create;
+mod faults;
 mod images;
 mod ops;
 mod paging;

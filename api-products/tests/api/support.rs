@@ -8,7 +8,7 @@ use testkit::{client, json, users_service, Backend, Service, TestDb};
 pub struct Shop {
     pub users: Service,
     pub products: Service,
-    _db: TestDb,
+    pub db: TestDb,
     _users_db: TestDb,
 }
 
@@ -27,7 +27,7 @@ impl Shop {
         Self {
             users,
             products,
-            _db: db,
+            db,
             _users_db: users_db,
         }
     }

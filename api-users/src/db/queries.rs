@@ -2,12 +2,14 @@
 
 use chrono::{Duration, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
+use diesel_async::scoped_futures::ScopedFutureExt;
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use server::db::LockKey;
 use server::db::unique_violation;
 use server::{with_conn, ApiError, ApiResult, Db, Page};
 
 use super::models::{NewToken, NewUserRow, UserRow};
-use super::schema::{login_failures, tokens, users};
+use super::schema::{login_attempts, tokens, users};
 
 diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
 
@@ -60,8 +62,16 @@ pub async fn find_by_username(db: &Db, username: &str) -> ApiResult<Option<UserR
     })
 }
 
-/// Stores a new token's hash; expired tokens of the same user are swept on the way.
-pub async fn insert_token(db: &Db, hash: &[u8], user_id: i64, ttl: Duration) -> ApiResult<()> {
+/// Stores a new token's hash. Expired tokens of the same user are swept on
+/// the way, and the oldest live ones beyond `keep` retired, in one transaction
+/// under the user's lock so that parallel logins cannot leave more.
+pub async fn insert_token(
+    db: &Db,
+    hash: &[u8],
+    user_id: i64,
+    ttl: Duration,
+    keep: i64,
+) -> ApiResult<()> {
     let now = now();
     let row = NewToken {
         token_hash: hash,
@@ -70,18 +80,39 @@ pub async fn insert_token(db: &Db, hash: &[u8], user_id: i64, ttl: Duration) -> 
         expires_at: now + ttl,
     };
     with_conn!(db, |conn| {
-        diesel::delete(
-            tokens::table
-                .filter(tokens::user_id.eq(user_id))
-                .filter(tokens::expires_at.le(now)),
-        )
-        .execute(conn)
-        .await?;
-        diesel::insert_into(tokens::table)
-            .values(&row)
-            .execute(conn)
-            .await?;
-        Ok(())
+        conn.transaction::<_, ApiError, _>(|conn| {
+            async move {
+                conn.lock_key(user_id).await?;
+                diesel::delete(
+                    tokens::table
+                        .filter(tokens::user_id.eq(user_id))
+                        .filter(tokens::expires_at.le(now)),
+                )
+                .execute(conn)
+                .await?;
+                diesel::insert_into(tokens::table)
+                    .values(&row)
+                    .execute(conn)
+                    .await?;
+                let newest: Vec<Vec<u8>> = tokens::table
+                    .filter(tokens::user_id.eq(user_id))
+                    .order((tokens::created_at.desc(), tokens::token_hash.desc()))
+                    .limit(keep)
+                    .select(tokens::token_hash)
+                    .load(conn)
+                    .await?;
+                diesel::delete(
+                    tokens::table
+                        .filter(tokens::user_id.eq(user_id))
+                        .filter(tokens::token_hash.ne_all(newest)),
+                )
+                .execute(conn)
+                .await?;
+                Ok(())
+            }
+            .scope_boxed()
+        })
+        .await
     })
 }
 
@@ -137,56 +168,97 @@ pub async fn make_admin(db: &Db, username: &str) -> ApiResult<bool> {
     })
 }
 
-/// Failed logins of `key` in the current window: (count, window start).
-pub async fn login_failures(db: &Db, key: &str) -> ApiResult<Option<(i32, NaiveDateTime)>> {
+/// What the login limiter says about one more attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginSlot {
+    /// The attempt is counted (as a failure until it succeeds): go on and check it.
+    Taken,
+    /// Too many attempts of this username from this client: retry after so many seconds.
+    Refused { retry_after: u64 },
+}
+
+/// Counts one login attempt of `username` from `client` before its password is
+/// checked, in one statement, so that a burst of parallel guesses can take at
+/// most `max` slots per window whatever the interleaving, on one process or
+/// many sharing the database. An expired window starts over.
+pub async fn take_login_slot(
+    db: &Db,
+    username: &str,
+    client: &str,
+    max: i32,
+    window: Duration,
+) -> ApiResult<LoginSlot> {
+    use diesel::sql_types::{Integer, Text, Timestamp};
+    let now = now();
+    let expired = now - window;
+    // The same SQL on both backends: SQLite numbers `$n` parameters by first appearance.
+    let take = "INSERT INTO login_attempts (username, client, failures, window_start) \
+         VALUES ($1, $2, 1, $3) \
+         ON CONFLICT (username, client) DO UPDATE SET \
+           failures = CASE WHEN login_attempts.window_start <= $4 THEN 1 \
+                           ELSE login_attempts.failures + 1 END, \
+           window_start = CASE WHEN login_attempts.window_start <= $4 THEN $3 \
+                               ELSE login_attempts.window_start END \
+         WHERE login_attempts.window_start <= $4 OR login_attempts.failures < $5 \
+         RETURNING failures";
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = Integer)]
+        #[allow(dead_code)]
+        failures: i32,
+    }
     with_conn!(db, |conn| {
-        login_failures::table
-            .find(key)
-            .select((login_failures::failures, login_failures::window_start))
-            .first(conn)
+        let taken: Option<Count> = diesel::sql_query(take)
+            .bind::<Text, _>(username)
+            .bind::<Text, _>(client)
+            .bind::<Timestamp, _>(now)
+            .bind::<Timestamp, _>(expired)
+            .bind::<Integer, _>(max)
+            .get_result(conn)
             .await
-            .optional()
-            .map_err(ApiError::from)
+            .optional()?;
+        if taken.is_some() {
+            // Now and then, forget the windows that are over.
+            if rand::random::<u8>() < 8 {
+                diesel::delete(login_attempts::table.filter(login_attempts::window_start.le(expired)))
+                    .execute(conn)
+                    .await?;
+            }
+            return Ok(LoginSlot::Taken);
+        }
+        let started: NaiveDateTime = login_attempts::table
+            .find((username, client))
+            .select(login_attempts::window_start)
+            .first(conn)
+            .await?;
+        let retry_after = (started + window - now).num_seconds().max(1) as u64;
+        Ok(LoginSlot::Refused { retry_after })
     })
 }
 
-/// Counts one failed login of `key`, starting a new window if the last one is over.
-/// One upsert per step, so replicas sharing the database count together.
-pub async fn record_login_failure(db: &Db, key: &str, window: Duration) -> ApiResult<()> {
+/// Forgets the attempts of `username` from `client` (after a successful login).
+pub async fn forget_login_attempts(db: &Db, username: &str, client: &str) -> ApiResult<()> {
+    with_conn!(db, |conn| {
+        diesel::delete(login_attempts::table.find((username, client)))
+            .execute(conn)
+            .await?;
+        Ok(())
+    })
+}
+
+/// Revokes every token of a user; how many were live.
+pub async fn delete_tokens_of(db: &Db, user_id: i64) -> ApiResult<usize> {
     let now = now();
     with_conn!(db, |conn| {
-        diesel::update(
-            login_failures::table
-                .find(key)
-                .filter(login_failures::window_start.le(now - window)),
-        )
-        .set((
-            login_failures::failures.eq(0),
-            login_failures::window_start.eq(now),
-        ))
-        .execute(conn)
-        .await?;
-        diesel::insert_into(login_failures::table)
-            .values((
-                login_failures::username.eq(key),
-                login_failures::failures.eq(1),
-                login_failures::window_start.eq(now),
-            ))
-            .on_conflict(login_failures::username)
-            .do_update()
-            .set(login_failures::failures.eq(login_failures::failures + 1))
+        let live = tokens::table
+            .filter(tokens::user_id.eq(user_id))
+            .filter(tokens::expires_at.gt(now))
+            .count()
+            .get_result::<i64>(conn)
+            .await?;
+        diesel::delete(tokens::table.filter(tokens::user_id.eq(user_id)))
             .execute(conn)
             .await?;
-        Ok(())
-    })
-}
-
-/// Forgets the failed logins of `key` (after a successful login).
-pub async fn clear_login_failures(db: &Db, key: &str) -> ApiResult<()> {
-    with_conn!(db, |conn| {
-        diesel::delete(login_failures::table.find(key))
-            .execute(conn)
-            .await?;
-        Ok(())
+        Ok(usize::try_from(live).unwrap_or(0))
     })
 }

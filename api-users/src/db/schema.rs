@@ -23,12 +23,13 @@ diesel::table! {
 }
 
 diesel::table! {
-    login_failures (username) {
+    login_attempts (username, client) {
         username -> Text,
+        client -> Text,
         failures -> Integer,
         window_start -> Timestamp,
     }
 }
 
 diesel::joinable!(tokens -> users (user_id));
-diesel::allow_tables_to_appear_in_same_query!(users, tokens, login_failures);
+diesel::allow_tables_to_appear_in_same_query!(users, tokens, login_attempts);

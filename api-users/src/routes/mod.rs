@@ -7,6 +7,8 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use server::idempotency::{idempotent, Idempotency};
+
 use crate::state::AppState;
 
 #[derive(OpenApi)]
@@ -18,10 +20,14 @@ struct ApiDoc;
 
 /// Every route, and the OpenAPI document generated from their annotations.
 pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
+    let idempotency = Idempotency::per_key(state.db.clone());
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(users::create))
+        // Registering takes an `Idempotency-Key` (the key alone names the caller).
+        .route_layer(axum::middleware::from_fn_with_state(idempotency, idempotent))
         .routes(routes!(users::login))
         .routes(routes!(users::logout))
+        .routes(routes!(users::logout_all))
         .routes(routes!(users::exists))
         .routes(routes!(users::me))
         .routes(routes!(users::list))

@@ -5,14 +5,18 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use server::auth::token_hash;
-use server::{AdminUser, ApiError, ApiResult, BearerToken, CurrentUser, Input, Page, Params};
+use server::{
+    AdminUser, ApiError, ApiResult, BearerToken, ClientAddr, CurrentUser, Fields, Input, Page,
+    Params,
+};
 use shared::{
-    Created, ErrorBody, ExistsBody, ListBody, ListQuery, LoginRequest, LoginResponse, MessageBody,
+    Created, ErrorBody, ExistsBody, ListBody, ListQuery, LoginRequest, LoginResponse, LogoutAllBody,
+    MessageBody,
     RegisterRequest, ResultBody, User,
 };
 
 use crate::db::models::NewUserRow;
-use crate::db::queries;
+use crate::db::queries::{self, LoginSlot};
 use crate::domain::NewUser;
 use crate::state::AppState;
 use crate::token;
@@ -59,51 +63,92 @@ fn bad_credentials() -> ApiError {
 }
 
 /// Log in; the answer carries the token to send as `Authorization: Bearer`.
+///
+/// Failed attempts are limited per username and client address together: a
+/// slot is taken before the password is hashed, so a burst of parallel
+/// guesses gets at most `LOGIN_MAX_FAILURES` checks per window, and the owner
+/// logging in from another address is not locked out by them.
 #[utoipa::path(post, path = "/api/user/login", tag = "users",
     request_body(content((LoginRequest = "application/json"), (LoginRequest = "application/x-www-form-urlencoded"))),
     responses(
         (status = 200, description = "Logged in", body = LoginResponse),
         (status = 401, description = "bad_credentials, for an unknown user and a wrong password alike", body = ErrorBody),
-        (status = 429, description = "Too many failed logins for this username", body = ErrorBody),
+        (status = 422, description = "username or password missing or empty", body = ErrorBody),
+        (status = 429, description = "Too many failed logins for this username from this address", body = ErrorBody),
     ))]
 pub async fn login(
     State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
     Input(req): Input<LoginRequest>,
 ) -> ApiResult<Json<LoginResponse>> {
-    // Rate limiting is per username, counted in the database so replicas agree.
-    let key: String = req
-        .username
-        .trim()
-        .to_lowercase()
-        .chars()
-        .take(64)
-        .collect();
-    if key.is_empty() || req.password.is_empty() || req.password.chars().count() > 128 {
+    let mut fields = Fields::default();
+    let required = |value: &str| {
+        if value.trim().is_empty() {
+            Err("is required".to_owned())
+        } else {
+            Ok(())
+        }
+    };
+    fields.check("username", required(&req.username));
+    fields.check("password", required(&req.password));
+    fields.finish()?;
+    let username: String = req.username.trim().to_lowercase();
+    // No account has a longer name or password: wrong, without a hash.
+    if username.chars().count() > 64 || req.password.chars().count() > 128 {
         return Err(bad_credentials());
     }
     let config = &state.config;
-    if let Some((failures, started)) = queries::login_failures(&state.db, &key).await? {
-        let reopens = started + config.login_window;
-        let now = chrono::Utc::now().naive_utc();
-        if failures >= config.max_login_failures && reopens > now {
-            let retry_after = (reopens - now).num_seconds().max(1) as u64;
-            return Err(ApiError::TooManyRequests { retry_after });
-        }
+    let client = client.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+    let slot = queries::take_login_slot(
+        &state.db,
+        &username,
+        &client,
+        config.max_login_failures,
+        config.login_window,
+    )
+    .await?;
+    if let LoginSlot::Refused { retry_after } = slot {
+        return Err(ApiError::TooManyRequests { retry_after });
     }
-    let user = queries::find_by_username(&state.db, &key).await?;
+    let user = queries::find_by_username(&state.db, &username).await?;
     let hash = user.as_ref().map(|u| u.password_hash.clone());
     if !state.hasher.verify(req.password, hash).await? {
-        queries::record_login_failure(&state.db, &key, config.login_window).await?;
         return Err(bad_credentials());
     }
     let user = user.ok_or_else(bad_credentials)?;
-    queries::clear_login_failures(&state.db, &key).await?;
+    queries::forget_login_attempts(&state.db, &username, &client).await?;
     let token = token::generate();
-    queries::insert_token(&state.db, &token_hash(&token), user.id, config.token_ttl).await?;
+    queries::insert_token(
+        &state.db,
+        &token_hash(&token),
+        user.id,
+        config.token_ttl,
+        config.tokens_per_user,
+    )
+    .await?;
     tracing::info!(user_id = user.id, "logged in");
     Ok(Json(LoginResponse {
         message: "Logged in".into(),
         api_key: token,
+    }))
+}
+
+/// Log out everywhere: every token of the caller is dead from now on.
+#[utoipa::path(post, path = "/api/user/logout-all", tag = "users",
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "Logged out everywhere", body = LogoutAllBody),
+        (status = 401, description = "No live token", body = ErrorBody),
+    ))]
+pub async fn logout_all(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+) -> ApiResult<Json<LogoutAllBody>> {
+    let revoked = queries::delete_tokens_of(&state.db, user.id).await?;
+    tracing::info!(user_id = user.id, revoked, "logged out everywhere");
+    Ok(Json(LogoutAllBody {
+        message: "You are logged out everywhere".into(),
+        revoked,
     }))
 }
 

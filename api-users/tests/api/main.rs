@@ -3,6 +3,7 @@
 
 mod admin;
 mod bodies;
+mod limits;
 mod login;
 mod ops;
 mod register;

@@ -1,0 +1,114 @@
+//! A hung database or users service: answers within the contract's 10 s,
+//! recovery without a restart, and nothing written by a refused request.
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use testkit::{assert_error, client, json, Service, TableLock, TestDb};
+
+use crate::support::{product, Shop};
+
+const CONTRACT_LIMIT: Duration = Duration::from_secs(10);
+
+testkit::both_backends! {
+    async fn a_locked_table_gives_503_within_the_limit_then_the_service_recovers(backend) {
+        let shop = Shop::start(backend).await;
+        let admin = shop.admin().await;
+        let (_, before) = shop.get("/api/products?limit=1").await;
+        let total_before = before["total"].as_i64().unwrap();
+
+        let lock = TableLock::hold(&shop.db, "products").await;
+        let started = Instant::now();
+        let (status, body) = shop.create(&admin, &product("Locked Out Lamp", 1200)).await;
+        let took = started.elapsed();
+        assert_error(status, &body, 503, "unavailable");
+        assert!(took < CONTRACT_LIMIT, "answered after {took:?}");
+        if backend == testkit::Backend::Postgres {
+            // On PostgreSQL the lock blocks reads too: they give up in time as well.
+            let started = Instant::now();
+            let response = client().get(shop.url("/api/products")).send().await.unwrap();
+            assert_eq!(response.status(), 503);
+            assert!(response.headers().contains_key("retry-after"));
+            assert!(started.elapsed() < CONTRACT_LIMIT);
+        }
+        let ready = client().get(shop.url("/healthz")).send().await.unwrap();
+        assert_eq!(ready.status(), 200, "the process itself stays healthy");
+        lock.release();
+
+        // Back without a restart; the refused product was not written.
+        let (status, _) = shop.get("/api/products?limit=1").await;
+        assert_eq!(status, 200);
+        let (_, page) = shop.get("/api/products?q=Locked%20Out").await;
+        assert_eq!(page["total"], 0, "{page}");
+        let (status, created) = shop.create(&admin, &product("Locked Out Lamp", 1200)).await;
+        assert_eq!(status, 201, "{created}");
+        let (_, after) = shop.get("/api/products?limit=1").await;
+        assert_eq!(after["total"].as_i64().unwrap(), total_before + 1);
+    }
+
+    async fn a_hung_users_service_gives_503_for_admin_actions_and_the_catalogue_still_answers(backend) {
+        let (hung, _holder) = testkit::hung_server().await;
+        let db = TestDb::new(backend).await;
+        let products = Service::start("api-products", &db, &[
+            ("USERS_URL", hung),
+            ("UPSTREAM_TIMEOUT_MS", "1500".into()),
+        ]).await;
+        let started = Instant::now();
+        let create = client()
+            .post(products.url("/api/product/create"))
+            .bearer_auth("some-token-the-users-service-would-check")
+            .json(&product("Hung Teapot", 900))
+            .send();
+        let catalogue = async {
+            // Meanwhile the catalogue answers at once: nothing waits on the hung check.
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let started = Instant::now();
+            let response = client().get(products.url("/api/products?limit=3")).send().await.unwrap();
+            (response.status().as_u16(), started.elapsed())
+        };
+        let (create, (catalogue_status, catalogue_took)) = tokio::join!(create, catalogue);
+        let (status, body) = json(create.unwrap()).await;
+        assert_error(status, &body, 503, "unavailable");
+        assert!(started.elapsed() < CONTRACT_LIMIT, "took {:?}", started.elapsed());
+        assert_eq!(catalogue_status, 200);
+        assert!(catalogue_took < Duration::from_secs(1), "catalogue took {catalogue_took:?}");
+    }
+
+    async fn images_are_served_with_their_policy_and_urls_ignore_the_host_header(backend) {
+        let shop = Shop::start_with(backend, &[("PUBLIC_URL", "https://shop.example/products/".into())]).await;
+        let response = client().get(shop.url("/api/products?limit=1")).header("Host", "evil.example").send().await.unwrap();
+        let (_, page) = json(response).await;
+        let image = page["results"][0]["image"].as_str().unwrap().to_owned();
+        assert!(image.starts_with("https://shop.example/products/images/"), "{image}");
+        let file = image.rsplit('/').next().unwrap();
+        let response = client().get(shop.url(&format!("/images/{file}"))).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["content-security-policy"], "default-src 'none'; style-src 'unsafe-inline'");
+        assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+
+        // Unset, the service's own address, whatever Host the client sent.
+        let plain = Shop::start(backend).await;
+        let response = client().get(plain.url("/api/products?limit=1")).header("Host", "evil.example").send().await.unwrap();
+        let (_, page) = json(response).await;
+        let image = page["results"][0]["image"].as_str().unwrap();
+        assert!(image.starts_with(&format!("{}/images/", plain.products.base)), "{image}");
+    }
+
+    async fn every_answer_carries_the_contract_headers_and_echoes_the_request_id(backend) {
+        let shop = Shop::start(backend).await;
+        let token = shop.shopper().await;
+        let response = client().get(shop.url("/api/products")).header("X-Request-Id", "spa-42.a").send().await.unwrap();
+        let headers = response.headers();
+        assert_eq!(headers["x-request-id"], "spa-42.a");
+        assert_eq!(headers["x-frame-options"], "DENY");
+        assert_eq!(headers["referrer-policy"], "no-referrer");
+        assert_ne!(headers["cache-control"], "no-store", "anonymous catalogue reads may be cached");
+        let response = client().get(shop.url("/api/nothing")).bearer_auth(&token).header("X-Request-Id", "bad id\twith tab").send().await.unwrap();
+        let headers = response.headers();
+        assert_eq!(headers["cache-control"], "no-store");
+        let id = headers["x-request-id"].to_str().unwrap();
+        assert_eq!(id.len(), 32, "a fresh id replaces an unusable one: {id}");
+        let (status, _) = json(client().post(shop.url("/api/product/create")).bearer_auth(&token).json(&json!({})).send().await.unwrap()).await;
+        assert_eq!(status, 403);
+    }
+}
