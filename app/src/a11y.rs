@@ -4,7 +4,6 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::rc::Rc;
 
 use leptos::ev;
 use leptos::prelude::*;
@@ -157,6 +156,44 @@ pub fn SkipLink() -> impl IntoView {
     }
 }
 
+thread_local! {
+    /// The last scroll position of each URL of this visit.
+    static POSITIONS: RefCell<HashMap<String, f64>> = RefCell::default();
+    /// Set on Back/Forward, before the router redraws: where that page was.
+    static POPPED: std::cell::Cell<Option<Option<f64>>> = const { std::cell::Cell::new(None) };
+}
+
+fn url_key(path: &str, search: &str) -> String {
+    let search = search.trim_start_matches('?');
+    if search.is_empty() {
+        path.to_string()
+    } else {
+        format!("{path}?{search}")
+    }
+}
+
+/// Remembers where Back should scroll to. Installed before the router exists, so
+/// this `popstate` listener runs before the router's: the router's redraw (and the
+/// effects that follow it) happen inside its own listener.
+pub fn install_scroll_memory() {
+    if let Ok(history) = window().history() {
+        // The browser would restore before the page has its content again.
+        let _ = history.set_scroll_restoration(web_sys::ScrollRestoration::Manual);
+    }
+    let on_pop = wasm_bindgen::closure::Closure::<dyn Fn()>::new(|| {
+        let l = window().location();
+        let key = url_key(
+            &l.pathname().unwrap_or_default(),
+            &l.search().unwrap_or_default(),
+        );
+        let y = POSITIONS.with(|p| p.borrow().get(&key).copied());
+        POPPED.with(|p| p.set(Some(y)));
+    });
+    let _ = window().add_event_listener_with_callback("popstate", on_pop.as_ref().unchecked_ref());
+    // Lives as long as the page.
+    on_pop.forget();
+}
+
 /// Watches the URL: on a new page, focus goes to its heading and the live region
 /// reads its title; Back brings the scroll position back.
 #[component]
@@ -164,41 +201,16 @@ pub fn RouteChanges() -> impl IntoView {
     let announcer = Announcer(RwSignal::new(String::new()));
     provide_context(announcer);
     let location = use_location();
-    let positions: Rc<RefCell<HashMap<String, f64>>> = Rc::default();
-    // Set on Back/Forward, before the page renders anew: where that page was.
-    let went_back: Rc<RefCell<Option<Option<f64>>>> = Rc::default();
-
-    if let Ok(history) = window().history() {
-        // The browser would restore before the page has its content again.
-        let _ = history.set_scroll_restoration(web_sys::ScrollRestoration::Manual);
-    }
-    let current_url = move || {
-        let l = window().location();
-        format!(
-            "{}{}",
-            l.pathname().unwrap_or_default(),
-            l.search().unwrap_or_default()
-        )
-    };
-    {
-        let positions = positions.clone();
-        let handle = window_event_listener(ev::scroll, move |_| {
-            let y = window().scroll_y().unwrap_or(0.0);
-            positions.borrow_mut().insert(current_url(), y);
-        });
-        on_cleanup(move || handle.remove());
-    }
-    {
-        let went_back = went_back.clone();
-        let positions = positions.clone();
-        let handle = window_event_listener(ev::popstate, move |_| {
-            // Read now: once the old page is gone the browser clamps the scroll
-            // and the listener above would overwrite the position.
-            let y = positions.borrow().get(&current_url()).copied();
-            *went_back.borrow_mut() = Some(y);
-        });
-        on_cleanup(move || handle.remove());
-    }
+    // Keyed by the router's URL, not the address bar's: the router shows the
+    // next page before it pushes its URL, and the scroll that the shorter page
+    // causes in between must not count as the old page's position.
+    let handle = window_event_listener(ev::scroll, move |_| {
+        let y = window().scroll_y().unwrap_or(0.0);
+        let search = location.search.get_untracked();
+        let path = location.pathname.get_untracked();
+        POSITIONS.with(|p| p.borrow_mut().insert(url_key(&path, &search), y));
+    });
+    on_cleanup(move || handle.remove());
 
     Effect::new(move |prev: Option<(String, String)>| {
         let path = location.pathname.get();
@@ -208,7 +220,7 @@ pub fn RouteChanges() -> impl IntoView {
             // The first page: focus stays at the top, where "Skip to content" is.
             return now_at;
         };
-        let target = went_back.borrow_mut().take().flatten();
+        let target = POPPED.with(|p| p.take()).flatten();
         let new_page = prev_path != path;
         if let Some(y) = target {
             restore_scroll(y);
@@ -219,8 +231,11 @@ pub fn RouteChanges() -> impl IntoView {
             });
         } else {
             // Same page, new query (a search, another page of results): the
-            // control keeps focus; the live region says what changed.
+            // control keeps focus; the live region says what changed. When the
+            // results arrive and redraw the control that had focus (the pager's
+            // "Next"), focus goes to the heading rather than to nowhere.
             request_animation_frame(move || announcer.say(document().title()));
+            catch_lost_focus(now() + HEADING_WAIT_MS);
         }
         now_at
     });
@@ -230,6 +245,19 @@ pub fn RouteChanges() -> impl IntoView {
             {move || announcer.0.get()}
         </div>
     }
+}
+
+/// Until `deadline`: if focus falls to `<body>`, put it on the page heading.
+fn catch_lost_focus(deadline: f64) {
+    request_animation_frame(move || {
+        if focus_is_lost() {
+            if let Some(h1) = page_heading() {
+                focus_without_scrolling(&h1);
+            }
+        } else if now() < deadline {
+            catch_lost_focus(deadline);
+        }
+    });
 }
 
 /// Scrolls to `y` once the page is tall enough, retrying while content arrives.

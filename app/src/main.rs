@@ -17,6 +17,7 @@ use leptos::prelude::*;
 
 fn main() {
     console_error_panic_hook::set_once();
+    a11y::install_scroll_memory();
     // Leptos's executor starts with the mount, so the boot runs on wasm-bindgen's.
     wasm_bindgen_futures::spawn_local(async {
         let config = config::Config::load().await;

@@ -42,7 +42,7 @@ test('a WASM that fails to arrive turns the loading line into an error with a re
   await page.goto('/');
   const boot = page.locator('#boot');
   await waitFor(boot, /could not start/);
-  assert.equal(await boot.getAttribute('role'), 'alert');
+  assert.equal(await page.locator('#boot-text').getAttribute('role'), 'alert');
   await check(page, 'boot-failed');
   block = false;
   await page.getByRole('button', { name: 'Try again' }).click();

@@ -29,12 +29,12 @@ test('journey: register, add a product, check out, find the order', T, async () 
 });
 
 /** Presses Tab until `want(activeElement)` holds; focus must be visible at each stop. */
-async function tabTo(page, describe, want, max = 40) {
+async function tabTo(page, describe, want, arg = null, max = 60) {
   for (let i = 0; i < max; i++) {
     await page.keyboard.press('Tab');
     const f = await focused(page);
     assert.ok(f.visible && f.outline !== 'none', `focus visible on ${f.tag} "${f.text}" (going to ${describe})`);
-    if (await page.evaluate(want)) return;
+    if (await page.evaluate(want, arg)) return;
   }
   throw new Error(`Tab never reached ${describe}`);
 }
@@ -71,7 +71,12 @@ test('keyboard only: register, find a product, add it, change the quantity, chec
   await page.keyboard.press('Enter');
   await page.waitForURL(/\?q=/);
   await waitText(page.locator('.card-title').first(), /\S/);
-  await tabTo(page, 'the product link', (name) => document.activeElement.textContent.includes(name) && document.activeElement.tagName === 'A', 60);
+  await tabTo(
+    page,
+    'the product link',
+    (name) => document.activeElement.tagName === 'A' && document.activeElement.textContent.includes(name),
+    product.name,
+  );
   await page.keyboard.press('Enter');
   await page.waitForFunction((name) => document.activeElement?.tagName === 'H1' && document.activeElement.textContent.trim() === name, product.name);
   await focusVisibleNow(page, 'product heading');
