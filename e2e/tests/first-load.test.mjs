@@ -44,6 +44,9 @@ test('a WASM that fails to arrive turns the loading line into an error with a re
   await waitFor(boot, /could not start/);
   assert.equal(await page.locator('#boot-text').getAttribute('role'), 'alert');
   await check(page, 'boot-failed');
+  // The loader's own error for the blocked WASM is the point of this test.
+  assert.ok(page.crashes.every((c) => /Failed to fetch/.test(c)), page.crashes.join('\n'));
+  page.crashes.length = 0;
   block = false;
   await page.getByRole('button', { name: 'Try again' }).click();
   await page.locator('header.site-header').waitFor();

@@ -36,7 +36,9 @@ impl IpNet {
     pub fn contains(&self, ip: IpAddr) -> bool {
         match (self.addr, canonical(ip)) {
             (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
                 u32::from(net) & mask == u32::from(ip) & mask
             }
             (IpAddr::V6(net), IpAddr::V6(ip)) => {
@@ -159,11 +161,16 @@ mod tests {
         let net: IpNet = "10.1.0.0/16".parse().unwrap();
         assert!(net.contains(ip("10.1.200.3")));
         assert!(!net.contains(ip("10.2.0.1")));
-        assert!("::ffff:10.1.0.9".parse::<IpAddr>().is_ok_and(|a| net.contains(a)));
+        assert!("::ffff:10.1.0.9"
+            .parse::<IpAddr>()
+            .is_ok_and(|a| net.contains(a)));
         let one: IpNet = "::1".parse().unwrap();
         assert!(one.contains(ip("::1")));
         assert!(!one.contains(ip("::2")));
-        assert!("0.0.0.0/0".parse::<IpNet>().unwrap().contains(ip("8.8.8.8")));
+        assert!("0.0.0.0/0"
+            .parse::<IpNet>()
+            .unwrap()
+            .contains(ip("8.8.8.8")));
         assert!("10.0.0.0/33".parse::<IpNet>().is_err());
         assert!("proxy".parse::<IpNet>().is_err());
     }

@@ -109,8 +109,12 @@ impl Db {
                 }
             }
             let pragmas = sqlite_pragmas(config.statement_timeout);
-            migrate_sqlite(path.clone(), pragmas.clone(), [common.sqlite, migrations.sqlite])
-                .await?;
+            migrate_sqlite(
+                path.clone(),
+                pragmas.clone(),
+                [common.sqlite, migrations.sqlite],
+            )
+            .await?;
             let mut setup = ManagerConfig::default();
             setup.custom_setup =
                 Box::new(move |url| establish_sqlite(url.to_owned(), pragmas.clone()).boxed());

@@ -15,11 +15,11 @@ use utoipa::openapi::OpenApi;
 
 use crate::client::TrustedProxies;
 use crate::config::Settings;
-use crate::limits::{self, Guard};
-use crate::telemetry;
 use crate::db::Db;
 use crate::error::ApiError;
+use crate::limits::{self, Guard};
 use crate::metrics::{self, Metrics};
+use crate::telemetry;
 
 /// Wraps a service's routes with what every service has.
 pub fn finish(routes: Router, openapi: OpenApi, db: Db, settings: &Settings) -> Router {

@@ -190,7 +190,10 @@ async fn keep(db: &Db, caller: &str, key: &str, status: u16, body: &[u8]) -> Api
     use idempotency_keys::dsl as k;
     crate::with_conn!(db, |conn| {
         diesel::update(k::idempotency_keys.find((caller, key)))
-            .set((k::status.eq(Some(i32::from(status))), k::body.eq(Some(body))))
+            .set((
+                k::status.eq(Some(i32::from(status))),
+                k::body.eq(Some(body)),
+            ))
             .execute(conn)
             .await
             .map_err(ApiError::from)?;
@@ -230,17 +233,26 @@ pub async fn idempotent(State(idem): State<Idempotency>, req: Request, next: Nex
     let Some(value) = req.headers().get(&IDEMPOTENCY_KEY) else {
         return next.run(req).await;
     };
-    let Some(key) = value.to_str().ok().filter(|k| valid_key(k)).map(str::to_owned) else {
-        return ApiError::field("Idempotency-Key", "must be 1 to 64 of A-Z, a-z, 0-9, _ and -")
-            .into_response();
+    let Some(key) = value
+        .to_str()
+        .ok()
+        .filter(|k| valid_key(k))
+        .map(str::to_owned)
+    else {
+        return ApiError::field(
+            "Idempotency-Key",
+            "must be 1 to 64 of A-Z, a-z, 0-9, _ and -",
+        )
+        .into_response();
     };
     let caller = match (&idem.verifier, token_from_headers(req.headers())) {
         (None, _) => "anonymous".to_owned(),
-        (Some(verifier), Some(token)) => match verifier.verify(token, Freshness::AllowStale).await
-        {
-            Ok(user) => format!("user:{}", user.id),
-            Err(e) => return e.into_response(),
-        },
+        (Some(verifier), Some(token)) => {
+            match verifier.verify(token, Freshness::AllowStale).await {
+                Ok(user) => format!("user:{}", user.id),
+                Err(e) => return e.into_response(),
+            }
+        }
         // No token: the handler answers 401, and there is nothing to keep.
         (Some(_), None) => return next.run(req).await,
     };
@@ -253,7 +265,12 @@ pub async fn idempotent(State(idem): State<Idempotency>, req: Request, next: Nex
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let print = fingerprint(parts.method.as_str(), parts.uri.path(), content_type, &bytes);
+    let print = fingerprint(
+        parts.method.as_str(),
+        parts.uri.path(),
+        content_type,
+        &bytes,
+    );
     loop {
         match claim(&idem.db, &caller, &key, &print).await {
             Err(e) => return e.into_response(),
@@ -288,7 +305,9 @@ pub async fn idempotent(State(idem): State<Idempotency>, req: Request, next: Nex
     let (parts, body) = response.into_parts();
     let body: Bytes = match axum::body::to_bytes(body, MAX_KEPT_BODY).await {
         Ok(body) => body,
-        Err(_) => return ApiError::Internal(anyhow::anyhow!("answer too large to keep")).into_response(),
+        Err(_) => {
+            return ApiError::Internal(anyhow::anyhow!("answer too large to keep")).into_response()
+        }
     };
     if let Err(e) = keep(&idem.db, &caller, &key, parts.status.as_u16(), &body).await {
         // The work is done and answered; a retry with this key would find the
@@ -317,16 +336,35 @@ mod tests {
         let a = fingerprint("POST", "/p", "application/json", br#"{"a":1,"b":2}"#);
         let b = fingerprint("POST", "/p", "application/json", br#"{ "b": 2, "a": 1 }"#);
         assert_eq!(a, b);
-        let form1 = fingerprint("POST", "/p", "application/x-www-form-urlencoded", b"a=1&b=2");
-        let form2 = fingerprint("POST", "/p", "application/x-www-form-urlencoded", b"b=2&a=1");
+        let form1 = fingerprint(
+            "POST",
+            "/p",
+            "application/x-www-form-urlencoded",
+            b"a=1&b=2",
+        );
+        let form2 = fingerprint(
+            "POST",
+            "/p",
+            "application/x-www-form-urlencoded",
+            b"b=2&a=1",
+        );
         assert_eq!(form1, form2);
     }
 
     #[test]
     fn another_body_path_or_method_differs() {
         let base = fingerprint("POST", "/p", "application/json", br#"{"a":1}"#);
-        assert_ne!(base, fingerprint("POST", "/p", "application/json", br#"{"a":2}"#));
-        assert_ne!(base, fingerprint("POST", "/q", "application/json", br#"{"a":1}"#));
-        assert_ne!(base, fingerprint("PUT", "/p", "application/json", br#"{"a":1}"#));
+        assert_ne!(
+            base,
+            fingerprint("POST", "/p", "application/json", br#"{"a":2}"#)
+        );
+        assert_ne!(
+            base,
+            fingerprint("POST", "/q", "application/json", br#"{"a":1}"#)
+        );
+        assert_ne!(
+            base,
+            fingerprint("PUT", "/p", "application/json", br#"{"a":1}"#)
+        );
     }
 }

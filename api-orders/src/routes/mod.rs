@@ -26,7 +26,10 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .routes(routes!(orders::checkout))
         // The two routes above take an `Idempotency-Key`: a double click adds
         // once, a retried checkout closes one order.
-        .route_layer(axum::middleware::from_fn_with_state(idempotency, idempotent))
+        .route_layer(axum::middleware::from_fn_with_state(
+            idempotency,
+            idempotent,
+        ))
         .routes(routes!(orders::update_item))
         .routes(routes!(orders::cart))
         .routes(routes!(orders::history))

@@ -25,7 +25,10 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(products::create))
         // Only the route above takes an `Idempotency-Key`.
-        .route_layer(axum::middleware::from_fn_with_state(idempotency, idempotent))
+        .route_layer(axum::middleware::from_fn_with_state(
+            idempotency,
+            idempotent,
+        ))
         .routes(routes!(products::list))
         .routes(routes!(products::show))
         .routes(routes!(images::image))

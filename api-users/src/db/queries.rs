@@ -4,8 +4,8 @@ use chrono::{Duration, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::scoped_futures::ScopedFutureExt;
 use diesel_async::{AsyncConnection, RunQueryDsl};
-use server::db::LockKey;
 use server::db::unique_violation;
+use server::db::LockKey;
 use server::{with_conn, ApiError, ApiResult, Db, Page};
 
 use super::models::{NewToken, NewUserRow, UserRow};
@@ -220,9 +220,11 @@ pub async fn take_login_slot(
         if taken.is_some() {
             // Now and then, forget the windows that are over.
             if rand::random::<u8>() < 8 {
-                diesel::delete(login_attempts::table.filter(login_attempts::window_start.le(expired)))
-                    .execute(conn)
-                    .await?;
+                diesel::delete(
+                    login_attempts::table.filter(login_attempts::window_start.le(expired)),
+                )
+                .execute(conn)
+                .await?;
             }
             return Ok(LoginSlot::Taken);
         }

@@ -24,7 +24,10 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(users::create))
         // Registering takes an `Idempotency-Key` (the key alone names the caller).
-        .route_layer(axum::middleware::from_fn_with_state(idempotency, idempotent))
+        .route_layer(axum::middleware::from_fn_with_state(
+            idempotency,
+            idempotent,
+        ))
         .routes(routes!(users::login))
         .routes(routes!(users::logout))
         .routes(routes!(users::logout_all))

@@ -10,9 +10,8 @@ use server::{
     Params,
 };
 use shared::{
-    Created, ErrorBody, ExistsBody, ListBody, ListQuery, LoginRequest, LoginResponse, LogoutAllBody,
-    MessageBody,
-    RegisterRequest, ResultBody, User,
+    Created, ErrorBody, ExistsBody, ListBody, ListQuery, LoginRequest, LoginResponse,
+    LogoutAllBody, MessageBody, RegisterRequest, ResultBody, User,
 };
 
 use crate::db::models::NewUserRow;

@@ -6,8 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use testkit::{
-    assert_error, client, json, login, register, username, users_service, Backend, Service,
-    TestDb,
+    assert_error, client, json, login, register, username, users_service, Backend, Service, TestDb,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -208,11 +207,18 @@ testkit::both_backends! {
 async fn two_thousand_slow_clients_do_not_stop_a_normal_request() {
     testkit::raise_fd_limit();
     let db = TestDb::new(Backend::Sqlite).await;
-    let users = Service::start("api-users", &db, &[("HEADER_READ_TIMEOUT_MS", "3000".into())]).await;
+    let users = Service::start(
+        "api-users",
+        &db,
+        &[("HEADER_READ_TIMEOUT_MS", "3000".into())],
+    )
+    .await;
     let addr = users.base.trim_start_matches("http://").to_owned();
     let mut slow = Vec::with_capacity(2000);
     for _ in 0..2000 {
-        let mut socket = tokio::net::TcpStream::connect(&addr).await.expect("connect");
+        let mut socket = tokio::net::TcpStream::connect(&addr)
+            .await
+            .expect("connect");
         socket
             .write_all(b"GET /api/user/x/exists HTTP/1.1\r\nHost: shop\r\nX-Slow: ")
             .await
@@ -227,7 +233,10 @@ async fn two_thousand_slow_clients_do_not_stop_a_normal_request() {
         .expect("a normal request is answered");
     let took = started.elapsed();
     assert_eq!(response.status(), 404);
-    assert!(took < Duration::from_secs(1), "a normal request took {took:?}");
+    assert!(
+        took < Duration::from_secs(1),
+        "a normal request took {took:?}"
+    );
 
     // Past the header-read limit the server hangs up on the slow ones.
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -240,7 +249,14 @@ async fn two_thousand_slow_clients_do_not_stop_a_normal_request() {
             Err(_) => break,
         }
     }
-    assert_eq!(closed, 50, "slow clients are disconnected after the header-read limit");
-    let health = client().get(users.url("/healthz")).send().await.expect("healthz");
+    assert_eq!(
+        closed, 50,
+        "slow clients are disconnected after the header-read limit"
+    );
+    let health = client()
+        .get(users.url("/healthz"))
+        .send()
+        .await
+        .expect("healthz");
     assert_eq!(health.status(), 200);
 }
