@@ -50,8 +50,16 @@ export async function visit(page, path) {
   await page.locator('header.site-header').waitFor();
 }
 
-/** Saves e2e/artifacts/<name>.png. */
+/**
+ * Saves e2e/artifacts/<name>.png, after axe-core found no violation on the page:
+ * every page state a test keeps a picture of is also checked.
+ */
 export async function screenshot(page, name) {
+  await axe(page, name);
+  await savePicture(page, name);
+}
+
+async function savePicture(page, name) {
   await mkdir(artifacts, { recursive: true });
   await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
 }
@@ -71,7 +79,6 @@ export async function axe(page, name) {
 
 /** A page state worth keeping: axe finds nothing, and a screenshot is saved. */
 export async function check(page, name) {
-  await axe(page, name);
   await screenshot(page, name);
 }
 
@@ -85,7 +92,6 @@ export async function bothWidths(page, name) {
       () => document.documentElement.scrollWidth > window.innerWidth + 1,
     );
     if (overflow) throw new Error(`${name}: sideways scrolling at ${size.width} px`);
-    await axe(page, `${name} (${suffix})`);
     await screenshot(page, `${name}-${suffix}`);
   }
   await page.setViewportSize(before);
