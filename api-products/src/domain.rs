@@ -122,7 +122,7 @@ impl ImageRef {
         if raw.is_empty() {
             return Ok(Self(images::path_of(images::PLACEHOLDER)));
         }
-        if raw.len() > MAX_IMAGE_URL {
+        if raw.chars().count() > MAX_IMAGE_URL {
             return Err(format!("must be at most {MAX_IMAGE_URL} characters"));
         }
         if let Some(file) = raw.strip_prefix(images::PREFIX) {

@@ -37,7 +37,7 @@ impl Email {
         if raw.is_empty() {
             return Err("is required".into());
         }
-        let valid = raw.len() <= 254
+        let valid = raw.chars().count() <= 254
             && !raw.chars().any(|c| c.is_whitespace() || c.is_control())
             && raw.split_once('@').is_some_and(|(local, domain)| {
                 !local.is_empty()

@@ -172,10 +172,16 @@ fn sqlite_path(url: &str) -> String {
 /// `synchronous = FULL`: a commit is on disk (the WAL synced) before it is
 /// answered, so an acknowledged checkout or logout survives a power loss;
 /// `NORMAL` could lose the last commits. Its cost: README, "Benchmarks".
+/// `SQLITE_SYNCHRONOUS=NORMAL` trades that for speed, for benchmarks or
+/// throwaway data only.
 fn sqlite_pragmas(busy: Duration) -> String {
+    let synchronous = match std::env::var("SQLITE_SYNCHRONOUS") {
+        Ok(v) if v.eq_ignore_ascii_case("normal") => "NORMAL",
+        _ => "FULL",
+    };
     format!(
         "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; \
-         PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;",
+         PRAGMA foreign_keys = ON; PRAGMA synchronous = {synchronous};",
         busy.as_millis()
     )
 }

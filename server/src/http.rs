@@ -24,7 +24,7 @@ use crate::telemetry;
 /// Wraps a service's routes with what every service has.
 pub fn finish(routes: Router, openapi: OpenApi, db: Db, settings: &Settings) -> Router {
     let metrics = Metrics::default();
-    let openapi = std::sync::Arc::new(openapi);
+    let openapi = std::sync::Arc::new(document(openapi));
     Router::new()
         .route(
             "/healthz",
@@ -56,6 +56,313 @@ pub fn finish(routes: Router, openapi: OpenApi, db: Db, settings: &Settings) -> 
             settings.trusted_proxies.clone(),
         ))))
         .layer(axum::middleware::from_fn(telemetry::request_context))
+}
+
+/// How an `Idempotency-Key` header parameter is described, on every route
+/// that takes one (with `pattern = "^[A-Za-z0-9_-]{1,64}$"`).
+pub const IDEMPOTENCY_KEY_DOC: &str =
+    "Optional, 1-64 of `A-Za-z0-9_-`. The same key from the same \
+    caller (on `/api/user/create`: the key alone) within 24 h gets the first answer again, status \
+    and body, without the work being done twice; a 5xx is not kept. A malformed key, or the key \
+    again with a different request, is a 422.";
+
+/// The OpenAPI document a service serves: the description generated from its
+/// handlers, completed with what the layers above them answer on every route,
+/// so that it lists every status a route can really give (contract: "Common
+/// rules"). Per operation it adds, where the handler's annotation does not
+/// already say it:
+///
+/// - 503 with `Retry-After` everywhere (time limit, load shedding, a database
+///   or another service down);
+/// - 400, 413, 415 and 422 where a body is read (malformed, over 16 KiB,
+///   another media type, invalid fields);
+/// - 422 where a query string or an `Idempotency-Key` is read, 400 where a
+///   path parameter is (a NUL character, or not UTF-8), 401 where a token is;
+/// - `X-Request-Id` and the security headers on every answer;
+///
+/// and the bearer-token security scheme, and the plumbing routes (`/healthz`,
+/// `/readyz`, `/metrics`, this document).
+pub fn document(openapi: OpenApi) -> serde_json::Value {
+    use serde_json::{json, Value};
+    let mut doc = serde_json::to_value(openapi).unwrap_or_else(|_| json!({}));
+    if !doc["paths"].is_object() {
+        doc["paths"] = json!({});
+    }
+    let error = |description: &str| {
+        json!({
+            "description": description,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+        })
+    };
+    let common = json!({
+        "400": error("bad_request: a body that is not a JSON object or a form, or a path parameter holding a NUL character or invalid UTF-8"),
+        "401": error("No live token: missing, unknown, expired or revoked"),
+        "413": error("payload_too_large: the body is over 16 KiB"),
+        "415": error("unsupported_media_type: the body is neither application/json nor application/x-www-form-urlencoded"),
+        "422": error("validation_failed: invalid field values, each named in `fields`"),
+        "503": error("timeout, overloaded or unavailable (a database or another service): try again after Retry-After seconds"),
+    });
+
+    let Some(paths) = doc["paths"].as_object_mut() else {
+        return doc;
+    };
+    for item in paths.values_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for (method, operation) in item.iter_mut() {
+            if !matches!(method.as_str(), "get" | "put" | "post" | "delete" | "patch") {
+                continue;
+            }
+            let has_body = operation.get("requestBody").is_some();
+            let params: Vec<&Value> = operation["parameters"]
+                .as_array()
+                .map(|p| p.iter().collect())
+                .unwrap_or_default();
+            let has_in = |place: &str| params.iter().any(|p| p["in"] == place);
+            let idempotent = params.iter().any(|p| {
+                p["in"] == "header"
+                    && p["name"]
+                        .as_str()
+                        .is_some_and(|n| n.eq_ignore_ascii_case("idempotency-key"))
+            });
+            let secured = operation["security"]
+                .as_array()
+                .is_some_and(|s| !s.is_empty());
+            let mut wanted = vec!["503"];
+            if has_body {
+                wanted.extend(["400", "413", "415", "422"]);
+            }
+            if has_in("query") || idempotent {
+                wanted.push("422");
+            }
+            if has_in("path") {
+                wanted.push("400");
+            }
+            if secured {
+                wanted.push("401");
+            }
+            let responses = &mut operation["responses"];
+            for status in wanted {
+                if responses.get(status).is_none() {
+                    responses[status] = common[status].clone();
+                }
+            }
+            if let Some(responses) = responses.as_object_mut() {
+                for (status, response) in responses.iter_mut() {
+                    add_response_headers(response, status);
+                }
+            }
+        }
+    }
+
+    add_plumbing_paths(&mut doc, &common["503"]);
+    refuse_nul_in_extra_fields(&mut doc);
+    forms_without_nulls(&mut doc);
+    let components = &mut doc["components"];
+    components["headers"] = common_headers();
+    components["securitySchemes"]["token"] = json!({
+        "type": "http",
+        "scheme": "bearer",
+        "description": "The `api_key` of `POST /api/user/login` (on the users service) as `Authorization: Bearer <token>`; `Authorization: Basic <token>` is accepted too."
+    });
+    doc
+}
+
+/// A NUL character in any string of a body is a 422, in a field the route
+/// reads or not (no database stores it in text): the request bodies' extra
+/// fields may hold any value but that.
+fn refuse_nul_in_extra_fields(doc: &mut serde_json::Value) {
+    use serde_json::{json, Value};
+    const NO_NUL: &str = r"^[^\x00]*$";
+    const ANY: &str = "#/components/schemas/JsonWithoutNul";
+    let mut bodies = Vec::new();
+    for item in doc["paths"]
+        .as_object()
+        .into_iter()
+        .flat_map(|p| p.values())
+    {
+        for operation in item.as_object().into_iter().flat_map(|i| i.values()) {
+            let content = &operation["requestBody"]["content"];
+            for media in content.as_object().into_iter().flat_map(|c| c.values()) {
+                if let Some(name) = media["schema"]["$ref"]
+                    .as_str()
+                    .and_then(|r| r.strip_prefix("#/components/schemas/"))
+                {
+                    bodies.push(name.to_owned());
+                }
+            }
+        }
+    }
+    let schemas = &mut doc["components"]["schemas"];
+    for name in bodies {
+        let schema = &mut schemas[name.as_str()];
+        let parts: Vec<&mut Value> = if schema.get("allOf").is_some() {
+            schema["allOf"]
+                .as_array_mut()
+                .map(|parts| parts.iter_mut().collect())
+                .unwrap_or_default()
+        } else {
+            vec![schema]
+        };
+        for part in parts {
+            if part.get("properties").is_some() && part.get("additionalProperties").is_none() {
+                part["propertyNames"] = json!({"pattern": NO_NUL});
+                part["additionalProperties"] = json!({"$ref": ANY});
+            }
+        }
+    }
+    schemas["JsonWithoutNul"] = json!({
+        "description": "Any JSON value without a NUL character in its strings or keys",
+        "anyOf": [
+            {"type": ["null", "boolean", "number"]},
+            {"type": "string", "pattern": NO_NUL},
+            {"type": "array", "items": {"$ref": ANY}},
+            {"type": "object", "propertyNames": {"pattern": NO_NUL}, "additionalProperties": {"$ref": ANY}},
+        ]
+    });
+}
+
+/// A form has no null: a field is there (a string) or not. A JSON `null`
+/// reads as an absent field, so the form bodies get their own schemas, the
+/// JSON ones without `null`.
+fn forms_without_nulls(doc: &mut serde_json::Value) {
+    use serde_json::Value;
+    fn drop_null(schema: &mut Value) {
+        match schema {
+            Value::Object(map) => {
+                if let Some(Value::Array(types)) = map.get_mut("type") {
+                    types.retain(|t| t != "null");
+                    if let [only] = types.as_slice() {
+                        let only = only.clone();
+                        map.insert("type".into(), only);
+                    }
+                }
+                map.values_mut().for_each(drop_null);
+            }
+            Value::Array(items) => items.iter_mut().for_each(drop_null),
+            _ => {}
+        }
+    }
+    const PREFIX: &str = "#/components/schemas/";
+    let mut forms = Vec::new();
+    let paths = doc["paths"]
+        .as_object_mut()
+        .into_iter()
+        .flat_map(|p| p.values_mut());
+    for item in paths {
+        for operation in item
+            .as_object_mut()
+            .into_iter()
+            .flat_map(|i| i.values_mut())
+        {
+            let Some(form) =
+                operation.pointer_mut("/requestBody/content/application~1x-www-form-urlencoded")
+            else {
+                continue;
+            };
+            let Some(name) = form["schema"]["$ref"]
+                .as_str()
+                .and_then(|r| r.strip_prefix(PREFIX))
+            else {
+                continue;
+            };
+            let name = name.to_owned();
+            form["schema"]["$ref"] = format!("{PREFIX}{name}_form").into();
+            forms.push(name);
+        }
+    }
+    let schemas = &mut doc["components"]["schemas"];
+    for name in forms {
+        let mut form = schemas[name.as_str()].clone();
+        drop_null(&mut form);
+        schemas[format!("{name}_form").as_str()] = form;
+    }
+}
+
+/// `X-Request-Id` and the security headers on every answer; `Retry-After`
+/// on a 429 or a 503 (defined once, in `components.headers`).
+fn add_response_headers(response: &mut serde_json::Value, status: &str) {
+    let headers = &mut response["headers"];
+    let mut names = vec![
+        "X-Request-Id",
+        "X-Content-Type-Options",
+        "X-Frame-Options",
+        "Referrer-Policy",
+    ];
+    if matches!(status, "429" | "503") {
+        names.push("Retry-After");
+    }
+    for name in names {
+        headers[name] = serde_json::json!({"$ref": format!("#/components/headers/{name}")});
+    }
+}
+
+/// The headers [`add_response_headers`] refers to.
+fn common_headers() -> serde_json::Value {
+    use serde_json::json;
+    let constant =
+        |value: &str| json!({"required": true, "schema": {"type": "string", "const": value}});
+    json!({
+        "X-Request-Id": {
+            "required": true,
+            "description": "The request's id: the caller's when it sent a plain one (1-128 of `A-Za-z0-9._:-`), else a fresh one",
+            "schema": {"type": "string", "minLength": 1}
+        },
+        "X-Content-Type-Options": constant("nosniff"),
+        "X-Frame-Options": constant("DENY"),
+        "Referrer-Policy": constant("no-referrer"),
+        "Retry-After": {
+            "required": true,
+            "description": "Seconds to wait before trying again",
+            "schema": {"type": "integer", "minimum": 0}
+        }
+    })
+}
+
+/// The routes every service has, described here once. `/healthz` and
+/// `/metrics` answer even at the concurrency limit: no 503.
+fn add_plumbing_paths(doc: &mut serde_json::Value, unavailable: &serde_json::Value) {
+    use serde_json::json;
+    let status = |description: &str, properties: serde_json::Value| {
+        json!({
+            "description": description,
+            "content": {"application/json": {"schema": {
+                "type": "object", "required": ["status"], "properties": properties
+            }}}
+        })
+    };
+    let ops = |summary: &str, mut responses: serde_json::Value| {
+        if let Some(responses) = responses.as_object_mut() {
+            for (status, response) in responses.iter_mut() {
+                add_response_headers(response, status);
+            }
+        }
+        json!({"get": {"tags": ["operations"], "summary": summary, "responses": responses}})
+    };
+    let paths = &mut doc["paths"];
+    paths["/healthz"] = ops(
+        "200 while the process runs; answered even at the concurrency limit.",
+        json!({"200": status("Alive", json!({"status": {"const": "ok"}}))}),
+    );
+    paths["/readyz"] = ops(
+        "200 when the service's database answers.",
+        json!({
+            "200": status("Ready", json!({"status": {"const": "ready"}, "database": {"type": "string"}})),
+            "503": unavailable.clone(),
+        }),
+    );
+    paths["/metrics"] = ops(
+        "Requests by route and status, and a latency histogram, in the Prometheus text format.",
+        json!({"200": {"description": "Prometheus text format", "content": {"text/plain": {"schema": {"type": "string"}}}}}),
+    );
+    paths["/api-docs/openapi.json"] = ops(
+        "This document.",
+        json!({
+            "200": {"description": "OpenAPI 3", "content": {"application/json": {"schema": {"type": "object"}}}},
+            "503": unavailable.clone(),
+        }),
+    );
 }
 
 async fn readyz(State(db): State<Db>) -> Response {

@@ -230,6 +230,11 @@ fn replay(status: u16, body: Vec<u8>) -> Response {
 
 /// Middleware for the routes that take an `Idempotency-Key` (`route_layer`).
 pub async fn idempotent(State(idem): State<Idempotency>, req: Request, next: Next) -> Response {
+    // The layer wraps the whole route: another method than POST is the
+    // route's 405, whatever its key, and claims nothing.
+    if req.method() != axum::http::Method::POST {
+        return next.run(req).await;
+    }
     let Some(value) = req.headers().get(&IDEMPOTENCY_KEY) else {
         return next.run(req).await;
     };

@@ -86,6 +86,7 @@ pub async fn serve(
         .timer(TokioTimer::new())
         .keep_alive_interval(limits.header_read_timeout)
         .keep_alive_timeout(limits.header_read_timeout);
+    let in_flight = InFlight::default();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -107,9 +108,17 @@ pub async fn serve(
             continue;
         };
         let _ = stream.set_nodelay(true);
-        let service = tower::ServiceExt::map_request(app.clone(), move |mut req: Request<_>| {
+        let app = app.clone();
+        let in_flight = in_flight.clone();
+        let service = tower::service_fn(move |mut req: Request<hyper::body::Incoming>| {
             req.extensions_mut().insert(PeerAddr(peer));
-            req
+            let handling = in_flight.start();
+            let response = tower::ServiceExt::oneshot(app.clone(), req);
+            async move {
+                let response = response.await;
+                drop(handling);
+                response
+            }
         });
         let connection = builder
             .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service))
@@ -121,13 +130,57 @@ pub async fn serve(
         });
     }
     drop(listener);
+    // Idle connections close at once. A connection still sending its headers
+    // a moment later carries no request to finish: once every request in
+    // flight is answered (and its answer had a moment to be written), stop
+    // without waiting for it. The moment lets requests that had arrived, but
+    // were not read yet, start and count as in flight.
+    let all_closed = graceful.shutdown();
+    let answered = async {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        in_flight.idle().await;
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
     tokio::select! {
-        () = graceful.shutdown() => {}
+        () = all_closed => {}
+        () = answered => {}
         () = tokio::time::sleep(limits.shutdown_grace) => {
             tracing::warn!("stopping with requests still in flight after the shutdown grace");
         }
     }
     Ok(())
+}
+
+/// How many requests are being handled, and a way to wait until none is.
+#[derive(Clone, Default)]
+struct InFlight(Arc<(std::sync::atomic::AtomicUsize, tokio::sync::Notify)>);
+
+/// One request being handled; it ends when dropped.
+struct Handling(InFlight);
+
+impl InFlight {
+    fn start(&self) -> Handling {
+        self.0 .0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Handling(self.clone())
+    }
+
+    async fn idle(&self) {
+        loop {
+            let changed = self.0 .1.notified();
+            if self.0 .0.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+                return;
+            }
+            changed.await;
+        }
+    }
+}
+
+impl Drop for Handling {
+    fn drop(&mut self) {
+        let (count, changed) = &*self.0 .0;
+        count.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+        changed.notify_waiters();
+    }
 }
 
 /// How many connections the process's file limit leaves room for, after

@@ -61,8 +61,10 @@ pub struct ExistsBody {
 /// `?limit=&offset=` of every list route.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct ListQuery {
-    /// Page size, 1-1000 (default 100).
+    /// Page size, at least 1 (default 100); above 1000 is read as 1000.
+    #[cfg_attr(feature = "openapi", param(minimum = 1))]
     #[serde(
         default,
         deserialize_with = "crate::lenient::opt_i64",
@@ -70,6 +72,7 @@ pub struct ListQuery {
     )]
     pub limit: Option<i64>,
     /// How many matches to skip (default 0).
+    #[cfg_attr(feature = "openapi", param(minimum = 0))]
     #[serde(
         default,
         deserialize_with = "crate::lenient::opt_i64",

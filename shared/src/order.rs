@@ -39,9 +39,12 @@ pub struct Item {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AddItemRequest {
+    /// A product's id.
+    #[cfg_attr(feature = "openapi", schema(value_type = i64, required = true, minimum = 1))]
     #[serde(default, deserialize_with = "crate::lenient::opt_i64")]
     pub product_id: Option<i64>,
-    /// 1-99, default 1.
+    /// 1-99, default 1. The line may hold at most 999: an add past that is a 422.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 99))]
     #[serde(default, deserialize_with = "crate::lenient::opt_i64")]
     pub qty: Option<i64>,
 }
@@ -50,8 +53,12 @@ pub struct AddItemRequest {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdateItemRequest {
+    /// The id of a product in the cart.
+    #[cfg_attr(feature = "openapi", schema(value_type = i64, required = true, minimum = 1))]
     #[serde(default, deserialize_with = "crate::lenient::opt_i64")]
     pub product_id: Option<i64>,
+    /// The line's new quantity, 0-999; 0 removes the line.
+    #[cfg_attr(feature = "openapi", schema(value_type = i64, required = true, minimum = 0, maximum = 999))]
     #[serde(default, deserialize_with = "crate::lenient::opt_i64")]
     pub qty: Option<i64>,
 }
@@ -59,19 +66,25 @@ pub struct UpdateItemRequest {
 /// `GET /api/orders?limit=&offset=&user_id=`; `user_id` filters for admins.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct OrdersQuery {
+    /// Page size, at least 1 (default 100); above 1000 is read as 1000.
+    #[cfg_attr(feature = "openapi", param(minimum = 1))]
     #[serde(
         default,
         deserialize_with = "crate::lenient::opt_i64",
         skip_serializing_if = "Option::is_none"
     )]
     pub limit: Option<i64>,
+    /// How many orders to skip (default 0).
+    #[cfg_attr(feature = "openapi", param(minimum = 0))]
     #[serde(
         default,
         deserialize_with = "crate::lenient::opt_i64",
         skip_serializing_if = "Option::is_none"
     )]
     pub offset: Option<i64>,
+    /// Admins: only this user's orders. Ignored for anyone else.
     #[serde(
         default,
         deserialize_with = "crate::lenient::opt_i64",

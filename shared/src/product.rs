@@ -18,16 +18,47 @@ pub struct Product {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateProductRequest {
+    /// 1-100 characters once whitespace is collapsed (runs of whitespace count
+    /// as one, surrounding whitespace not at all); no control characters.
+    /// Without a `slug`, it needs an ASCII letter or digit to make one from.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            required = true,
+            max_length = 100,
+            pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\x00-\x1f\x7f-\x9f]*$"
+        )
+    )]
     #[serde(default)]
     pub name: String,
-    /// Cents, >= 0.
+    /// Cents, 0 to 100000000.
+    #[cfg_attr(feature = "openapi", schema(value_type = i64, required = true, minimum = 0, maximum = 100_000_000))]
     #[serde(default, deserialize_with = "crate::lenient::opt_i64")]
     pub price: Option<i64>,
-    /// Made from the name when absent.
+    /// 1-100 of `a-z0-9-`, not only digits (those are ids); surrounding
+    /// whitespace is ignored. Made from the name when absent or blank.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 100,
+            pattern = r"^[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(?:[a-z0-9-]*[a-z-][a-z0-9-]*)?[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+        )
+    )]
     #[serde(default)]
     pub slug: Option<String>,
+    /// A picture of this service (`/images/<file>`) or an absolute http(s)
+    /// URL, at most 500 characters; the placeholder picture when absent or blank.
+    #[cfg_attr(feature = "openapi", schema(max_length = 500))]
     #[serde(default)]
     pub image: Option<String>,
+    /// At most 2000 characters; line breaks and tabs are the only control
+    /// characters allowed. Surrounding whitespace is ignored.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            pattern = r"^[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(?:[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000](?:[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]{0,1998}[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?)?[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+        )
+    )]
     #[serde(default)]
     pub description: Option<String>,
 }
@@ -43,16 +74,28 @@ pub struct ProductCreated {
 /// `GET /api/products?q=&limit=&offset=`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct ProductsQuery {
     /// Name contains this, case-insensitive; `%` and `_` are plain characters.
+    /// At most 100 characters; surrounding whitespace is ignored.
+    #[cfg_attr(
+        feature = "openapi",
+        param(
+            pattern = r"^[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(?:[^\x00\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000](?:[^\x00]{0,98}[^\x00\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?)?[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+        )
+    )]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub q: Option<String>,
+    /// Page size, at least 1 (default 100); above 1000 is read as 1000.
+    #[cfg_attr(feature = "openapi", param(minimum = 1))]
     #[serde(
         default,
         deserialize_with = "crate::lenient::opt_i64",
         skip_serializing_if = "Option::is_none"
     )]
     pub limit: Option<i64>,
+    /// How many matches to skip (default 0).
+    #[cfg_attr(feature = "openapi", param(minimum = 0))]
     #[serde(
         default,
         deserialize_with = "crate::lenient::opt_i64",

@@ -295,6 +295,16 @@ pub fn client() -> reqwest::Client {
         .expect("client")
 }
 
+/// A test client whose connections come from `ip`: any 127.x.y.z address is
+/// this machine, so tests can be several clients for the login limiter.
+pub fn client_from(ip: [u8; 4]) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from(ip))
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client")
+}
+
 /// Status and JSON body of a response; panics if the body is not JSON.
 pub async fn json(response: reqwest::Response) -> (StatusCode, Value) {
     let status = response.status();

@@ -25,12 +25,13 @@ fn answer(order: impl Into<Order>) -> Json<ResultBody<Order>> {
 /// at most 999, and an add that would go past that is refused whole.
 #[utoipa::path(post, path = "/api/order/add-item", tag = "orders",
     security(("token" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = "^[A-Za-z0-9_-]{1,64}$", description = server::http::IDEMPOTENCY_KEY_DOC)),
     request_body(content((AddItemRequest = "application/json"), (AddItemRequest = "application/x-www-form-urlencoded"))),
     responses(
         (status = 200, description = "The cart", body = ResultBody<Order>),
         (status = 401, description = "No live token", body = ErrorBody),
         (status = 404, description = "Unknown product", body = ErrorBody),
-        (status = 422, description = "Invalid product_id or qty (1-99), or the line would exceed 999", body = ErrorBody),
+        (status = 422, description = "Invalid product_id or qty (1-99), the line would exceed 999, or idempotency_key_reused", body = ErrorBody),
         (status = 503, description = "The products service is unreachable", body = ErrorBody),
     ))]
 pub async fn add_item(
@@ -93,11 +94,13 @@ pub async fn cart(
 /// add-item opens a new cart.
 #[utoipa::path(post, path = "/api/order/checkout", tag = "orders",
     security(("token" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = "^[A-Za-z0-9_-]{1,64}$", description = server::http::IDEMPOTENCY_KEY_DOC)),
     responses(
         (status = 200, description = "The order, no longer open", body = ResultBody<Order>),
         (status = 401, description = "No live token", body = ErrorBody),
         (status = 404, description = "No cart", body = ErrorBody),
         (status = 409, description = "empty_order: the cart has no lines", body = ErrorBody),
+        (status = 422, description = "A malformed Idempotency-Key, or idempotency_key_reused", body = ErrorBody),
     ))]
 pub async fn checkout(
     State(state): State<AppState>,

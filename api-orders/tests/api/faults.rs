@@ -87,6 +87,21 @@ testkit::both_backends! {
         assert_eq!(quantity(&cart["result"], 2), 3, "nothing more: {cart}");
     }
 
+    async fn replicas_agree_on_an_idempotency_key(backend) {
+        let shop = shop(backend).await;
+        let replica = crate::support::orders_replica(&shop.orders_db, &shop.users, &shop.products).await;
+        let (_, token) = shopper(&shop.users).await;
+        let body = json!({"product_id": 3, "qty": 2});
+        let (first, second) = tokio::join!(
+            add_with_key(&shop.http, &shop.orders, &token, "twice", body.clone()),
+            add_with_key(&shop.http, &replica, &token, "twice", body.clone()),
+        );
+        assert_eq!((first.0, second.0), (200, 200), "{first:?} {second:?}");
+        assert_eq!(first.1, second.1);
+        let (_, cart) = shop.get("/api/order", &token).await;
+        assert_eq!(quantity(&cart["result"], 3), 2, "added once across replicas: {cart}");
+    }
+
     async fn a_retried_checkout_with_its_key_returns_the_one_order(backend) {
         let shop = shop(backend).await;
         let (_, token) = shopper(&shop.users).await;
@@ -186,6 +201,97 @@ testkit::both_backends! {
                 assert_eq!(order["is_open"], false);
                 assert_eq!(order["total"].as_i64().unwrap(), *total, "order {id}");
             }
+        }
+    }
+}
+
+/// No password, token or hash in any log line, at the most verbose level, in
+/// the users service and in a service that forwards tokens to it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_secret_reaches_a_log_line_even_at_trace_level() {
+    let backend = testkit::Backend::Sqlite;
+    let trace = [("RUST_LOG", "trace".to_owned())];
+    let users_db = TestDb::new(backend).await;
+    let users = Service::start("api-users", &users_db, &trace).await;
+    let products_db = TestDb::new(backend).await;
+    let products = Service::start(
+        "api-products",
+        &products_db,
+        &[("USERS_URL", users.base.clone())],
+    )
+    .await;
+    let orders_db = TestDb::new(backend).await;
+    let mut env = trace.to_vec();
+    env.push(("USERS_URL", users.base.clone()));
+    env.push(("PRODUCTS_URL", products.base.clone()));
+    let orders = Service::start("api-orders", &orders_db, &env).await;
+
+    let name = testkit::username("secretive");
+    let password = "correct-horse-battery-staple";
+    let http = client();
+    let created = http.post(users.url("/api/user/create"))
+        .json(&json!({"username": name, "email": format!("{name}@example.com"), "password": password}))
+        .send().await.unwrap();
+    assert_eq!(created.status(), 201);
+    let wrong = http
+        .post(users.url("/api/user/login"))
+        .json(&json!({"username": name, "password": "wrong-horse-battery"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    let (_, login) = json(
+        http.post(users.url("/api/user/login"))
+            .json(&json!({"username": name, "password": password}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let token = login["api_key"].as_str().unwrap().to_owned();
+    let added = http
+        .post(orders.url("/api/order/add-item"))
+        .bearer_auth(&token)
+        .json(&json!({"product_id": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(added.status(), 200);
+    let out = http
+        .post(users.url("/api/user/logout"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), 200);
+
+    let hash_prefix = {
+        use std::fmt::Write as _;
+        let digest = server::auth::token_hash(&token);
+        digest[..8].iter().fold(String::new(), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+    };
+    for service in [&users, &orders] {
+        let log = std::fs::read_to_string(&service.log).unwrap();
+        assert!(
+            log.contains("answered"),
+            "{} wrote its request log",
+            service.name
+        );
+        for secret in [
+            password,
+            "wrong-horse-battery",
+            token.as_str(),
+            hash_prefix.as_str(),
+            "$argon2",
+        ] {
+            assert!(
+                !log.contains(secret),
+                "{} logged a secret ({secret})",
+                service.name
+            );
         }
     }
 }

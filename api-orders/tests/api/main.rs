@@ -10,5 +10,6 @@ mod concurrency;
 mod faults;
 mod history;
 mod journey;
+mod openapi;
 mod outage;
 mod support;

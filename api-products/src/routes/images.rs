@@ -18,10 +18,10 @@ const CACHE_FOR_A_DAY: &str = "public, max-age=86400";
 
 /// A product picture, as SVG.
 #[utoipa::path(get, path = "/images/{file}", tag = "images",
-    params(("file" = String, Path, description = "e.g. stoneware-mug.svg")),
+    params(("file" = String, Path, description = "e.g. stoneware-mug.svg"), ("If-None-Match" = Option<String>, Header, nullable = false, description = "An ETag of an earlier answer: 304 while it is still current")),
     responses(
-        (status = 200, description = "The picture", content_type = "image/svg+xml", body = String),
-        (status = 304, description = "Unchanged since the ETag given in If-None-Match"),
+        (status = 200, description = "The picture", content_type = "image/svg+xml", body = String, headers(("ETag" = String, description = "The answer's version, for If-None-Match"))),
+        (status = 304, description = "Unchanged since the ETag given in If-None-Match", headers(("ETag" = String, description = "The answer's version, for If-None-Match"))),
         (status = 404, description = "No such picture", body = ErrorBody),
     ))]
 pub async fn image(headers: HeaderMap, Path(file): Path<String>) -> ApiResult<Response> {

@@ -22,7 +22,7 @@ struct ApiDoc;
 /// Every route, and the OpenAPI document generated from their annotations.
 pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
     let idempotency = Idempotency::per_user(state.db.clone(), state.verifier.clone());
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (routes, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(products::create))
         // Only the route above takes an `Idempotency-Key`.
         .route_layer(axum::middleware::from_fn_with_state(
@@ -33,5 +33,71 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .routes(routes!(products::show))
         .routes(routes!(images::image))
         .with_state(state)
-        .split_for_parts()
+        .split_for_parts();
+    describe_create_request(&mut openapi);
+    (routes, openapi)
+}
+
+/// What the `CreateProductRequest` derive cannot say: which `image` values
+/// exist (this service's pictures, or an http(s) URL), and that a product
+/// needs a slug, given or made from an ASCII letter or digit of its name.
+fn describe_create_request(openapi: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::schema::{AllOf, AnyOf, ObjectBuilder, Schema, Type};
+    use utoipa::openapi::RefOr;
+
+    let Some(components) = openapi.components.as_mut() else {
+        return;
+    };
+    let Some(RefOr::T(Schema::Object(request))) = components.schemas.get("CreateProductRequest")
+    else {
+        return;
+    };
+    let mut request = request.clone();
+    if let Some(RefOr::T(Schema::Object(image))) = request.properties.get_mut("image") {
+        image.pattern = Some(image_pattern());
+    }
+    let property = |name: &str, pattern: &str| {
+        ObjectBuilder::new().schema_type(Type::Object).property(
+            name,
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some(pattern)),
+        )
+    };
+    let slug_source = AnyOf {
+        items: vec![
+            property("name", "[A-Za-z0-9]").into(),
+            property("slug", "[a-z-]").required("slug").into(),
+        ],
+        ..Default::default()
+    };
+    let whole = AllOf {
+        items: vec![
+            Schema::Object(request).into(),
+            Schema::AnyOf(slug_source).into(),
+        ],
+        ..Default::default()
+    };
+    components
+        .schemas
+        .insert("CreateProductRequest".into(), Schema::AllOf(whole).into());
+}
+
+/// Blank (the placeholder), one of the pictures under `/images/`, or an
+/// http(s) URL with a host and no whitespace, control characters, `"`, `<`
+/// or `>`; surrounding whitespace is ignored (see `domain::ImageRef`).
+fn image_pattern() -> String {
+    const SPACE: &str = r"[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]";
+    const URL_CHAR: &str =
+        r#"[^"<>\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"#;
+    const HOST_CHAR: &str =
+        r#"[^"<>/?#\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"#;
+    let files: Vec<String> = crate::images::ALL
+        .iter()
+        .map(|image| image.file.replace('.', r"\."))
+        .collect();
+    format!(
+        "^{SPACE}*(?:/images/(?:{})|[Hh][Tt][Tt][Pp][Ss]?://{HOST_CHAR}{URL_CHAR}*)?{SPACE}*$",
+        files.join("|")
+    )
 }

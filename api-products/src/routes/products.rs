@@ -22,10 +22,10 @@ use crate::state::AppState;
 /// characters); `total` counts every match. Answers carry an ETag: send it
 /// back in `If-None-Match` to get a 304 while nothing changed.
 #[utoipa::path(get, path = "/api/products", tag = "products",
-    params(ProductsQuery),
+    params(ProductsQuery, ("If-None-Match" = Option<String>, Header, nullable = false, description = "An ETag of an earlier answer: 304 while it is still current")),
     responses(
-        (status = 200, description = "A page of products by id", body = ListBody<Product>),
-        (status = 304, description = "Unchanged since the ETag given in If-None-Match"),
+        (status = 200, description = "A page of products by id", body = ListBody<Product>, headers(("ETag" = String, description = "The answer's version, for If-None-Match"))),
+        (status = 304, description = "Unchanged since the ETag given in If-None-Match", headers(("ETag" = String, description = "The answer's version, for If-None-Match"))),
         (status = 422, description = "limit, offset or q out of range", body = ErrorBody),
     ))]
 pub async fn list(
@@ -37,19 +37,16 @@ pub async fn list(
     let search = SearchTerm::parse(query.q.as_deref())?;
     let (rows, total) = queries::list(&state.db, search.as_ref(), page).await?;
     let base = state.public_base();
-    let results = rows
-        .into_iter()
-        .map(|row| row.into_product(&base))
-        .collect();
+    let results = rows.into_iter().map(|row| row.into_product(base)).collect();
     etag::json(&headers, &ListBody { results, total })
 }
 
 /// One product, by id (all digits) or by slug.
 #[utoipa::path(get, path = "/api/product/{id_or_slug}", tag = "products",
-    params(("id_or_slug" = String, Path, description = "digits: the id; anything else: the slug")),
+    params(("id_or_slug" = String, Path, description = "digits: the id; anything else: the slug"), ("If-None-Match" = Option<String>, Header, nullable = false, description = "An ETag of an earlier answer: 304 while it is still current")),
     responses(
-        (status = 200, description = "The product", body = ResultBody<Product>),
-        (status = 304, description = "Unchanged since the ETag given in If-None-Match"),
+        (status = 200, description = "The product", body = ResultBody<Product>, headers(("ETag" = String, description = "The answer's version, for If-None-Match"))),
+        (status = 304, description = "Unchanged since the ETag given in If-None-Match", headers(("ETag" = String, description = "The answer's version, for If-None-Match"))),
         (status = 404, description = "No such product", body = ErrorBody),
     ))]
 pub async fn show(
@@ -70,6 +67,7 @@ pub async fn show(
 /// name when not given.
 #[utoipa::path(post, path = "/api/product/create", tag = "products",
     security(("token" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = "^[A-Za-z0-9_-]{1,64}$", description = server::http::IDEMPOTENCY_KEY_DOC)),
     request_body(content(
         (CreateProductRequest = "application/json"),
         (CreateProductRequest = "application/x-www-form-urlencoded"))),
@@ -78,7 +76,7 @@ pub async fn show(
         (status = 401, description = "No live token", body = ErrorBody),
         (status = 403, description = "Not an admin", body = ErrorBody),
         (status = 409, description = "slug_taken or name_taken", body = ErrorBody),
-        (status = 422, description = "Invalid fields", body = ErrorBody),
+        (status = 422, description = "validation_failed: invalid fields; idempotency_key_reused", body = ErrorBody),
     ))]
 pub async fn create(
     State(state): State<AppState>,

@@ -74,6 +74,43 @@ testkit::both_backends! {
         assert!(catalogue_took < Duration::from_secs(1), "catalogue took {catalogue_took:?}");
     }
 
+    async fn past_the_in_flight_cap_requests_are_shed_at_once_and_health_still_answers(backend) {
+        let (hung, _holder) = testkit::hung_server().await;
+        let db = TestDb::new(backend).await;
+        let products = Service::start("api-products", &db, &[
+            ("USERS_URL", hung),
+            ("UPSTREAM_TIMEOUT_MS", "3000".into()),
+            ("MAX_IN_FLIGHT", "2".into()),
+        ]).await;
+        // Ten admin requests with ten tokens: two are in flight (waiting on the
+        // hung users service), the others are shed at once with 503 + Retry-After.
+        let started = Instant::now();
+        let requests = (0..10).map(|i| {
+            let url = products.url("/api/product/create");
+            async move {
+                let response = client().post(url).bearer_auth(format!("token-{i}")).json(&product("Shed", 1)).send().await.unwrap();
+                let retry = response.headers().contains_key("retry-after");
+                let (status, body) = json(response).await;
+                (status.as_u16(), body["error"].as_str().unwrap_or_default().to_owned(), retry, started.elapsed())
+            }
+        });
+        let health = async {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            client().get(products.url("/healthz")).send().await.unwrap().status().as_u16()
+        };
+        let (answers, health) = tokio::join!(futures_util::future::join_all(requests), health);
+        assert_eq!(health, 200, "health answers while the process is saturated");
+        let shed: Vec<_> = answers.iter().filter(|a| a.1 == "overloaded").collect();
+        assert_eq!(shed.len(), 8, "{answers:?}");
+        assert!(shed.iter().all(|a| a.0 == 503 && a.2 && a.3 < Duration::from_secs(2)), "{answers:?}");
+        let waited: Vec<_> = answers.iter().filter(|a| a.1 == "unavailable").collect();
+        assert_eq!(waited.len(), 2, "{answers:?}");
+        // The two waited for the users service in parallel, not one after the other.
+        assert!(started.elapsed() < Duration::from_secs(6), "took {:?}", started.elapsed());
+        let (status, _) = json(client().get(products.url("/api/products?limit=1")).send().await.unwrap()).await;
+        assert_eq!(status, 200, "the cap is free again");
+    }
+
     async fn images_are_served_with_their_policy_and_urls_ignore_the_host_header(backend) {
         let shop = Shop::start_with(backend, &[("PUBLIC_URL", "https://shop.example/products/".into())]).await;
         let response = client().get(shop.url("/api/products?limit=1")).header("Host", "evil.example").send().await.unwrap();

@@ -22,11 +22,12 @@ use crate::token;
 
 /// Register a new user.
 #[utoipa::path(post, path = "/api/user/create", tag = "users",
+    params(("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = "^[A-Za-z0-9_-]{1,64}$", description = server::http::IDEMPOTENCY_KEY_DOC)),
     request_body(content((RegisterRequest = "application/json"), (RegisterRequest = "application/x-www-form-urlencoded"))),
     responses(
         (status = 201, description = "User added", body = Created<User>),
         (status = 409, description = "username_taken or email_taken", body = ErrorBody),
-        (status = 422, description = "Invalid fields", body = ErrorBody),
+        (status = 422, description = "validation_failed: invalid fields; idempotency_key_reused", body = ErrorBody),
     ))]
 pub async fn create(
     State(state): State<AppState>,

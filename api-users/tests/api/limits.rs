@@ -1,23 +1,14 @@
 //! Open-internet limits (API v1.1): the login limiter under bursts and per
 //! client address, the token cap, logout everywhere, slow clients.
 
-use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 use testkit::{
-    assert_error, client, json, login, register, username, users_service, Backend, Service, TestDb,
+    assert_error, client, client_from, json, login, register, username, users_service, Backend,
+    Service, TestDb,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-/// A client whose connections come from `ip` (any 127.x address is this machine).
-fn client_from(ip: [u8; 4]) -> reqwest::Client {
-    reqwest::Client::builder()
-        .local_address(IpAddr::V4(Ipv4Addr::from(ip)))
-        .timeout(Duration::from_secs(30))
-        .build()
-        .expect("client")
-}
 
 async fn try_login(c: &reqwest::Client, users: &Service, name: &str, password: &str) -> u16 {
     c.post(users.url("/api/user/login"))
@@ -259,4 +250,32 @@ async fn two_thousand_slow_clients_do_not_stop_a_normal_request() {
         .await
         .expect("healthz");
     assert_eq!(health.status(), 200);
+}
+
+/// Slow clients cannot hold a stopping process: after SIGTERM the connections
+/// still waiting for headers are closed and the process exits at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_is_not_held_up_by_slow_clients() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let mut users = Service::start("api-users", &db, &[]).await;
+    let addr = users.base.trim_start_matches("http://").to_owned();
+    let mut slow = Vec::new();
+    for _ in 0..200 {
+        let mut socket = tokio::net::TcpStream::connect(&addr)
+            .await
+            .expect("connect");
+        socket
+            .write_all(b"POST /api/user/login HTTP/1.1\r\nHost: shop\r\n")
+            .await
+            .expect("write");
+        slow.push(socket);
+    }
+    let started = Instant::now();
+    let status = users
+        .terminate()
+        .await
+        .expect("exited within the test's wait");
+    assert!(status.success(), "{status:?}");
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(5), "stopping took {took:?}");
 }

@@ -69,11 +69,11 @@ testkit::both_backends! {
         let mut users = Service::start("api-users", &db, &[]).await;
         let name = testkit::username("late");
         testkit::register(&users, &name).await;
-        let c = client();
-        // Two dozen logins queue on the hashing threads for a few hundred ms.
+        // Two dozen logins (from as many addresses, as the limiter counts
+        // logins in flight per address) queue on the hashing threads.
         let logins: Vec<_> = (0..24)
-            .map(|_| {
-                let request = c
+            .map(|i| {
+                let request = testkit::client_from([127, 0, 1, i + 1])
                     .post(users.url("/api/user/login"))
                     .json(&serde_json::json!({"username": name, "password": "password123"}));
                 tokio::spawn(async move { request.send().await.map(|r| r.status().as_u16()) })

@@ -1,0 +1,105 @@
+//! The three services' OpenAPI documents against what the services really
+//! answer to the contract's common failures: a route that gives a status
+//! lists it, and only the routes that take an `Idempotency-Key` document one.
+//! (The schemas themselves are fuzzed by `scripts/openapi-fuzz`.)
+
+use reqwest::Method;
+use serde_json::Value;
+use testkit::{admin, json, Backend};
+
+use crate::support::shop;
+
+// The documents do not depend on the database: SQLite only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_documents_the_common_failures_it_gives() {
+    let shop = shop(Backend::Sqlite).await;
+    let (_, token) = admin(&shop.users).await;
+    for service in [&shop.users, &shop.products, &shop.orders] {
+        let (status, doc) = json(
+            shop.http
+                .get(service.url("/api-docs/openapi.json"))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, 200);
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            // A path parameter that names nothing: the answers below come first.
+            let url = service.url(&path.replace(['{', '}'], ""));
+            for (method, operation) in item.as_object().unwrap() {
+                let method: Method = method.to_uppercase().parse().unwrap();
+                let route = format!("{} {method} {path}", service.name);
+                let listed = |status: &str| operation["responses"].get(status).is_some();
+                assert!(
+                    listed("503") || matches!(path.as_str(), "/healthz" | "/metrics"),
+                    "{route}: no 503"
+                );
+                if let Some(retry) = operation["responses"].get("503") {
+                    assert!(
+                        retry["headers"].get("Retry-After").is_some(),
+                        "{route}: 503 without Retry-After"
+                    );
+                }
+                // Logging out would kill the admin's token: a dead one there.
+                let token = if path.starts_with("/api/user/logout") {
+                    "dead"
+                } else {
+                    token.as_str()
+                };
+                let send = |content_type: &str, body: Vec<u8>, key: Option<&str>| {
+                    let request = shop
+                        .http
+                        .request(method.clone(), &url)
+                        .bearer_auth(token)
+                        .header("Content-Type", content_type.to_owned())
+                        .body(body);
+                    match key {
+                        Some(key) => request.header("Idempotency-Key", key.to_owned()),
+                        None => request,
+                    }
+                    .send()
+                };
+
+                let response = send("application/json", b"{}".to_vec(), Some("not a key!"))
+                    .await
+                    .unwrap();
+                let status = response.status();
+                // `/metrics` answers text.
+                let body: Value =
+                    serde_json::from_str(&response.text().await.unwrap()).unwrap_or_default();
+                let takes_key = operation["parameters"].as_array().is_some_and(|params| {
+                    params
+                        .iter()
+                        .any(|p| p["in"] == "header" && p["name"] == "Idempotency-Key")
+                });
+                let refused_key = status == 422 && body["fields"].get("Idempotency-Key").is_some();
+                assert_eq!(
+                    refused_key, takes_key,
+                    "{route}: a malformed Idempotency-Key gave {status} {body}"
+                );
+
+                if operation.get("requestBody").is_none() {
+                    continue;
+                }
+                for (content_type, body, want) in [
+                    ("application/json", b"{".to_vec(), 400),
+                    ("application/json", vec![b' '; 17 * 1024], 413),
+                    ("text/plain", b"name=x".to_vec(), 415),
+                    (
+                        "application/json",
+                        br#"{"qty": "3x", "price": "3x", "password": 3}"#.to_vec(),
+                        422,
+                    ),
+                ] {
+                    let status = send(content_type, body, None).await.unwrap().status();
+                    assert_eq!(status.as_u16(), want, "{route}: {content_type} body");
+                    assert!(
+                        listed(&want.to_string()),
+                        "{route}: gives {want}, does not list it"
+                    );
+                }
+            }
+        }
+    }
+}
