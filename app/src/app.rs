@@ -2,15 +2,18 @@
 
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::hooks::use_navigate;
+use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::path;
+
+use crate::a11y::{RouteChanges, SkipLink};
+use crate::pages::login::login_href;
 
 use crate::config::Config;
 use crate::header::Header;
 use crate::pages::{
-    admin::AdminPage, cart::CartPage, catalogue::CataloguePage, login::LoginPage,
-    not_found::NotFoundPage, orders::OrdersPage, product::ProductPage, register::RegisterPage,
-    thanks::ThanksPage,
+    account::AccountPage, admin::AdminPage, cart::CartPage, catalogue::CataloguePage,
+    login::LoginPage, not_found::NotFoundPage, orders::OrdersPage, product::ProductPage,
+    register::RegisterPage, thanks::ThanksPage,
 };
 use crate::state::{use_shop, Shop};
 
@@ -20,9 +23,11 @@ pub fn App(config: &'static Config) -> impl IntoView {
     Shop::provide(config);
     view! {
         <Router>
+            <RouteChanges />
             <SessionWatcher />
+            <SkipLink />
             <Header />
-            <main id="main" class="container">
+            <main id="main" class="container" tabindex="-1">
                 <Routes fallback=|| view! { <NotFoundPage /> }>
                     <Route path=path!("/") view=CataloguePage />
                     <Route path=path!("/product/:id") view=ProductPage />
@@ -32,6 +37,7 @@ pub fn App(config: &'static Config) -> impl IntoView {
                     <Route path=path!("/login") view=LoginPage />
                     <Route path=path!("/register") view=RegisterPage />
                     <Route path=path!("/admin") view=AdminPage />
+                    <Route path=path!("/account") view=AccountPage />
                 </Routes>
             </main>
             <footer class="site-footer">
@@ -41,14 +47,23 @@ pub fn App(config: &'static Config) -> impl IntoView {
     }
 }
 
-/// Sends the user to the login page when a service refused the session's token.
+/// Sends the user to the login page when a service refused the session's token,
+/// to come back to the page they were on.
 #[component]
 fn SessionWatcher() -> impl IntoView {
     let shop = use_shop();
     let navigate = use_navigate();
+    let location = use_location();
     Effect::new(move |_| {
         if shop.session.ended() {
-            navigate("/login", Default::default());
+            let path = location.pathname.get_untracked();
+            let search = location.search.get_untracked();
+            let here = if search.is_empty() {
+                path
+            } else {
+                format!("{path}?{}", search.trim_start_matches('?'))
+            };
+            navigate(&login_href(&here), Default::default());
         }
     });
 }

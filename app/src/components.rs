@@ -53,20 +53,93 @@ pub fn Loading(#[prop(default = "Loading…")] label: &'static str) -> impl Into
     }
 }
 
-/// The fallback of an `ErrorBoundary`: each error's friendly text.
+/// The fallback of an `ErrorBoundary`: each error's friendly text, and a way to
+/// ask again (outages pass).
 #[component]
-pub fn ErrorNotices(errors: ArcRwSignal<Errors>) -> impl IntoView {
+pub fn ErrorNotices(
+    errors: ArcRwSignal<Errors>,
+    #[prop(optional)] retry: Option<Callback<()>>,
+) -> impl IntoView {
     view! {
         <div class="errors">
             {move || {
                 errors
                     .get()
                     .into_iter()
-                    .map(|(_, e)| view! { <Notice tone=Tone::Warning>{e.to_string()}</Notice> })
+                    .map(|(_, e)| match retry {
+                        Some(retry) => view! { <OutageNotice text=e.to_string() retry /> }.into_any(),
+                        None => view! { <OutageNotice text=e.to_string() /> }.into_any(),
+                    })
                     .collect_view()
             }}
         </div>
     }
+}
+
+/// A warning with a "Try again" button when there is something to retry.
+#[component]
+pub fn OutageNotice(text: String, #[prop(optional)] retry: Option<Callback<()>>) -> impl IntoView {
+    view! {
+        <div class="notice notice-warning" role="alert">
+            <p class="notice-text">{text}</p>
+            {retry.map(|r| view! {
+                <button type="button" class="button button-small" on:click=move |_| r.run(())>
+                    "Try again"
+                </button>
+            })}
+        </div>
+    }
+}
+
+/// A quantity box that keeps exactly what is typed: a text input (a `number`
+/// input rewrites and drops what it cannot parse), checked on submit.
+#[component]
+pub fn QuantityInput(
+    id: String,
+    value: RwSignal<String>,
+    error: Signal<Option<String>>,
+    error_id: String,
+    #[prop(optional)] disabled: Option<Signal<bool>>,
+) -> impl IntoView {
+    let initial = value.get_untracked();
+    view! {
+        <input
+            id=id
+            class="qty-input"
+            type="text"
+            inputmode="numeric"
+            autocomplete="off"
+            size="4"
+            value=initial
+            aria-invalid=move || if error.with(Option::is_some) { "true" } else { "false" }
+            aria-describedby=error_id
+            disabled=move || disabled.is_some_and(|d| d.get())
+            on:input=move |ev| value.set(event_target_value(&ev))
+        />
+    }
+}
+
+/// A small product picture for order lines; nothing while the catalogue is unknown.
+#[component]
+pub fn Thumb(image: Option<String>) -> impl IntoView {
+    match image {
+        Some(src) => {
+            view! { <img class="thumb" src=src alt="" width="48" height="36" loading="lazy" /> }
+                .into_any()
+        }
+        None => view! { <span class="thumb thumb-empty" aria-hidden="true"></span> }.into_any(),
+    }
+}
+
+/// API field problems as sentences for the form: `"Price is required."`.
+pub fn human_fields(fields: FieldErrors, label: impl Fn(&str) -> String) -> FieldErrors {
+    fields
+        .into_iter()
+        .map(|(name, problem)| {
+            let text = crate::format::field_problem(&label(&name), &problem);
+            (name, text)
+        })
+        .collect()
 }
 
 /// A labelled input with its own error line, for forms checked by the API.
@@ -119,7 +192,7 @@ pub fn Field(
             />
             {hint.map(|h| view! { <p class="hint" id=hint_id>{h}</p> })}
             {children.map(|c| c())}
-            <p class="field-error" id=error_id aria-live="polite">
+            <p class="field-error" id=error_id>
                 {error}
             </p>
         </div>

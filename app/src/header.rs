@@ -2,7 +2,9 @@
 
 use leptos::prelude::*;
 use leptos_router::components::A;
-use leptos_router::hooks::use_navigate;
+use leptos_router::hooks::{use_location, use_navigate};
+
+use crate::pages::login::login_href;
 
 use crate::state::use_shop;
 
@@ -11,7 +13,6 @@ pub fn Header() -> impl IntoView {
     let shop = use_shop();
     let logged_in = move || shop.session.is_logged_in();
     view! {
-        <a class="skip-link" href="#main">"Skip to content"</a>
         <header class="site-header">
             <div class="container header-inner">
                 <a href="/" class="brand">
@@ -93,20 +94,33 @@ fn Account() -> impl IntoView {
         Some(Err(_)) => "Signed in".to_string(),
         _ => "…".to_string(),
     };
+    let location = use_location();
+    // Logging in from any page comes back to it.
+    let here = move || {
+        let path = location.pathname.get();
+        let search = location.search.get();
+        if search.is_empty() {
+            path
+        } else {
+            format!("{path}?{}", search.trim_start_matches('?'))
+        }
+    };
+    let login = move || login_href(&here());
+    let register = move || login_href(&here()).replacen("/login", "/register", 1);
     view! {
         <div class="account">
             <Show
                 when=move || shop.session.is_logged_in()
-                fallback=|| {
+                fallback=move || {
                     view! {
-                        <A href="/login">"Log in"</A>
-                        <A href="/register" attr:class="button button-small">"Register"</A>
+                        <A href=login>"Log in"</A>
+                        <A href=register attr:class="button button-small">"Register"</A>
                     }
                 }
             >
-                <span class="user-name" data-testid="user-name">
+                <A href="/account" attr:class="user-name" attr:data-testid="user-name">
                     {greeting}
-                </span>
+                </A>
                 <button
                     type="button"
                     class="button button-small button-ghost"

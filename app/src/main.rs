@@ -1,5 +1,7 @@
 //! Cartwheel's single-page app: reads where the services are, then mounts the shop.
 
+mod a11y;
+mod add_to_cart;
 mod api;
 mod app;
 mod components;
@@ -7,6 +9,7 @@ mod config;
 mod format;
 mod header;
 mod pages;
+mod quantity;
 mod session;
 mod state;
 
@@ -14,6 +17,7 @@ use leptos::prelude::*;
 
 fn main() {
     console_error_panic_hook::set_once();
+    a11y::install_scroll_memory();
     // Leptos's executor starts with the mount, so the boot runs on wasm-bindgen's.
     wasm_bindgen_futures::spawn_local(async {
         let config = config::Config::load().await;

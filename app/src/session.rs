@@ -42,6 +42,10 @@ impl Session {
         self.token.with(Option::is_some)
     }
 
+    pub fn is_logged_in_untracked(&self) -> bool {
+        self.token.with_untracked(Option::is_some)
+    }
+
     /// Keeps a fresh token from a login.
     pub fn start(&self, token: String) {
         if let Some(s) = storage() {

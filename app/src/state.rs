@@ -1,7 +1,9 @@
 //! What every page shares: the API client, the session, the current user and the cart.
 
+use std::collections::HashMap;
+
 use leptos::prelude::*;
-use shared::{Order, User};
+use shared::{Order, Product, User};
 
 use crate::api::{Api, ApiError};
 use crate::config::Config;
@@ -12,6 +14,10 @@ pub type UserResource = LocalResource<Result<Option<User>, ApiError>>;
 /// The open order: `Ok(None)` when logged out or when there is no cart yet.
 pub type CartResource = LocalResource<Result<Option<Order>, ApiError>>;
 
+/// Every listed product by id, for cart and order lines (thumbnails, links, price
+/// changes); empty until a page asks for it with [`Shop::want_products`].
+pub type ProductIndex = LocalResource<Result<HashMap<i64, Product>, ApiError>>;
+
 /// The app's shared state, provided once at the root and read with [`use_shop`].
 #[derive(Clone, Copy)]
 pub struct Shop {
@@ -21,6 +27,8 @@ pub struct Shop {
     pub cart: CartResource,
     /// The order just checked out, so the thank-you page needs no extra call.
     pub last_order: RwSignal<Option<Order>>,
+    pub products: ProductIndex,
+    products_wanted: RwSignal<bool>,
 }
 
 impl Shop {
@@ -48,12 +56,25 @@ impl Shop {
                 }
             }
         });
+        let products_wanted = RwSignal::new(false);
+        let products = LocalResource::new(move || {
+            let wanted = products_wanted.get();
+            async move {
+                if !wanted {
+                    return Ok(HashMap::new());
+                }
+                let list = api.all_products("").await?;
+                Ok(list.results.into_iter().map(|p| (p.id, p)).collect())
+            }
+        });
         let shop = Shop {
             api,
             session,
             user,
             cart,
             last_order: RwSignal::new(None),
+            products,
+            products_wanted,
         };
         provide_context(shop);
         shop
@@ -67,6 +88,21 @@ impl Shop {
     /// Whether the logged-in user may add products (tracked).
     pub fn is_admin(&self) -> bool {
         self.current_user().is_some_and(|u| u.is_admin)
+    }
+
+    /// Loads the product index (once) for a page that shows order lines.
+    pub fn want_products(&self) {
+        if !self.products_wanted.get_untracked() {
+            self.products_wanted.set(true);
+        }
+    }
+
+    /// The product of a line, once the index is loaded (tracked).
+    pub fn product(&self, id: i64) -> Option<Product> {
+        self.products
+            .get()
+            .and_then(Result::ok)
+            .and_then(|m| m.get(&id).cloned())
     }
 
     /// Shows an order the orders service just returned, without asking again.

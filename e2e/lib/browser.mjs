@@ -27,8 +27,11 @@ export async function launch() {
  * A fresh page (own storage) on the SPA; collects page errors so a test can
  * assert the app never crashed.
  */
-export async function openPage(browser, spa, { width = 1200, height = 900 } = {}) {
-  const context = await browser.newContext({ baseURL: spa, viewport: { width, height } });
+export const DESKTOP = { width: 1280, height: 800 };
+export const MOBILE = { width: 390, height: 844 };
+
+export async function openPage(browser, spa, { width = DESKTOP.width, height = DESKTOP.height, ...options } = {}) {
+  const context = await browser.newContext({ baseURL: spa, viewport: { width, height }, ...options });
   context.setDefaultTimeout(15_000);
   const page = await context.newPage();
   page.crashes = [];
@@ -47,8 +50,49 @@ export async function visit(page, path) {
   await page.locator('header.site-header').waitFor();
 }
 
-/** Saves e2e/artifacts/<name>.png. */
+/**
+ * Saves e2e/artifacts/<name>.png, after axe-core found no violation on the page:
+ * every page state a test keeps a picture of is also checked.
+ */
 export async function screenshot(page, name) {
+  await axe(page, name);
+  await savePicture(page, name);
+}
+
+async function savePicture(page, name) {
   await mkdir(artifacts, { recursive: true });
   await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
+}
+
+/**
+ * axe-core on the page as it is now: every rule, any impact, zero violations.
+ * `name` says which page state failed.
+ */
+export async function axe(page, name) {
+  const { AxeBuilder } = await import('@axe-core/playwright');
+  const result = await new AxeBuilder({ page }).analyze();
+  const problems = result.violations.map(
+    (v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
+  );
+  if (problems.length) throw new Error(`axe on ${name}:\n${problems.join('\n')}`);
+}
+
+/** A page state worth keeping: axe finds nothing, and a screenshot is saved. */
+export async function check(page, name) {
+  await screenshot(page, name);
+}
+
+/** Screenshots of the page at desktop and phone width, axe at both; back to desktop. */
+export async function bothWidths(page, name) {
+  const before = page.viewportSize();
+  for (const [suffix, size] of [['desktop', DESKTOP], ['mobile', MOBILE]]) {
+    await page.setViewportSize(size);
+    await page.waitForTimeout(50);
+    const overflow = await page.evaluate(
+      () => document.documentElement.scrollWidth > window.innerWidth + 1,
+    );
+    if (overflow) throw new Error(`${name}: sideways scrolling at ${size.width} px`);
+    await screenshot(page, `${name}-${suffix}`);
+  }
+  await page.setViewportSize(before);
 }

@@ -15,6 +15,7 @@ export async function waitText(locator, re) {
   await locator.filter({ hasText: re }).first().waitFor();
 }
 
+/** Registers in the form; a new account is logged in at once. */
 export async function registerInUi(page, username, password = PASSWORD) {
   await visit(page, '/register');
   await page.getByLabel('Username').fill(username);
@@ -23,8 +24,48 @@ export async function registerInUi(page, username, password = PASSWORD) {
   await page.getByLabel('First name').fill('Test');
   await page.getByLabel('Last name').fill('User');
   await page.getByRole('button', { name: 'Create account' }).click();
-  await page.waitForURL(/\/login\?registered=/);
-  await waitText(page.locator('.notice'), /account is ready/);
+  await waitText(page.getByTestId('user-name'), /Hi, (?!…)/);
+}
+
+/** Logs out in the header, so the next step starts logged out. */
+export async function logoutInUi(page) {
+  await page.getByRole('button', { name: 'Log out', exact: true }).click();
+  await page.locator('.account').getByRole('link', { name: 'Log in' }).waitFor();
+}
+
+/** The user's cart through the API: product id -> quantity. */
+export async function cartLines(urls, token) {
+  const r = await fetch(`${urls.orders}/api/order`, { headers: { authorization: `Bearer ${token}` } });
+  if (r.status === 404) return {};
+  const body = await r.json();
+  return Object.fromEntries(body.result.items.map((i) => [i.product, i.quantity]));
+}
+
+/** The session token the SPA keeps. */
+export function tokenOf(page) {
+  return page.evaluate(() => localStorage.getItem('cartwheel.token'));
+}
+
+/** The element that has keyboard focus, described. */
+export function focused(page) {
+  return page.evaluate(() => {
+    const el = document.activeElement;
+    return {
+      tag: el?.tagName?.toLowerCase(),
+      text: el?.textContent?.trim().slice(0, 80),
+      id: el?.id,
+      visible: el ? el.matches(':focus-visible') : false,
+      outline: el ? getComputedStyle(el).outlineStyle : 'none',
+    };
+  });
+}
+
+/** Delays every request to `pattern` by `ms` (a slow network for that service). */
+export async function slowDown(page, pattern, ms) {
+  await page.route(pattern, async (route) => {
+    await new Promise((r) => setTimeout(r, ms));
+    await route.continue().catch(() => {});
+  });
 }
 
 export async function loginInUi(page, username, password = PASSWORD) {

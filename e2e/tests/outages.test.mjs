@@ -10,6 +10,7 @@ import {
   CATALOGUE_DOWN,
   badgeIs,
   loginInUi,
+  logoutInUi,
   nav,
   registerInUi,
   waitText,
@@ -51,6 +52,7 @@ test('products down: the catalogue says so; register, log in and the cart still 
   await screenshot(page, 'products-down-catalogue');
 
   await registerInUi(page, uniqueName('newbie'));
+  await logoutInUi(page);
   await loginInUi(page, username);
   await badgeIs(page, 1);
   await nav(page, /Cart/).click();
@@ -91,8 +93,8 @@ test('products and orders down: register and log in still work', async () => {
   await stack.stop('orders');
   const page = await openPage(browser, stack.spa);
   const username = uniqueName('podown');
+  // Registering logs in.
   await registerInUi(page, username);
-  await loginInUi(page, username);
   await visit(page, '/');
   await waitText(page.locator('.notice'), CATALOGUE_DOWN);
   await page.getByTestId('cart-unavailable').waitFor();

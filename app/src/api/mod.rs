@@ -4,6 +4,7 @@
 //! contract's DTO or an [`ApiError`] whose `Display` is fit to show people.
 //! A 401 on an authenticated call ends the session here, once, for every page.
 
+pub mod idempotency;
 pub mod orders;
 pub mod products;
 pub mod users;
@@ -72,6 +73,19 @@ impl fmt::Display for ApiError {
                 f.write_str("The cart is unavailable right now. Please try again in a moment.")
             }
             ApiError::SessionEnded => f.write_str("Your session has ended. Please log in again."),
+            // "Some fields are invalid" says less than the fields themselves.
+            ApiError::Rejected { body, .. }
+                if body.fields.as_ref().is_some_and(|m| !m.is_empty()) =>
+            {
+                let sentences: Vec<String> = self
+                    .fields()
+                    .iter()
+                    .map(|(name, problem)| {
+                        crate::format::field_problem(&crate::format::field_label(name), problem)
+                    })
+                    .collect();
+                f.write_str(&sentences.join(" "))
+            }
             ApiError::Rejected { body, .. } if !body.message.trim().is_empty() => {
                 f.write_str(&body.message)
             }
@@ -97,6 +111,8 @@ struct Call<'a> {
     query: Vec<(&'static str, String)>,
     body: Option<String>,
     authed: bool,
+    /// `Idempotency-Key` (contract v1.1): the same key on a retry of one action.
+    idempotency_key: Option<String>,
 }
 
 impl<'a> Call<'a> {
@@ -108,7 +124,13 @@ impl<'a> Call<'a> {
             query: Vec::new(),
             body: None,
             authed: false,
+            idempotency_key: None,
         }
+    }
+
+    fn idempotent(mut self, key: &str) -> Self {
+        self.idempotency_key = Some(key.to_string());
+        self
     }
 
     fn authed(mut self) -> Self {
@@ -173,6 +195,13 @@ impl Api {
         }
         if let Some(token) = &sent_token {
             builder = builder.header("Authorization", &format!("Bearer {token}"));
+        }
+        if let Some(key) = call
+            .idempotency_key
+            .as_deref()
+            .filter(|_| idempotency::SEND_HEADER)
+        {
+            builder = builder.header("Idempotency-Key", key);
         }
         let request = match call.body {
             Some(body) => builder

@@ -16,14 +16,16 @@ impl Api {
         }
     }
 
-    /// `POST /api/order/add-item`: adds `qty` to the product's line.
-    pub async fn add_item(&self, product_id: i64, qty: i64) -> Result<Order, ApiError> {
+    /// `POST /api/order/add-item`: adds `qty` to the product's line. `key` is the
+    /// action's `Idempotency-Key`: a retry with the same key adds nothing more.
+    pub async fn add_item(&self, product_id: i64, qty: i64, key: &str) -> Result<Order, ApiError> {
         let req = AddItemRequest {
             product_id: Some(product_id),
             qty: Some(qty),
         };
         let call = Call::new(Service::Orders, Method::POST, "/api/order/add-item")
             .authed()
+            .idempotent(key)
             .json(&req);
         self.send::<ResultBody<Order>>(call).await.map(|r| r.result)
     }
@@ -41,8 +43,10 @@ impl Api {
     }
 
     /// `POST /api/order/checkout`: closes the cart; the answer is the final order.
-    pub async fn checkout(&self) -> Result<Order, ApiError> {
-        let call = Call::new(Service::Orders, Method::POST, "/api/order/checkout").authed();
+    pub async fn checkout(&self, key: &str) -> Result<Order, ApiError> {
+        let call = Call::new(Service::Orders, Method::POST, "/api/order/checkout")
+            .authed()
+            .idempotent(key);
         self.send::<ResultBody<Order>>(call).await.map(|r| r.result)
     }
 

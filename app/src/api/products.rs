@@ -5,6 +5,9 @@ use shared::{CreateProductRequest, ListBody, Product, ProductCreated, ResultBody
 
 use super::{Api, ApiError, Call, Service};
 
+/// The contract's largest `limit`.
+pub const MAX_LIMIT: i64 = 1000;
+
 impl Api {
     /// `GET /api/products?q=&limit=&offset=`, images made absolute.
     pub async fn products(
@@ -26,6 +29,12 @@ impl Api {
         Ok(list)
     }
 
+    /// Every product matching `q`, at most the contract's 1000 per call: what a
+    /// sort over the whole catalogue and the thumbnails of cart lines need.
+    pub async fn all_products(&self, q: &str) -> Result<ListBody<Product>, ApiError> {
+        self.products(q, MAX_LIMIT, 0).await
+    }
+
     /// `GET /api/product/{id_or_slug}`.
     pub async fn product(&self, id_or_slug: &str) -> Result<Product, ApiError> {
         let path = format!(
@@ -39,9 +48,14 @@ impl Api {
     }
 
     /// `POST /api/product/create` (admins).
-    pub async fn create_product(&self, req: &CreateProductRequest) -> Result<Product, ApiError> {
+    pub async fn create_product(
+        &self,
+        req: &CreateProductRequest,
+        key: &str,
+    ) -> Result<Product, ApiError> {
         let call = Call::new(Service::Products, Method::POST, "/api/product/create")
             .authed()
+            .idempotent(key)
             .json(req);
         let mut product = self.send::<ProductCreated>(call).await?.product;
         self.fix_image(&mut product);

@@ -8,14 +8,23 @@ use shared::{
 
 use super::{Api, ApiError, Call, Service};
 
+/// The answer of `logout-all`; `revoked` may be missing from an older service.
+#[derive(serde::Deserialize)]
+struct LoggedOutEverywhere {
+    #[serde(default)]
+    revoked: i64,
+}
+
 fn encode(segment: &str) -> String {
     js_sys::encode_uri_component(segment).into()
 }
 
 impl Api {
     /// `POST /api/user/create`.
-    pub async fn register(&self, req: &RegisterRequest) -> Result<User, ApiError> {
-        let call = Call::new(Service::Users, Method::POST, "/api/user/create").json(req);
+    pub async fn register(&self, req: &RegisterRequest, key: &str) -> Result<User, ApiError> {
+        let call = Call::new(Service::Users, Method::POST, "/api/user/create")
+            .idempotent(key)
+            .json(req);
         self.send::<Created<User>>(call).await.map(|c| c.result)
     }
 
@@ -29,6 +38,15 @@ impl Api {
     pub async fn logout(&self) -> Result<(), ApiError> {
         let call = Call::new(Service::Users, Method::POST, "/api/user/logout").authed();
         self.send::<MessageBody>(call).await.map(|_| ())
+    }
+
+    /// `POST /api/user/logout-all` (v1.1): kills every token of the user, on every
+    /// device; answers how many were revoked.
+    pub async fn logout_all(&self) -> Result<i64, ApiError> {
+        let call = Call::new(Service::Users, Method::POST, "/api/user/logout-all").authed();
+        self.send::<LoggedOutEverywhere>(call)
+            .await
+            .map(|r| r.revoked)
     }
 
     /// `GET /api/user`: who the session belongs to.

@@ -4,14 +4,41 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use shared::{CreateProductRequest, Product};
 
+use crate::a11y::{focus_first_invalid, use_title};
+use crate::api::idempotency::Intent;
 use crate::api::ApiError;
-use crate::components::{Field, FieldErrors, Loading, Notice, Tone};
-use crate::format::{money, parse_money};
+use crate::components::{human_fields, Field, FieldErrors, Loading, Notice, Tone};
+use crate::format::{field_label, money, parse_money};
 use crate::state::use_shop;
 
+/// The form's fields in the order they are shown (focus goes to the first bad one).
+const FIELD_ORDER: [&str; 5] = ["name", "price", "slug", "image", "description"];
+
+/// Where a refusal belongs. A taken slug made from the name (the Slug field was
+/// left empty) means the name is taken: say so on the name.
+fn place_error(e: &ApiError, slug_typed: bool) -> FieldErrors {
+    let mut fields = human_fields(e.fields(), field_label);
+    match e.code() {
+        Some("slug_taken") if slug_typed => {
+            fields.insert(
+                "slug".into(),
+                "Another product has this slug. Choose another.".into(),
+            );
+        }
+        Some("slug_taken") | Some("name_taken") => {
+            fields.insert(
+                "name".into(),
+                "Another product has this name. Choose another.".into(),
+            );
+        }
+        _ => {}
+    }
+    fields
+}
 #[component]
 pub fn AdminPage() -> impl IntoView {
     let shop = use_shop();
+    use_title(|| "Add a product".into());
     view! {
         <section class="form-page">
             <h1>"Add a product"</h1>
@@ -19,7 +46,7 @@ pub fn AdminPage() -> impl IntoView {
                 when=move || shop.session.is_logged_in()
                 fallback=|| view! {
                     <Notice tone=Tone::Info>
-                        "This page is for administrators. " <A href="/login">"Log in"</A>
+                        "This page is for administrators. " <A href="/login?next=%2Fadmin">"Log in"</A>
                     </Notice>
                 }
             >
@@ -54,11 +81,19 @@ fn ProductForm() -> impl IntoView {
     let image = RwSignal::new(String::new());
     let description = RwSignal::new(String::new());
     let errors = RwSignal::new(FieldErrors::new());
+    let intent = StoredValue::new(Intent::default());
 
     let create = Action::new_local(move |req: &CreateProductRequest| {
         let req = req.clone();
+        let what = serde_json::to_string(&req).unwrap_or_default();
+        let key = intent
+            .try_update_value(|i| i.key_for(&what))
+            .unwrap_or_default();
         async move {
-            let result = shop.api.create_product(&req).await;
+            let result = shop.api.create_product(&req, &key).await;
+            if !matches!(result, Err(ApiError::Unavailable(_))) {
+                intent.try_update_value(Intent::settle);
+            }
             match &result {
                 Ok(_) => {
                     for field in [name, price, slug, image, description] {
@@ -67,16 +102,8 @@ fn ProductForm() -> impl IntoView {
                     errors.set(FieldErrors::new());
                 }
                 Err(e) => {
-                    let mut fields = e.fields();
-                    match e.code() {
-                        Some("slug_taken") => {
-                            fields.insert("slug".into(), e.to_string());
-                        }
-                        Some("name_taken") => {
-                            fields.insert("name".into(), e.to_string());
-                        }
-                        _ => {}
-                    }
+                    let fields = place_error(e, req.slug.is_some());
+                    focus_first_invalid(&FIELD_ORDER, &fields);
                     errors.set(fields);
                 }
             }
@@ -87,11 +114,25 @@ fn ProductForm() -> impl IntoView {
         ev.prevent_default();
         let typed = price.get_untracked();
         let cents = parse_money(&typed);
-        if cents.is_none() && !typed.trim().is_empty() {
-            errors.set(FieldErrors::from([(
-                "price".to_string(),
-                "Enter a price like 12.50.".to_string(),
-            )]));
+        // Checked here, in dollars: the service speaks in cents.
+        let mut local = FieldErrors::new();
+        if name.get_untracked().trim().is_empty() {
+            local.insert("name".into(), "Name is required.".into());
+        }
+        if typed.trim().is_empty() {
+            local.insert(
+                "price".into(),
+                "Price is required: enter it in dollars, for example 12.50.".into(),
+            );
+        } else if cents.is_none() {
+            local.insert(
+                "price".into(),
+                "Enter the price in dollars, for example 12.50.".into(),
+            );
+        }
+        if !local.is_empty() {
+            focus_first_invalid(&FIELD_ORDER, &local);
+            errors.set(local);
             return;
         }
         create.dispatch(CreateProductRequest {
@@ -144,7 +185,11 @@ fn outcome(result: Result<Product, ApiError>) -> AnyView {
             .into_any()
         }
         // Field problems are shown beside the fields; other refusals here.
-        Err(e) if !e.fields().is_empty() => ().into_any(),
+        Err(e)
+            if !e.fields().is_empty() || matches!(e.code(), Some("slug_taken" | "name_taken")) =>
+        {
+            ().into_any()
+        }
         Err(e) => view! { <Notice tone=Tone::Error>{e.to_string()}</Notice> }.into_any(),
     }
 }

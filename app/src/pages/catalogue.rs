@@ -1,25 +1,135 @@
-//! The catalogue: product cards, search by name, paging.
+//! The catalogue: product cards, search by name, sorting, paging.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use shared::Product;
 
+use crate::a11y::use_title;
+use crate::add_to_cart::AddToCartButton;
+use crate::api::{Api, ApiError};
 use crate::components::{ErrorNotices, Loading, Pager};
 use crate::format::money;
 use crate::state::use_shop;
 
 /// Products per page.
 const PAGE_SIZE: i64 = 8;
+/// Cards whose images load at once: the first row or two, where the LCP is.
+const EAGER_IMAGES: usize = 4;
+
+/// How the shopper asked the list to be ordered (`?sort=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sort {
+    /// The catalogue's own order (by id), paged by the service.
+    Featured,
+    PriceLow,
+    PriceHigh,
+    Name,
+    Newest,
+}
+
+impl Sort {
+    const ALL: [Sort; 5] = [
+        Sort::Featured,
+        Sort::PriceLow,
+        Sort::PriceHigh,
+        Sort::Name,
+        Sort::Newest,
+    ];
+
+    fn parse(s: &str) -> Sort {
+        Self::ALL
+            .into_iter()
+            .find(|x| x.key() == s)
+            .unwrap_or(Sort::Featured)
+    }
+
+    fn key(self) -> &'static str {
+        match self {
+            Sort::Featured => "",
+            Sort::PriceLow => "price-asc",
+            Sort::PriceHigh => "price-desc",
+            Sort::Name => "name",
+            Sort::Newest => "newest",
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Sort::Featured => "Featured",
+            Sort::PriceLow => "Price: low to high",
+            Sort::PriceHigh => "Price: high to low",
+            Sort::Name => "Name: A to Z",
+            Sort::Newest => "Newest first",
+        }
+    }
+
+    fn apply(self, products: &mut [Product]) {
+        match self {
+            Sort::Featured => {}
+            Sort::PriceLow => products.sort_by_key(|p| (p.price, p.id)),
+            Sort::PriceHigh => products.sort_by_key(|p| (std::cmp::Reverse(p.price), p.id)),
+            Sort::Name => products.sort_by_cached_key(|p| (p.name.to_lowercase(), p.id)),
+            // Ids grow with creation: the highest is the newest.
+            Sort::Newest => products.sort_by_key(|p| std::cmp::Reverse(p.id)),
+        }
+    }
+}
+
+/// One page of cards as shown, with where it starts (the pager reads it from the
+/// data, so it never runs ahead of the cards on a slow network).
+#[derive(Debug, Clone)]
+struct Page {
+    products: Vec<Product>,
+    offset: i64,
+    total: i64,
+    /// Sorted among the first 1000 only (the API's largest page).
+    partial: bool,
+}
+
+/// Loads one page. The products API lists by id and has no sort parameter, so a
+/// sorted view fetches every match (up to the contract's 1000) and sorts and pages
+/// here: sorting only the 8 cards on screen would show a different "cheapest" on
+/// every page, which is not what a shopper asks for.
+async fn load_page(api: Api, q: String, sort: Sort, offset: i64) -> Result<Page, ApiError> {
+    if sort == Sort::Featured {
+        let list = api.products(&q, PAGE_SIZE, offset).await?;
+        return Ok(Page {
+            products: list.results,
+            offset,
+            total: list.total,
+            partial: false,
+        });
+    }
+    let list = api.all_products(&q).await?;
+    let partial = list.total > list.results.len() as i64;
+    let mut all = list.results;
+    sort.apply(&mut all);
+    let total = all.len() as i64;
+    let products = all
+        .into_iter()
+        .skip(offset as usize)
+        .take(PAGE_SIZE as usize)
+        .collect();
+    Ok(Page {
+        products,
+        offset,
+        total,
+        partial,
+    })
+}
 
 /// The URL of a catalogue page; the URL is the state, so Back and reload work.
-fn catalogue_url(q: &str, offset: i64) -> String {
+fn catalogue_url(q: &str, sort: Sort, offset: i64) -> String {
     let mut params = Vec::new();
     if !q.is_empty() {
         params.push(format!(
             "q={}",
             String::from(js_sys::encode_uri_component(q))
         ));
+    }
+    if sort != Sort::Featured {
+        params.push(format!("sort={}", sort.key()));
     }
     if offset > 0 {
         params.push(format!("offset={offset}"));
@@ -36,37 +146,55 @@ pub fn CataloguePage() -> impl IntoView {
     let shop = use_shop();
     let query = use_query_map();
     let q = Memo::new(move |_| query.read().get("q").unwrap_or_default());
+    let sort = Memo::new(move |_| Sort::parse(&query.read().get("sort").unwrap_or_default()));
     let offset = super::use_offset();
-    let page = LocalResource::new(move || {
-        let (q, offset) = (q.get(), offset.get());
-        async move { shop.api.products(&q, PAGE_SIZE, offset).await }
+    let page = LocalResource::new(move || load_page(shop.api, q.get(), sort.get(), offset.get()));
+    let pending = RwSignal::new(false);
+    use_title(move || {
+        let mut title = if q.with(String::is_empty) {
+            "Catalogue".to_string()
+        } else {
+            format!("Search: {}", q.get())
+        };
+        if offset.get() > 0 {
+            title.push_str(&format!(" (from {})", offset.get() + 1));
+        }
+        title
     });
+    let retry = Callback::new(move |_| page.refetch());
 
     view! {
         <section class="catalogue">
             <div class="page-head">
                 <h1>"Catalogue"</h1>
-                <SearchBox q />
+                <SearchBox q sort />
             </div>
-            <Transition fallback=|| view! { <Loading label="Loading products…" /> }>
-                <ErrorBoundary fallback=|errors| view! { <ErrorNotices errors /> }>
+            <SortPicker q sort />
+            <Show when=move || pending.get()>
+                <div data-testid="catalogue-loading"><Loading label="Loading products…" /></div>
+            </Show>
+            <Transition fallback=|| view! { <Loading label="Loading products…" /> } set_pending=pending>
+                <ErrorBoundary fallback=move |errors| view! { <ErrorNotices errors retry /> }>
                     {move || {
-                        page.get()
-                            .map(|result| {
-                                result
-                                    .map(|list| {
-                                        view! {
-                                            <ProductGrid products=list.results.clone() q=q.get() />
-                                            <Pager
-                                                offset=offset.get()
-                                                page_size=PAGE_SIZE
-                                                shown=list.results.len() as i64
-                                                total=list.total
-                                                link=move |o| catalogue_url(&q.get_untracked(), o)
-                                            />
-                                        }
-                                    })
+                        page.get().map(|result| {
+                            result.map(|p| {
+                                view! {
+                                    <div class="results" class:stale=move || pending.get() aria-busy=move || pending.get().to_string()>
+                                        <ProductGrid products=p.products.clone() q=q.get_untracked() />
+                                    </div>
+                                    {p.partial.then(|| view! {
+                                        <p class="hint">"Sorted among the first 1000 matching products."</p>
+                                    })}
+                                    <Pager
+                                        offset=p.offset
+                                        page_size=PAGE_SIZE
+                                        shown=p.products.len() as i64
+                                        total=p.total
+                                        link=move |o| catalogue_url(&q.get_untracked(), sort.get_untracked(), o)
+                                    />
+                                }
                             })
+                        })
                     }}
                 </ErrorBoundary>
             </Transition>
@@ -76,7 +204,7 @@ pub fn CataloguePage() -> impl IntoView {
 
 /// Searches by name; the query goes into the URL.
 #[component]
-fn SearchBox(q: Memo<String>) -> impl IntoView {
+fn SearchBox(q: Memo<String>, sort: Memo<Sort>) -> impl IntoView {
     let navigate = use_navigate();
     let text = RwSignal::new(q.get_untracked());
     // Follow the URL when it changes under us (Back, a link to the catalogue).
@@ -84,7 +212,7 @@ fn SearchBox(q: Memo<String>) -> impl IntoView {
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         navigate(
-            &catalogue_url(text.get_untracked().trim(), 0),
+            &catalogue_url(text.get_untracked().trim(), sort.get_untracked(), 0),
             Default::default(),
         );
     };
@@ -103,6 +231,30 @@ fn SearchBox(q: Memo<String>) -> impl IntoView {
     }
 }
 
+/// The order of the list; changing it starts again at the first page.
+#[component]
+fn SortPicker(q: Memo<String>, sort: Memo<Sort>) -> impl IntoView {
+    let navigate = use_navigate();
+    let on_change = move |ev: leptos::ev::Event| {
+        let chosen = Sort::parse(&event_target_value(&ev));
+        navigate(
+            &catalogue_url(&q.get_untracked(), chosen, 0),
+            Default::default(),
+        );
+    };
+    view! {
+        <div class="sort">
+            <label for="sort">"Sort by"</label>
+            <select id="sort" name="sort" on:change=on_change>
+                {Sort::ALL
+                    .into_iter()
+                    .map(|s| view! { <option value=s.key() selected=move || sort.get() == s>{s.label()}</option> })
+                    .collect_view()}
+            </select>
+        </div>
+    }
+}
+
 #[component]
 fn ProductGrid(products: Vec<Product>, q: String) -> impl IntoView {
     if products.is_empty() {
@@ -117,7 +269,8 @@ fn ProductGrid(products: Vec<Product>, q: String) -> impl IntoView {
         <ul class="product-grid" data-testid="product-grid">
             {products
                 .into_iter()
-                .map(|p| view! { <li><ProductCard product=p /></li> })
+                .enumerate()
+                .map(|(i, p)| view! { <li><ProductCard product=p eager=i < EAGER_IMAGES first=i == 0 /></li> })
                 .collect_view()}
         </ul>
     }
@@ -125,15 +278,24 @@ fn ProductGrid(products: Vec<Product>, q: String) -> impl IntoView {
 }
 
 #[component]
-fn ProductCard(product: Product) -> impl IntoView {
+fn ProductCard(product: Product, eager: bool, first: bool) -> impl IntoView {
     let href = format!("/product/{}", product.slug);
+    let title = product.name.clone();
     view! {
-        <article class="card product-card" data-testid="product-card">
+        <article class="card product-card" data-testid="product-card" data-product=product.id.to_string()>
             <A href=href>
-                <img src=product.image alt="" loading="lazy" width="320" height="240" />
-                <h2 class="card-title">{product.name}</h2>
+                <img
+                    src=product.image
+                    alt=""
+                    loading=if eager { "eager" } else { "lazy" }
+                    fetchpriority=if first { "high" } else { "auto" }
+                    width="320"
+                    height="240"
+                />
+                <h2 class="card-title">{title}</h2>
             </A>
             <p class="price">{money(product.price)}</p>
+            <AddToCartButton product_id=product.id name=product.name />
         </article>
     }
 }

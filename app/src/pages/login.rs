@@ -1,13 +1,35 @@
-//! Logging in: the token goes into the session, the user back to the shop.
+//! Logging in: the token goes into the session, the shopper back where they were.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use shared::LoginRequest;
 
+use crate::a11y::{focus_first_invalid, use_title};
 use crate::api::ApiError;
 use crate::components::{Field, FieldErrors, Notice, Tone};
 use crate::state::use_shop;
+
+/// The login page, coming back to `next` (a path of this site) afterwards.
+pub fn login_href(next: &str) -> String {
+    if next.is_empty() || next == "/" || next.starts_with("/login") {
+        "/login".to_string()
+    } else {
+        format!(
+            "/login?next={}",
+            String::from(js_sys::encode_uri_component(next))
+        )
+    }
+}
+
+/// Where to go after logging in: `?next=` when it is a path on this site (never
+/// another origin: `//evil.example` or `https://...` fall back to the catalogue).
+pub fn safe_next(next: Option<String>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => n,
+        _ => "/".to_string(),
+    }
+}
 
 /// What a failed login says; a bad password reads better than the code's message.
 fn login_problem(e: &ApiError) -> String {
@@ -20,8 +42,45 @@ fn login_problem(e: &ApiError) -> String {
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let shop = use_shop();
+    use_title(|| "Log in".into());
+    view! {
+        <section class="form-page">
+            <h1>"Log in"</h1>
+            <Show when=move || !shop.session.is_logged_in() fallback=|| view! { <AlreadyLoggedIn /> }>
+                <LoginForm />
+            </Show>
+        </section>
+    }
+}
+
+/// Instead of a form nobody needs: who is logged in and where to go.
+#[component]
+pub fn AlreadyLoggedIn() -> impl IntoView {
+    let shop = use_shop();
+    let who = move || {
+        shop.current_user()
+            .map(|u| format!("You are logged in as {}. ", u.username))
+            .unwrap_or_else(|| "You are logged in. ".to_string())
+    };
+    view! {
+        <div data-testid="already-logged-in">
+            <Notice tone=Tone::Info>
+                {who}
+                <A href="/">"Go to the catalogue"</A>
+                " or "
+                <A href="/account">"see your account"</A>
+                "."
+            </Notice>
+        </div>
+    }
+}
+
+#[component]
+fn LoginForm() -> impl IntoView {
+    let shop = use_shop();
     let navigate = use_navigate();
     let query = use_query_map();
+    let next = query.with_untracked(|q| safe_next(q.get("next")));
     let registered = query.with_untracked(|q| q.get("registered"));
     let username = RwSignal::new(registered.clone().unwrap_or_default());
     let password = RwSignal::new(String::new());
@@ -31,16 +90,26 @@ pub fn LoginPage() -> impl IntoView {
     let login = Action::new_local(move |req: &LoginRequest| {
         let req = req.clone();
         let navigate = navigate.clone();
+        let next = next.clone();
         async move {
             match shop.api.login(&req).await {
                 Ok(token) => {
                     shop.session.start(token);
-                    navigate("/", Default::default());
+                    navigate(&next, Default::default());
                     Ok(())
                 }
                 Err(e) => {
-                    errors.set(e.fields());
-                    Err(e)
+                    let fields = crate::components::human_fields(e.fields(), |n| {
+                        crate::format::field_label(n)
+                    });
+                    focus_first_invalid(&["username", "password"], &fields);
+                    let placed = !fields.is_empty();
+                    errors.set(fields);
+                    if placed {
+                        Ok(())
+                    } else {
+                        Err(e)
+                    }
                 }
             }
         }
@@ -59,6 +128,7 @@ pub fn LoginPage() -> impl IntoView {
             missing.insert("password".into(), "Enter your password.".into());
         }
         let ok = missing.is_empty();
+        focus_first_invalid(&["username", "password"], &missing);
         errors.set(missing);
         if ok {
             login.dispatch(req);
@@ -72,24 +142,38 @@ pub fn LoginPage() -> impl IntoView {
             .map(|e| view! { <Notice tone=Tone::Error>{login_problem(&e)}</Notice> })
     };
 
+    let everywhere = query.with_untracked(|q| q.get("logged_out")).is_some();
     view! {
-        <section class="form-page">
-            <h1>"Log in"</h1>
-            {registered.map(|_| view! {
-                <Notice tone=Tone::Success>"Your account is ready. Log in to start shopping."</Notice>
-            })}
-            {session_ended.then(|| view! {
-                <Notice tone=Tone::Info>"Your session has ended. Please log in again."</Notice>
-            })}
-            {problem}
-            <form class="form card" on:submit=on_submit novalidate>
-                <Field label="Username" name="username" value=username errors autocomplete="username" required=true />
-                <Field label="Password" name="password" kind="password" value=password errors autocomplete="current-password" required=true />
-                <button type="submit" class="button button-primary" disabled=move || login.pending().get()>
-                    {move || if login.pending().get() { "Logging in…" } else { "Log in" }}
-                </button>
-            </form>
-            <p class="form-alt">"New here? " <A href="/register">"Create an account"</A></p>
-        </section>
+        {everywhere.then(|| view! {
+            <Notice tone=Tone::Success>"You are logged out on every device."</Notice>
+        })}
+        {registered.map(|_| view! {
+            <Notice tone=Tone::Success>"Your account is ready. Log in to start shopping."</Notice>
+        })}
+        {session_ended.then(|| view! {
+            <Notice tone=Tone::Info>"Your session has ended. Please log in again."</Notice>
+        })}
+        {problem}
+        <form class="form card" on:submit=on_submit novalidate>
+            <Field label="Username" name="username" value=username errors autocomplete="username" required=true />
+            <Field label="Password" name="password" kind="password" value=password errors autocomplete="current-password" required=true />
+            <button type="submit" class="button button-primary" disabled=move || login.pending().get()>
+                {move || if login.pending().get() { "Logging in…" } else { "Log in" }}
+            </button>
+        </form>
+        <p class="form-alt">"New here? " <A href="/register">"Create an account"</A></p>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_stays_on_this_site() {
+        assert_eq!(safe_next(Some("/product/mug".into())), "/product/mug");
+        assert_eq!(safe_next(Some("//evil.example".into())), "/");
+        assert_eq!(safe_next(Some("https://evil.example".into())), "/");
+        assert_eq!(safe_next(None), "/");
     }
 }

@@ -1,5 +1,6 @@
 //! One module per page; each page loads its own data and fails on its own.
 
+pub mod account;
 pub mod admin;
 pub mod cart;
 pub mod catalogue;

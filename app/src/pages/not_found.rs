@@ -3,8 +3,11 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
+use crate::a11y::use_title;
+
 #[component]
 pub fn NotFoundPage() -> impl IntoView {
+    use_title(|| "Page not found".into());
     view! {
         <section>
             <h1>"Page not found"</h1>

@@ -4,12 +4,19 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 use leptos_router::components::A;
-use leptos_router::hooks::use_navigate;
-use shared::RegisterRequest;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use shared::{LoginRequest, RegisterRequest};
 
+use crate::a11y::{focus_first_invalid, use_title};
+use crate::api::idempotency::Intent;
 use crate::api::{Api, ApiError};
-use crate::components::{Field, FieldErrors, Notice, Tone};
+use crate::components::{human_fields, Field, FieldErrors, Notice, Tone};
+use crate::format::field_label;
+use crate::pages::login::{safe_next, AlreadyLoggedIn};
 use crate::state::use_shop;
+
+/// The form's fields in the order they are shown (focus goes to the first bad one).
+const FIELD_ORDER: [&str; 5] = ["username", "email", "password", "first_name", "last_name"];
 
 /// How long typing must pause before the username is checked.
 const CHECK_DELAY: Duration = Duration::from_millis(400);
@@ -35,7 +42,7 @@ fn plausible_username(name: &str) -> bool {
 
 /// Where a refusal belongs: a field (422 `fields`, 409 `*_taken`) or the whole form.
 fn place_error(e: &ApiError) -> FieldErrors {
-    let mut fields = e.fields();
+    let mut fields = human_fields(e.fields(), field_label);
     match e.code() {
         Some("username_taken") => {
             fields.insert("username".into(), e.to_string());
@@ -51,7 +58,24 @@ fn place_error(e: &ApiError) -> FieldErrors {
 #[component]
 pub fn RegisterPage() -> impl IntoView {
     let shop = use_shop();
+    use_title(|| "Create an account".into());
+    view! {
+        <section class="form-page">
+            <h1>"Create an account"</h1>
+            <Show when=move || !shop.session.is_logged_in() fallback=|| view! { <AlreadyLoggedIn /> }>
+                <RegisterForm />
+            </Show>
+        </section>
+    }
+}
+
+/// The sign-up form; a new account is logged in at once and sent on its way.
+#[component]
+fn RegisterForm() -> impl IntoView {
+    let shop = use_shop();
     let navigate = use_navigate();
+    let next = use_query_map().with_untracked(|q| safe_next(q.get("next")));
+    let intent = StoredValue::new(Intent::default());
     let username = RwSignal::new(String::new());
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
@@ -63,16 +87,39 @@ pub fn RegisterPage() -> impl IntoView {
     let register = Action::new_local(move |req: &RegisterRequest| {
         let req = req.clone();
         let navigate = navigate.clone();
+        let next = next.clone();
+        let what = serde_json::to_string(&req).unwrap_or_default();
+        let key = intent
+            .try_update_value(|i| i.key_for(&what))
+            .unwrap_or_default();
         async move {
-            match shop.api.register(&req).await {
+            let created = shop.api.register(&req, &key).await;
+            if !matches!(created, Err(ApiError::Unavailable(_))) {
+                intent.try_update_value(Intent::settle);
+            }
+            match created {
                 Ok(user) => {
-                    let name = String::from(js_sys::encode_uri_component(&user.username));
-                    navigate(&format!("/login?registered={name}"), Default::default());
+                    // The password was just typed: log in with it rather than ask again.
+                    let login = LoginRequest {
+                        username: user.username.clone(),
+                        password: req.password.clone(),
+                    };
+                    match shop.api.login(&login).await {
+                        Ok(token) => {
+                            shop.session.start(token);
+                            navigate(&next, Default::default());
+                        }
+                        Err(_) => {
+                            let name = String::from(js_sys::encode_uri_component(&user.username));
+                            navigate(&format!("/login?registered={name}"), Default::default());
+                        }
+                    }
                     Ok(())
                 }
                 Err(e) => {
                     let fields = place_error(&e);
                     let placed = !fields.is_empty();
+                    focus_first_invalid(&FIELD_ORDER, &fields);
                     errors.set(fields);
                     // A refusal shown next to its field needs no second notice.
                     if placed {
@@ -103,8 +150,6 @@ pub fn RegisterPage() -> impl IntoView {
     };
 
     view! {
-        <section class="form-page">
-            <h1>"Create an account"</h1>
             {problem}
             <form class="form card" on:submit=on_submit novalidate>
                 <Field
@@ -138,7 +183,6 @@ pub fn RegisterPage() -> impl IntoView {
                 </button>
             </form>
             <p class="form-alt">"Already have an account? " <A href="/login">"Log in"</A></p>
-        </section>
     }
 }
 

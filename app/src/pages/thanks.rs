@@ -4,14 +4,16 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
+use crate::a11y::use_title;
 use crate::api::ApiError;
-use crate::components::{ErrorNotices, Loading, Notice, Tone};
+use crate::components::{ErrorNotices, Loading};
 use crate::pages::orders::OrderSummary;
 use crate::state::use_shop;
 
 #[component]
 pub fn ThanksPage() -> impl IntoView {
     let shop = use_shop();
+    shop.want_products();
     let params = use_params_map();
     let id = Memo::new(move |_| params.read().get("id").and_then(|s| s.parse::<i64>().ok()));
     // The order the checkout returned; after a reload, found again in the history.
@@ -24,13 +26,22 @@ pub fn ThanksPage() -> impl IntoView {
             }
             let Some(id) = id else { return Ok(None) };
             let list = shop.api.orders(100, 0).await?;
-            Ok(list.results.into_iter().find(|o| o.id == id))
+            Ok(list.results.into_iter().find(|o| o.id == id && !o.is_open))
         }
     });
+    use_title(move || match order.get() {
+        Some(Ok(Some(o))) => format!("Order #{} confirmed", o.id),
+        Some(Ok(None)) => "Order not found".into(),
+        _ => "Your order".into(),
+    });
+    let retry = Callback::new(move |_| order.refetch());
     view! {
         <section class="thanks-page">
             <Suspense fallback=|| view! { <Loading label="Loading your order…" /> }>
-                <ErrorBoundary fallback=|errors| view! { <ErrorNotices errors /> }>
+                <ErrorBoundary fallback=move |errors| view! {
+                    <h1>"Your order"</h1>
+                    <ErrorNotices errors retry />
+                }>
                     {move || {
                         order.get().map(|r| r.map(|o| match o {
                             Some(order) => view! {
@@ -47,9 +58,10 @@ pub fn ThanksPage() -> impl IntoView {
                             }
                             .into_any(),
                             None => view! {
-                                <Notice tone=Tone::Info>
+                                <h1>"Order not found"</h1>
+                                <p class="empty">
                                     "We could not find that order. " <A href="/orders">"See your orders"</A>
-                                </Notice>
+                                </p>
                             }
                             .into_any(),
                         }))

@@ -1,0 +1,227 @@
+//! "Add to cart", on the product page and on catalogue cards: one press adds once.
+//!
+//! A press while a call is in flight is ignored (the flag is set before the call
+//! starts, so even two events in one frame add once) and the button says it is
+//! busy; each intended add carries an `Idempotency-Key`, reused only when the same
+//! add is retried after an outage.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_location, use_navigate};
+
+use crate::api::idempotency::Intent;
+use crate::api::ApiError;
+use crate::components::QuantityInput;
+use crate::pages::login::login_href;
+use crate::quantity::{parse_quantity, ADD_RANGE};
+use crate::state::use_shop;
+
+/// What an add did: how many were added and how many of the product the cart holds now.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Added {
+    pub qty: i64,
+    pub in_cart: i64,
+}
+
+/// One product's add action, shared by a form or a single button.
+#[derive(Clone, Copy)]
+pub struct Adder {
+    pub in_flight: RwSignal<bool>,
+    pub outcome: RwSignal<Option<Result<Added, ApiError>>>,
+    intent: StoredValue<Intent>,
+    product_id: i64,
+}
+
+impl Adder {
+    pub fn new(product_id: i64) -> Self {
+        Self {
+            in_flight: RwSignal::new(false),
+            outcome: RwSignal::new(None),
+            intent: StoredValue::new(Intent::default()),
+            product_id,
+        }
+    }
+
+    /// Adds `qty`, unless an add is already on its way.
+    pub fn add(&self, qty: i64) {
+        if self.in_flight.get_untracked() {
+            return;
+        }
+        self.in_flight.set(true);
+        let this = *self;
+        let shop = use_shop();
+        let what = format!("{}x{qty}", self.product_id);
+        let key = self
+            .intent
+            .try_update_value(|i| i.key_for(&what))
+            .unwrap_or_default();
+        leptos::task::spawn_local(async move {
+            let result = shop.api.add_item(this.product_id, qty, &key).await;
+            if !matches!(result, Err(ApiError::Unavailable(_))) {
+                this.intent.try_update_value(Intent::settle);
+            }
+            let result = result.map(|order| {
+                let in_cart = order
+                    .items
+                    .iter()
+                    .find(|i| i.product == this.product_id)
+                    .map_or(0, |i| i.quantity);
+                shop.set_cart(Some(order));
+                Added { qty, in_cart }
+            });
+            this.outcome.try_set(Some(result));
+            this.in_flight.try_set(false);
+        });
+    }
+}
+
+/// Why an add was refused, in words; the API's own field message when it has one
+/// (the 999-per-line limit).
+pub fn add_problem(e: &ApiError) -> String {
+    match e.fields().get("qty") {
+        Some(problem) => format!("Not added: it {problem}."),
+        None => e.to_string(),
+    }
+}
+
+/// The product page's form: quantity, button, and what happened.
+#[component]
+pub fn AddToCartForm(product_id: i64, name: String) -> impl IntoView {
+    let shop = use_shop();
+    let adder = Adder::new(product_id);
+    let qty = RwSignal::new("1".to_string());
+    let invalid = RwSignal::new(None::<String>);
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        match parse_quantity(&qty.get_untracked(), ADD_RANGE) {
+            Ok(n) => {
+                invalid.set(None);
+                adder.add(n);
+            }
+            Err(problem) => {
+                invalid.set(Some(problem));
+                crate::a11y::refocus_by_id("qty".into());
+            }
+        }
+    };
+    let location = use_location();
+    let login = move || {
+        login_href(&format!(
+            "{}{}",
+            location.pathname.get(),
+            query(&location.search.get())
+        ))
+    };
+    view! {
+        <Show
+            when=move || shop.session.is_logged_in()
+            fallback=move || view! {
+                <p class="login-hint">
+                    <A href=login>"Log in"</A>
+                    " to add this to your cart."
+                </p>
+            }
+        >
+            <form class="add-to-cart" on:submit=on_submit novalidate>
+                <div class="field field-inline" class:invalid=move || invalid.with(Option::is_some)>
+                    <label for="qty">"Quantity"</label>
+                    <QuantityInput id="qty".into() value=qty error=invalid.into() error_id="qty-error qty-hint".into() />
+                    <AddButton adder label=None />
+                </div>
+                <p class="hint" id="qty-hint">"1 to 99 at a time; up to 999 in the cart."</p>
+                <p class="field-error" id="qty-error">{move || invalid.get()}</p>
+            </form>
+            <AddOutcome adder name=name.clone() />
+        </Show>
+    }
+}
+
+/// The button: busy while the add is in flight, but still focusable (a disabled
+/// button would drop keyboard focus to the page).
+#[component]
+fn AddButton(
+    adder: Adder,
+    label: Option<String>,
+    #[prop(optional)] on_press: Option<Callback<()>>,
+) -> impl IntoView {
+    let busy = move || adder.in_flight.get();
+    view! {
+        <button
+            type="submit"
+            class="button"
+            class:busy=busy
+            aria-disabled=move || if busy() { "true" } else { "false" }
+            on:click=move |ev| {
+                if adder.in_flight.get_untracked() {
+                    ev.prevent_default();
+                } else if let Some(press) = on_press {
+                    ev.prevent_default();
+                    press.run(());
+                }
+            }
+        >
+            {move || if busy() { "Adding…" } else { "Add to cart" }}
+            {label.clone().map(|l| view! { <span class="visually-hidden">{format!(": {l}")}</span> })}
+        </button>
+    }
+}
+
+/// The sentence after an add, in a live region that is always there.
+#[component]
+fn AddOutcome(adder: Adder, name: String) -> impl IntoView {
+    let text = move || {
+        adder.outcome.get().map(|r| match r {
+            Ok(a) => view! {
+                <div class="notice notice-success" data-testid="added">
+                    {format!("Added {} to your cart. You now have {} of {} in your cart. ", a.qty, a.in_cart, name)}
+                    <A href="/cart">"View cart"</A>
+                </div>
+            }
+            .into_any(),
+            Err(e) => view! { <div class="notice notice-warning">{add_problem(&e)}</div> }.into_any(),
+        })
+    };
+    view! { <div role="status" class="add-outcome">{text}</div> }
+}
+
+/// The catalogue card's one-press add (one piece); logged-out shoppers go to log in
+/// and come back to this page.
+#[component]
+pub fn AddToCartButton(product_id: i64, name: String) -> impl IntoView {
+    let shop = use_shop();
+    let adder = Adder::new(product_id);
+    let navigate = use_navigate();
+    let location = use_location();
+    let press = Callback::new(move |_| {
+        if shop.session.is_logged_in_untracked() {
+            adder.add(1);
+        } else {
+            let here = format!(
+                "{}{}",
+                location.pathname.get_untracked(),
+                query(&location.search.get_untracked())
+            );
+            navigate(&login_href(&here), Default::default());
+        }
+    });
+    let status = move || {
+        adder.outcome.get().map(|r| match r {
+            Ok(a) => format!("{} in your cart", a.in_cart),
+            Err(e) => add_problem(&e),
+        })
+    };
+    view! {
+        <div class="card-add">
+            <AddButton adder label=Some(name) on_press=press />
+            <p role="status" class="card-add-status">{status}</p>
+        </div>
+    }
+}
+
+fn query(search: &str) -> String {
+    if search.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", search.trim_start_matches('?'))
+    }
+}

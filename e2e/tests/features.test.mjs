@@ -1,0 +1,127 @@
+// Issue 10, (12): what shoppers expect besides: "Add to cart" on cards, thumbnails
+// and links in cart and order lines, sorting, "Order again", "Log out everywhere",
+// a note when a cart line's price changed since it was added.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { check, visit } from '../lib/browser.mjs';
+import { call, products, registerAndLogin, uniqueName } from '../lib/api.mjs';
+import { badgeIs, cartLines, loginInUi, tokenOf, waitText } from '../lib/ui.mjs';
+import { T, useShop } from '../lib/suite.mjs';
+
+const shop = useShop({ own: true });
+
+async function loggedIn(prefix = 'feat') {
+  const username = uniqueName(prefix);
+  const token = await registerAndLogin(shop.urls, username);
+  const page = await shop.page();
+  await loginInUi(page, username);
+  return { page, token, username };
+}
+
+test('a catalogue card adds one to the cart', T, async () => {
+  const { page, token } = await loggedIn();
+  await visit(page, '/');
+  const card = page.getByTestId('product-card').first();
+  const id = Number(await card.getAttribute('data-product'));
+  await card.getByRole('button', { name: /^Add to cart/ }).click();
+  await waitText(card.locator('.card-add-status'), /1 in your cart/);
+  await badgeIs(page, 1);
+  assert.deepEqual(await cartLines(shop.urls, token), { [id]: 1 });
+  await check(page, 'catalogue-card-added');
+});
+
+test('cart and order lines show a thumbnail and link to the product', T, async () => {
+  const { page, token } = await loggedIn();
+  const product = (await products(shop.urls)).results[0];
+  await call(shop.urls.orders, 'POST', '/api/order/add-item', { token, body: { product_id: product.id, qty: 1 } });
+  await visit(page, '/cart');
+  const line = page.getByTestId('cart-line').first();
+  await line.locator('img.thumb').waitFor();
+  assert.equal(await line.locator('img.thumb').getAttribute('src'), product.image);
+  await line.getByRole('link', { name: product.name }).click();
+  await page.getByRole('heading', { level: 1, name: product.name }).waitFor();
+  await call(shop.urls.orders, 'POST', '/api/order/checkout', { token });
+  await visit(page, '/orders');
+  const order = page.getByTestId('order').first();
+  await order.locator('img.thumb').waitFor();
+  assert.equal(await order.getByRole('link', { name: product.name }).getAttribute('href'), `/product/${product.id}`);
+});
+
+for (const [label, key, order] of [
+  ['Price: low to high', 'price-asc', (a, b) => a.price - b.price || a.id - b.id],
+  ['Price: high to low', 'price-desc', (a, b) => b.price - a.price || a.id - b.id],
+  ['Name: A to Z', 'name', (a, b) => a.name.toLowerCase().localeCompare(b.name.toLowerCase()) || a.id - b.id],
+  ['Newest first', 'newest', (a, b) => b.id - a.id],
+]) {
+  test(`sorting "${label}" orders the whole catalogue, across pages`, T, async () => {
+    const all = (await products(shop.urls)).results;
+    const want = [...all].sort(order).map((p) => p.name);
+    const page = await shop.page();
+    await visit(page, '/');
+    await page.getByTestId('product-card').first().waitFor();
+    await page.getByLabel('Sort by').selectOption(label);
+    await page.waitForURL(new RegExp(`sort=${key}`));
+    await waitText(page.locator('.card-title').first(), want[0]);
+    assert.deepEqual(await page.locator('.card-title').allTextContents(), want.slice(0, 8));
+    if (all.length > 8) {
+      await page.getByRole('link', { name: 'Next' }).click();
+      await waitText(page.locator('.pager-status'), /^9–/);
+      assert.deepEqual(await page.locator('.card-title').allTextContents(), want.slice(8, 16));
+    }
+  });
+}
+
+test('"Order again" puts an old order\'s lines into the cart', T, async () => {
+  const { page, token } = await loggedIn();
+  const [a, b] = (await products(shop.urls)).results;
+  await call(shop.urls.orders, 'POST', '/api/order/add-item', { token, body: { product_id: a.id, qty: 2 } });
+  await call(shop.urls.orders, 'POST', '/api/order/add-item', { token, body: { product_id: b.id, qty: 1 } });
+  const order = (await call(shop.urls.orders, 'POST', '/api/order/checkout', { token })).result;
+  await visit(page, '/orders');
+  await page
+    .locator(`[data-order-id="${order.id}"]`)
+    .getByRole('button', { name: /Order again/ })
+    .click();
+  await page.waitForURL(/\/cart$/);
+  await badgeIs(page, 3);
+  assert.deepEqual(await cartLines(shop.urls, token), { [a.id]: 2, [b.id]: 1 });
+});
+
+test('"Log out everywhere" ends every session of the account', T, async () => {
+  const { page, token: other } = await loggedIn('everywhere');
+  const mine = await tokenOf(page);
+  await page.getByTestId('user-name').click();
+  await page.getByRole('heading', { level: 1, name: 'Your account' }).waitFor();
+  await check(page, 'account');
+  await page.getByRole('button', { name: 'Log out everywhere' }).click();
+  await page.waitForURL(/\/login/);
+  await waitText(page.locator('.notice'), /logged out on every device/);
+  assert.equal(await tokenOf(page), null);
+  for (const t of [mine, other]) {
+    await assert.rejects(call(shop.urls.users, 'GET', '/api/user', { token: t }), /401/);
+  }
+});
+
+test('a cart line whose price changed since it was added says so', T, async () => {
+  const { page, token } = await loggedIn();
+  const product = (await products(shop.urls)).results[0];
+  await call(shop.urls.orders, 'POST', '/api/order/add-item', { token, body: { product_id: product.id, qty: 1 } });
+  // The catalogue's price changes (an admin's edit), straight in its database.
+  const db = join(shop.stack.dir, 'products.db');
+  const newPrice = product.price + 250;
+  await promisify(execFile)('python3', [
+    '-c',
+    'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("update products set price=? where id=?", (int(sys.argv[2]), int(sys.argv[3]))); c.commit()',
+    db, String(newPrice), String(product.id),
+  ]);
+  const fresh = await call(shop.urls.products, 'GET', `/api/product/${product.id}`);
+  assert.equal(fresh.result.price, newPrice, 'the products service sees the new price');
+  await visit(page, '/cart');
+  const note = page.getByTestId('price-changed');
+  const dollars = (c) => `$${(c / 100).toFixed(2)}`;
+  await waitText(note, new RegExp(`now \\${dollars(newPrice)}, was \\${dollars(product.price)}`));
+  await check(page, 'cart-price-changed');
+});

@@ -1,0 +1,72 @@
+// Issue 10, (5): logging in returns to the page the shopper came from, registering
+// logs in, and the login and register forms are not shown to someone logged in.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { check, visit } from '../lib/browser.mjs';
+import { products, registerAndLogin, uniqueName } from '../lib/api.mjs';
+import { PASSWORD, loginInUi, waitText } from '../lib/ui.mjs';
+import { T, useShop } from '../lib/suite.mjs';
+
+const shop = useShop();
+
+test('"Log in to add this to your cart" comes back to the product', T, async () => {
+  const username = uniqueName('back');
+  await registerAndLogin(shop.urls, username);
+  const product = (await products(shop.urls)).results[2];
+  const page = await shop.page();
+  await visit(page, `/product/${product.slug}`);
+  await page.locator('.login-hint').getByRole('link', { name: 'Log in' }).click();
+  await page.waitForURL(/\/login\?next=/);
+  await loginInUi(page, username);
+  await page.waitForURL(new RegExp(`/product/${product.slug}$`));
+  await page.getByRole('button', { name: 'Add to cart' }).waitFor();
+});
+
+test('the header Log in link comes back to a searched catalogue page', T, async () => {
+  const username = uniqueName('back2');
+  await registerAndLogin(shop.urls, username);
+  const page = await shop.page();
+  await visit(page, '/?q=a');
+  await page.locator('.account').getByRole('link', { name: 'Log in' }).click();
+  await loginInUi(page, username);
+  await page.waitForURL(/\/\?q=a$/);
+});
+
+test('a login never leaves the site, whatever ?next= says', T, async () => {
+  const username = uniqueName('evil');
+  await registerAndLogin(shop.urls, username);
+  const page = await shop.page();
+  await visit(page, '/login?next=//example.com/x');
+  await loginInUi(page, username);
+  assert.equal(new URL(page.url()).origin, shop.stack.spa);
+  assert.equal(new URL(page.url()).pathname, '/');
+});
+
+test('registering logs the new user in and returns to the page', T, async () => {
+  const product = (await products(shop.urls)).results[0];
+  const username = uniqueName('newreg');
+  const page = await shop.page();
+  await visit(page, `/product/${product.slug}`);
+  await page.locator('.account').getByRole('link', { name: 'Register' }).click();
+  await page.waitForURL(/\/register\?next=/);
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Email').fill(`${username}@example.com`);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await waitText(page.getByTestId('user-name'), /Hi, /);
+  await page.waitForURL(new RegExp(`/product/${product.slug}$`));
+  assert.ok(await page.evaluate(() => localStorage.getItem('cartwheel.token')));
+});
+
+test('a logged-in user sees no login or register form', T, async () => {
+  const username = uniqueName('already');
+  await registerAndLogin(shop.urls, username);
+  const page = await shop.page();
+  await loginInUi(page, username);
+  for (const path of ['/login', '/register']) {
+    await visit(page, path);
+    await waitText(page.getByTestId('already-logged-in'), new RegExp(`logged in as ${username}`));
+    assert.equal(await page.getByLabel('Password').count(), 0, `${path}: no password field`);
+  }
+  await check(page, 'register-when-logged-in');
+});

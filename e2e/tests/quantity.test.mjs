@@ -1,0 +1,67 @@
+// Issue 10, (1): a quantity field keeps exactly what is typed, or refuses it with
+// a message; nothing is ever added or sent for a value the shopper did not mean.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { check, visit } from '../lib/browser.mjs';
+import { call, products, registerAndLogin, uniqueName } from '../lib/api.mjs';
+import { badgeIs, cartLines, loginInUi, waitText } from '../lib/ui.mjs';
+import { T, useShop } from '../lib/suite.mjs';
+
+const shop = useShop();
+
+for (const typed of ['1.5', '-1', '1e2', 'abc']) {
+  test(`the product page keeps "${typed}" as typed and refuses it with a message`, T, async () => {
+    const username = uniqueName('qty');
+    const token = await registerAndLogin(shop.urls, username);
+    const product = (await products(shop.urls)).results[0];
+    const page = await shop.page();
+    await loginInUi(page, username);
+    await visit(page, `/product/${product.slug}`);
+    const qty = page.getByLabel('Quantity');
+    await qty.fill('');
+    await qty.pressSequentially(typed, { delay: 30 });
+    assert.equal(await qty.inputValue(), typed, 'the field shows exactly what was typed');
+    await page.getByRole('button', { name: 'Add to cart' }).click();
+    await waitText(page.locator('#qty-error'), /Enter a quantity from 1 to 99/);
+    assert.equal(await qty.inputValue(), typed, 'still as typed after the refusal');
+    assert.equal(await qty.getAttribute('aria-invalid'), 'true');
+    await page.waitForTimeout(500);
+    assert.deepEqual(await cartLines(shop.urls, token), {}, 'nothing was added');
+    if (typed === '1.5') await check(page, 'product-quantity-refused');
+  });
+}
+
+test('a valid typed quantity is added exactly', T, async () => {
+  const username = uniqueName('qtyok');
+  const token = await registerAndLogin(shop.urls, username);
+  const product = (await products(shop.urls)).results[1];
+  const page = await shop.page();
+  await loginInUi(page, username);
+  await visit(page, `/product/${product.slug}`);
+  await page.getByLabel('Quantity').fill('12');
+  await page.getByRole('button', { name: 'Add to cart' }).click();
+  await badgeIs(page, 12);
+  assert.deepEqual(await cartLines(shop.urls, token), { [product.id]: 12 });
+});
+
+test('the cart editor keeps "-3" as typed, refuses it and sends nothing', T, async () => {
+  const username = uniqueName('cartqty');
+  const token = await registerAndLogin(shop.urls, username);
+  const product = (await products(shop.urls)).results[0];
+  await call(shop.urls.orders, 'POST', '/api/order/add-item', { token, body: { product_id: product.id, qty: 2 } });
+  const page = await shop.page();
+  await loginInUi(page, username);
+  const updates = [];
+  page.on('request', (r) => r.url().includes('/api/order/update-item') && updates.push(r));
+  await visit(page, '/cart');
+  const qty = page.getByLabel(`Quantity of ${product.name}`);
+  await qty.fill('');
+  await qty.pressSequentially('-3', { delay: 30 });
+  await qty.press('Enter');
+  await waitText(page.locator(`#qty-${product.id}-error`), /not a whole number/);
+  assert.equal(await qty.inputValue(), '-3');
+  await page.waitForTimeout(500);
+  assert.equal(updates.length, 0, 'no update-item request');
+  assert.deepEqual(await cartLines(shop.urls, token), { [product.id]: 2 });
+  await check(page, 'cart-quantity-refused');
+});
