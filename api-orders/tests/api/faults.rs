@@ -209,22 +209,9 @@ testkit::both_backends! {
 /// the users service and in a service that forwards tokens to it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_secret_reaches_a_log_line_even_at_trace_level() {
-    let backend = testkit::Backend::Sqlite;
-    let trace = [("RUST_LOG", "trace".to_owned())];
-    let users_db = TestDb::new(backend).await;
-    let users = Service::start("api-users", &users_db, &trace).await;
-    let products_db = TestDb::new(backend).await;
-    let products = Service::start(
-        "api-products",
-        &products_db,
-        &[("USERS_URL", users.base.clone())],
-    )
-    .await;
-    let orders_db = TestDb::new(backend).await;
-    let mut env = trace.to_vec();
-    env.push(("USERS_URL", users.base.clone()));
-    env.push(("PRODUCTS_URL", products.base.clone()));
-    let orders = Service::start("api-orders", &orders_db, &env).await;
+    let shop =
+        crate::support::shop_with(testkit::Backend::Sqlite, &[("RUST_LOG", "trace".into())]).await;
+    let (users, orders) = (&shop.users, &shop.orders);
 
     let name = testkit::username("secretive");
     let password = "correct-horse-battery-staple";
@@ -273,7 +260,7 @@ async fn no_secret_reaches_a_log_line_even_at_trace_level() {
             s
         })
     };
-    for service in [&users, &orders] {
+    for service in [users, orders] {
         let log = std::fs::read_to_string(&service.log).unwrap();
         assert!(
             log.contains("answered"),

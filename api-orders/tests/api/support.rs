@@ -3,7 +3,7 @@
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use reqwest::StatusCode;
 use serde_json::Value;
-use testkit::{client, json, users_service, Backend, Service, TestDb};
+use testkit::{client, json, Backend, Service, TestDb};
 
 /// Users, products and orders, each on its own fresh database.
 pub struct Shop {
@@ -17,16 +17,19 @@ pub struct Shop {
 }
 
 pub async fn shop(backend: Backend) -> Shop {
-    let (users_db, users) = users_service(backend).await;
+    shop_with(backend, &[]).await
+}
+
+/// The shop with `env` added to every service's environment (`RUST_LOG`, say).
+pub async fn shop_with(backend: Backend, env: &[(&str, String)]) -> Shop {
+    let users_db = TestDb::new(backend).await;
+    let users = Service::start("api-users", &users_db, env).await;
     let products_db = TestDb::new(backend).await;
-    let products = Service::start(
-        "api-products",
-        &products_db,
-        &[("USERS_URL", users.base.clone())],
-    )
-    .await;
+    let mut products_env = env.to_vec();
+    products_env.push(("USERS_URL", users.base.clone()));
+    let products = Service::start("api-products", &products_db, &products_env).await;
     let orders_db = TestDb::new(backend).await;
-    let orders = orders_replica(&orders_db, &users, &products).await;
+    let orders = start_orders(&orders_db, &users, &products, env).await;
     Shop {
         users,
         products,
@@ -40,15 +43,19 @@ pub async fn shop(backend: Backend) -> Shop {
 
 /// One more api-orders process over `db`, talking to these users and products services.
 pub async fn orders_replica(db: &TestDb, users: &Service, products: &Service) -> Service {
-    Service::start(
-        "api-orders",
-        db,
-        &[
-            ("USERS_URL", users.base.clone()),
-            ("PRODUCTS_URL", products.base.clone()),
-        ],
-    )
-    .await
+    start_orders(db, users, products, &[]).await
+}
+
+async fn start_orders(
+    db: &TestDb,
+    users: &Service,
+    products: &Service,
+    env: &[(&str, String)],
+) -> Service {
+    let mut env = env.to_vec();
+    env.push(("USERS_URL", users.base.clone()));
+    env.push(("PRODUCTS_URL", products.base.clone()));
+    Service::start("api-orders", db, &env).await
 }
 
 impl Shop {
