@@ -127,6 +127,21 @@ where
     }
 }
 
+/// Whether the request comes from an admin, freshly confirmed: for public
+/// routes that show admins more (hidden products). No token, a dead token or
+/// an unreachable users service all mean "no": the public view, never an error.
+/// Call it only when the answer matters, so anonymous reads never wait on the
+/// users service.
+pub async fn is_admin(headers: &HeaderMap, verifier: &Verifier) -> bool {
+    match token_from_headers(headers) {
+        Some(token) => verifier
+            .verify(token, Freshness::Fresh)
+            .await
+            .is_ok_and(|user| user.is_admin),
+        None => false,
+    }
+}
+
 /// SHA-256 of a token: how tokens are stored and cached, never in clear.
 pub fn token_hash(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()

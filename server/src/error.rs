@@ -29,12 +29,21 @@ pub enum ApiError {
     /// 403: authenticated, but not allowed.
     #[error("You are not allowed to do this")]
     Forbidden,
-    /// 404: the thing asked for does not exist.
+    /// 404: the thing asked for does not exist; `fields` may say which.
     #[error("{message}")]
-    NotFound { message: String, code: &'static str },
-    /// 409: the request conflicts with what exists.
+    NotFound {
+        message: String,
+        code: &'static str,
+        fields: FieldErrors,
+    },
+    /// 409: the request conflicts with what exists; `fields` may say where
+    /// (`out_of_stock` names each short product).
     #[error("{message}")]
-    Conflict { message: String, code: &'static str },
+    Conflict {
+        message: String,
+        code: &'static str,
+        fields: FieldErrors,
+    },
     /// 413
     #[error("The request body is too large (at most {limit} bytes)")]
     PayloadTooLarge { limit: usize },
@@ -73,6 +82,7 @@ impl ApiError {
         Self::NotFound {
             message: message.into(),
             code: "not_found",
+            fields: FieldErrors::new(),
         }
     }
 
@@ -80,7 +90,30 @@ impl ApiError {
         Self::Conflict {
             message: message.into(),
             code,
+            fields: FieldErrors::new(),
         }
+    }
+
+    /// 409 `out_of_stock`: `short` maps each short product's id to what is
+    /// left (see `shared::stock::shortage`).
+    pub fn out_of_stock(short: FieldErrors) -> Self {
+        Self::Conflict {
+            message: "Some products are not available in the quantity asked".into(),
+            code: "out_of_stock",
+            fields: short,
+        }
+    }
+
+    /// The same error, naming `fields` (a 404 or 409 that says which things).
+    pub fn with_fields(mut self, more: FieldErrors) -> Self {
+        match &mut self {
+            Self::NotFound { fields, .. }
+            | Self::Conflict { fields, .. }
+            | Self::Validation(fields)
+            | Self::Unprocessable { fields, .. } => fields.extend(more),
+            _ => {}
+        }
+        self
     }
 
     pub fn unauthorized(code: &'static str, message: impl Into<String>) -> Self {
@@ -139,6 +172,9 @@ impl ApiError {
         };
         let fields = match self {
             Self::Validation(fields) | Self::Unprocessable { fields, .. } => Some(fields.clone()),
+            Self::NotFound { fields, .. } | Self::Conflict { fields, .. } if !fields.is_empty() => {
+                Some(fields.clone())
+            }
             _ => None,
         };
         ErrorBody {

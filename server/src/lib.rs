@@ -13,6 +13,7 @@ pub mod http;
 pub mod idempotency;
 pub mod limits;
 pub mod metrics;
+pub mod service;
 pub mod telemetry;
 pub mod upstream;
 
@@ -23,4 +24,5 @@ pub use client::ClientAddr;
 pub use config::{Limits, Settings};
 pub use db::{Db, DbConfig, Migrations};
 pub use error::{ApiError, ApiResult, FieldErrors, Fields};
+pub use service::{ServiceCaller, ServiceToken};
 pub use extract::{Input, Page, Params, BODY_LIMIT};

@@ -68,6 +68,53 @@ impl<'de> Visitor<'de> for OptI64 {
     }
 }
 
+/// A field that may be absent (`None`, with `#[serde(default)]`), `null`
+/// (`Some(None)`: "clear it") or a whole number as in [`opt_i64`].
+pub fn opt_opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>, D::Error> {
+    // Only called when the field is present.
+    opt_i64(d).map(Some)
+}
+
+/// An optional boolean given as JSON `true`/`false` or the strings `"true"`
+/// and `"false"` (query strings and forms).
+pub fn opt_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    d.deserialize_any(OptBool)
+}
+
+struct OptBool;
+
+impl<'de> Visitor<'de> for OptBool {
+    type Value = Option<bool>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("true or false")
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(OptBool)
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(Some(v))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        match v.trim().to_ascii_lowercase().as_str() {
+            "true" => Ok(Some(true)),
+            "false" => Ok(Some(false)),
+            _ => Err(E::custom("must be true or false")),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde::Deserialize;
@@ -113,5 +160,25 @@ mod tests {
         assert!(parse(r#"{"n": 2.5}"#).is_err());
         assert!(parse(r#"{"n": true}"#).is_err());
         assert!(parse(r#"{"n": [1]}"#).is_err());
+    }
+
+    #[derive(Deserialize, Debug)]
+    struct Patch {
+        #[serde(default, deserialize_with = "super::opt_opt_i64")]
+        n: Option<Option<i64>>,
+        #[serde(default, deserialize_with = "super::opt_bool")]
+        b: Option<bool>,
+    }
+
+    #[test]
+    fn absent_null_and_value_are_three_things() {
+        let p: Patch = serde_json::from_str("{}").unwrap();
+        assert_eq!((p.n, p.b), (None, None));
+        let p: Patch = serde_json::from_str(r#"{"n": null, "b": "TRUE"}"#).unwrap();
+        assert_eq!((p.n, p.b), (Some(None), Some(true)));
+        let p: Patch = serde_json::from_str(r#"{"n": "7", "b": false}"#).unwrap();
+        assert_eq!((p.n, p.b), (Some(Some(7)), Some(false)));
+        assert!(serde_json::from_str::<Patch>(r#"{"b": "yes"}"#).is_err());
+        assert!(serde_json::from_str::<Patch>(r#"{"b": 1}"#).is_err());
     }
 }

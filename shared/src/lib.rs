@@ -9,11 +9,15 @@ pub mod envelope;
 pub mod lenient;
 pub mod order;
 pub mod product;
+pub mod stock;
 pub mod user;
 
 pub use envelope::{Created, ErrorBody, ExistsBody, ListBody, ListQuery, MessageBody, ResultBody};
 pub use order::{AddItemRequest, Item, Order, OrdersQuery, UpdateItemRequest};
-pub use product::{CreateProductRequest, Product, ProductCreated, ProductsQuery};
+pub use product::{
+    CreateProductRequest, Product, ProductCreated, ProductsQuery, UpdateProductRequest,
+};
+pub use stock::{ReleaseRequest, Released, Reservation, ReserveRequest, StockLine};
 pub use user::{LoginRequest, LoginResponse, LogoutAllBody, RegisterRequest, User};
 
 /// Default ports of the services, from the contract.

@@ -12,6 +12,19 @@ pub struct Product {
     pub price: i64,
     pub image: String,
     pub description: String,
+    /// Units available to sell, or `null` when stock is not tracked (never runs out).
+    #[serde(default)]
+    pub stock: Option<i64>,
+    /// Off sale: left out of lists and product pages for everyone but admins.
+    #[serde(default)]
+    pub hidden: bool,
+}
+
+impl Product {
+    /// Whether a shopper can buy at least one.
+    pub fn in_stock(&self) -> bool {
+        !self.hidden && self.stock.is_none_or(|n| n > 0)
+    }
 }
 
 /// `POST /api/product/create` (admins only).
@@ -61,6 +74,56 @@ pub struct CreateProductRequest {
     )]
     #[serde(default)]
     pub description: Option<String>,
+    /// Units available to sell, 0 to 1000000; absent or null: not tracked.
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 1_000_000))]
+    #[serde(default, deserialize_with = "crate::lenient::opt_i64")]
+    pub stock: Option<i64>,
+}
+
+/// `PATCH /api/product/{id}` (admins only): only the fields present change.
+/// Each field follows the rules of [`CreateProductRequest`].
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UpdateProductRequest {
+    #[cfg_attr(feature = "openapi", schema(max_length = 100))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(max_length = 100))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slug: Option<String>,
+    /// Cents, 0 to 100000000.
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 100_000_000))]
+    #[serde(
+        default,
+        deserialize_with = "crate::lenient::opt_i64",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub price: Option<i64>,
+    #[cfg_attr(feature = "openapi", schema(max_length = 500))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(max_length = 2000))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Units available to sell, 0 to 1000000; `null` stops tracking stock
+    /// (never runs out); absent leaves it as it is.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = Option<i64>, minimum = 0, maximum = 1_000_000)
+    )]
+    #[serde(
+        default,
+        deserialize_with = "crate::lenient::opt_opt_i64",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub stock: Option<Option<i64>>,
+    /// `true` takes the product off sale; `false` puts it back.
+    #[serde(
+        default,
+        deserialize_with = "crate::lenient::opt_bool",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub hidden: Option<bool>,
 }
 
 /// The answer to a product creation.
@@ -102,4 +165,11 @@ pub struct ProductsQuery {
         skip_serializing_if = "Option::is_none"
     )]
     pub offset: Option<i64>,
+    /// Admins only: list hidden products too (ignored for anyone else).
+    #[serde(
+        default,
+        deserialize_with = "crate::lenient::opt_bool",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub include_hidden: Option<bool>,
 }

@@ -32,6 +32,9 @@ impl ProductRow {
             price: self.price,
             image,
             description: self.description,
+            // Filled in by the stock work (contract v1.2).
+            stock: None,
+            hidden: false,
         }
     }
 }

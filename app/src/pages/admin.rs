@@ -141,6 +141,7 @@ fn ProductForm() -> impl IntoView {
             slug: optional(slug.get_untracked()),
             image: optional(image.get_untracked()),
             description: optional(description.get_untracked()),
+            stock: None,
         });
     };
 

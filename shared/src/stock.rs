@@ -1,0 +1,87 @@
+//! Stock reservations, between the orders service and the products service
+//! (contract v1.2). Only a caller holding the service token may use them.
+
+use serde::{Deserialize, Serialize};
+
+/// One product and how many units of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StockLine {
+    /// A positive product id.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
+    pub product_id: i64,
+    /// 1 to 999 (a cart line's most).
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 999))]
+    pub qty: i64,
+}
+
+/// `POST /api/stock/reserve`: every line reserved in one transaction, or none.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReserveRequest {
+    /// The order the stock is for: the key that makes reserving idempotent.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
+    pub order_id: i64,
+    /// 1 to 1000 lines, each product at most once.
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 1000))]
+    pub lines: Vec<StockLine>,
+}
+
+/// What is reserved for an order (the answer of reserve, the same on a repeat).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Reservation {
+    pub order_id: i64,
+    pub lines: Vec<StockLine>,
+}
+
+/// `POST /api/stock/release`: the order's reservation goes back to stock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReleaseRequest {
+    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
+    pub order_id: i64,
+}
+
+/// The answer of release.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Released {
+    pub message: String,
+    pub order_id: i64,
+}
+
+/// What `fields` of a 409 `out_of_stock` says of a product: `only N left`,
+/// `out of stock`, or `no longer on sale` (hidden or gone). The SPA reads the
+/// number back with [`left_in`].
+pub fn shortage(left: Option<i64>) -> String {
+    match left {
+        None => "no longer on sale".to_owned(),
+        Some(0) => "out of stock: none left".to_owned(),
+        Some(n) => format!("only {n} left"),
+    }
+}
+
+/// The units still there according to a [`shortage`] sentence (0 when none or
+/// off sale).
+pub fn left_in(sentence: &str) -> i64 {
+    sentence
+        .strip_prefix("only ")
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shortage_sentences_round_trip() {
+        assert_eq!(shortage(Some(2)), "only 2 left");
+        assert_eq!(left_in(&shortage(Some(2))), 2);
+        assert_eq!(left_in(&shortage(Some(0))), 0);
+        assert_eq!(shortage(None), "no longer on sale");
+        assert_eq!(left_in(&shortage(None)), 0);
+    }
+}
