@@ -159,6 +159,7 @@ pub fn document(openapi: OpenApi) -> serde_json::Value {
     add_plumbing_paths(&mut doc, &common["503"]);
     refuse_nul_in_extra_fields(&mut doc);
     forms_without_nulls(&mut doc);
+    let uses_service_token = doc.to_string().contains("\"service_token\"");
     let components = &mut doc["components"];
     components["headers"] = common_headers();
     components["securitySchemes"]["token"] = json!({
@@ -166,6 +167,13 @@ pub fn document(openapi: OpenApi) -> serde_json::Value {
         "scheme": "bearer",
         "description": "The `api_key` of `POST /api/user/login` (on the users service) as `Authorization: Bearer <token>`; `Authorization: Basic <token>` is accepted too."
     });
+    if uses_service_token {
+        components["securitySchemes"]["service_token"] = json!({
+            "type": "http",
+            "scheme": "bearer",
+            "description": "`SERVICE_TOKEN`, shared by the orders and products services only; no user's token is accepted."
+        });
+    }
     doc
 }
 
