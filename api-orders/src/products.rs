@@ -1,11 +1,12 @@
-//! The products service, asked for a product's name and price when it is added
-//! to a cart: prices never come from the client.
+//! The products service: asked for a product's name and price when it is added
+//! to a cart (prices never come from the client), and asked to reserve and
+//! release stock at checkout, with the service token.
 
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use server::ApiError;
-use shared::{Product, ResultBody};
+use server::{ApiError, FieldErrors, ServiceToken};
+use shared::{ErrorBody, Product, ReleaseRequest, ReserveRequest, ResultBody, StockLine};
 
 use crate::domain::ProductId;
 
@@ -13,15 +14,110 @@ use crate::domain::ProductId;
 pub struct ProductsClient {
     client: reqwest::Client,
     base: String,
+    service_token: ServiceToken,
+}
+
+/// Why stock could not be reserved.
+#[derive(Debug)]
+pub enum ReserveError {
+    /// Short products (id to what is left, as the contract's `fields`);
+    /// nothing was reserved.
+    Short(FieldErrors),
+    /// No answer that says what happened. `maybe_reserved` is false when the
+    /// request certainly reserved nothing (it never reached the service, or
+    /// was refused before any work).
+    Failed { maybe_reserved: bool },
 }
 
 impl ProductsClient {
     /// Asks `products_url`, waiting at most `timeout` (`UPSTREAM_TIMEOUT_MS`)
     /// before answering 503: a shopper is waiting.
-    pub fn new(products_url: &str, timeout: Duration) -> Self {
+    pub fn new(products_url: &str, timeout: Duration, service_token: ServiceToken) -> Self {
         Self {
             client: server::upstream::client(timeout),
             base: products_url.trim_end_matches('/').to_owned(),
+            service_token,
+        }
+    }
+
+    fn stock_request(&self, path: &str) -> reqwest::RequestBuilder {
+        let request = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header(reqwest::header::AUTHORIZATION, self.service_token.bearer());
+        server::upstream::with_request_id(request)
+    }
+
+    /// Reserves `lines` for `order_id`, all or none. Idempotent per order:
+    /// asking again after a lost answer takes nothing more.
+    pub async fn reserve(&self, order_id: i64, lines: &[StockLine]) -> Result<(), ReserveError> {
+        let body = ReserveRequest {
+            order_id,
+            lines: lines.to_vec(),
+        };
+        let sent = self
+            .stock_request("/api/stock/reserve")
+            .json(&body)
+            .send()
+            .await;
+        let response = match sent {
+            Ok(response) => response,
+            Err(e) => {
+                tracing::warn!(error = %e, order_id, "reserving stock: no answer");
+                let maybe_reserved = !e.is_connect() && !e.is_builder();
+                return Err(ReserveError::Failed { maybe_reserved });
+            }
+        };
+        let status = response.status();
+        match status {
+            StatusCode::OK => return Ok(()),
+            StatusCode::CONFLICT | StatusCode::NOT_FOUND => {
+                // 409: short; 404: a product hidden or gone. Either way the
+                // body names the products, and nothing was reserved.
+                if let Ok(ErrorBody {
+                    fields: Some(fields),
+                    ..
+                }) = response.json::<ErrorBody>().await
+                {
+                    if !fields.is_empty() {
+                        return Err(ReserveError::Short(fields));
+                    }
+                }
+            }
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
+                tracing::error!(
+                    %status,
+                    "the products service refused the service token: SERVICE_TOKEN differs between orders and products"
+                );
+            }
+            _ => {}
+        }
+        tracing::warn!(%status, order_id, "reserving stock failed");
+        // A 5xx may come from a request cut short after its work committed.
+        Err(ReserveError::Failed {
+            maybe_reserved: status.is_server_error(),
+        })
+    }
+
+    /// Returns the stock reserved for `order_id`; true when nothing is (or
+    /// stays) reserved for it, false when the products service did not say.
+    pub async fn release(&self, order_id: i64) -> bool {
+        let sent = self
+            .stock_request("/api/stock/release")
+            .json(&ReleaseRequest { order_id })
+            .send()
+            .await;
+        match sent {
+            // 404: there never was a reservation.
+            Ok(r) if matches!(r.status(), StatusCode::OK | StatusCode::NOT_FOUND) => true,
+            Ok(r) => {
+                tracing::warn!(status = %r.status(), order_id, "releasing stock failed");
+                false
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, order_id, "releasing stock: no answer");
+                false
+            }
         }
     }
 

@@ -3,8 +3,9 @@
 use std::sync::Arc;
 
 use axum::extract::FromRef;
-use server::{Db, RemoteVerifier, Settings, Verifier};
+use server::{Db, RemoteVerifier, ServiceToken, Settings, Verifier};
 
+use crate::checkout::RepairConfig;
 use crate::products::ProductsClient;
 use crate::queue::CartQueue;
 
@@ -16,18 +17,30 @@ pub struct AppState {
     pub carts: CartQueue,
     /// Tokens are checked with the users service (cached at most 4 s).
     pub verifier: Verifier,
+    /// When a checkout that stopped half way counts as dead.
+    pub repair: RepairConfig,
 }
 
 impl AppState {
-    pub fn new(db: Db, settings: &Settings) -> Self {
+    pub fn new(
+        db: Db,
+        settings: &Settings,
+        service_token: ServiceToken,
+        repair: RepairConfig,
+    ) -> Self {
         Self {
             db,
-            products: ProductsClient::new(&settings.products_url, settings.limits.upstream_timeout),
+            products: ProductsClient::new(
+                &settings.products_url,
+                settings.limits.upstream_timeout,
+                service_token,
+            ),
             carts: CartQueue::default(),
             verifier: Arc::new(RemoteVerifier::new(
                 &settings.users_url,
                 settings.limits.upstream_timeout,
             )),
+            repair,
         }
     }
 }

@@ -59,6 +59,7 @@ diesel::table! {
 pub struct Idempotency {
     db: Db,
     verifier: Option<Verifier>,
+    abandoned_after: Duration,
 }
 
 impl Idempotency {
@@ -67,12 +68,25 @@ impl Idempotency {
         Self {
             db,
             verifier: Some(verifier),
+            abandoned_after: ABANDONED_AFTER,
         }
     }
 
     /// For routes without a token (`/api/user/create`): the key alone.
     pub fn per_key(db: Db) -> Self {
-        Self { db, verifier: None }
+        Self {
+            db,
+            verifier: None,
+            abandoned_after: ABANDONED_AFTER,
+        }
+    }
+
+    /// Takes over a claim with no answer after `after` instead of the default
+    /// 60 s. It must stay above the request time limit, which ends every
+    /// request that could still answer the claim.
+    pub fn abandoned_after(mut self, after: Duration) -> Self {
+        self.abandoned_after = after;
+        self
     }
 }
 
@@ -125,7 +139,13 @@ fn ago(d: Duration) -> NaiveDateTime {
     now() - chrono::Duration::from_std(d).unwrap_or_default()
 }
 
-async fn claim(db: &Db, caller: &str, key: &str, print: &[u8]) -> ApiResult<Claim> {
+async fn claim(
+    db: &Db,
+    caller: &str,
+    key: &str,
+    print: &[u8],
+    abandoned_after: Duration,
+) -> ApiResult<Claim> {
     use idempotency_keys::dsl as k;
     for _ in 0..3 {
         let inserted = crate::with_conn!(db, |conn| {
@@ -157,7 +177,7 @@ async fn claim(db: &Db, caller: &str, key: &str, print: &[u8]) -> ApiResult<Clai
             continue; // released (a 5xx) in between: claim again
         };
         let expired = created_at < ago(KEEP_FOR);
-        let abandoned = status.is_none() && created_at < ago(ABANDONED_AFTER);
+        let abandoned = status.is_none() && created_at < ago(abandoned_after);
         if expired || abandoned {
             // Only the row we looked at: a replica that took it over first wins.
             crate::with_conn!(db, |conn| {
@@ -277,7 +297,7 @@ pub async fn idempotent(State(idem): State<Idempotency>, req: Request, next: Nex
         &bytes,
     );
     loop {
-        match claim(&idem.db, &caller, &key, &print).await {
+        match claim(&idem.db, &caller, &key, &print, idem.abandoned_after).await {
             Err(e) => return e.into_response(),
             Ok(Claim::Mine) => break,
             Ok(Claim::Reused) => {

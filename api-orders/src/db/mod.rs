@@ -1,5 +1,6 @@
 //! The orders service's own database: tables, rows, and the queries on them.
 
+pub mod checkout;
 pub mod models;
 pub mod queries;
 pub mod schema;

@@ -14,6 +14,8 @@ pub struct OrderRow {
     pub total: i64,
     pub created_at: NaiveDateTime,
     pub checked_out_at: Option<NaiveDateTime>,
+    /// `reserving` or `releasing` while a checkout is under way (see `checkout`).
+    pub checkout_state: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]

@@ -15,7 +15,7 @@ use diesel_async::AsyncConnection;
 use server::{with_conn, ApiError, ApiResult, Db, Page};
 use shared::Product;
 
-use super::models::{ItemRow, NewItem, OrderWithItems};
+use super::models::{ItemRow, NewItem, OrderRow, OrderWithItems};
 use super::store::{CartLock, Store};
 use crate::domain::{AddQuantity, ProductId, SetQuantity, MAX_LINE_QUANTITY};
 
@@ -25,6 +25,23 @@ fn now() -> NaiveDateTime {
 
 fn no_cart() -> ApiError {
     ApiError::not_found("No order found")
+}
+
+/// A cart whose stock is being reserved cannot change: the order must close
+/// with exactly the lines that were reserved.
+fn frozen(order: &OrderRow) -> Result<(), ApiError> {
+    match order.checkout_state {
+        Some(_) => Err(checkout_in_progress()),
+        None => Ok(()),
+    }
+}
+
+/// 409 `checkout_in_progress`.
+pub fn checkout_in_progress() -> ApiError {
+    ApiError::conflict(
+        "checkout_in_progress",
+        "This cart is being checked out; try again in a moment",
+    )
 }
 
 /// Adds `qty` of `product` (as the products service just described it) to the
@@ -41,6 +58,7 @@ pub async fn add_item(
             async move {
                 conn.lock_cart(user_id).await?;
                 let order = conn.open_cart(user_id, now).await?;
+                frozen(&order)?;
                 let item = NewItem {
                     order_id: order.id,
                     product_id: product.id,
@@ -77,6 +95,7 @@ pub async fn update_item(
             async move {
                 conn.lock_cart(user_id).await?;
                 let order = conn.find_cart(user_id).await?.ok_or_else(no_cart)?;
+                frozen(&order)?;
                 let changed = match qty.get() {
                     0 => conn.remove_line(order.id, product.get()).await?,
                     n => conn.set_line(order.id, product.get(), n).await?,
@@ -100,31 +119,6 @@ pub async fn cart(db: &Db, user_id: i64) -> ApiResult<OrderWithItems> {
             async move {
                 let order = conn.find_cart(user_id).await?.ok_or_else(no_cart)?;
                 let items = conn.items_of(vec![order.id]).await?;
-                Ok(OrderWithItems { order, items })
-            }
-            .scope_boxed()
-        })
-        .await
-    })
-}
-
-/// Checks the user's cart out: the total of its lines, at the prices they were
-/// added at, is frozen into the order, which stops being the cart.
-pub async fn checkout(db: &Db, user_id: i64) -> ApiResult<OrderWithItems> {
-    let now = now();
-    with_conn!(db, |conn| {
-        conn.transaction::<_, ApiError, _>(|conn| {
-            async move {
-                conn.lock_cart(user_id).await?;
-                let order = conn.find_cart(user_id).await?.ok_or_else(no_cart)?;
-                let items = conn.items_of(vec![order.id]).await?;
-                if items.is_empty() {
-                    return Err(ApiError::conflict("empty_order", "The cart is empty"));
-                }
-                let lines: Vec<shared::Item> =
-                    items.iter().cloned().map(shared::Item::from).collect();
-                let total = super::models::lines_total(&lines);
-                let order = conn.close(order.id, total, now).await?;
                 Ok(OrderWithItems { order, items })
             }
             .scope_boxed()

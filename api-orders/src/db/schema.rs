@@ -9,6 +9,9 @@ diesel::table! {
         total -> BigInt,
         created_at -> Timestamp,
         checked_out_at -> Nullable<Timestamp>,
+        checkout_state -> Nullable<Text>,
+        checkout_key -> Nullable<Text>,
+        checkout_started_at -> Nullable<Timestamp>,
     }
 }
 

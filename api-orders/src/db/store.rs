@@ -92,14 +92,6 @@ pub trait Store {
         product_id: i64,
     ) -> impl std::future::Future<Output = QueryResult<bool>> + Send;
 
-    /// Checks an open order out: its total frozen, no longer the user's cart.
-    fn close(
-        &mut self,
-        order_id: i64,
-        total: i64,
-        now: NaiveDateTime,
-    ) -> impl std::future::Future<Output = QueryResult<OrderRow>> + Send;
-
     /// A page of orders, newest first, of one user or of everyone, leaving out
     /// an empty cart; and how many match.
     fn history(
@@ -198,28 +190,6 @@ macro_rules! impl_store {
                     .execute(self)
                     .await?;
                 Ok(deleted > 0)
-            }
-
-            async fn close(
-                &mut self,
-                order_id: i64,
-                total: i64,
-                now: NaiveDateTime,
-            ) -> QueryResult<OrderRow> {
-                diesel::update(
-                    orders::table
-                        .find(order_id)
-                        .filter(orders::is_open.eq(true)),
-                )
-                .set((
-                    orders::is_open.eq(false),
-                    orders::open_user_id.eq(None::<i64>),
-                    orders::total.eq(total),
-                    orders::checked_out_at.eq(Some(now)),
-                ))
-                .returning(OrderRow::as_returning())
-                .get_result(self)
-                .await
             }
 
             async fn history(

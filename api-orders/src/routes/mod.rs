@@ -20,7 +20,9 @@ struct ApiDoc;
 
 /// Every route, and the OpenAPI document generated from their annotations.
 pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
-    let idempotency = Idempotency::per_user(state.db.clone(), state.verifier.clone());
+    // A checkout's claim on its key is dead when its attempt is (see `checkout`).
+    let idempotency = Idempotency::per_user(state.db.clone(), state.verifier.clone())
+        .abandoned_after(state.repair.after);
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(orders::add_item))
         .routes(routes!(orders::checkout))

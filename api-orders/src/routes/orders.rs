@@ -1,12 +1,16 @@
 //! `/api/order/*` (the caller's cart) and `/api/orders` (history).
 
 use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::Json;
 use server::{ApiResult, BearerToken, CurrentUser, Freshness, Input, Page, Params};
 use shared::{
     AddItemRequest, ErrorBody, ListBody, Order, OrdersQuery, ResultBody, UpdateItemRequest,
 };
 
+use server::idempotency::IDEMPOTENCY_KEY;
+
+use crate::checkout;
 use crate::db::queries;
 use crate::domain::{AddItem, UpdateItem};
 use crate::state::AppState;
@@ -31,6 +35,7 @@ fn answer(order: impl Into<Order>) -> Json<ResultBody<Order>> {
         (status = 200, description = "The cart", body = ResultBody<Order>),
         (status = 401, description = "No live token", body = ErrorBody),
         (status = 404, description = "Unknown product", body = ErrorBody),
+        (status = 409, description = "checkout_in_progress: the cart is being checked out", body = ErrorBody),
         (status = 422, description = "Invalid product_id or qty (1-99), the line would exceed 999, or idempotency_key_reused", body = ErrorBody),
         (status = 503, description = "The products service is unreachable", body = ErrorBody),
     ))]
@@ -62,6 +67,7 @@ pub async fn add_item(
         (status = 200, description = "The cart", body = ResultBody<Order>),
         (status = 401, description = "No live token", body = ErrorBody),
         (status = 404, description = "No cart, or the product is not in it", body = ErrorBody),
+        (status = 409, description = "checkout_in_progress: the cart is being checked out", body = ErrorBody),
         (status = 422, description = "Invalid product_id or qty (0-999)", body = ErrorBody),
     ))]
 pub async fn update_item(
@@ -90,8 +96,12 @@ pub async fn cart(
     Ok(answer(queries::cart(&state.db, user.id).await?))
 }
 
-/// Check the cart out: the order is closed with its total frozen, and the next
-/// add-item opens a new cart.
+/// Check the cart out: the stock of every line is reserved, then the order is
+/// closed with its total frozen, and the next add-item opens a new cart.
+///
+/// Short stock is a 409 `out_of_stock` whose `fields` name each short product
+/// (its id) with what is left; the cart is unchanged. A retry with the same
+/// `Idempotency-Key` after a lost answer gets the same order.
 #[utoipa::path(post, path = "/api/order/checkout", tag = "orders",
     security(("token" = [])),
     params(("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = "^[A-Za-z0-9_-]{1,64}$", description = server::http::IDEMPOTENCY_KEY_DOC)),
@@ -99,15 +109,21 @@ pub async fn cart(
         (status = 200, description = "The order, no longer open", body = ResultBody<Order>),
         (status = 401, description = "No live token", body = ErrorBody),
         (status = 404, description = "No cart", body = ErrorBody),
-        (status = 409, description = "empty_order: the cart has no lines", body = ErrorBody),
+        (status = 409, description = "empty_order: the cart has no lines; out_of_stock: fields name each short product and what is left (the cart is unchanged); checkout_in_progress: an earlier attempt is being undone", body = ErrorBody),
         (status = 422, description = "A malformed Idempotency-Key, or idempotency_key_reused", body = ErrorBody),
+        (status = 503, description = "The products service is unreachable: nothing closed, nothing reserved", body = ErrorBody),
     ))]
 pub async fn checkout(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
+    headers: HeaderMap,
 ) -> ApiResult<Json<ResultBody<Order>>> {
+    // The idempotency layer has refused a malformed key already.
+    let key = headers
+        .get(IDEMPOTENCY_KEY)
+        .and_then(|v| v.to_str().ok());
     let _turn = state.carts.turn(user.id).await;
-    let order = queries::checkout(&state.db, user.id).await?;
+    let order = checkout::checkout(&state, user.id, key).await?;
     tracing::info!(user_id = user.id, order_id = order.order.id, "checked out");
     Ok(answer(order))
 }

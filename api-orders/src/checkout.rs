@@ -1,0 +1,159 @@
+//! Checkout as a small saga across two services (contract v1.2): an order is
+//! closed only after its stock is reserved, and stock stays reserved only for
+//! an order that ends closed.
+//!
+//! 1. **Intent**: the cart is marked `reserving` (its lines frozen) with the
+//!    request's `Idempotency-Key`, in this service's database.
+//! 2. **Reserve**: the products service takes every line's stock, all or
+//!    none, idempotently per order id.
+//! 3. **Close**: the order is closed with its total, and the mark cleared.
+//!
+//! If stock is short, or the products service certainly did nothing, the mark
+//! is cleared and the cart is as it was. If the process dies or the request
+//! is cut between the steps, the mark stays: a retry of the checkout goes on
+//! where it stopped (reserving again takes nothing more), and otherwise the
+//! [`repair`] loop of any replica undoes it once it is older than every
+//! request's time limit, releasing the stock, so that the cart is usable again
+//! and no unit stays taken for an order that never closed. Replicas agree on
+//! who repairs what through one conditional update in the database.
+
+use std::time::Duration;
+
+use chrono::{NaiveDateTime, Utc};
+use server::{ApiError, ApiResult, Settings};
+use shared::StockLine;
+
+use crate::db::checkout::{self as steps, Closing, Intent};
+use crate::db::models::OrderWithItems;
+use crate::db::queries::checkout_in_progress;
+use crate::failpoint;
+use crate::products::ReserveError;
+use crate::state::AppState;
+
+/// When and how often attempts that died are repaired.
+#[derive(Debug, Clone, Copy)]
+pub struct RepairConfig {
+    /// `CHECKOUT_REPAIR_AFTER_SECS`, default 30: an attempt this old is dead.
+    /// It must exceed the request time limit plus a call to the products
+    /// service, so that no live request is ever undone under its feet. A
+    /// checkout's `Idempotency-Key` claim is taken over after the same time.
+    pub after: Duration,
+    /// `CHECKOUT_REPAIR_EVERY_MS`, default 5000: how often each replica looks.
+    pub every: Duration,
+}
+
+impl RepairConfig {
+    pub fn from_env(settings: &Settings) -> anyhow::Result<Self> {
+        let number = |name: &str, default: u64| -> anyhow::Result<u64> {
+            match std::env::var(name) {
+                Ok(v) if !v.trim().is_empty() => v
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| anyhow::anyhow!("{name} must be a positive whole number")),
+                _ => Ok(default),
+            }
+        };
+        let config = Self {
+            after: Duration::from_secs(number("CHECKOUT_REPAIR_AFTER_SECS", 30)?),
+            every: Duration::from_millis(number("CHECKOUT_REPAIR_EVERY_MS", 5000)?),
+        };
+        let live_for = settings.limits.request_timeout + settings.limits.upstream_timeout;
+        anyhow::ensure!(
+            config.after > live_for,
+            "CHECKOUT_REPAIR_AFTER_SECS ({}s) must exceed REQUEST_TIMEOUT_MS + UPSTREAM_TIMEOUT_MS ({}ms)",
+            config.after.as_secs(),
+            live_for.as_millis()
+        );
+        Ok(config)
+    }
+}
+
+fn now() -> NaiveDateTime {
+    Utc::now().naive_utc()
+}
+
+/// Checks `user_id`'s cart out; `key` is the request's `Idempotency-Key`.
+pub async fn checkout(
+    state: &AppState,
+    user_id: i64,
+    key: Option<&str>,
+) -> ApiResult<OrderWithItems> {
+    let order = match steps::record_intent(&state.db, user_id, key, now()).await? {
+        Intent::NoCart => return Err(ApiError::not_found("No order found")),
+        Intent::Empty => return Err(ApiError::conflict("empty_order", "The cart is empty")),
+        Intent::BeingUndone => return Err(checkout_in_progress()),
+        Intent::Done(order) => return Ok(order),
+        Intent::Reserve(order) => order,
+    };
+    let order_id = order.order.id;
+    let lines: Vec<StockLine> = order
+        .items
+        .iter()
+        .map(|item| StockLine {
+            product_id: item.product_id,
+            qty: item.quantity,
+        })
+        .collect();
+    match state.products.reserve(order_id, &lines).await {
+        Ok(()) => {}
+        Err(ReserveError::Short(short)) => {
+            steps::abandon(&state.db, order_id).await?;
+            tracing::info!(user_id, order_id, short = short.len(), "checkout: out of stock");
+            return Err(ApiError::out_of_stock(short));
+        }
+        Err(ReserveError::Failed { maybe_reserved }) => {
+            // Undo now if we can; otherwise the repair loop will.
+            if !maybe_reserved || state.products.release(order_id).await {
+                steps::abandon(&state.db, order_id).await?;
+            }
+            return Err(ApiError::Unavailable("The products service"));
+        }
+    }
+    failpoint::hit(failpoint::AFTER_RESERVE);
+    match steps::close(&state.db, user_id, order_id, now()).await? {
+        Closing::Closed(order) => {
+            failpoint::hit(failpoint::AFTER_CLOSE);
+            Ok(order)
+        }
+        Closing::ClosedAlready(order) => Ok(order),
+        Closing::BeingUndone => Err(checkout_in_progress()),
+    }
+}
+
+/// Starts this replica's repair loop: it runs until the process ends.
+pub fn spawn_repair(state: AppState, config: RepairConfig) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(config.every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(e) = repair(&state, config.after).await {
+                tracing::warn!(error = %e, "checkout repair: will try again");
+            }
+        }
+    });
+}
+
+/// Undoes the checkouts that have been under way longer than `after`:
+/// their stock is released and their carts can change again. Returns how
+/// many were undone.
+pub async fn repair(state: &AppState, after: Duration) -> ApiResult<usize> {
+    let before = now() - chrono::Duration::from_std(after).unwrap_or_default();
+    let mut undone = 0;
+    for order_id in steps::stalled(&state.db, before, 100).await? {
+        if !steps::claim_stalled(&state.db, order_id, before, now()).await? {
+            continue; // another replica, or a retry, has it
+        }
+        if state.products.release(order_id).await {
+            steps::undone(&state.db, order_id).await?;
+            tracing::info!(order_id, "checkout repair: stock released, cart usable again");
+            undone += 1;
+        } else {
+            // Still `releasing`: claimed again once `after` has passed.
+            tracing::warn!(order_id, "checkout repair: the products service did not answer");
+        }
+    }
+    Ok(undone)
+}

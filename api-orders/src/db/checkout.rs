@@ -1,0 +1,241 @@
+//! The checkout saga's steps in the database (the whole story is in
+//! `crate::checkout`): record the intent, close, abandon, and the repair
+//! loop's claim on attempts that died. Each step is one short transaction and
+//! returns what it found; the caller decides what the shopper is told.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel_async::scoped_futures::ScopedFutureExt;
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use server::{with_conn, ApiError, ApiResult, Db};
+
+use super::models::{lines_total, OrderRow, OrderWithItems};
+use super::schema::orders;
+use super::store::{CartLock, Store};
+
+/// The stock is being reserved; the order closes next.
+pub const RESERVING: &str = "reserving";
+/// The repair loop is returning the stock of an attempt that died.
+pub const RELEASING: &str = "releasing";
+
+/// How long a closed order answers a retry of its checkout by its key: the
+/// time the idempotency layer keeps answers.
+const KEY_REMEMBERED_FOR: chrono::Duration = chrono::Duration::hours(24);
+
+/// What recording a checkout's intent found.
+#[derive(Debug)]
+pub enum Intent {
+    /// The user has no cart.
+    NoCart,
+    /// The cart has no lines.
+    Empty,
+    /// The repair loop is undoing an earlier attempt on this cart.
+    BeingUndone,
+    /// A checkout with this key closed this order already.
+    Done(OrderWithItems),
+    /// Recorded: reserve the stock of these lines, then close.
+    Reserve(OrderWithItems),
+}
+
+/// Marks the user's cart as being checked out (its lines frozen from now on)
+/// and remembers `key`. A cart already marked by an attempt that did not
+/// finish is marked again: reserving is idempotent per order, so going on
+/// where it stopped is safe.
+pub async fn record_intent(
+    db: &Db,
+    user_id: i64,
+    key: Option<&str>,
+    now: NaiveDateTime,
+) -> ApiResult<Intent> {
+    let key = key.map(str::to_owned);
+    with_conn!(db, |conn| {
+        conn.transaction::<_, ApiError, _>(|conn| {
+            async move {
+                conn.lock_cart(user_id).await?;
+                if let Some(key) = &key {
+                    let earlier = orders::table
+                        .filter(orders::user_id.eq(user_id))
+                        .filter(orders::checkout_key.eq(key))
+                        .filter(orders::is_open.eq(false))
+                        .filter(orders::checked_out_at.gt(now - KEY_REMEMBERED_FOR))
+                        .select(OrderRow::as_select())
+                        .first(conn)
+                        .await
+                        .optional()?;
+                    if let Some(order) = earlier {
+                        let items = conn.items_of(vec![order.id]).await?;
+                        return Ok(Intent::Done(OrderWithItems { order, items }));
+                    }
+                }
+                let Some(order) = conn.find_cart(user_id).await? else {
+                    return Ok(Intent::NoCart);
+                };
+                if order.checkout_state.as_deref() == Some(RELEASING) {
+                    return Ok(Intent::BeingUndone);
+                }
+                let items = conn.items_of(vec![order.id]).await?;
+                if items.is_empty() {
+                    return Ok(Intent::Empty);
+                }
+                let target = orders::table.find(order.id);
+                diesel::update(target)
+                    .set((
+                        orders::checkout_state.eq(RESERVING),
+                        orders::checkout_started_at.eq(now),
+                    ))
+                    .execute(conn)
+                    .await?;
+                if let Some(key) = &key {
+                    diesel::update(target)
+                        .set(orders::checkout_key.eq(key))
+                        .execute(conn)
+                        .await?;
+                }
+                Ok(Intent::Reserve(OrderWithItems { order, items }))
+            }
+            .scope_boxed()
+        })
+        .await
+    })
+}
+
+/// What closing found.
+#[derive(Debug)]
+pub enum Closing {
+    /// Closed now, its total frozen.
+    Closed(OrderWithItems),
+    /// Another attempt on this cart (a double click on another replica)
+    /// closed it first: the same order, the same answer.
+    ClosedAlready(OrderWithItems),
+    /// The repair loop took the attempt over: the stock goes back.
+    BeingUndone,
+}
+
+/// Closes the order whose stock was just reserved.
+pub async fn close(
+    db: &Db,
+    user_id: i64,
+    order_id: i64,
+    now: NaiveDateTime,
+) -> ApiResult<Closing> {
+    with_conn!(db, |conn| {
+        conn.transaction::<_, ApiError, _>(|conn| {
+            async move {
+                conn.lock_cart(user_id).await?;
+                let items = conn.items_of(vec![order_id]).await?;
+                let lines: Vec<shared::Item> =
+                    items.iter().cloned().map(shared::Item::from).collect();
+                let closed = diesel::update(
+                    orders::table
+                        .find(order_id)
+                        .filter(orders::is_open.eq(true))
+                        .filter(orders::checkout_state.eq(RESERVING)),
+                )
+                .set((
+                    orders::is_open.eq(false),
+                    orders::open_user_id.eq(None::<i64>),
+                    orders::total.eq(lines_total(&lines)),
+                    orders::checked_out_at.eq(Some(now)),
+                    orders::checkout_state.eq(None::<&str>),
+                ))
+                .returning(OrderRow::as_returning())
+                .get_result(conn)
+                .await
+                .optional()?;
+                if let Some(order) = closed {
+                    return Ok(Closing::Closed(OrderWithItems { order, items }));
+                }
+                let order = orders::table
+                    .find(order_id)
+                    .select(OrderRow::as_select())
+                    .first(conn)
+                    .await?;
+                Ok(if order.is_open {
+                    Closing::BeingUndone
+                } else {
+                    Closing::ClosedAlready(OrderWithItems { order, items })
+                })
+            }
+            .scope_boxed()
+        })
+        .await
+    })
+}
+
+/// Ends an attempt that reserved nothing (out of stock, products down): the
+/// cart can change again.
+pub async fn abandon(db: &Db, order_id: i64) -> ApiResult<()> {
+    with_conn!(db, |conn| {
+        diesel::update(
+            orders::table
+                .find(order_id)
+                .filter(orders::checkout_state.eq(RESERVING)),
+        )
+        .set(orders::checkout_state.eq(None::<&str>))
+        .execute(conn)
+        .await
+        .map(|_| ())
+        .map_err(ApiError::from)
+    })
+}
+
+/// Open orders whose checkout has been under way since before `before`: every
+/// request that could still finish them has hit its time limit.
+pub async fn stalled(db: &Db, before: NaiveDateTime, limit: i64) -> ApiResult<Vec<i64>> {
+    with_conn!(db, |conn| {
+        orders::table
+            .filter(orders::checkout_state.is_not_null())
+            .filter(orders::checkout_started_at.lt(before))
+            .filter(orders::is_open.eq(true))
+            .order(orders::checkout_started_at)
+            .limit(limit)
+            .select(orders::id)
+            .load(conn)
+            .await
+            .map_err(ApiError::from)
+    })
+}
+
+/// Takes a stalled attempt over for undoing it; false when another replica
+/// took it, or a retry of the checkout revived it, first (one conditional
+/// update decides, on every backend).
+pub async fn claim_stalled(
+    db: &Db,
+    order_id: i64,
+    before: NaiveDateTime,
+    now: NaiveDateTime,
+) -> ApiResult<bool> {
+    with_conn!(db, |conn| {
+        diesel::update(
+            orders::table
+                .find(order_id)
+                .filter(orders::is_open.eq(true))
+                .filter(orders::checkout_state.is_not_null())
+                .filter(orders::checkout_started_at.lt(before)),
+        )
+        .set((
+            orders::checkout_state.eq(RELEASING),
+            orders::checkout_started_at.eq(now),
+        ))
+        .execute(conn)
+        .await
+        .map(|n| n > 0)
+        .map_err(ApiError::from)
+    })
+}
+
+/// The stock of an undone attempt is back: the cart can change again.
+pub async fn undone(db: &Db, order_id: i64) -> ApiResult<()> {
+    with_conn!(db, |conn| {
+        diesel::update(
+            orders::table
+                .find(order_id)
+                .filter(orders::checkout_state.eq(RELEASING)),
+        )
+        .set(orders::checkout_state.eq(None::<&str>))
+        .execute(conn)
+        .await
+        .map(|_| ())
+        .map_err(ApiError::from)
+    })
+}

@@ -1,0 +1,41 @@
+//! Crash points for the tests of the checkout saga.
+//!
+//! `FAILPOINT=<name>` makes a debug build abort the process the moment it
+//! reaches the point of that name, as a power cut would: no destructor runs,
+//! no answer is sent. Release builds ignore it (and say so at start), so a
+//! stray variable can never take a production shop down.
+
+use std::sync::OnceLock;
+
+/// The crash points there are.
+pub const AFTER_RESERVE: &str = "checkout-after-reserve";
+pub const AFTER_CLOSE: &str = "checkout-after-close";
+
+fn armed() -> Option<&'static str> {
+    static ARMED: OnceLock<Option<String>> = OnceLock::new();
+    ARMED
+        .get_or_init(|| {
+            let name = std::env::var("FAILPOINT").ok().filter(|v| !v.is_empty())?;
+            if cfg!(debug_assertions) {
+                tracing::warn!(failpoint = %name, "FAILPOINT armed: this process will abort there");
+                Some(name)
+            } else {
+                tracing::warn!("FAILPOINT is ignored by release builds");
+                None
+            }
+        })
+        .as_deref()
+}
+
+/// Reads `FAILPOINT` now, so the warning shows at start.
+pub fn init() {
+    armed();
+}
+
+/// Aborts the process if `name` is the armed crash point.
+pub fn hit(name: &str) {
+    if armed() == Some(name) {
+        tracing::error!(failpoint = name, "FAILPOINT reached: aborting");
+        std::process::abort();
+    }
+}
