@@ -261,6 +261,16 @@ impl Service {
             .ok()
     }
 
+    /// Starts the process again on the same port and database, with `set`
+    /// added to (or replacing in) its environment and `unset` taken out.
+    pub async fn restart_with(&mut self, set: &[(&str, String)], unset: &[&str]) {
+        self.env
+            .retain(|(k, _)| !unset.contains(&k.as_str()) && !set.iter().any(|(s, _)| s == k));
+        self.env
+            .extend(set.iter().map(|(k, v)| (k.to_string(), v.clone())));
+        self.restart().await;
+    }
+
     /// Starts the process again on the same port and database.
     pub async fn restart(&mut self) {
         self.kill().await;
@@ -285,6 +295,11 @@ impl Service {
         );
         (out.status.success(), text)
     }
+}
+
+/// A fresh `SERVICE_TOKEN` for one test's products and orders services.
+pub fn service_token() -> String {
+    format!("test-service-token-{}", username("t"))
 }
 
 /// An HTTP client for tests.

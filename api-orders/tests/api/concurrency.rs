@@ -5,7 +5,7 @@ use futures_util::future::join_all;
 use serde_json::{json, Value};
 use testkit::{json as read, shopper, Service};
 
-use crate::support::{orders_replica, post, quantity, shop, Shop};
+use crate::support::{post, quantity, shop, Shop};
 
 /// Sends `calls` add-item requests at once, the i-th to `services[i % len]`,
 /// for the products `product_of(i)`, one each; returns the answers that are not 200.
@@ -102,7 +102,7 @@ testkit::both_backends! {
 
     async fn two_replicas_over_one_database_stay_exact(backend) {
         let shop = shop(backend).await;
-        let replica = orders_replica(&shop.orders_db, &shop.users, &shop.products).await;
+        let replica = shop.orders_replica().await;
         let (_, token) = shopper(&shop.users).await;
         let failures = parallel_adds(&shop, &[&shop.orders, &replica], &token, 100, |i| (i % 2) as i64 + 1).await;
         assert!(failures.is_empty(), "{failures:?}");
@@ -118,7 +118,7 @@ testkit::both_backends! {
 
     async fn checkouts_racing_adds_lose_nothing(backend) {
         let shop = shop(backend).await;
-        let replica = orders_replica(&shop.orders_db, &shop.users, &shop.products).await;
+        let replica = shop.orders_replica().await;
         let (_, token) = shopper(&shop.users).await;
         shop.add(&token, 1, 1).await;
         let response = shop.http.get(replica.url("/api/orders")).bearer_auth(&token).send().await.unwrap();

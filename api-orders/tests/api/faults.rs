@@ -89,7 +89,7 @@ testkit::both_backends! {
 
     async fn replicas_agree_on_an_idempotency_key(backend) {
         let shop = shop(backend).await;
-        let replica = crate::support::orders_replica(&shop.orders_db, &shop.users, &shop.products).await;
+        let replica = shop.orders_replica().await;
         let (_, token) = shopper(&shop.users).await;
         let body = json!({"product_id": 3, "qty": 2});
         let (first, second) = tokio::join!(

@@ -12,4 +12,5 @@ mod history;
 mod journey;
 mod openapi;
 mod outage;
+mod stock;
 mod support;

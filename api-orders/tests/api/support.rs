@@ -14,6 +14,8 @@ pub struct Shop {
     pub products_db: TestDb,
     _users_db: TestDb,
     pub http: reqwest::Client,
+    /// The `SERVICE_TOKEN` products and orders share.
+    pub service_token: String,
 }
 
 pub async fn shop(backend: Backend) -> Shop {
@@ -24,12 +26,15 @@ pub async fn shop(backend: Backend) -> Shop {
 pub async fn shop_with(backend: Backend, env: &[(&str, String)]) -> Shop {
     let users_db = TestDb::new(backend).await;
     let users = Service::start("api-users", &users_db, env).await;
+    let service_token = testkit::service_token();
+    let mut env = env.to_vec();
+    env.push(("SERVICE_TOKEN", service_token.clone()));
     let products_db = TestDb::new(backend).await;
-    let mut products_env = env.to_vec();
+    let mut products_env = env.clone();
     products_env.push(("USERS_URL", users.base.clone()));
     let products = Service::start("api-products", &products_db, &products_env).await;
     let orders_db = TestDb::new(backend).await;
-    let orders = start_orders(&orders_db, &users, &products, env).await;
+    let orders = start_orders(&orders_db, &users, &products, &env).await;
     Shop {
         users,
         products,
@@ -38,12 +43,8 @@ pub async fn shop_with(backend: Backend, env: &[(&str, String)]) -> Shop {
         products_db,
         _users_db: users_db,
         http: client(),
+        service_token,
     }
-}
-
-/// One more api-orders process over `db`, talking to these users and products services.
-pub async fn orders_replica(db: &TestDb, users: &Service, products: &Service) -> Service {
-    start_orders(db, users, products, &[]).await
 }
 
 async fn start_orders(
@@ -59,6 +60,18 @@ async fn start_orders(
 }
 
 impl Shop {
+    /// One more api-orders process over the same database and services.
+    pub async fn orders_replica(&self) -> Service {
+        self.orders_replica_with(&[]).await
+    }
+
+    /// One more api-orders process, with `env` added to its environment.
+    pub async fn orders_replica_with(&self, env: &[(&str, String)]) -> Service {
+        let mut env = env.to_vec();
+        env.push(("SERVICE_TOKEN", self.service_token.clone()));
+        start_orders(&self.orders_db, &self.users, &self.products, &env).await
+    }
+
     pub async fn post(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
         post(&self.http, &self.orders, path, token, body).await
     }

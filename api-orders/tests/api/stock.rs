@@ -1,0 +1,321 @@
+//! Checkout reserves stock (contract v1.2): the last unit is sold once, a
+//! crash between reserving and closing is repaired, products down means
+//! nothing closed and nothing reserved.
+
+use std::time::{Duration, Instant};
+
+use futures_util::future::join_all;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use shared::{ErrorBody, Order, Product, ResultBody};
+use testkit::{admin, json, shopper, Backend, Service};
+
+use crate::support::{shop, shop_with, Shop};
+
+testkit::both_backends! {
+    async fn the_last_unit_goes_to_one_of_20_shoppers_on_2_replicas(backend) {
+        last_unit_goes_to_one(backend).await
+    }
+
+    async fn products_down_at_checkout_closes_and_reserves_nothing(backend) {
+        products_down_at_checkout(backend).await
+    }
+
+    async fn a_crash_after_reserving_is_undone_and_the_retry_makes_one_order(backend) {
+        crash_after_reserving(backend).await
+    }
+
+    async fn a_crash_after_closing_keeps_the_order_and_the_retry_gets_it(backend) {
+        crash_after_closing(backend).await
+    }
+
+    async fn a_hidden_product_blocks_checkout_and_keeps_its_line(backend) {
+        hidden_product_in_the_cart(backend).await
+    }
+
+    async fn short_stock_names_every_short_product_and_changes_nothing(backend) {
+        short_stock_changes_nothing(backend).await
+    }
+}
+
+/// A product of the demo catalogue whose stock tests set themselves.
+const PRODUCT: i64 = 1;
+const OTHER: i64 = 2;
+
+impl Shop {
+    /// `PATCH /api/product/{id}` as an admin.
+    async fn patch_product(&self, id: i64, change: Value) -> Product {
+        let (_, token) = admin(&self.users).await;
+        let response = self
+            .http
+            .patch(self.products.url(&format!("/api/product/{id}")))
+            .bearer_auth(&token)
+            .json(&change)
+            .send()
+            .await
+            .expect("patch");
+        let (status, body) = json(response).await;
+        assert_eq!(status, 200, "patch {id}: {body}");
+        serde_json::from_value::<ResultBody<Product>>(body)
+            .expect("a product")
+            .result
+    }
+
+    /// The stock the products service has for `id`.
+    async fn stock(&self, id: i64) -> Option<i64> {
+        serde_json::from_value::<Product>(self.product(id).await)
+            .expect("a product")
+            .stock
+    }
+
+    async fn checkout_on(&self, orders: &Service, token: &str, key: &str) -> (StatusCode, Value) {
+        let request = self
+            .http
+            .post(orders.url("/api/order/checkout"))
+            .bearer_auth(token)
+            .header("Idempotency-Key", key);
+        match request.send().await {
+            Ok(response) => json(response).await,
+            // The process died before answering (a crash point).
+            Err(_) => (StatusCode::BAD_GATEWAY, Value::Null),
+        }
+    }
+
+    /// The caller's orders, newest first.
+    async fn orders_of(&self, token: &str) -> Vec<Order> {
+        let (status, body) = self.get("/api/orders", token).await;
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_value::<shared::ListBody<Order>>(body)
+            .expect("orders")
+            .results
+    }
+}
+
+fn order(body: Value) -> Order {
+    serde_json::from_value::<ResultBody<Order>>(body)
+        .expect("an order")
+        .result
+}
+
+fn error(body: Value) -> ErrorBody {
+    serde_json::from_value(body).expect("an error body")
+}
+
+async fn last_unit_goes_to_one(backend: Backend) {
+    let shop = shop(backend).await;
+    let replica = shop.orders_replica().await;
+    shop.patch_product(PRODUCT, json!({"stock": 1})).await;
+    let mut shoppers = Vec::new();
+    for _ in 0..20 {
+        let (_, token) = shopper(&shop.users).await;
+        assert_eq!(shop.add(&token, PRODUCT, 1).await.0, 200);
+        shoppers.push(token);
+    }
+
+    let keys: Vec<String> = (0..shoppers.len()).map(|i| format!("last-unit-{i}")).collect();
+    let attempts = shoppers.iter().zip(&keys).enumerate().map(|(i, (token, key))| {
+        let orders = if i % 2 == 0 { &shop.orders } else { &replica };
+        shop.checkout_on(orders, token, key)
+    });
+    let answers = join_all(attempts).await;
+
+    let won: Vec<_> = answers.iter().filter(|(s, _)| *s == 200).collect();
+    assert_eq!(won.len(), 1, "exactly one checkout succeeds: {answers:?}");
+    for (status, body) in answers.iter().filter(|(s, _)| *s != 200) {
+        assert_eq!(*status, 409, "{body}");
+        let body = error(body.clone());
+        assert_eq!(body.error, "out_of_stock");
+        let fields = body.fields.expect("fields name the product");
+        assert_eq!(fields[&PRODUCT.to_string()], "out of stock: none left");
+    }
+    assert_eq!(shop.stock(PRODUCT).await, Some(0));
+    // The 19 others keep their carts as they were.
+    for token in &shoppers {
+        let orders = shop.orders_of(token).await;
+        assert_eq!(orders.len(), 1);
+        assert_eq!(orders[0].items[0].quantity, 1);
+    }
+}
+
+async fn products_down_at_checkout(backend: Backend) {
+    let mut shop = shop(backend).await;
+    shop.patch_product(PRODUCT, json!({"stock": 10})).await;
+    let (_, token) = shopper(&shop.users).await;
+    shop.add(&token, PRODUCT, 3).await;
+
+    shop.products.kill().await;
+    let (status, body) = shop.checkout_on(&shop.orders, &token, "down-1").await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(error(body).error, "unavailable");
+    let (status, cart) = shop.get("/api/order", &token).await;
+    assert_eq!(status, 200, "the cart is still open: {cart}");
+    assert!(order(cart).is_open);
+
+    shop.products.restart().await;
+    assert_eq!(shop.stock(PRODUCT).await, Some(10), "nothing was reserved");
+    // The cart can change again at once: the attempt was abandoned.
+    assert_eq!(shop.update(&token, PRODUCT, 2).await.0, 200);
+    let (status, body) = shop.checkout_on(&shop.orders, &token, "down-2").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(!order(body).is_open);
+    assert_eq!(shop.stock(PRODUCT).await, Some(8));
+}
+
+/// The environment of an orders process that repairs within seconds.
+fn quick_repair() -> Vec<(&'static str, String)> {
+    vec![
+        ("REQUEST_TIMEOUT_MS", "2000".into()),
+        ("UPSTREAM_TIMEOUT_MS", "1000".into()),
+        ("CHECKOUT_REPAIR_AFTER_SECS", "4".into()),
+        ("CHECKOUT_REPAIR_EVERY_MS", "250".into()),
+    ]
+}
+
+/// Polls `check` until it holds, for at most a minute (the contract's bound).
+async fn within_a_minute<F, Fut>(what: &str, mut check: F) -> Duration
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let start = Instant::now();
+    while !check().await {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "not within a minute: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    start.elapsed()
+}
+
+async fn crash_after_reserving(backend: Backend) {
+    let shop = shop_with(backend, &quick_repair()).await;
+    shop.patch_product(PRODUCT, json!({"stock": 5})).await;
+    let (_, token) = shopper(&shop.users).await;
+    shop.add(&token, PRODUCT, 2).await;
+
+    let mut env = quick_repair();
+    env.push(("FAILPOINT", "checkout-after-reserve".into()));
+    let mut doomed = shop.orders_replica_with(&env).await;
+    let (status, _) = shop.checkout_on(&doomed, &token, "crash-1").await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY, "the process died");
+    doomed.kill().await;
+    assert_eq!(shop.stock(PRODUCT).await, Some(3), "reserved, not closed");
+    // Until the attempt is repaired the cart cannot change.
+    let (status, body) = shop.add(&token, PRODUCT, 1).await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(error(body).error, "checkout_in_progress");
+
+    let took = within_a_minute("the reservation is released", || async {
+        shop.stock(PRODUCT).await == Some(5)
+    })
+    .await;
+    println!("repaired in {took:?}");
+    let (status, cart) = shop.get("/api/order", &token).await;
+    assert_eq!(status, 200);
+    assert!(order(cart).is_open, "the order stayed open");
+    assert_eq!(shop.update(&token, PRODUCT, 2).await.0, 200, "usable again");
+
+    // The shopper's retry with the same key makes one order.
+    let retried = retry_checkout(&shop, &token, "crash-1").await;
+    assert!(!retried.is_open);
+    assert_eq!(shop.stock(PRODUCT).await, Some(3));
+    let orders = shop.orders_of(&token).await;
+    assert_eq!(orders.len(), 1, "one order: {orders:?}");
+    assert_eq!(orders[0].id, retried.id);
+}
+
+async fn crash_after_closing(backend: Backend) {
+    let shop = shop_with(backend, &quick_repair()).await;
+    shop.patch_product(PRODUCT, json!({"stock": 5})).await;
+    let (_, token) = shopper(&shop.users).await;
+    let (_, cart) = shop.add(&token, PRODUCT, 2).await;
+    let cart = order(cart);
+
+    let mut env = quick_repair();
+    env.push(("FAILPOINT", "checkout-after-close".into()));
+    let mut doomed = shop.orders_replica_with(&env).await;
+    let (status, _) = shop.checkout_on(&doomed, &token, "crash-2").await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY, "the process died");
+    doomed.kill().await;
+
+    // The retry gets the order the dead process closed, nothing more.
+    let retried = retry_checkout(&shop, &token, "crash-2").await;
+    assert_eq!(retried.id, cart.id);
+    assert!(!retried.is_open);
+    assert_eq!(retried.total, cart.total);
+    // Past the repair time, stock and orders still agree.
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    assert_eq!(shop.stock(PRODUCT).await, Some(3));
+    assert_eq!(shop.orders_of(&token).await.len(), 1);
+}
+
+/// Checks out with `key` until it answers 200 (a claim left by a dead process
+/// makes the first retries wait), for at most a minute.
+async fn retry_checkout(shop: &Shop, token: &str, key: &str) -> Order {
+    let start = Instant::now();
+    loop {
+        let (status, body) = shop.checkout_on(&shop.orders, token, key).await;
+        match status.as_u16() {
+            200 => return order(body),
+            // The dead process's claim on the key is still young.
+            503 => assert!(start.elapsed() < Duration::from_secs(60), "{body}"),
+            _ => panic!("a retry answers 200 (or 503 for a while): {status} {body}"),
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+async fn hidden_product_in_the_cart(backend: Backend) {
+    let shop = shop(backend).await;
+    let (_, token) = shopper(&shop.users).await;
+    let (_, cart) = shop.add(&token, PRODUCT, 2).await;
+    let line = order(cart).items[0].clone();
+    shop.patch_product(PRODUCT, json!({"hidden": true, "name": "Renamed", "price": 1}))
+        .await;
+
+    let (status, body) = shop.checkout_on(&shop.orders, &token, "hidden-1").await;
+    assert_eq!(status, 409, "{body}");
+    let body = error(body);
+    assert_eq!(body.error, "out_of_stock");
+    assert_eq!(body.fields.unwrap()[&PRODUCT.to_string()], "no longer on sale");
+
+    let (status, cart) = shop.get("/api/order", &token).await;
+    assert_eq!(status, 200);
+    let kept = order(cart).items[0].clone();
+    assert_eq!(kept, line, "the line keeps its name and price");
+    // Removing it makes the cart checkable again.
+    shop.add(&token, OTHER, 1).await;
+    shop.update(&token, PRODUCT, 0).await;
+    let (status, body) = shop.checkout_on(&shop.orders, &token, "hidden-2").await;
+    assert_eq!(status, 200, "{body}");
+}
+
+async fn short_stock_changes_nothing(backend: Backend) {
+    let shop = shop(backend).await;
+    shop.patch_product(PRODUCT, json!({"stock": 2})).await;
+    shop.patch_product(OTHER, json!({"stock": 0})).await;
+    shop.patch_product(3, json!({"stock": 50})).await;
+    let (_, token) = shopper(&shop.users).await;
+    shop.add(&token, PRODUCT, 3).await;
+    shop.add(&token, OTHER, 1).await;
+    let (_, before) = shop.add(&token, 3, 4).await;
+
+    let (status, body) = shop.checkout_on(&shop.orders, &token, "short-1").await;
+    assert_eq!(status, 409, "{body}");
+    let fields = error(body).fields.expect("fields");
+    assert_eq!(fields.len(), 2, "{fields:?}");
+    assert_eq!(fields[&PRODUCT.to_string()], "only 2 left");
+    assert_eq!(fields[&OTHER.to_string()], "out of stock: none left");
+    assert_eq!(shop.stock(3).await, Some(50), "no line was reserved");
+    let (_, after) = shop.get("/api/order", &token).await;
+    assert_eq!(order(after), order(before), "the cart is unchanged");
+
+    // Taking what is left works.
+    shop.update(&token, PRODUCT, 2).await;
+    shop.update(&token, OTHER, 0).await;
+    let (status, body) = shop.checkout_on(&shop.orders, &token, "short-2").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(shop.stock(PRODUCT).await, Some(0));
+    assert_eq!(shop.stock(3).await, Some(46));
+}
