@@ -159,7 +159,7 @@ fn verify_with(memory: &mut Vec<Block>, password: &str, phc: &str) -> bool {
 /// Argon2 of `password` and `salt` into `len` bytes, in `memory` (grown if
 /// these parameters need more than it has).
 fn compute(
-    argon2: &Argon2,
+    argon2: &Argon2<'_>,
     memory: &mut Vec<Block>,
     password: &str,
     salt: Salt<'_>,

@@ -189,6 +189,7 @@ fn connection_budget() -> usize {
     #[cfg(unix)]
     {
         // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
+        #[allow(unsafe_code)]
         unsafe {
             let mut limit = libc::rlimit {
                 rlim_cur: 0,

@@ -21,7 +21,7 @@ const EXPECTED: &str = "must be a whole number";
 impl<'de> Visitor<'de> for OptI64 {
     type Value = Option<i64>;
 
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a whole number")
     }
 
@@ -86,7 +86,7 @@ struct OptBool;
 impl<'de> Visitor<'de> for OptBool {
     type Value = Option<bool>;
 
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("true or false")
     }
 

@@ -436,6 +436,7 @@ pub async fn hung_server() -> (String, tokio::task::JoinHandle<()>) {
 /// hold thousands of connections.
 pub fn raise_fd_limit() {
     // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
+    #[allow(unsafe_code)]
     unsafe {
         let mut limit = libc::rlimit {
             rlim_cur: 0,
