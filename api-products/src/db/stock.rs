@@ -259,8 +259,10 @@ trait StockStore: Send {
     ) -> impl std::future::Future<Output = QueryResult<bool>> + Send;
 
     /// Whether the order ever reserved.
-    fn exists(&mut self, order_id: i64)
-        -> impl std::future::Future<Output = QueryResult<bool>> + Send;
+    fn exists(
+        &mut self,
+        order_id: i64,
+    ) -> impl std::future::Future<Output = QueryResult<bool>> + Send;
 
     /// Adds the line's units back, if the product still tracks stock.
     fn give_back(
@@ -379,9 +381,11 @@ macro_rules! impl_stock_store {
             }
 
             async fn exists(&mut self, order_id: i64) -> QueryResult<bool> {
-                diesel::select(diesel::dsl::exists(stock_reservations::table.find(order_id)))
-                    .get_result(self)
-                    .await
+                diesel::select(diesel::dsl::exists(
+                    stock_reservations::table.find(order_id),
+                ))
+                .get_result(self)
+                .await
             }
 
             async fn give_back(&mut self, line: &StockLine) -> QueryResult<()> {

@@ -66,7 +66,9 @@ impl StockClaim {
             } else if let Some(first) = first_line_of.insert(line.product_id, i) {
                 fields.check::<()>(
                     &at("product_id"),
-                    Err(format!("is in lines[{first}] already; give each product once")),
+                    Err(format!(
+                        "is in lines[{first}] already; give each product once"
+                    )),
                 );
             }
             if !(1..=MAX_QTY).contains(&line.qty) {

@@ -72,7 +72,10 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
 }
 
 /// The object schema `name` of the document, to complete.
-fn object_schema<'a>(openapi: &'a mut utoipa::openapi::OpenApi, name: &str) -> Option<&'a mut Object> {
+fn object_schema<'a>(
+    openapi: &'a mut utoipa::openapi::OpenApi,
+    name: &str,
+) -> Option<&'a mut Object> {
     match openapi.components.as_mut()?.schemas.get_mut(name)? {
         RefOr::T(Schema::Object(object)) => Some(object),
         _ => None,
@@ -95,7 +98,10 @@ fn describe_update_request(openapi: &mut utoipa::openapi::OpenApi) {
         ("name", pattern_of(openapi, "name")),
         ("description", pattern_of(openapi, "description")),
         ("image", Some(image_pattern())),
-        ("slug", Some(format!("^{SPACE}*[a-z0-9-]*[a-z-][a-z0-9-]*{SPACE}*$"))),
+        (
+            "slug",
+            Some(format!("^{SPACE}*[a-z0-9-]*[a-z-][a-z0-9-]*{SPACE}*$")),
+        ),
     ];
     let Some(update) = object_schema(openapi, "UpdateProductRequest") else {
         return;

@@ -48,8 +48,9 @@ pub async fn reserve(
         Reserve::Unknown(ids) => {
             tracing::info!(order_id, products = ?ids, "stock not reserved: products off sale");
             let fields = ids.into_iter().map(|id| (id.to_string(), shortage(None)));
-            return Err(ApiError::not_found("Some products are not on sale")
-                .with_fields(fields.collect()));
+            return Err(
+                ApiError::not_found("Some products are not on sale").with_fields(fields.collect())
+            );
         }
         Reserve::Short(left) => {
             tracing::info!(order_id, products = ?left.keys(), "stock not reserved: short");
