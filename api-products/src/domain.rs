@@ -1,4 +1,9 @@
 //! Validated catalogue input: built once from a request, trusted afterwards.
+//! A product's fields here; an admin's change in [`patch`], an order's claim
+//! on stock in [`stock`].
+
+pub mod patch;
+pub mod stock;
 
 use server::{ApiError, Fields};
 use shared::CreateProductRequest;
@@ -13,6 +18,8 @@ pub const MAX_DESCRIPTION: usize = 2000;
 pub const MAX_IMAGE_URL: usize = 500;
 /// One million in cents: a sanity bound that catches a price typed in the wrong unit.
 pub const MAX_PRICE: i64 = 100_000_000;
+/// The most units of one product the shop counts: a sanity bound, like [`MAX_PRICE`].
+pub const MAX_STOCK: i64 = 1_000_000;
 
 /// A product name: 1-100 characters, runs of whitespace collapsed to one space.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,6 +117,26 @@ impl Cents {
     }
 }
 
+/// Units of a product available to sell, 0 to [`MAX_STOCK`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StockLevel(i64);
+
+impl StockLevel {
+    /// `None` (absent or null) is "not tracked": the product never runs out.
+    pub fn parse(raw: Option<i64>) -> Result<Option<Self>, String> {
+        match raw {
+            None => Ok(None),
+            Some(n) if n < 0 => Err("must not be negative".into()),
+            Some(n) if n > MAX_STOCK => Err(format!("must be at most {MAX_STOCK}")),
+            Some(n) => Ok(Some(Self(n))),
+        }
+    }
+
+    pub fn get(self) -> i64 {
+        self.0
+    }
+}
+
 /// Where a product's picture is: one of this service's `/images/` files, or
 /// an absolute `http(s)` URL elsewhere.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -175,6 +202,8 @@ pub struct NewProduct {
     pub price: Cents,
     pub image: ImageRef,
     pub description: String,
+    /// `None`: not tracked.
+    pub stock: Option<StockLevel>,
 }
 
 impl NewProduct {
@@ -193,14 +222,18 @@ impl NewProduct {
         let image = fields.check("image", ImageRef::parse(req.image.as_deref()));
         let description =
             fields.check("description", parse_description(req.description.as_deref()));
-        match (name, slug, price, image, description) {
-            (Some(name), Some(slug), Some(price), Some(image), Some(description)) => Ok(Self {
-                name,
-                slug,
-                price,
-                image,
-                description,
-            }),
+        let stock = fields.check("stock", StockLevel::parse(req.stock));
+        match (name, slug, price, image, description, stock) {
+            (Some(name), Some(slug), Some(price), Some(image), Some(description), Some(stock)) => {
+                Ok(Self {
+                    name,
+                    slug,
+                    price,
+                    image,
+                    description,
+                    stock,
+                })
+            }
             _ => Err(fields.into_error()),
         }
     }
@@ -314,6 +347,15 @@ mod tests {
         assert_eq!(Cents::parse(Some(0)).unwrap().get(), 0);
         assert!(Cents::parse(Some(MAX_PRICE)).is_ok());
         assert!(Cents::parse(Some(MAX_PRICE + 1)).is_err());
+    }
+
+    #[test]
+    fn stock_levels() {
+        assert_eq!(StockLevel::parse(None), Ok(None));
+        assert_eq!(StockLevel::parse(Some(0)).unwrap().unwrap().get(), 0);
+        assert!(StockLevel::parse(Some(MAX_STOCK)).unwrap().is_some());
+        assert!(StockLevel::parse(Some(MAX_STOCK + 1)).is_err());
+        assert!(StockLevel::parse(Some(-1)).is_err());
     }
 
     #[test]

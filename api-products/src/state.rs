@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use axum::extract::FromRef;
-use server::{Db, RemoteVerifier, Settings, Verifier};
+use server::{Db, RemoteVerifier, ServiceToken, Settings, Verifier};
 
 use crate::config::ProductsConfig;
 
@@ -12,10 +12,17 @@ pub struct AppState {
     pub db: Db,
     pub config: Arc<ProductsConfig>,
     pub verifier: Verifier,
+    /// What the orders service presents on the stock routes.
+    pub service_token: ServiceToken,
 }
 
 impl AppState {
-    pub fn new(db: Db, settings: &Settings, config: ProductsConfig) -> Self {
+    pub fn new(
+        db: Db,
+        settings: &Settings,
+        config: ProductsConfig,
+        service_token: ServiceToken,
+    ) -> Self {
         let verifier: Verifier = Arc::new(RemoteVerifier::new(
             &settings.users_url,
             settings.limits.upstream_timeout,
@@ -24,6 +31,7 @@ impl AppState {
             db,
             config: Arc::new(config),
             verifier,
+            service_token,
         }
     }
 
@@ -38,5 +46,11 @@ impl AppState {
 impl FromRef<AppState> for Verifier {
     fn from_ref(state: &AppState) -> Self {
         state.verifier.clone()
+    }
+}
+
+impl FromRef<AppState> for ServiceToken {
+    fn from_ref(state: &AppState) -> Self {
+        state.service_token.clone()
     }
 }

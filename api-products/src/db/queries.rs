@@ -2,20 +2,39 @@
 
 use chrono::Utc;
 use diesel::prelude::*;
+use diesel::QueryResult;
 use diesel_async::RunQueryDsl;
 use server::db::unique_violation;
 use server::{with_conn, ApiError, ApiResult, Db, Page};
 
-use super::models::{NewProductRow, ProductRow};
+use super::models::{NewProductRow, ProductChanges, ProductRow};
 use super::schema::products;
 use crate::catalogue::DemoProduct;
 use crate::domain::{ProductRef, SearchTerm};
 use crate::images;
 
-/// A page of products by id whose names contain `search`, and how many match.
+/// What became of a write to a product: the row as it is now, or why not.
+#[derive(Debug)]
+pub enum Write {
+    Saved(ProductRow),
+    NoSuchProduct,
+    /// Another product has this slug or name already.
+    Taken(Taken),
+}
+
+/// Which unique field clashed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Taken {
+    Slug,
+    Name,
+}
+
+/// A page of products by id whose names contain `search`, and how many match;
+/// hidden products only with `include_hidden`.
 pub async fn list(
     db: &Db,
     search: Option<&SearchTerm>,
+    include_hidden: bool,
     page: Page,
 ) -> ApiResult<(Vec<ProductRow>, i64)> {
     let pattern = search.map(SearchTerm::like_pattern);
@@ -24,6 +43,9 @@ pub async fn list(
             let mut query = products::table.into_boxed();
             if let Some(pattern) = &pattern {
                 query = query.filter(products::name_key.like(pattern.clone()).escape('\\'));
+            }
+            if !include_hidden {
+                query = query.filter(products::hidden.eq(false));
             }
             query
         };
@@ -56,34 +78,64 @@ pub async fn find(db: &Db, wanted: &ProductRef) -> ApiResult<Option<ProductRow>>
 }
 
 /// Inserts a product. The unique indexes on slug and on the lowercase name
-/// make a duplicate a 409 even when two admins race; when both clash, the slug
-/// is reported, whichever index the database happened to check first.
-pub async fn insert(db: &Db, row: NewProductRow<'_>) -> ApiResult<ProductRow> {
-    let slug = row.slug.to_owned();
+/// make a duplicate [`Write::Taken`] even when two admins race.
+pub async fn insert(db: &Db, row: NewProductRow<'_>) -> ApiResult<Write> {
     let inserted = with_conn!(db, |conn| {
         diesel::insert_into(products::table)
             .values(&row)
             .returning(ProductRow::as_returning())
             .get_result(conn)
             .await
-            .map_err(|e| (unique_violation(&e).is_some(), ApiError::from(e)))
+            .map(Some)
     });
-    match inserted {
-        Ok(row) => Ok(row),
-        Err((true, _)) => {
-            if find(db, &ProductRef::Slug(slug)).await?.is_some() {
-                Err(ApiError::conflict(
-                    "slug_taken",
-                    "A product with this slug exists already",
-                ))
+    settle(db, inserted, Some(row.slug), None).await
+}
+
+/// Changes the columns of `changes` of product `id` in one statement, so a
+/// concurrent change of other columns is never undone; nothing to change
+/// reads the product as it is.
+pub async fn update(db: &Db, id: i64, changes: &ProductChanges<'_>) -> ApiResult<Write> {
+    if changes.is_empty() {
+        let row = find(db, &ProductRef::Id(id)).await?;
+        return Ok(row.map_or(Write::NoSuchProduct, Write::Saved));
+    }
+    let updated = with_conn!(db, |conn| {
+        diesel::update(products::table.find(id))
+            .set(changes)
+            .returning(ProductRow::as_returning())
+            .get_result(conn)
+            .await
+            .optional()
+    });
+    settle(db, updated, changes.slug, Some(id)).await
+}
+
+/// What a write that gave `result` came to. A unique violation is a slug
+/// clash when another product has the slug written, else a name clash; when
+/// both clash the slug is reported, whichever index the database happened to
+/// check first.
+async fn settle(
+    db: &Db,
+    result: QueryResult<Option<ProductRow>>,
+    slug: Option<&str>,
+    id: Option<i64>,
+) -> ApiResult<Write> {
+    match result {
+        Ok(Some(row)) => Ok(Write::Saved(row)),
+        Ok(None) => Ok(Write::NoSuchProduct),
+        Err(e) if unique_violation(&e).is_some() => {
+            let holder = match slug {
+                Some(slug) => find(db, &ProductRef::Slug(slug.to_owned())).await?,
+                None => None,
+            };
+            let taken = if holder.is_some_and(|other| Some(other.id) != id) {
+                Taken::Slug
             } else {
-                Err(ApiError::conflict(
-                    "name_taken",
-                    "A product with this name exists already",
-                ))
-            }
+                Taken::Name
+            };
+            Ok(Write::Taken(taken))
         }
-        Err((false, e)) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -105,6 +157,7 @@ pub async fn seed_if_empty(db: &Db, demo: &[DemoProduct]) -> ApiResult<usize> {
             price: p.price,
             image,
             description: p.description,
+            stock: Some(p.stock),
             created_at: now,
         })
         .collect();

@@ -1,4 +1,4 @@
-//! The products service's table, the same on both backends.
+//! The products service's tables, the same on both backends.
 
 diesel::table! {
     products (id) {
@@ -10,5 +10,33 @@ diesel::table! {
         image -> Text,
         description -> Text,
         created_at -> Timestamp,
+        stock -> Nullable<BigInt>,
+        hidden -> Bool,
     }
 }
+
+diesel::table! {
+    stock_reservations (order_id) {
+        order_id -> BigInt,
+        released -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    stock_reservation_lines (order_id, product_id) {
+        order_id -> BigInt,
+        product_id -> BigInt,
+        qty -> BigInt,
+    }
+}
+
+diesel::joinable!(stock_reservation_lines -> stock_reservations (order_id));
+diesel::joinable!(stock_reservation_lines -> products (product_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    products,
+    stock_reservations,
+    stock_reservation_lines,
+);

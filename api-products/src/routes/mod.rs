@@ -2,9 +2,13 @@
 
 mod images;
 mod products;
+mod stock;
 
 use axum::Router;
-use utoipa::OpenApi;
+use utoipa::openapi::schema::{Object, Schema};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::RefOr;
+use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -13,11 +17,37 @@ use server::idempotency::{idempotent, Idempotency};
 use crate::state::AppState;
 
 #[derive(OpenApi)]
-#[openapi(info(
-    title = "Cartwheel products service",
-    description = "The catalogue: search, paging, product pages, pictures and admin entry."
-))]
+#[openapi(
+    info(
+        title = "Cartwheel products service",
+        description = "The catalogue: search, paging, product pages, pictures, admin entry \
+            and editing, and the stock reservations of the orders service."
+    ),
+    modifiers(&ServiceTokenScheme)
+)]
 struct ApiDoc;
+
+/// The `service_token` security scheme of the stock routes (the server crate
+/// adds the users' `token` scheme to every service's document).
+struct ServiceTokenScheme;
+
+impl Modify for ServiceTokenScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let mut scheme = Http::new(HttpAuthScheme::Bearer);
+        scheme.description = Some(
+            "`SERVICE_TOKEN`, shared by the products and orders services, as \
+             `Authorization: Bearer <token>`. No user's token is accepted here."
+                .into(),
+        );
+        openapi
+            .components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme("service_token", SecurityScheme::Http(scheme));
+    }
+}
+
+/// Whitespace as Rust's `str::trim` sees it, which the parsers ignore around values.
+const SPACE: &str = r"[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]";
 
 /// Every route, and the OpenAPI document generated from their annotations.
 pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
@@ -30,12 +60,57 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
             idempotent,
         ))
         .routes(routes!(products::list))
-        .routes(routes!(products::show))
+        .routes(routes!(products::show, products::update))
+        .routes(routes!(stock::reserve))
+        .routes(routes!(stock::release))
         .routes(routes!(images::image))
         .with_state(state)
         .split_for_parts();
+    describe_update_request(&mut openapi);
     describe_create_request(&mut openapi);
     (routes, openapi)
+}
+
+/// The object schema `name` of the document, to complete.
+fn object_schema<'a>(
+    openapi: &'a mut utoipa::openapi::OpenApi,
+    name: &str,
+) -> Option<&'a mut Object> {
+    match openapi.components.as_mut()?.schemas.get_mut(name)? {
+        RefOr::T(Schema::Object(object)) => Some(object),
+        _ => None,
+    }
+}
+
+/// What the `UpdateProductRequest` derive cannot say: each field present
+/// follows the rules of creation (its patterns, taken from
+/// `CreateProductRequest`), and a slug given must not be blank. Null stays
+/// allowed: a null field is read as absent.
+fn describe_update_request(openapi: &mut utoipa::openapi::OpenApi) {
+    let pattern_of = |openapi: &mut utoipa::openapi::OpenApi, field: &str| {
+        let create = object_schema(openapi, "CreateProductRequest")?;
+        match create.properties.get(field)? {
+            RefOr::T(Schema::Object(property)) => property.pattern.clone(),
+            _ => None,
+        }
+    };
+    let patterns = [
+        ("name", pattern_of(openapi, "name")),
+        ("description", pattern_of(openapi, "description")),
+        ("image", Some(image_pattern())),
+        (
+            "slug",
+            Some(format!("^{SPACE}*[a-z0-9-]*[a-z-][a-z0-9-]*{SPACE}*$")),
+        ),
+    ];
+    let Some(update) = object_schema(openapi, "UpdateProductRequest") else {
+        return;
+    };
+    for (field, pattern) in patterns {
+        if let Some(RefOr::T(Schema::Object(property))) = update.properties.get_mut(field) {
+            property.pattern = pattern;
+        }
+    }
 }
 
 /// What the `CreateProductRequest` derive cannot say: which `image` values
@@ -87,7 +162,6 @@ fn describe_create_request(openapi: &mut utoipa::openapi::OpenApi) {
 /// http(s) URL with a host and no whitespace, control characters, `"`, `<`
 /// or `>`; surrounding whitespace is ignored (see `domain::ImageRef`).
 fn image_pattern() -> String {
-    const SPACE: &str = r"[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]";
     const URL_CHAR: &str =
         r#"[^"<>\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"#;
     const HOST_CHAR: &str =

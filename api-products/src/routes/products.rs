@@ -1,26 +1,51 @@
-//! `/api/products`, `/api/product/{id_or_slug}` and `/api/product/create`.
+//! `/api/products`, `/api/product/{id_or_slug}` (read, and `PATCH` by id) and
+//! `/api/product/create`. Hidden products are shown to admins only.
 
 use axum::extract::{Path, State};
 use axum::http::header::LOCATION;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use server::auth::is_admin;
 use server::{AdminUser, ApiError, ApiResult, Input, Page, Params};
 use shared::{
     CreateProductRequest, ErrorBody, ListBody, Product, ProductCreated, ProductsQuery, ResultBody,
+    UpdateProductRequest,
 };
 
-use crate::db::models::NewProductRow;
-use crate::db::queries;
+use crate::db::models::{NewProductRow, ProductChanges, ProductRow};
+use crate::db::queries::{self, Taken, Write};
+use crate::domain::patch::ProductPatch;
 use crate::domain::{NewProduct, ProductRef, SearchTerm};
 use crate::etag;
 use crate::state::AppState;
 
+fn no_such_product() -> ApiError {
+    ApiError::not_found("No such product")
+}
+
+/// The product written, or the 404 or 409 saying why not.
+fn written(write: Write) -> ApiResult<ProductRow> {
+    match write {
+        Write::Saved(row) => Ok(row),
+        Write::NoSuchProduct => Err(no_such_product()),
+        Write::Taken(Taken::Slug) => Err(ApiError::conflict(
+            "slug_taken",
+            "A product with this slug exists already",
+        )),
+        Write::Taken(Taken::Name) => Err(ApiError::conflict(
+            "name_taken",
+            "A product with this name exists already",
+        )),
+    }
+}
+
 /// A page of the catalogue by id, optionally only names containing `q`.
 ///
 /// `q` is matched literally and case-insensitively (`%` and `_` are plain
-/// characters); `total` counts every match. Answers carry an ETag: send it
-/// back in `If-None-Match` to get a 304 while nothing changed.
+/// characters); `total` counts every match shown. Hidden products are left
+/// out, but for an admin who asks with `include_hidden=true`. Answers carry an
+/// ETag: send it back in `If-None-Match` to get a 304 while nothing changed.
 #[utoipa::path(get, path = "/api/products", tag = "products",
     params(ProductsQuery, ("If-None-Match" = Option<String>, Header, nullable = false, description = "An ETag of an earlier answer: 304 while it is still current")),
     responses(
@@ -35,13 +60,16 @@ pub async fn list(
 ) -> ApiResult<Response> {
     let page = Page::parse(query.limit, query.offset)?;
     let search = SearchTerm::parse(query.q.as_deref())?;
-    let (rows, total) = queries::list(&state.db, search.as_ref(), page).await?;
+    // Only a request for hidden products asks the users service who calls.
+    let include_hidden =
+        query.include_hidden == Some(true) && is_admin(&headers, &state.verifier).await;
+    let (rows, total) = queries::list(&state.db, search.as_ref(), include_hidden, page).await?;
     let base = state.public_base();
     let results = rows.into_iter().map(|row| row.into_product(base)).collect();
     etag::json(&headers, &ListBody { results, total })
 }
 
-/// One product, by id (all digits) or by slug.
+/// One product, by id (all digits) or by slug; a hidden one for admins only.
 #[utoipa::path(get, path = "/api/product/{id_or_slug}", tag = "products",
     params(("id_or_slug" = String, Path, description = "digits: the id; anything else: the slug"), ("If-None-Match" = Option<String>, Header, nullable = false, description = "An ETag of an earlier answer: 304 while it is still current")),
     responses(
@@ -54,11 +82,14 @@ pub async fn show(
     headers: HeaderMap,
     Path(id_or_slug): Path<String>,
 ) -> ApiResult<Response> {
-    let not_found = || ApiError::not_found("No such product");
-    let wanted = ProductRef::parse(&id_or_slug).ok_or_else(not_found)?;
+    let wanted = ProductRef::parse(&id_or_slug).ok_or_else(no_such_product)?;
     let row = queries::find(&state.db, &wanted)
         .await?
-        .ok_or_else(not_found)?;
+        .ok_or_else(no_such_product)?;
+    // Only a hidden product asks the users service who calls.
+    if row.hidden && !is_admin(&headers, &state.verifier).await {
+        return Err(no_such_product());
+    }
     let result = row.into_product(state.public_base());
     etag::json(&headers, &ResultBody { result })
 }
@@ -84,7 +115,7 @@ pub async fn create(
     Input(req): Input<CreateProductRequest>,
 ) -> ApiResult<Response> {
     let new = NewProduct::parse(&req)?;
-    let row = queries::insert(
+    let write = queries::insert(
         &state.db,
         NewProductRow {
             name: new.name.as_str(),
@@ -93,10 +124,12 @@ pub async fn create(
             price: new.price.get(),
             image: new.image.as_str(),
             description: &new.description,
+            stock: new.stock.map(|s| s.get()),
             created_at: chrono::Utc::now().naive_utc(),
         },
     )
     .await?;
+    let row = written(write)?;
     tracing::info!(product_id = row.id, slug = %row.slug, admin_id = admin.id, "product added");
     let location = format!("/api/product/{}", row.id);
     let product = row.into_product(state.public_base());
@@ -105,4 +138,44 @@ pub async fn create(
         product,
     };
     Ok((StatusCode::CREATED, [(LOCATION, location)], Json(body)).into_response())
+}
+
+/// Change a product (admins only): only the fields given change, each by the
+/// rules of creation (a blank slug is invalid here); `stock: null` stops
+/// tracking stock, `hidden` takes the product off sale or back. Nothing given
+/// answers the product as it is.
+#[utoipa::path(patch, path = "/api/product/{id_or_slug}", tag = "products",
+    security(("token" = [])),
+    params(("id_or_slug" = String, Path, description = "The product's id (digits); a slug or anything else is a 404")),
+    request_body(content(
+        (UpdateProductRequest = "application/json"),
+        (UpdateProductRequest = "application/x-www-form-urlencoded"))),
+    responses(
+        (status = 200, description = "The product as it is now", body = ResultBody<Product>),
+        (status = 401, description = "No live token", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 404, description = "No product with this id", body = ErrorBody),
+        (status = 409, description = "slug_taken or name_taken", body = ErrorBody),
+        (status = 422, description = "validation_failed: invalid fields, each named", body = ErrorBody),
+    ))]
+pub async fn update(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    Path(id_or_slug): Path<String>,
+    Input(req): Input<UpdateProductRequest>,
+) -> ApiResult<Json<ResultBody<Product>>> {
+    let Some(ProductRef::Id(id)) = ProductRef::parse(&id_or_slug) else {
+        return Err(no_such_product());
+    };
+    let patch = ProductPatch::parse(&req)?;
+    let write = queries::update(&state.db, id, &ProductChanges::of(&patch)).await?;
+    let row = written(write)?;
+    tracing::info!(
+        product_id = row.id,
+        admin_id = admin.id,
+        fields = ?patch.changed(),
+        "product changed"
+    );
+    let result = row.into_product(state.public_base());
+    Ok(Json(ResultBody { result }))
 }

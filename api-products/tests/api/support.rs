@@ -1,5 +1,8 @@
 //! A running shop for one test: the users service (for tokens) and the
-//! products service, each on its own fresh database.
+//! products service, each on its own fresh database. The products service
+//! gets a service token of the test's own, which the stock helpers present.
+
+use std::hash::{BuildHasher, Hasher};
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -9,7 +12,21 @@ pub struct Shop {
     pub users: Service,
     pub products: Service,
     pub db: TestDb,
+    /// The products service's `SERVICE_TOKEN`.
+    pub service_token: String,
+    env: Vec<(&'static str, String)>,
     _users_db: TestDb,
+}
+
+/// A secret no other test shares: 128 bits from the standard library's
+/// randomly seeded hasher (enough for a test, and no extra dependency).
+pub fn random_token() -> String {
+    let half = || {
+        std::collections::hash_map::RandomState::new()
+            .build_hasher()
+            .finish()
+    };
+    format!("test-service-{:016x}{:016x}", half(), half())
 }
 
 impl Shop {
@@ -18,18 +35,27 @@ impl Shop {
     }
 
     /// With extra environment for the products service.
-    pub async fn start_with(backend: Backend, env: &[(&str, String)]) -> Self {
+    pub async fn start_with(backend: Backend, env: &[(&'static str, String)]) -> Self {
         let (users_db, users) = users_service(backend).await;
         let db = TestDb::new(backend).await;
+        let service_token = random_token();
         let mut env = env.to_vec();
         env.push(("USERS_URL", users.base.clone()));
+        env.push(("SERVICE_TOKEN", service_token.clone()));
         let products = Service::start("api-products", &db, &env).await;
         Self {
             users,
             products,
             db,
+            service_token,
+            env,
             _users_db: users_db,
         }
+    }
+
+    /// A second products process on the same database and environment.
+    pub async fn replica(&self) -> Service {
+        Service::start("api-products", &self.db, &self.env).await
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -66,6 +92,99 @@ impl Shop {
         assert_eq!(status, 201, "create {body}: {created}");
         created["product"].clone()
     }
+}
+
+/// The stock routes, as the orders service calls them.
+impl Shop {
+    /// `POST /api/stock/{action}` on `products` with `token` (none: no header).
+    pub async fn stock_call(
+        &self,
+        products: &Service,
+        action: &str,
+        token: Option<&str>,
+        body: &Value,
+    ) -> (StatusCode, Value) {
+        let mut request = client()
+            .post(products.url(&format!("/api/stock/{action}")))
+            .json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        json(request.send().await.expect("stock call")).await
+    }
+
+    /// `POST /api/stock/reserve` with the service token.
+    pub async fn reserve(&self, order_id: i64, lines: &[(i64, i64)]) -> (StatusCode, Value) {
+        let body = reservation(order_id, lines);
+        let token = Some(self.service_token.as_str());
+        self.stock_call(&self.products, "reserve", token, &body)
+            .await
+    }
+
+    /// `POST /api/stock/release` with the service token.
+    pub async fn release(&self, order_id: i64) -> (StatusCode, Value) {
+        let body = json!({ "order_id": order_id });
+        let token = Some(self.service_token.as_str());
+        self.stock_call(&self.products, "release", token, &body)
+            .await
+    }
+
+    /// `PATCH /api/product/{id}` as JSON with `token`.
+    pub async fn patch(&self, token: &str, id: &str, body: &Value) -> (StatusCode, Value) {
+        let request = client()
+            .patch(self.url(&format!("/api/product/{id}")))
+            .bearer_auth(token)
+            .json(body);
+        json(request.send().await.expect("patch")).await
+    }
+
+    /// Changes a product, which must succeed; returns it as it is now.
+    pub async fn change(&self, admin: &str, id: i64, body: &Value) -> shared::Product {
+        let (status, answer) = self.patch(admin, &id.to_string(), body).await;
+        assert_eq!(status, 200, "patch {id} with {body}: {answer}");
+        result(&answer)
+    }
+
+    /// A product as an admin sees it (hidden or not).
+    pub async fn product(&self, admin: &str, id: i64) -> shared::Product {
+        let request = client()
+            .get(self.url(&format!("/api/product/{id}")))
+            .bearer_auth(admin);
+        let (status, answer) = json(request.send().await.expect("get")).await;
+        assert_eq!(status, 200, "product {id}: {answer}");
+        result(&answer)
+    }
+
+    /// A new product with `stock` (`None`: not tracked); returns its id.
+    pub async fn stocked(&self, admin: &str, name: &str, stock: Option<i64>) -> i64 {
+        let mut body = product(name, 500);
+        body["stock"] = json!(stock);
+        let added = self.add(admin, &body).await;
+        assert_eq!(added["stock"], json!(stock), "{added}");
+        added["id"].as_i64().expect("id")
+    }
+}
+
+/// A reserve body for `order_id` with `(product_id, qty)` lines.
+pub fn reservation(order_id: i64, lines: &[(i64, i64)]) -> Value {
+    let lines: Vec<Value> = lines
+        .iter()
+        .map(|(product_id, qty)| json!({"product_id": product_id, "qty": qty}))
+        .collect();
+    json!({"order_id": order_id, "lines": lines})
+}
+
+/// The `result` of an answer, read as `T`.
+pub fn result<T: serde::de::DeserializeOwned>(answer: &Value) -> T {
+    serde_json::from_value(answer["result"].clone())
+        .unwrap_or_else(|e| panic!("result of {answer}: {e}"))
+}
+
+/// The `fields` of an error answer, read as a map.
+pub fn fields(answer: &Value) -> std::collections::BTreeMap<String, String> {
+    let body: shared::ErrorBody = serde_json::from_value(answer.clone())
+        .unwrap_or_else(|e| panic!("error body {answer}: {e}"));
+    body.fields.unwrap_or_default()
 }
 
 /// A valid creation body.

@@ -1,0 +1,143 @@
+//! What the orders service asks of stock (`/api/stock/reserve` and
+//! `/release`), checked once: a positive order id, and for a reservation 1 to
+//! [`MAX_LINES`] lines of distinct products with 1 to [`MAX_QTY`] units each.
+
+use std::collections::HashMap;
+
+use server::{ApiError, Fields};
+use shared::{ReleaseRequest, ReserveRequest, StockLine};
+
+/// Lines of one reservation: far more than any cart holds.
+pub const MAX_LINES: usize = 1000;
+/// Units of one line: a cart line's most.
+pub const MAX_QTY: i64 = 999;
+
+/// The order a reservation belongs to: the key that makes reserving and
+/// releasing idempotent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrderId(i64);
+
+impl OrderId {
+    pub fn parse(raw: i64) -> Result<Self, String> {
+        if raw >= 1 {
+            Ok(Self(raw))
+        } else {
+            Err("must be a positive order id".into())
+        }
+    }
+
+    pub fn get(self) -> i64 {
+        self.0
+    }
+
+    /// The order of `POST /api/stock/release`.
+    pub fn of_release(req: &ReleaseRequest) -> Result<Self, ApiError> {
+        Self::parse(req.order_id).map_err(|problem| ApiError::field("order_id", problem))
+    }
+}
+
+/// A reservation to make: every line valid, one per product, sorted by
+/// product id. The order matters: every transaction takes the products' row
+/// locks in the same order, so two reservations never deadlock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StockClaim {
+    pub order_id: OrderId,
+    pub lines: Vec<StockLine>,
+}
+
+impl StockClaim {
+    /// Parses every field, naming all invalid ones at once (422); a line's
+    /// fields are named as serde names them, `lines[2].qty`.
+    pub fn parse(req: &ReserveRequest) -> Result<Self, ApiError> {
+        let mut fields = Fields::default();
+        let order_id = fields.check("order_id", OrderId::parse(req.order_id));
+        let count = req.lines.len();
+        if !(1..=MAX_LINES).contains(&count) {
+            fields.check::<()>(
+                "lines",
+                Err(format!("must hold 1 to {MAX_LINES} lines, not {count}")),
+            );
+        }
+        let mut first_line_of: HashMap<i64, usize> = HashMap::new();
+        for (i, line) in req.lines.iter().enumerate() {
+            let at = |field: &str| format!("lines[{i}].{field}");
+            if line.product_id < 1 {
+                fields.check::<()>(&at("product_id"), Err("must be a positive id".into()));
+            } else if let Some(first) = first_line_of.insert(line.product_id, i) {
+                fields.check::<()>(
+                    &at("product_id"),
+                    Err(format!(
+                        "is in lines[{first}] already; give each product once"
+                    )),
+                );
+            }
+            if !(1..=MAX_QTY).contains(&line.qty) {
+                fields.check::<()>(&at("qty"), Err(format!("must be 1 to {MAX_QTY}")));
+            }
+        }
+        let Some(order_id) = order_id else {
+            return Err(fields.into_error());
+        };
+        fields.finish()?;
+        let mut lines = req.lines.clone();
+        lines.sort_by_key(|line| line.product_id);
+        Ok(Self { order_id, lines })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(product_id: i64, qty: i64) -> StockLine {
+        StockLine { product_id, qty }
+    }
+
+    fn claim(order_id: i64, lines: Vec<StockLine>) -> Result<StockClaim, ApiError> {
+        StockClaim::parse(&ReserveRequest { order_id, lines })
+    }
+
+    fn invalid(result: Result<StockClaim, ApiError>) -> Vec<String> {
+        match result {
+            Err(ApiError::Validation(fields)) => fields.into_keys().collect(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn lines_are_sorted_by_product() {
+        let claim = claim(7, vec![line(9, 1), line(2, 999), line(5, 3)]).unwrap();
+        assert_eq!(claim.order_id.get(), 7);
+        let ids: Vec<i64> = claim.lines.iter().map(|l| l.product_id).collect();
+        assert_eq!(ids, [2, 5, 9]);
+    }
+
+    #[test]
+    fn every_invalid_field_is_named() {
+        let bad = invalid(claim(0, vec![line(0, 0), line(3, 1000), line(3, 1)]));
+        assert_eq!(
+            bad,
+            [
+                "lines[0].product_id",
+                "lines[0].qty",
+                "lines[1].qty",
+                "lines[2].product_id",
+                "order_id"
+            ]
+        );
+        assert_eq!(invalid(claim(1, vec![])), ["lines"]);
+        let too_many = (1..=1001).map(|id| line(id, 1)).collect();
+        assert_eq!(invalid(claim(1, too_many)), ["lines"]);
+    }
+
+    #[test]
+    fn release_needs_a_positive_order() {
+        assert!(OrderId::of_release(&ReleaseRequest { order_id: 0 }).is_err());
+        assert_eq!(
+            OrderId::of_release(&ReleaseRequest { order_id: 3 })
+                .unwrap()
+                .get(),
+            3
+        );
+    }
+}

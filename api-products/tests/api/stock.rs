@@ -1,0 +1,288 @@
+//! `/api/stock/reserve` and `/api/stock/release` (contract v1.2): the service
+//! token only, every line or none, idempotent per order, and a 404 or 409
+//! that names every product at fault.
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Value};
+use shared::stock::shortage;
+use shared::{Released, Reservation, StockLine};
+use testkit::{assert_error, client, json, Backend};
+
+use crate::support::{fields, random_token, reservation, result, Shop};
+
+testkit::both_backends! {
+    async fn the_stock_routes_take_only_the_service_token(backend) {
+        only_the_service_token(backend).await;
+    }
+
+    async fn invalid_reservations_are_422_naming_the_fields(backend) {
+        invalid_reservations(backend).await;
+    }
+
+    async fn a_reservation_takes_every_line_and_a_repeat_takes_nothing_more(backend) {
+        reserve_and_repeat(backend).await;
+    }
+
+    async fn releasing_twice_returns_stock_once(backend) {
+        release_twice(backend).await;
+    }
+
+    async fn a_released_order_reserves_anew(backend) {
+        reserve_after_release(backend).await;
+    }
+
+    async fn unknown_or_hidden_products_are_404_naming_each(backend) {
+        unknown_or_hidden(backend).await;
+    }
+
+    async fn short_products_are_409_naming_each_and_nothing_is_taken(backend) {
+        short_products(backend).await;
+    }
+
+    async fn untracked_stock_never_runs_out(backend) {
+        untracked_stock(backend).await;
+    }
+}
+
+/// `(product_id, qty)` pairs as the DTO's lines, by product id.
+fn lines(pairs: &[(i64, i64)]) -> Vec<StockLine> {
+    let mut lines: Vec<StockLine> = pairs
+        .iter()
+        .map(|&(product_id, qty)| StockLine { product_id, qty })
+        .collect();
+    lines.sort_by_key(|line| line.product_id);
+    lines
+}
+
+/// The stock of each product, as an admin reads it.
+async fn stocks(shop: &Shop, admin: &str, ids: &[i64]) -> Vec<Option<i64>> {
+    let mut stocks = Vec::new();
+    for &id in ids {
+        stocks.push(shop.product(admin, id).await.stock);
+    }
+    stocks
+}
+
+async fn only_the_service_token(backend: Backend) {
+    let shop = Shop::start(backend).await;
+    let admin = shop.admin().await;
+    let shopper = shop.shopper().await;
+    let id = shop.stocked(&admin, "Guarded Jar", Some(5)).await;
+    let products = &shop.products;
+    for (action, body) in [
+        ("reserve", reservation(1, &[(id, 1)])),
+        ("release", json!({"order_id": 1})),
+    ] {
+        let (status, answer) = shop.stock_call(products, action, None, &body).await;
+        assert_error(status, &answer, 401, "not_logged_in");
+        let wrong = random_token();
+        for token in [shopper.as_str(), admin.as_str(), wrong.as_str()] {
+            let (status, answer) = shop.stock_call(products, action, Some(token), &body).await;
+            assert_error(status, &answer, 403, "forbidden");
+        }
+    }
+    assert_eq!(
+        stocks(&shop, &admin, &[id]).await,
+        [Some(5)],
+        "nothing taken"
+    );
+    let (status, answer) = shop.reserve(1, &[(id, 1)]).await;
+    assert_eq!(status, 200, "{answer}");
+    let create = client()
+        .post(shop.url("/api/product/create"))
+        .bearer_auth(&shop.service_token)
+        .json(&json!({"name": "Service Jar", "price": 1}));
+    let (status, answer) = json(create.send().await.unwrap()).await;
+    assert_eq!(
+        status, 401,
+        "the service token opens no other route: {answer}"
+    );
+}
+
+async fn invalid_reservations(backend: Backend) {
+    let shop = Shop::start(backend).await;
+    for (body, field) in [
+        (reservation(0, &[(1, 1)]), "order_id"),
+        (reservation(-3, &[(1, 1)]), "order_id"),
+        (reservation(1, &[]), "lines"),
+        (reservation(1, &[(0, 1)]), "lines[0].product_id"),
+        (reservation(1, &[(1, 0)]), "lines[0].qty"),
+        (reservation(1, &[(1, 1), (2, 1000)]), "lines[1].qty"),
+        (
+            reservation(1, &[(1, 1), (2, 1), (1, 2)]),
+            "lines[2].product_id",
+        ),
+        (json!({"order_id": "x", "lines": []}), "order_id"),
+        (
+            json!({"order_id": 1, "lines": [{"product_id": 1}]}),
+            "lines[0]",
+        ),
+    ] {
+        let (status, answer) = reserve_body(&shop, &body).await;
+        assert_error(status, &answer, 422, "validation_failed");
+        assert!(fields(&answer).contains_key(field), "{body}: {answer}");
+    }
+    let (status, answer) = reserve_body(&shop, &json!({"lines": []})).await;
+    assert_error(status, &answer, 422, "validation_failed");
+    // More than 1000 lines cannot fit in a body of 16 KiB: refused as such
+    // (the limit of 1000 lines is checked too, see `domain::stock`).
+    let many: Vec<(i64, i64)> = (1..=1001).map(|id| (id, 1)).collect();
+    let (status, answer) = reserve_body(&shop, &reservation(1, &many)).await;
+    assert_error(status, &answer, 413, "payload_too_large");
+    let token = Some(shop.service_token.as_str());
+    let body = json!({"order_id": 0});
+    let (status, answer) = shop
+        .stock_call(&shop.products, "release", token, &body)
+        .await;
+    assert_error(status, &answer, 422, "validation_failed");
+    assert!(fields(&answer).contains_key("order_id"), "{answer}");
+}
+
+async fn reserve_body(shop: &Shop, body: &Value) -> (reqwest::StatusCode, Value) {
+    let token = Some(shop.service_token.as_str());
+    shop.stock_call(&shop.products, "reserve", token, body)
+        .await
+}
+
+async fn reserve_and_repeat(backend: Backend) {
+    let shop = Shop::start(backend).await;
+    let admin = shop.admin().await;
+    let a = shop.stocked(&admin, "Jar A", Some(10)).await;
+    let b = shop.stocked(&admin, "Jar B", Some(3)).await;
+    let asked = [(b, 3), (a, 4)];
+    let (status, answer) = shop.reserve(7, &asked).await;
+    assert_eq!(status, 200, "{answer}");
+    let first: Reservation = result(&answer);
+    let expected = Reservation {
+        order_id: 7,
+        lines: lines(&asked),
+    };
+    assert_eq!(first, expected);
+    assert_eq!(stocks(&shop, &admin, &[a, b]).await, [Some(6), Some(0)]);
+
+    for again in [&asked[..], &[(a, 1)], &[(b, 3), (a, 4)]] {
+        let (status, answer) = shop.reserve(7, again).await;
+        assert_eq!(status, 200, "a repeat is no shortage: {answer}");
+        assert_eq!(result::<Reservation>(&answer), first, "the first answer");
+    }
+    assert_eq!(stocks(&shop, &admin, &[a, b]).await, [Some(6), Some(0)]);
+}
+
+async fn release_twice(backend: Backend) {
+    let shop = Shop::start(backend).await;
+    let admin = shop.admin().await;
+    let a = shop.stocked(&admin, "Jar A", Some(10)).await;
+    let b = shop.stocked(&admin, "Jar B", Some(5)).await;
+    let (status, answer) = shop.reserve(11, &[(a, 4), (b, 5)]).await;
+    assert_eq!(status, 200, "{answer}");
+    for _ in 0..2 {
+        let (status, answer) = shop.release(11).await;
+        assert_eq!(status, 200, "{answer}");
+        let released: Released = serde_json::from_value(answer).unwrap();
+        let expected = Released {
+            message: "Reservation released".into(),
+            order_id: 11,
+        };
+        assert_eq!(released, expected);
+        assert_eq!(stocks(&shop, &admin, &[a, b]).await, [Some(10), Some(5)]);
+    }
+    let (status, answer) = shop.release(12).await;
+    assert_error(status, &answer, 404, "not_found");
+
+    // What was reserved goes back even to a product hidden since, and not to
+    // one that stopped tracking stock.
+    shop.reserve(13, &[(a, 2), (b, 1)]).await;
+    shop.change(&admin, a, &json!({"hidden": true})).await;
+    shop.change(&admin, b, &json!({"stock": null})).await;
+    assert_eq!(shop.release(13).await.0, 200);
+    assert_eq!(stocks(&shop, &admin, &[a, b]).await, [Some(10), None]);
+}
+
+async fn reserve_after_release(backend: Backend) {
+    let shop = Shop::start(backend).await;
+    let admin = shop.admin().await;
+    let a = shop.stocked(&admin, "Jar A", Some(10)).await;
+    let b = shop.stocked(&admin, "Jar B", Some(10)).await;
+    assert_eq!(shop.reserve(21, &[(a, 4)]).await.0, 200);
+    assert_eq!(shop.release(21).await.0, 200);
+    let (status, answer) = shop.reserve(21, &[(a, 1), (b, 2)]).await;
+    assert_eq!(status, 200, "{answer}");
+    let renewed: Reservation = result(&answer);
+    assert_eq!(renewed.lines, lines(&[(a, 1), (b, 2)]), "the new lines");
+    assert_eq!(stocks(&shop, &admin, &[a, b]).await, [Some(9), Some(8)]);
+    let (_, again) = shop.reserve(21, &[(a, 9)]).await;
+    assert_eq!(result::<Reservation>(&again), renewed);
+    assert_eq!(shop.release(21).await.0, 200);
+    let back = stocks(&shop, &admin, &[a, b]).await;
+    assert_eq!(back, [Some(10), Some(10)], "only the new lines went back");
+}
+
+async fn unknown_or_hidden(backend: Backend) {
+    let shop = Shop::start(backend).await;
+    let admin = shop.admin().await;
+    let a = shop.stocked(&admin, "Jar A", Some(10)).await;
+    let gone = shop.stocked(&admin, "Jar Gone", Some(10)).await;
+    let short = shop.stocked(&admin, "Jar Short", Some(1)).await;
+    shop.change(&admin, gone, &json!({"hidden": true})).await;
+    let asked = [(a, 2), (gone, 1), (999_999, 1), (short, 5)];
+    let (status, answer) = shop.reserve(31, &asked).await;
+    assert_error(status, &answer, 404, "not_found");
+    let off_sale = shortage(None);
+    let expected = BTreeMap::from([
+        (gone.to_string(), off_sale.clone()),
+        ("999999".to_string(), off_sale),
+    ]);
+    assert_eq!(fields(&answer), expected, "unknown products first");
+    let after = stocks(&shop, &admin, &[a, gone, short]).await;
+    assert_eq!(after, [Some(10), Some(10), Some(1)], "nothing taken");
+    let (status, answer) = shop.release(31).await;
+    assert_error(status, &answer, 404, "not_found");
+}
+
+async fn short_products(backend: Backend) {
+    let shop = Shop::start(backend).await;
+    let admin = shop.admin().await;
+    let plenty = shop.stocked(&admin, "Jar Plenty", Some(50)).await;
+    let two = shop.stocked(&admin, "Jar Two", Some(2)).await;
+    let none = shop.stocked(&admin, "Jar None", Some(0)).await;
+    let free = shop.stocked(&admin, "Jar Free", None).await;
+    let asked = [(plenty, 5), (two, 3), (free, 999), (none, 1)];
+    let (status, answer) = shop.reserve(41, &asked).await;
+    assert_error(status, &answer, 409, "out_of_stock");
+    let expected = BTreeMap::from([
+        (two.to_string(), "only 2 left".to_string()),
+        (none.to_string(), shortage(Some(0))),
+    ]);
+    assert_eq!(fields(&answer), expected, "every short product");
+    let after = stocks(&shop, &admin, &[plenty, two, none, free]).await;
+    assert_eq!(after, [Some(50), Some(2), Some(0), None], "all or nothing");
+
+    let (status, answer) = shop.reserve(41, &[(plenty, 5), (two, 2)]).await;
+    assert_eq!(status, 200, "a refused order may reserve again: {answer}");
+    let after = stocks(&shop, &admin, &[plenty, two]).await;
+    assert_eq!(after, [Some(45), Some(0)]);
+}
+
+async fn untracked_stock(backend: Backend) {
+    let shop = Shop::start(backend).await;
+    let admin = shop.admin().await;
+    let free = shop.stocked(&admin, "Jar Free", None).await;
+    for order in 51..56 {
+        let (status, answer) = shop.reserve(order, &[(free, 999)]).await;
+        assert_eq!(status, 200, "{answer}");
+        let reserved: Reservation = result(&answer);
+        assert_eq!(
+            reserved.lines,
+            lines(&[(free, 999)]),
+            "the line is recorded"
+        );
+    }
+    assert_eq!(stocks(&shop, &admin, &[free]).await, [None]);
+    assert_eq!(shop.release(51).await.0, 200);
+    assert_eq!(
+        stocks(&shop, &admin, &[free]).await,
+        [None],
+        "still untracked"
+    );
+}
