@@ -1,5 +1,8 @@
 //! `/api/order/*` (the caller's cart) and `/api/orders` (history).
 
+use std::future::Future;
+use std::time::{Duration, Instant};
+
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::Json;
@@ -14,6 +17,30 @@ use crate::checkout;
 use crate::db::queries;
 use crate::domain::{AddItem, UpdateItem};
 use crate::state::AppState;
+
+/// How long a cart change waits for a checkout of the same cart on another
+/// replica to end (one takes milliseconds) before answering 409
+/// `checkout_in_progress`. A checkout in this process is waited for in
+/// `CartQueue` instead.
+const WAIT_FOR_CHECKOUT: Duration = Duration::from_secs(1);
+
+/// Runs `change` again while the cart is frozen by a checkout, for at most
+/// [`WAIT_FOR_CHECKOUT`].
+async fn after_checkout<T, F, Fut>(mut change: F) -> ApiResult<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = ApiResult<T>>,
+{
+    let start = Instant::now();
+    loop {
+        match change().await {
+            Err(e) if e.code() == "checkout_in_progress" && start.elapsed() < WAIT_FOR_CHECKOUT => {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            done => return done,
+        }
+    }
+}
 
 fn answer(order: impl Into<Order>) -> Json<ResultBody<Order>> {
     Json(ResultBody {
@@ -49,7 +76,8 @@ pub async fn add_item(
     // held while waiting on another service.
     let product = state.products.product(add.product).await?;
     let _turn = state.carts.turn(user.id).await;
-    let cart = queries::add_item(&state.db, user.id, &product, add.qty).await?;
+    let cart =
+        after_checkout(|| queries::add_item(&state.db, user.id, &product, add.qty)).await?;
     tracing::info!(
         user_id = user.id,
         product_id = product.id,
@@ -77,7 +105,10 @@ pub async fn update_item(
 ) -> ApiResult<Json<ResultBody<Order>>> {
     let update = UpdateItem::parse(&req)?;
     let _turn = state.carts.turn(user.id).await;
-    let cart = queries::update_item(&state.db, user.id, update.product, update.qty).await?;
+    let cart = after_checkout(|| {
+        queries::update_item(&state.db, user.id, update.product, update.qty)
+    })
+    .await?;
     Ok(answer(cart))
 }
 
