@@ -25,7 +25,6 @@ use shared::StockLine;
 
 use crate::db::checkout::{self as steps, Closing, Intent};
 use crate::db::models::OrderWithItems;
-use crate::db::queries::checkout_in_progress;
 use crate::failpoint;
 use crate::products::ReserveError;
 use crate::state::AppState;
@@ -68,6 +67,15 @@ impl RepairConfig {
         );
         Ok(config)
     }
+}
+
+/// 409 `checkout_in_progress`: the cart's stock is being reserved (or an
+/// attempt that died is being undone), so its lines cannot change now.
+pub fn checkout_in_progress() -> ApiError {
+    ApiError::conflict(
+        "checkout_in_progress",
+        "This cart is being checked out; try again in a moment",
+    )
 }
 
 fn now() -> NaiveDateTime {

@@ -6,16 +6,16 @@ use std::time::{Duration, Instant};
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::Json;
-use server::{ApiResult, BearerToken, CurrentUser, Freshness, Input, Page, Params};
+use server::{ApiError, ApiResult, BearerToken, CurrentUser, Freshness, Input, Page, Params};
 use shared::{
     AddItemRequest, ErrorBody, ListBody, Order, OrdersQuery, ResultBody, UpdateItemRequest,
 };
 
 use server::idempotency::IDEMPOTENCY_KEY;
 
-use crate::checkout;
-use crate::db::queries;
-use crate::domain::{AddItem, UpdateItem};
+use crate::checkout::{self, checkout_in_progress};
+use crate::db::queries::{self, CartChange};
+use crate::domain::{AddItem, UpdateItem, MAX_LINE_QUANTITY};
 use crate::state::AppState;
 
 /// How long a cart change waits for a checkout of the same cart on another
@@ -24,22 +24,34 @@ use crate::state::AppState;
 /// `CartQueue` instead.
 const WAIT_FOR_CHECKOUT: Duration = Duration::from_secs(1);
 
-/// Runs `change` again while the cart is frozen by a checkout, for at most
-/// [`WAIT_FOR_CHECKOUT`].
-async fn after_checkout<T, F, Fut>(mut change: F) -> ApiResult<T>
+/// Runs `change` until the cart is not frozen by a checkout, for at most
+/// [`WAIT_FOR_CHECKOUT`], and turns what it came to into the answer.
+async fn change_cart<F, Fut>(mut change: F) -> ApiResult<Json<ResultBody<Order>>>
 where
     F: FnMut() -> Fut,
-    Fut: Future<Output = ApiResult<T>>,
+    Fut: Future<Output = ApiResult<CartChange>>,
 {
     let start = Instant::now();
     loop {
-        match change().await {
-            Err(e) if e.code() == "checkout_in_progress" && start.elapsed() < WAIT_FOR_CHECKOUT => {
+        return match change().await? {
+            CartChange::Changed(cart) => Ok(answer(cart)),
+            CartChange::CheckingOut if start.elapsed() < WAIT_FOR_CHECKOUT => {
                 tokio::time::sleep(Duration::from_millis(20)).await;
+                continue;
             }
-            done => return done,
-        }
+            CartChange::CheckingOut => Err(checkout_in_progress()),
+            CartChange::NoCart => Err(no_cart()),
+            CartChange::NotInCart => Err(ApiError::not_found("This product is not in the cart")),
+            CartChange::LineFull => Err(ApiError::field(
+                "qty",
+                format!("would put more than {MAX_LINE_QUANTITY} of this product in the cart"),
+            )),
+        };
     }
+}
+
+fn no_cart() -> ApiError {
+    ApiError::not_found("No order found")
 }
 
 fn answer(order: impl Into<Order>) -> Json<ResultBody<Order>> {
@@ -76,15 +88,14 @@ pub async fn add_item(
     // held while waiting on another service.
     let product = state.products.product(add.product).await?;
     let _turn = state.carts.turn(user.id).await;
-    let cart =
-        after_checkout(|| queries::add_item(&state.db, user.id, &product, add.qty)).await?;
+    let cart = change_cart(|| queries::add_item(&state.db, user.id, &product, add.qty)).await?;
     tracing::info!(
         user_id = user.id,
         product_id = product.id,
         qty = add.qty.get(),
         "item added"
     );
-    Ok(answer(cart))
+    Ok(cart)
 }
 
 /// Set the quantity of a product in the cart; 0 removes the line.
@@ -105,11 +116,7 @@ pub async fn update_item(
 ) -> ApiResult<Json<ResultBody<Order>>> {
     let update = UpdateItem::parse(&req)?;
     let _turn = state.carts.turn(user.id).await;
-    let cart = after_checkout(|| {
-        queries::update_item(&state.db, user.id, update.product, update.qty)
-    })
-    .await?;
-    Ok(answer(cart))
+    change_cart(|| queries::update_item(&state.db, user.id, update.product, update.qty)).await
 }
 
 /// The caller's cart (their open order).
@@ -124,7 +131,8 @@ pub async fn cart(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
 ) -> ApiResult<Json<ResultBody<Order>>> {
-    Ok(answer(queries::cart(&state.db, user.id).await?))
+    let cart = queries::cart(&state.db, user.id).await?.ok_or_else(no_cart)?;
+    Ok(answer(cart))
 }
 
 /// Check the cart out: the stock of every line is reserved, then the order is
