@@ -108,7 +108,12 @@ pub async fn checkout(
         Ok(()) => {}
         Err(ReserveError::Short(short)) => {
             steps::abandon(&state.db, order_id).await?;
-            tracing::info!(user_id, order_id, short = short.len(), "checkout: out of stock");
+            tracing::info!(
+                user_id,
+                order_id,
+                short = short.len(),
+                "checkout: out of stock"
+            );
             return Err(ApiError::out_of_stock(short));
         }
         Err(ReserveError::Failed { maybe_reserved }) => {
@@ -156,11 +161,17 @@ pub async fn repair(state: &AppState, after: Duration) -> ApiResult<usize> {
         }
         if state.products.release(order_id).await {
             steps::undone(&state.db, order_id).await?;
-            tracing::info!(order_id, "checkout repair: stock released, cart usable again");
+            tracing::info!(
+                order_id,
+                "checkout repair: stock released, cart usable again"
+            );
             undone += 1;
         } else {
             // Still `releasing`: claimed again once `after` has passed.
-            tracing::warn!(order_id, "checkout repair: the products service did not answer");
+            tracing::warn!(
+                order_id,
+                "checkout repair: the products service did not answer"
+            );
         }
     }
     Ok(undone)

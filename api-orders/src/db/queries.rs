@@ -17,9 +17,9 @@ use shared::Product;
 
 use super::models::{ItemRow, NewItem, OrderWithItems};
 use super::store::{CartLock, Store};
-use crate::domain::{AddQuantity, ProductId, SetQuantity};
 #[cfg(doc)]
 use crate::domain::MAX_LINE_QUANTITY;
+use crate::domain::{AddQuantity, ProductId, SetQuantity};
 
 fn now() -> NaiveDateTime {
     Utc::now().naive_utc()
@@ -35,6 +35,8 @@ pub enum CartChange {
     NotInCart,
     /// The line would hold more than [`MAX_LINE_QUANTITY`].
     LineFull,
+    /// The cart holds `shared::stock::MAX_LINES` different products already.
+    CartFull,
     /// The cart's stock is being reserved by a checkout: its lines must stay
     /// what was reserved.
     CheckingOut,
@@ -89,6 +91,10 @@ pub async fn add_item(
                     return Err(Stop::Refused(CartChange::LineFull));
                 }
                 let items = conn.items_of(vec![order.id]).await?;
+                // A checkout reserves every line in one request, of bounded size.
+                if items.len() > shared::stock::MAX_LINES {
+                    return Err(Stop::Refused(CartChange::CartFull));
+                }
                 Ok(CartChange::Changed(OrderWithItems { order, items }))
             }
             .scope_boxed()

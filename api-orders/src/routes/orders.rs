@@ -42,6 +42,13 @@ where
             CartChange::CheckingOut => Err(checkout_in_progress()),
             CartChange::NoCart => Err(no_cart()),
             CartChange::NotInCart => Err(ApiError::not_found("This product is not in the cart")),
+            CartChange::CartFull => Err(ApiError::field(
+                "product_id",
+                format!(
+                    "the cart holds {} different products already",
+                    shared::stock::MAX_LINES
+                ),
+            )),
             CartChange::LineFull => Err(ApiError::field(
                 "qty",
                 format!("would put more than {MAX_LINE_QUANTITY} of this product in the cart"),
@@ -75,7 +82,7 @@ fn answer(order: impl Into<Order>) -> Json<ResultBody<Order>> {
         (status = 401, description = "No live token", body = ErrorBody),
         (status = 404, description = "Unknown product", body = ErrorBody),
         (status = 409, description = "checkout_in_progress: the cart is being checked out", body = ErrorBody),
-        (status = 422, description = "Invalid product_id or qty (1-99), the line would exceed 999, or idempotency_key_reused", body = ErrorBody),
+        (status = 422, description = "Invalid product_id or qty (1-99), the line would exceed 999, the cart holds 300 different products already, or idempotency_key_reused", body = ErrorBody),
         (status = 503, description = "The products service is unreachable", body = ErrorBody),
     ))]
 pub async fn add_item(
@@ -131,7 +138,9 @@ pub async fn cart(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
 ) -> ApiResult<Json<ResultBody<Order>>> {
-    let cart = queries::cart(&state.db, user.id).await?.ok_or_else(no_cart)?;
+    let cart = queries::cart(&state.db, user.id)
+        .await?
+        .ok_or_else(no_cart)?;
     Ok(answer(cart))
 }
 
@@ -158,9 +167,7 @@ pub async fn checkout(
     headers: HeaderMap,
 ) -> ApiResult<Json<ResultBody<Order>>> {
     // The idempotency layer has refused a malformed key already.
-    let key = headers
-        .get(IDEMPOTENCY_KEY)
-        .and_then(|v| v.to_str().ok());
+    let key = headers.get(IDEMPOTENCY_KEY).and_then(|v| v.to_str().ok());
     let _turn = state.carts.turn(user.id).await;
     let order = checkout::checkout(&state, user.id, key).await?;
     tracing::info!(user_id = user.id, order_id = order.order.id, "checked out");

@@ -112,11 +112,17 @@ async fn last_unit_goes_to_one(backend: Backend) {
         shoppers.push(token);
     }
 
-    let keys: Vec<String> = (0..shoppers.len()).map(|i| format!("last-unit-{i}")).collect();
-    let attempts = shoppers.iter().zip(&keys).enumerate().map(|(i, (token, key))| {
-        let orders = if i % 2 == 0 { &shop.orders } else { &replica };
-        shop.checkout_on(orders, token, key)
-    });
+    let keys: Vec<String> = (0..shoppers.len())
+        .map(|i| format!("last-unit-{i}"))
+        .collect();
+    let attempts = shoppers
+        .iter()
+        .zip(&keys)
+        .enumerate()
+        .map(|(i, (token, key))| {
+            let orders = if i % 2 == 0 { &shop.orders } else { &replica };
+            shop.checkout_on(orders, token, key)
+        });
     let answers = join_all(attempts).await;
 
     let won: Vec<_> = answers.iter().filter(|(s, _)| *s == 200).collect();
@@ -271,14 +277,20 @@ async fn hidden_product_in_the_cart(backend: Backend) {
     let (_, token) = shopper(&shop.users).await;
     let (_, cart) = shop.add(&token, PRODUCT, 2).await;
     let line = order(cart).items[0].clone();
-    shop.patch_product(PRODUCT, json!({"hidden": true, "name": "Renamed", "price": 1}))
-        .await;
+    shop.patch_product(
+        PRODUCT,
+        json!({"hidden": true, "name": "Renamed", "price": 1}),
+    )
+    .await;
 
     let (status, body) = shop.checkout_on(&shop.orders, &token, "hidden-1").await;
     assert_eq!(status, 409, "{body}");
     let body = error(body);
     assert_eq!(body.error, "out_of_stock");
-    assert_eq!(body.fields.unwrap()[&PRODUCT.to_string()], "no longer on sale");
+    assert_eq!(
+        body.fields.unwrap()[&PRODUCT.to_string()],
+        "no longer on sale"
+    );
 
     let (status, cart) = shop.get("/api/order", &token).await;
     assert_eq!(status, 200);

@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use server::{ApiError, Fields};
 use shared::{ReleaseRequest, ReserveRequest, StockLine};
 
-/// Lines of one reservation: far more than any cart holds.
-pub const MAX_LINES: usize = 1000;
+/// Lines of one reservation: the most different products a cart holds.
+pub use shared::stock::MAX_LINES;
 /// Units of one line: a cart line's most.
 pub const MAX_QTY: i64 = 999;
 
@@ -126,7 +126,7 @@ mod tests {
             ]
         );
         assert_eq!(invalid(claim(1, vec![])), ["lines"]);
-        let too_many = (1..=1001).map(|id| line(id, 1)).collect();
+        let too_many = (1..=MAX_LINES as i64 + 1).map(|id| line(id, 1)).collect();
         assert_eq!(invalid(claim(1, too_many)), ["lines"]);
     }
 
