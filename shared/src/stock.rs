@@ -3,9 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-/// The most lines one reservation (and so one cart) holds: 300 lines fit in
-/// the contract's 16 KiB body with room to spare.
-pub const MAX_LINES: usize = 300;
+/// The most lines one reservation (and so one cart) holds: 100 different
+/// products, whose lines fit the contract's 16 KiB body several times over.
+pub const MAX_LINES: usize = 100;
 
 /// One product and how many units of it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,8 +29,8 @@ pub struct ReserveRequest {
     #[cfg_attr(feature = "openapi", schema(minimum = 1))]
     #[serde(deserialize_with = "crate::lenient::whole")]
     pub order_id: i64,
-    /// 1 to 300 lines ([`MAX_LINES`]), each product at most once.
-    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 300))]
+    /// 1 to 100 lines ([`MAX_LINES`]); lines of one product are reserved as one, for their sum.
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 100))]
     pub lines: Vec<StockLine>,
 }
 

@@ -82,7 +82,7 @@ fn answer(order: impl Into<Order>) -> Json<ResultBody<Order>> {
         (status = 401, description = "No live token", body = ErrorBody),
         (status = 404, description = "Unknown product", body = ErrorBody),
         (status = 409, description = "checkout_in_progress: the cart is being checked out", body = ErrorBody),
-        (status = 422, description = "Invalid product_id or qty (1-99), the line would exceed 999, the cart holds 300 different products already, or idempotency_key_reused", body = ErrorBody),
+        (status = 422, description = "Invalid product_id or qty (1-99), the line would exceed 999, the cart holds 100 different products already, or idempotency_key_reused", body = ErrorBody),
         (status = 503, description = "The products service is unreachable", body = ErrorBody),
     ))]
 pub async fn add_item(

@@ -36,6 +36,10 @@ testkit::both_backends! {
     async fn short_stock_names_every_short_product_and_changes_nothing(backend) {
         short_stock_changes_nothing(backend).await
     }
+
+    async fn a_cart_holds_at_most_100_different_products(backend) {
+        cart_holds_at_most_100_products(backend).await
+    }
 }
 
 /// A product of the demo catalogue whose stock tests set themselves.
@@ -330,4 +334,38 @@ async fn short_stock_changes_nothing(backend: Backend) {
     assert_eq!(status, 200, "{body}");
     assert_eq!(shop.stock(PRODUCT).await, Some(0));
     assert_eq!(shop.stock(3).await, Some(46));
+}
+
+async fn cart_holds_at_most_100_products(backend: Backend) {
+    let shop = shop(backend).await;
+    let (_, admin_token) = admin(&shop.users).await;
+    let (_, token) = shopper(&shop.users).await;
+    let most = shared::stock::MAX_LINES;
+    for i in 0..=most {
+        let product = json!({"name": format!("Cart filler {i}"), "price": 100});
+        let response = shop
+            .http
+            .post(shop.products.url("/api/product/create"))
+            .bearer_auth(&admin_token)
+            .json(&product)
+            .send()
+            .await
+            .expect("create");
+        let (status, created) = json(response).await;
+        assert_eq!(status, 201, "{created}");
+        let id = created["product"]["id"].as_i64().expect("id");
+        let (status, body) = shop.add(&token, id, 1).await;
+        if i < most {
+            assert_eq!(status, 200, "line {i}: {body}");
+        } else {
+            assert_eq!(status, 422, "one product too many: {body}");
+            assert!(error(body).fields.unwrap().contains_key("product_id"));
+        }
+    }
+    let (_, cart) = shop.get("/api/order", &token).await;
+    assert_eq!(
+        order(cart).items.len(),
+        most,
+        "the refused add changed nothing"
+    );
 }
