@@ -244,6 +244,11 @@ impl NewProduct {
 pub struct SearchTerm(String);
 
 impl SearchTerm {
+    /// The lowercase term.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
     /// `None` for an absent or blank `q` (everything matches).
     pub fn parse(raw: Option<&str>) -> Result<Option<Self>, ApiError> {
         let raw = raw.map(str::trim).unwrap_or("");
