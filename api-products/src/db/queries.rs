@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use diesel::QueryResult;
 use diesel_async::RunQueryDsl;
 use server::db::unique_violation;
-use server::{with_conn, ApiError, ApiResult, Db, Page};
+use server::{with_conn, with_read_conn, ApiError, ApiResult, Db, Page};
 
 use super::models::{NewProductRow, ProductChanges, ProductRow};
 use super::schema::products;
@@ -38,7 +38,7 @@ pub async fn list(
     page: Page,
 ) -> ApiResult<(Vec<ProductRow>, i64)> {
     let pattern = search.map(SearchTerm::like_pattern);
-    with_conn!(db, |conn| {
+    with_read_conn!(db, |conn| {
         let matching = || {
             let mut query = products::table.into_boxed();
             if let Some(pattern) = &pattern {
@@ -67,7 +67,7 @@ pub async fn list(
 
 /// The product with that id or slug.
 pub async fn find(db: &Db, wanted: &ProductRef) -> ApiResult<Option<ProductRow>> {
-    with_conn!(db, |conn| {
+    with_read_conn!(db, |conn| {
         let query = products::table.select(ProductRow::as_select()).into_boxed();
         let query = match wanted {
             ProductRef::Id(id) => query.filter(products::id.eq(*id)),
