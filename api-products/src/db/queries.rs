@@ -38,9 +38,24 @@ pub async fn list(
     page: Page,
 ) -> ApiResult<(Vec<ProductRow>, i64)> {
     let pattern = search.map(SearchTerm::like_pattern);
+    // PostgreSQL's trigram index serves the LIKE itself; SQLite's is an FTS5
+    // table, asked first for the candidates.
+    let trigrams = match db {
+        Db::Sqlite(..) => search.and_then(SearchTerm::trigram_pattern),
+        Db::Postgres(_) => None,
+    };
     with_read_conn!(db, |conn| {
         let matching = || {
             let mut query = products::table.into_boxed();
+            if let Some(trigrams) = &trigrams {
+                query = query.filter(
+                    diesel::dsl::sql::<diesel::sql_types::Bool>(
+                        "products.id IN (SELECT rowid FROM products_search WHERE name_key LIKE ",
+                    )
+                    .bind::<diesel::sql_types::Text, _>(trigrams.clone())
+                    .sql(")"),
+                );
+            }
             if let Some(pattern) = &pattern {
                 query = query.filter(products::name_key.like(pattern.clone()).escape('\\'));
             }
