@@ -1,1 +1,2 @@
+DROP INDEX products_visible;
 DROP INDEX products_name_trigrams;

@@ -1,3 +1,4 @@
+DROP INDEX products_visible;
 DROP TRIGGER products_search_update;
 DROP TRIGGER products_search_delete;
 DROP TRIGGER products_search_insert;

@@ -21,3 +21,7 @@ CREATE TRIGGER products_search_update AFTER UPDATE OF name_key ON products BEGIN
         VALUES ('delete', old.id, old.name_key);
     INSERT INTO products_search (rowid, name_key) VALUES (new.id, new.name_key);
 END;
+
+-- What shoppers see, in id order: counting and paging the visible products
+-- reads this index, not the rows with their descriptions.
+CREATE INDEX products_visible ON products (hidden, id);
