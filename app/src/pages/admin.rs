@@ -91,7 +91,7 @@ fn ProductForm() -> impl IntoView {
             .unwrap_or_default();
         async move {
             let result = shop.api.create_product(&req, &key).await;
-            if !matches!(result, Err(ApiError::Unavailable(_))) {
+            if !result.as_ref().is_err_and(ApiError::is_outage) {
                 intent.try_update_value(Intent::settle);
             }
             match &result {
