@@ -122,10 +122,20 @@ pub fn refocus_by_id(id: String) {
 
 /// Focuses the first field (in form order) that has an error.
 pub fn focus_first_invalid(order: &[&str], errors: &std::collections::BTreeMap<String, String>) {
+    focus_first_invalid_in("field", order, errors);
+}
+
+/// [`focus_first_invalid`] for a form whose field ids start with `prefix`
+/// (see [`crate::components::Field`]).
+pub fn focus_first_invalid_in(
+    prefix: &str,
+    order: &[&str],
+    errors: &std::collections::BTreeMap<String, String>,
+) {
     let Some(name) = order.iter().find(|n| errors.contains_key(**n)) else {
         return;
     };
-    let id = format!("field-{name}");
+    let id = format!("{prefix}-{name}");
     request_animation_frame(move || {
         if let Some(el) = document()
             .get_element_by_id(&id)
