@@ -250,3 +250,38 @@ where
         </nav>
     })
 }
+
+/// One call at a time for a control: `is_busy` is true while it runs, and a
+/// press meanwhile is dropped. Lighter in the WASM than an `Action` where no
+/// one needs the call's input or value afterwards.
+#[derive(Clone, Copy)]
+pub struct Busy(RwSignal<bool>);
+
+impl Busy {
+    pub fn new() -> Self {
+        Self(RwSignal::new(false))
+    }
+
+    /// Whether a call is on its way (tracked).
+    pub fn is_busy(&self) -> bool {
+        self.0.get()
+    }
+
+    pub fn is_busy_untracked(&self) -> bool {
+        self.0.get_untracked()
+    }
+
+    /// Runs `work` unless a call is already on its way.
+    pub fn run(&self, work: impl std::future::Future<Output = ()> + 'static) {
+        if self.0.get_untracked() {
+            return;
+        }
+        self.0.set(true);
+        let flag = self.0;
+        leptos::task::spawn_local(async move {
+            work.await;
+            // The page may be gone by now.
+            flag.try_set(false);
+        });
+    }
+}

@@ -8,8 +8,9 @@ use shared::{Product, UpdateProductRequest};
 
 use super::draft::{shown_on_fields, Draft, DraftFields};
 use super::list::save;
+use crate::a11y::focus_when_drawn;
 use crate::api::ApiError;
-use crate::components::{Notice, Tone};
+use crate::components::{Busy, Notice, Tone};
 use crate::state::use_shop;
 
 /// `on_close` gets what to say in the card (`None`: cancelled).
@@ -28,24 +29,11 @@ pub fn EditForm(
     let draft = Draft::of(&before);
     let problem = RwSignal::new(None::<ApiError>);
 
-    let prefix_for_save = prefix.clone();
-    let update = Action::new_local(move |req: &UpdateProductRequest| {
-        let req = req.clone();
-        let prefix = prefix_for_save.clone();
-        async move {
-            match save(api, product, req).await {
-                Ok(p) => on_close.run(Some(format!("Saved “{}”.", p.name))),
-                Err(e) if shown_on_fields(&e) => draft.refused(&prefix, &e, false),
-                Err(e) => {
-                    problem.try_set(Some(e));
-                }
-            }
-        }
-    });
+    let saving = Busy::new();
     let prefix_for_submit = prefix.clone();
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if update.pending().get_untracked() {
+        if saving.is_busy_untracked() {
             return;
         }
         problem.set(None);
@@ -56,7 +44,16 @@ pub fn EditForm(
         if req == UpdateProductRequest::default() {
             on_close.run(Some("Nothing to save: no field was changed.".into()));
         } else {
-            update.dispatch(req);
+            let prefix = prefix_for_submit.clone();
+            saving.run(async move {
+                match save(api, product, req).await {
+                    Ok(p) => on_close.run(Some(format!("Saved “{}”.", p.name))),
+                    Err(e) if shown_on_fields(&e) => draft.refused(&prefix, &e, false),
+                    Err(e) => {
+                        problem.try_set(Some(e));
+                    }
+                }
+            });
         }
     };
     // Escape closes the form without saving, as it would a dialog.
@@ -66,16 +63,7 @@ pub fn EditForm(
             on_close.run(None);
         }
     };
-    let first_field = format!("{prefix}-name");
-    request_animation_frame(move || {
-        use wasm_bindgen::JsCast;
-        if let Some(el) = document()
-            .get_element_by_id(&first_field)
-            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
-        {
-            let _ = el.focus();
-        }
-    });
+    focus_when_drawn(format!("{prefix}-name"));
 
     view! {
         <form
@@ -91,8 +79,8 @@ pub fn EditForm(
             {move || problem.get().map(|e| view! { <Notice tone=Tone::Error>{e.to_string()}</Notice> })}
             <DraftFields draft prefix with_slug=false />
             <div class="form-buttons">
-                <button type="submit" class="button button-primary" aria-disabled=move || update.pending().get().to_string()>
-                    {move || if update.pending().get() { "Saving…" } else { "Save changes" }}
+                <button type="submit" class="button button-primary" aria-disabled=move || saving.is_busy().to_string()>
+                    {move || if saving.is_busy() { "Saving…" } else { "Save changes" }}
                 </button>
                 <button type="button" class="button button-ghost" on:click=move |_| on_close.run(None)>
                     "Cancel"

@@ -12,7 +12,7 @@ use shared::{ListBody, Product, UpdateProductRequest};
 use super::edit::EditForm;
 use crate::a11y::refocus_by_id;
 use crate::api::{Api, ApiError};
-use crate::components::{Loading, OutageNotice};
+use crate::components::{Busy, Loading, OutageNotice};
 use crate::format::money;
 use crate::state::use_shop;
 use crate::stock::{admin_stock_text, parse_stock};
@@ -85,18 +85,24 @@ fn ProductCard(product: Product) -> impl IntoView {
 
     let name = move || product.with(|p| p.name.clone());
     let hidden = move || product.with(|p| p.hidden);
-    let toggle = Action::new_local(move |&hide: &bool| async move {
+    let toggling = Busy::new();
+    let toggle = move || {
         let req = UpdateProductRequest {
-            hidden: Some(hide),
+            hidden: Some(!product.with_untracked(|p| p.hidden)),
             ..Default::default()
         };
-        let result = save(api, product, req).await;
-        status.try_set(Some(match result {
-            Ok(p) if p.hidden => RowStatus::Done(format!("“{}” is hidden: shoppers no longer see it.", p.name)),
-            Ok(p) => RowStatus::Done(format!("“{}” is on sale again.", p.name)),
-            Err(e) => RowStatus::Failed(not_changed(&product, &e)),
-        }));
-    });
+        toggling.run(async move {
+            let result = save(api, product, req).await;
+            status.try_set(Some(match result {
+                Ok(p) if p.hidden => RowStatus::Done(format!(
+                    "“{}” is hidden: shoppers no longer see it.",
+                    p.name
+                )),
+                Ok(p) => RowStatus::Done(format!("“{}” is on sale again.", p.name)),
+                Err(e) => RowStatus::Failed(not_changed(&product, &e)),
+            }));
+        });
+    };
     let close_edit = {
         let edit_id = edit_id.clone();
         Callback::new(move |done: Option<String>| {
@@ -129,9 +135,7 @@ fn ProductCard(product: Product) -> impl IntoView {
                         }
                     }}
                 </h3>
-                <Show when=hidden>
-                    <span class="tag tag-hidden">"Hidden"</span>
-                </Show>
+                {move || hidden().then(|| view! { <span class="tag tag-hidden">"Hidden"</span> })}
             </div>
             <dl class="admin-facts">
                 <div>
@@ -165,21 +169,17 @@ fn ProductCard(product: Product) -> impl IntoView {
                     type="button"
                     class="button button-small button-ghost"
                     data-testid="toggle-hidden"
-                    aria-disabled=move || toggle.pending().get().to_string()
-                    on:click=move |_| {
-                        if !toggle.pending().get_untracked() {
-                            toggle.dispatch(!hidden());
-                        }
-                    }
+                    aria-disabled=move || toggling.is_busy().to_string()
+                    on:click=move |_| toggle()
                 >
                     {move || if hidden() { "Show in shop" } else { "Hide from shop" }}
                     <span class="visually-hidden">{move || format!(": {}", name())}</span>
                 </button>
                 <RestockForm product status />
             </div>
-            <Show when=move || editing.get()>
+            {move || editing.get().then(|| view! {
                 <EditForm product form_id=form_id.clone() on_close=close_edit />
-            </Show>
+            })}
             <p
                 role="status"
                 class="row-status"
@@ -210,12 +210,13 @@ fn RestockForm(product: RwSignal<Product>, status: RwSignal<Option<RowStatus>>) 
     let typed = RwSignal::new(String::new());
     let invalid = RwSignal::new(None::<String>);
     let name = move || product.with(|p| p.name.clone());
-    let restock = Action::new_local(move |&units: &i64| async move {
+    let restocking = Busy::new();
+    let restock = move |units: i64| {
         let req = UpdateProductRequest {
             stock: Some(Some(units)),
             ..Default::default()
         };
-        match save(api, product, req).await {
+        restocking.run(async move { match save(api, product, req).await {
             Ok(p) => {
                 typed.try_set(String::new());
                 status.try_set(Some(RowStatus::Done(format!(
@@ -231,17 +232,14 @@ fn RestockForm(product: RwSignal<Product>, status: RwSignal<Option<RowStatus>>) 
                     status.try_set(Some(RowStatus::Failed(not_changed(&product, &e))));
                 }
             },
-        }
-    });
+        } });
+    };
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if restock.pending().get_untracked() {
-            return;
-        }
         match parse_stock(&typed.get_untracked()) {
             Ok(Some(units)) => {
                 invalid.set(None);
-                restock.dispatch(units);
+                restock(units);
             }
             Ok(None) => invalid.set(Some(
                 "Enter how many are in stock, from 0 to 1,000,000.".to_string(),
@@ -269,9 +267,9 @@ fn RestockForm(product: RwSignal<Product>, status: RwSignal<Option<RowStatus>>) 
             <button
                 type="submit"
                 class="button button-small"
-                aria-disabled=move || restock.pending().get().to_string()
+                aria-disabled=move || restocking.is_busy().to_string()
             >
-                {move || if restock.pending().get() { "Setting…" } else { "Set" }}
+                {move || if restocking.is_busy() { "Setting…" } else { "Set" }}
                 <span class="visually-hidden">{move || format!(" stock of {}", name())}</span>
             </button>
             <p class="field-error" id=error_id>{move || invalid.get()}</p>

@@ -10,9 +10,10 @@ use leptos::prelude::*;
 use shared::stock::left_in;
 use shared::Order;
 
-use crate::a11y::refocus_by_id;
+use crate::a11y::{focus_when_drawn, refocus_by_id};
 use crate::api::ApiError;
-use crate::state::use_shop;
+use crate::components::Busy;
+use crate::state::{use_shop, Shop};
 
 /// One line the products service could not fill.
 #[derive(Debug, Clone, PartialEq)]
@@ -92,6 +93,43 @@ fn summary(changes: &[Adjusted]) -> String {
     )
 }
 
+/// Sets each short line to what is left (0 removes it), one call per line, as
+/// the cart holds them now: the shopper may have changed a line since the
+/// checkout was refused. Stops at the first failure; says what it changed.
+async fn adjust_cart(shop: Shop, lines: &[Shortage]) -> (Vec<Adjusted>, Result<(), ApiError>) {
+    let mut changes = Vec::new();
+    for s in lines {
+        let current = shop
+            .cart
+            .get_untracked()
+            .and_then(Result::ok)
+            .flatten()
+            .and_then(|o| {
+                o.items
+                    .iter()
+                    .find(|i| i.product == s.product_id)
+                    .map(|i| i.quantity)
+            })
+            .unwrap_or(0);
+        let to = current.min(s.left);
+        if current == 0 || to == current {
+            continue;
+        }
+        match shop.api.update_item(s.product_id, to).await {
+            Ok(order) => {
+                shop.set_cart(Some(order));
+                changes.push(Adjusted {
+                    name: s.name.clone(),
+                    from: current,
+                    to,
+                });
+            }
+            Err(e) => return (changes, Err(e)),
+        }
+    }
+    (changes, Ok(()))
+}
+
 /// The stock problem of the cart page, and the adjusting of the cart.
 #[derive(Clone, Copy)]
 pub struct StockCheck {
@@ -99,7 +137,9 @@ pub struct StockCheck {
     pub short: RwSignal<Option<Vec<Shortage>>>,
     /// What the last adjusting did.
     pub adjusted: RwSignal<Option<String>>,
-    adjust: Action<Vec<Shortage>, Result<(), ApiError>>,
+    /// Why the last adjusting stopped.
+    failed: RwSignal<Option<ApiError>>,
+    busy: Busy,
 }
 
 /// The id of the cart's "Check out" button, where focus goes after adjusting.
@@ -108,66 +148,42 @@ const ADJUST_ID: &str = "adjust-cart";
 
 impl StockCheck {
     pub fn new() -> Self {
-        let shop = use_shop();
-        let short = RwSignal::new(None::<Vec<Shortage>>);
-        let adjusted = RwSignal::new(None::<String>);
-        let adjust = Action::new_local(move |lines: &Vec<Shortage>| {
-            let lines = lines.clone();
-            async move {
-                let mut changes = Vec::new();
-                let mut result = Ok(());
-                for s in &lines {
-                    // The quantity in the cart now: the shopper may have changed
-                    // it since the checkout was refused.
-                    let current = shop
-                        .cart
-                        .get_untracked()
-                        .and_then(Result::ok)
-                        .flatten()
-                        .and_then(|o| o.items.iter().find(|i| i.product == s.product_id).map(|i| i.quantity))
-                        .unwrap_or(0);
-                    let to = current.min(s.left);
-                    if current == 0 || to == current {
-                        continue;
-                    }
-                    match shop.api.update_item(s.product_id, to).await {
-                        Ok(order) => {
-                            shop.set_cart(Some(order));
-                            changes.push(Adjusted {
-                                name: s.name.clone(),
-                                from: current,
-                                to,
-                            });
-                        }
-                        Err(e) => {
-                            result = Err(e);
-                            break;
-                        }
-                    }
-                }
-                if result.is_ok() {
-                    short.try_set(None);
-                    adjusted.try_set(Some(summary(&changes)));
-                    // The notice and its button are gone: go on to "Check out"
-                    // (the heading when the cart is now empty).
-                    refocus_by_id(CHECKOUT_ID.to_string());
-                }
-                result
-            }
-        });
         Self {
-            short,
-            adjusted,
-            adjust,
+            short: RwSignal::new(None),
+            adjusted: RwSignal::new(None),
+            failed: RwSignal::new(None),
+            busy: Busy::new(),
         }
     }
 
     /// A checkout was refused: show its short lines and offer to adjust.
     pub fn refused(&self, short: Vec<Shortage>) {
         self.adjusted.set(None);
+        self.failed.set(None);
         self.short.set(Some(short));
-        self.adjust.value().set(None);
-        focus_when_there(ADJUST_ID);
+        focus_when_drawn(ADJUST_ID.to_string());
+    }
+
+    /// "Adjust my cart to what is left".
+    fn adjust(&self) {
+        let this = *self;
+        let shop = use_shop();
+        let lines = self.short.get_untracked().unwrap_or_default();
+        self.busy.run(async move {
+            let (changes, result) = adjust_cart(shop, &lines).await;
+            match result {
+                Ok(()) => {
+                    this.short.try_set(None);
+                    this.adjusted.try_set(Some(summary(&changes)));
+                    // The notice and its button are gone: go on to "Check out"
+                    // (the heading when the cart is now empty).
+                    refocus_by_id(CHECKOUT_ID.to_string());
+                }
+                Err(e) => {
+                    this.failed.try_set(Some(e));
+                }
+            }
+        });
     }
 
     /// A new checkout attempt: earlier outcomes no longer apply.
@@ -177,36 +193,16 @@ impl StockCheck {
     }
 }
 
-/// Focuses the element with `id` once it is drawn (a few frames at most).
-fn focus_when_there(id: &'static str) {
-    fn attempt(id: &'static str, tries: u8) {
-        use wasm_bindgen::JsCast;
-        match document()
-            .get_element_by_id(id)
-            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
-        {
-            Some(el) => {
-                let _ = el.focus();
-            }
-            None if tries > 0 => request_animation_frame(move || attempt(id, tries - 1)),
-            None => {}
-        }
-    }
-    request_animation_frame(move || attempt(id, 30));
-}
-
 /// The notice of a refused checkout (an alert) or of an adjusted cart (a
 /// status). Both regions are always in the page so that what appears in them
 /// is announced.
 #[component]
 pub fn StockNotices(check: StockCheck) -> impl IntoView {
-    let busy = move || check.adjust.pending().get();
+    let busy = move || check.busy.is_busy();
     let failed = move || {
         check
-            .adjust
-            .value()
+            .failed
             .get()
-            .and_then(Result::err)
             .map(|e| view! { <p class="notice-text" data-testid="adjust-failed">{format!("The cart was not adjusted: {e}")}</p> })
     };
     let short_notice = move || {
@@ -217,7 +213,6 @@ pub fn StockNotices(check: StockCheck) -> impl IntoView {
             } else {
                 format!("{count} items are short in stock")
             };
-            let adjust_lines = lines.clone();
             view! {
                 <div class="notice notice-warning stock-problem" data-testid="out-of-stock">
                     <h2 class="notice-title">{heading}</h2>
@@ -231,11 +226,7 @@ pub fn StockNotices(check: StockCheck) -> impl IntoView {
                         id=ADJUST_ID
                         class="button button-primary"
                         aria-disabled=move || busy().to_string()
-                        on:click=move |_| {
-                            if !check.adjust.pending().get_untracked() {
-                                check.adjust.dispatch(adjust_lines.clone());
-                            }
-                        }
+                        on:click=move |_| check.adjust()
                     >
                         {move || if busy() { "Adjusting…" } else { "Adjust my cart to what is left" }}
                     </button>
