@@ -25,7 +25,6 @@ use shared::StockLine;
 
 use crate::db::checkout::{self as steps, Closing, Intent};
 use crate::db::models::OrderWithItems;
-use crate::db::queries::checkout_in_progress;
 use crate::failpoint;
 use crate::products::ReserveError;
 use crate::state::AppState;
@@ -70,6 +69,15 @@ impl RepairConfig {
     }
 }
 
+/// 409 `checkout_in_progress`: the cart's stock is being reserved (or an
+/// attempt that died is being undone), so its lines cannot change now.
+pub fn checkout_in_progress() -> ApiError {
+    ApiError::conflict(
+        "checkout_in_progress",
+        "This cart is being checked out; try again in a moment",
+    )
+}
+
 fn now() -> NaiveDateTime {
     Utc::now().naive_utc()
 }
@@ -100,7 +108,12 @@ pub async fn checkout(
         Ok(()) => {}
         Err(ReserveError::Short(short)) => {
             steps::abandon(&state.db, order_id).await?;
-            tracing::info!(user_id, order_id, short = short.len(), "checkout: out of stock");
+            tracing::info!(
+                user_id,
+                order_id,
+                short = short.len(),
+                "checkout: out of stock"
+            );
             return Err(ApiError::out_of_stock(short));
         }
         Err(ReserveError::Failed { maybe_reserved }) => {
@@ -148,11 +161,17 @@ pub async fn repair(state: &AppState, after: Duration) -> ApiResult<usize> {
         }
         if state.products.release(order_id).await {
             steps::undone(&state.db, order_id).await?;
-            tracing::info!(order_id, "checkout repair: stock released, cart usable again");
+            tracing::info!(
+                order_id,
+                "checkout repair: stock released, cart usable again"
+            );
             undone += 1;
         } else {
             // Still `releasing`: claimed again once `after` has passed.
-            tracing::warn!(order_id, "checkout repair: the products service did not answer");
+            tracing::warn!(
+                order_id,
+                "checkout repair: the products service did not answer"
+            );
         }
     }
     Ok(undone)

@@ -203,7 +203,20 @@ fn refuse_nul_in_extra_fields(doc: &mut serde_json::Value) {
         }
     }
     let schemas = &mut doc["components"]["schemas"];
-    for name in bodies {
+    // The objects nested in a body (the lines of a reservation) too.
+    let mut seen = std::collections::BTreeSet::new();
+    while let Some(name) = bodies.pop() {
+        if !seen.insert(name.clone()) {
+            continue;
+        }
+        let text = schemas[name.as_str()]["properties"].to_string();
+        for nested in text.split("\"#/components/schemas/").skip(1) {
+            if let Some(nested) = nested.split('"').next() {
+                bodies.push(nested.to_owned());
+            }
+        }
+    }
+    for name in seen {
         let schema = &mut schemas[name.as_str()];
         let parts: Vec<&mut Value> = if schema.get("allOf").is_some() {
             schema["allOf"]

@@ -24,5 +24,5 @@ pub use client::ClientAddr;
 pub use config::{Limits, Settings};
 pub use db::{Db, DbConfig, Migrations};
 pub use error::{ApiError, ApiResult, FieldErrors, Fields};
-pub use service::{ServiceCaller, ServiceToken};
 pub use extract::{Input, Page, Params, BODY_LIMIT};
+pub use service::{ServiceCaller, ServiceToken};

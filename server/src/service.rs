@@ -58,8 +58,8 @@ impl ServiceToken {
                 token
             }
             None => {
-                let loopback = host == "localhost"
-                    || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
+                let loopback =
+                    host == "localhost" || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
                 anyhow::ensure!(
                     loopback,
                     "SERVICE_TOKEN is not set and HOST={host} is not a loopback address: \

@@ -68,6 +68,11 @@ impl<'de> Visitor<'de> for OptI64 {
     }
 }
 
+/// A required whole number, read as [`opt_i64`] reads one (`3`, `3.0`, `"3"`).
+pub fn whole<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    opt_i64(d)?.ok_or_else(|| de::Error::custom("must be a whole number, not null"))
+}
+
 /// A field that may be absent (`None`, with `#[serde(default)]`), `null`
 /// (`Some(None)`: "clear it") or a whole number as in [`opt_i64`].
 pub fn opt_opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>, D::Error> {

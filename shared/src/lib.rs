@@ -2,8 +2,8 @@
 //!
 //! Every JSON body that crosses a service boundary (SPA to service, service to
 //! service, tests to service) is one of these types, so the SPA, the services and
-//! the tests cannot drift apart. The contract they implement is `shared/API.md`
-//! beside the repository. This crate compiles to `wasm32-unknown-unknown`.
+//! the tests cannot drift apart. The contract they implement is `docs/API.md`
+//! in the repository. This crate compiles to `wasm32-unknown-unknown`.
 
 pub mod envelope;
 pub mod lenient;

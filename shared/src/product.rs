@@ -13,9 +13,11 @@ pub struct Product {
     pub image: String,
     pub description: String,
     /// Units available to sell, or `null` when stock is not tracked (never runs out).
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     #[serde(default)]
     pub stock: Option<i64>,
     /// Off sale: left out of lists and product pages for everyone but admins.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     #[serde(default)]
     pub hidden: bool,
 }

@@ -3,15 +3,21 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The most lines one reservation (and so one cart) holds: 100 different
+/// products, whose lines fit the contract's 16 KiB body several times over.
+pub const MAX_LINES: usize = 100;
+
 /// One product and how many units of it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StockLine {
     /// A positive product id.
     #[cfg_attr(feature = "openapi", schema(minimum = 1))]
+    #[serde(deserialize_with = "crate::lenient::whole")]
     pub product_id: i64,
     /// 1 to 999 (a cart line's most).
     #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 999))]
+    #[serde(deserialize_with = "crate::lenient::whole")]
     pub qty: i64,
 }
 
@@ -21,9 +27,10 @@ pub struct StockLine {
 pub struct ReserveRequest {
     /// The order the stock is for: the key that makes reserving idempotent.
     #[cfg_attr(feature = "openapi", schema(minimum = 1))]
+    #[serde(deserialize_with = "crate::lenient::whole")]
     pub order_id: i64,
-    /// 1 to 1000 lines, each product at most once.
-    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 1000))]
+    /// 1 to 100 lines ([`MAX_LINES`]); lines of one product are reserved as one, for their sum.
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 100))]
     pub lines: Vec<StockLine>,
 }
 
@@ -40,6 +47,7 @@ pub struct Reservation {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReleaseRequest {
     #[cfg_attr(feature = "openapi", schema(minimum = 1))]
+    #[serde(deserialize_with = "crate::lenient::whole")]
     pub order_id: i64,
 }
 

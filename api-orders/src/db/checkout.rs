@@ -112,12 +112,7 @@ pub enum Closing {
 }
 
 /// Closes the order whose stock was just reserved.
-pub async fn close(
-    db: &Db,
-    user_id: i64,
-    order_id: i64,
-    now: NaiveDateTime,
-) -> ApiResult<Closing> {
+pub async fn close(db: &Db, user_id: i64, order_id: i64, now: NaiveDateTime) -> ApiResult<Closing> {
     with_conn!(db, |conn| {
         conn.transaction::<_, ApiError, _>(|conn| {
             async move {

@@ -15,33 +15,51 @@ use diesel_async::AsyncConnection;
 use server::{with_conn, ApiError, ApiResult, Db, Page};
 use shared::Product;
 
-use super::models::{ItemRow, NewItem, OrderRow, OrderWithItems};
+use super::models::{ItemRow, NewItem, OrderWithItems};
 use super::store::{CartLock, Store};
-use crate::domain::{AddQuantity, ProductId, SetQuantity, MAX_LINE_QUANTITY};
+#[cfg(doc)]
+use crate::domain::MAX_LINE_QUANTITY;
+use crate::domain::{AddQuantity, ProductId, SetQuantity};
 
 fn now() -> NaiveDateTime {
     Utc::now().naive_utc()
 }
 
-fn no_cart() -> ApiError {
-    ApiError::not_found("No order found")
+/// What a cart change came to. Anything but `Changed` left the cart as it was.
+#[derive(Debug)]
+pub enum CartChange {
+    Changed(OrderWithItems),
+    /// The user has no cart.
+    NoCart,
+    /// The cart has no line for that product.
+    NotInCart,
+    /// The line would hold more than [`MAX_LINE_QUANTITY`].
+    LineFull,
+    /// The cart holds `shared::stock::MAX_LINES` different products already.
+    CartFull,
+    /// The cart's stock is being reserved by a checkout: its lines must stay
+    /// what was reserved.
+    CheckingOut,
 }
 
-/// A cart whose stock is being reserved cannot change: the order must close
-/// with exactly the lines that were reserved.
-fn frozen(order: &OrderRow) -> Result<(), ApiError> {
-    match order.checkout_state {
-        Some(_) => Err(checkout_in_progress()),
-        None => Ok(()),
+/// Why a cart transaction did not commit: the change was refused (the
+/// outcome), or the database failed.
+enum Stop {
+    Refused(CartChange),
+    Db(ApiError),
+}
+
+impl<E: Into<ApiError>> From<E> for Stop {
+    fn from(e: E) -> Self {
+        Self::Db(e.into())
     }
 }
 
-/// 409 `checkout_in_progress`.
-pub fn checkout_in_progress() -> ApiError {
-    ApiError::conflict(
-        "checkout_in_progress",
-        "This cart is being checked out; try again in a moment",
-    )
+fn settle(result: Result<CartChange, Stop>) -> ApiResult<CartChange> {
+    match result {
+        Ok(change) | Err(Stop::Refused(change)) => Ok(change),
+        Err(Stop::Db(e)) => Err(e),
+    }
 }
 
 /// Adds `qty` of `product` (as the products service just described it) to the
@@ -51,14 +69,16 @@ pub async fn add_item(
     user_id: i64,
     product: &Product,
     qty: AddQuantity,
-) -> ApiResult<OrderWithItems> {
+) -> ApiResult<CartChange> {
     let now = now();
-    with_conn!(db, |conn| {
-        conn.transaction::<_, ApiError, _>(|conn| {
+    settle(with_conn!(db, |conn| {
+        conn.transaction::<_, Stop, _>(|conn| {
             async move {
                 conn.lock_cart(user_id).await?;
                 let order = conn.open_cart(user_id, now).await?;
-                frozen(&order)?;
+                if order.checkout_state.is_some() {
+                    return Err(Stop::Refused(CartChange::CheckingOut));
+                }
                 let item = NewItem {
                     order_id: order.id,
                     product_id: product.id,
@@ -66,21 +86,21 @@ pub async fn add_item(
                     unit_price: product.price,
                     quantity: qty.get(),
                 };
+                // A refused line failed its statement: roll back.
                 if !conn.add_line(item).await? {
-                    return Err(ApiError::field(
-                        "qty",
-                        format!(
-                            "would put more than {MAX_LINE_QUANTITY} of this product in the cart"
-                        ),
-                    ));
+                    return Err(Stop::Refused(CartChange::LineFull));
                 }
                 let items = conn.items_of(vec![order.id]).await?;
-                Ok(OrderWithItems { order, items })
+                // A checkout reserves every line in one request, of bounded size.
+                if items.len() > shared::stock::MAX_LINES {
+                    return Err(Stop::Refused(CartChange::CartFull));
+                }
+                Ok(CartChange::Changed(OrderWithItems { order, items }))
             }
             .scope_boxed()
         })
         .await
-    })
+    }))
 }
 
 /// Sets the quantity of a line of the user's cart; 0 removes it.
@@ -89,37 +109,43 @@ pub async fn update_item(
     user_id: i64,
     product: ProductId,
     qty: SetQuantity,
-) -> ApiResult<OrderWithItems> {
-    with_conn!(db, |conn| {
-        conn.transaction::<_, ApiError, _>(|conn| {
+) -> ApiResult<CartChange> {
+    settle(with_conn!(db, |conn| {
+        conn.transaction::<_, Stop, _>(|conn| {
             async move {
                 conn.lock_cart(user_id).await?;
-                let order = conn.find_cart(user_id).await?.ok_or_else(no_cart)?;
-                frozen(&order)?;
+                let Some(order) = conn.find_cart(user_id).await? else {
+                    return Ok(CartChange::NoCart);
+                };
+                if order.checkout_state.is_some() {
+                    return Ok(CartChange::CheckingOut);
+                }
                 let changed = match qty.get() {
                     0 => conn.remove_line(order.id, product.get()).await?,
                     n => conn.set_line(order.id, product.get(), n).await?,
                 };
                 if !changed {
-                    return Err(ApiError::not_found("This product is not in the cart"));
+                    return Ok(CartChange::NotInCart);
                 }
                 let items = conn.items_of(vec![order.id]).await?;
-                Ok(OrderWithItems { order, items })
+                Ok(CartChange::Changed(OrderWithItems { order, items }))
             }
             .scope_boxed()
         })
         .await
-    })
+    }))
 }
 
-/// The user's cart with its lines.
-pub async fn cart(db: &Db, user_id: i64) -> ApiResult<OrderWithItems> {
+/// The user's cart with its lines, if there is a cart.
+pub async fn cart(db: &Db, user_id: i64) -> ApiResult<Option<OrderWithItems>> {
     with_conn!(db, |conn| {
         conn.transaction::<_, ApiError, _>(|conn| {
             async move {
-                let order = conn.find_cart(user_id).await?.ok_or_else(no_cart)?;
+                let Some(order) = conn.find_cart(user_id).await? else {
+                    return Ok(None);
+                };
                 let items = conn.items_of(vec![order.id]).await?;
-                Ok(OrderWithItems { order, items })
+                Ok(Some(OrderWithItems { order, items }))
             }
             .scope_boxed()
         })

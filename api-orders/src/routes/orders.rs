@@ -1,19 +1,65 @@
 //! `/api/order/*` (the caller's cart) and `/api/orders` (history).
 
+use std::future::Future;
+use std::time::{Duration, Instant};
+
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::Json;
-use server::{ApiResult, BearerToken, CurrentUser, Freshness, Input, Page, Params};
+use server::{ApiError, ApiResult, BearerToken, CurrentUser, Freshness, Input, Page, Params};
 use shared::{
     AddItemRequest, ErrorBody, ListBody, Order, OrdersQuery, ResultBody, UpdateItemRequest,
 };
 
 use server::idempotency::IDEMPOTENCY_KEY;
 
-use crate::checkout;
-use crate::db::queries;
-use crate::domain::{AddItem, UpdateItem};
+use crate::checkout::{self, checkout_in_progress};
+use crate::db::queries::{self, CartChange};
+use crate::domain::{AddItem, UpdateItem, MAX_LINE_QUANTITY};
 use crate::state::AppState;
+
+/// How long a cart change waits for a checkout of the same cart on another
+/// replica to end (one takes milliseconds) before answering 409
+/// `checkout_in_progress`. A checkout in this process is waited for in
+/// `CartQueue` instead.
+const WAIT_FOR_CHECKOUT: Duration = Duration::from_secs(1);
+
+/// Runs `change` until the cart is not frozen by a checkout, for at most
+/// [`WAIT_FOR_CHECKOUT`], and turns what it came to into the answer.
+async fn change_cart<F, Fut>(mut change: F) -> ApiResult<Json<ResultBody<Order>>>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = ApiResult<CartChange>>,
+{
+    let start = Instant::now();
+    loop {
+        return match change().await? {
+            CartChange::Changed(cart) => Ok(answer(cart)),
+            CartChange::CheckingOut if start.elapsed() < WAIT_FOR_CHECKOUT => {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                continue;
+            }
+            CartChange::CheckingOut => Err(checkout_in_progress()),
+            CartChange::NoCart => Err(no_cart()),
+            CartChange::NotInCart => Err(ApiError::not_found("This product is not in the cart")),
+            CartChange::CartFull => Err(ApiError::field(
+                "product_id",
+                format!(
+                    "the cart holds {} different products already",
+                    shared::stock::MAX_LINES
+                ),
+            )),
+            CartChange::LineFull => Err(ApiError::field(
+                "qty",
+                format!("would put more than {MAX_LINE_QUANTITY} of this product in the cart"),
+            )),
+        };
+    }
+}
+
+fn no_cart() -> ApiError {
+    ApiError::not_found("No order found")
+}
 
 fn answer(order: impl Into<Order>) -> Json<ResultBody<Order>> {
     Json(ResultBody {
@@ -36,7 +82,7 @@ fn answer(order: impl Into<Order>) -> Json<ResultBody<Order>> {
         (status = 401, description = "No live token", body = ErrorBody),
         (status = 404, description = "Unknown product", body = ErrorBody),
         (status = 409, description = "checkout_in_progress: the cart is being checked out", body = ErrorBody),
-        (status = 422, description = "Invalid product_id or qty (1-99), the line would exceed 999, or idempotency_key_reused", body = ErrorBody),
+        (status = 422, description = "Invalid product_id or qty (1-99), the line would exceed 999, the cart holds 100 different products already, or idempotency_key_reused", body = ErrorBody),
         (status = 503, description = "The products service is unreachable", body = ErrorBody),
     ))]
 pub async fn add_item(
@@ -49,14 +95,14 @@ pub async fn add_item(
     // held while waiting on another service.
     let product = state.products.product(add.product).await?;
     let _turn = state.carts.turn(user.id).await;
-    let cart = queries::add_item(&state.db, user.id, &product, add.qty).await?;
+    let cart = change_cart(|| queries::add_item(&state.db, user.id, &product, add.qty)).await?;
     tracing::info!(
         user_id = user.id,
         product_id = product.id,
         qty = add.qty.get(),
         "item added"
     );
-    Ok(answer(cart))
+    Ok(cart)
 }
 
 /// Set the quantity of a product in the cart; 0 removes the line.
@@ -77,8 +123,7 @@ pub async fn update_item(
 ) -> ApiResult<Json<ResultBody<Order>>> {
     let update = UpdateItem::parse(&req)?;
     let _turn = state.carts.turn(user.id).await;
-    let cart = queries::update_item(&state.db, user.id, update.product, update.qty).await?;
-    Ok(answer(cart))
+    change_cart(|| queries::update_item(&state.db, user.id, update.product, update.qty)).await
 }
 
 /// The caller's cart (their open order).
@@ -93,7 +138,10 @@ pub async fn cart(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
 ) -> ApiResult<Json<ResultBody<Order>>> {
-    Ok(answer(queries::cart(&state.db, user.id).await?))
+    let cart = queries::cart(&state.db, user.id)
+        .await?
+        .ok_or_else(no_cart)?;
+    Ok(answer(cart))
 }
 
 /// Check the cart out: the stock of every line is reserved, then the order is
@@ -119,9 +167,7 @@ pub async fn checkout(
     headers: HeaderMap,
 ) -> ApiResult<Json<ResultBody<Order>>> {
     // The idempotency layer has refused a malformed key already.
-    let key = headers
-        .get(IDEMPOTENCY_KEY)
-        .and_then(|v| v.to_str().ok());
+    let key = headers.get(IDEMPOTENCY_KEY).and_then(|v| v.to_str().ok());
     let _turn = state.carts.turn(user.id).await;
     let order = checkout::checkout(&state, user.id, key).await?;
     tracing::info!(user_id = user.id, order_id = order.order.id, "checked out");

@@ -36,6 +36,10 @@ testkit::both_backends! {
     async fn short_stock_names_every_short_product_and_changes_nothing(backend) {
         short_stock_changes_nothing(backend).await
     }
+
+    async fn a_cart_holds_at_most_100_different_products(backend) {
+        cart_holds_at_most_100_products(backend).await
+    }
 }
 
 /// A product of the demo catalogue whose stock tests set themselves.
@@ -112,11 +116,17 @@ async fn last_unit_goes_to_one(backend: Backend) {
         shoppers.push(token);
     }
 
-    let keys: Vec<String> = (0..shoppers.len()).map(|i| format!("last-unit-{i}")).collect();
-    let attempts = shoppers.iter().zip(&keys).enumerate().map(|(i, (token, key))| {
-        let orders = if i % 2 == 0 { &shop.orders } else { &replica };
-        shop.checkout_on(orders, token, key)
-    });
+    let keys: Vec<String> = (0..shoppers.len())
+        .map(|i| format!("last-unit-{i}"))
+        .collect();
+    let attempts = shoppers
+        .iter()
+        .zip(&keys)
+        .enumerate()
+        .map(|(i, (token, key))| {
+            let orders = if i % 2 == 0 { &shop.orders } else { &replica };
+            shop.checkout_on(orders, token, key)
+        });
     let answers = join_all(attempts).await;
 
     let won: Vec<_> = answers.iter().filter(|(s, _)| *s == 200).collect();
@@ -271,14 +281,20 @@ async fn hidden_product_in_the_cart(backend: Backend) {
     let (_, token) = shopper(&shop.users).await;
     let (_, cart) = shop.add(&token, PRODUCT, 2).await;
     let line = order(cart).items[0].clone();
-    shop.patch_product(PRODUCT, json!({"hidden": true, "name": "Renamed", "price": 1}))
-        .await;
+    shop.patch_product(
+        PRODUCT,
+        json!({"hidden": true, "name": "Renamed", "price": 1}),
+    )
+    .await;
 
     let (status, body) = shop.checkout_on(&shop.orders, &token, "hidden-1").await;
     assert_eq!(status, 409, "{body}");
     let body = error(body);
     assert_eq!(body.error, "out_of_stock");
-    assert_eq!(body.fields.unwrap()[&PRODUCT.to_string()], "no longer on sale");
+    assert_eq!(
+        body.fields.unwrap()[&PRODUCT.to_string()],
+        "no longer on sale"
+    );
 
     let (status, cart) = shop.get("/api/order", &token).await;
     assert_eq!(status, 200);
@@ -318,4 +334,38 @@ async fn short_stock_changes_nothing(backend: Backend) {
     assert_eq!(status, 200, "{body}");
     assert_eq!(shop.stock(PRODUCT).await, Some(0));
     assert_eq!(shop.stock(3).await, Some(46));
+}
+
+async fn cart_holds_at_most_100_products(backend: Backend) {
+    let shop = shop(backend).await;
+    let (_, admin_token) = admin(&shop.users).await;
+    let (_, token) = shopper(&shop.users).await;
+    let most = shared::stock::MAX_LINES;
+    for i in 0..=most {
+        let product = json!({"name": format!("Cart filler {i}"), "price": 100});
+        let response = shop
+            .http
+            .post(shop.products.url("/api/product/create"))
+            .bearer_auth(&admin_token)
+            .json(&product)
+            .send()
+            .await
+            .expect("create");
+        let (status, created) = json(response).await;
+        assert_eq!(status, 201, "{created}");
+        let id = created["product"]["id"].as_i64().expect("id");
+        let (status, body) = shop.add(&token, id, 1).await;
+        if i < most {
+            assert_eq!(status, 200, "line {i}: {body}");
+        } else {
+            assert_eq!(status, 422, "one product too many: {body}");
+            assert!(error(body).fields.unwrap().contains_key("product_id"));
+        }
+    }
+    let (_, cart) = shop.get("/api/order", &token).await;
+    assert_eq!(
+        order(cart).items.len(),
+        most,
+        "the refused add changed nothing"
+    );
 }

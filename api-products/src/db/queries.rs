@@ -147,7 +147,7 @@ async fn settle(
 pub async fn seed_if_empty(db: &Db, demo: &[DemoProduct]) -> ApiResult<usize> {
     let now = Utc::now().naive_utc();
     let paths: Vec<String> = demo.iter().map(|p| images::path_of(p.image)).collect();
-    let rows: Vec<NewProductRow> = demo
+    let rows: Vec<NewProductRow<'_>> = demo
         .iter()
         .zip(&paths)
         .map(|(p, image)| NewProductRow {

@@ -2,13 +2,13 @@
 //! `/release`), checked once: a positive order id, and for a reservation 1 to
 //! [`MAX_LINES`] lines of distinct products with 1 to [`MAX_QTY`] units each.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use server::{ApiError, Fields};
 use shared::{ReleaseRequest, ReserveRequest, StockLine};
 
-/// Lines of one reservation: far more than any cart holds.
-pub const MAX_LINES: usize = 1000;
+/// Lines of one reservation: the most different products a cart holds.
+pub use shared::stock::MAX_LINES;
 /// Units of one line: a cart line's most.
 pub const MAX_QTY: i64 = 999;
 
@@ -36,8 +36,8 @@ impl OrderId {
     }
 }
 
-/// A reservation to make: every line valid, one per product, sorted by
-/// product id. The order matters: every transaction takes the products' row
+/// A reservation to make: every line valid, one per product (lines of the
+/// same product summed), sorted by product id. The order matters: every transaction takes the products' row
 /// locks in the same order, so two reservations never deadlock.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StockClaim {
@@ -58,19 +58,14 @@ impl StockClaim {
                 Err(format!("must hold 1 to {MAX_LINES} lines, not {count}")),
             );
         }
-        let mut first_line_of: HashMap<i64, usize> = HashMap::new();
+        // A product given on several lines is reserved once, for their sum.
+        let mut per_product: BTreeMap<i64, i64> = BTreeMap::new();
         for (i, line) in req.lines.iter().enumerate() {
             let at = |field: &str| format!("lines[{i}].{field}");
             if line.product_id < 1 {
                 fields.check::<()>(&at("product_id"), Err("must be a positive id".into()));
-            } else if let Some(first) = first_line_of.insert(line.product_id, i) {
-                fields.check::<()>(
-                    &at("product_id"),
-                    Err(format!(
-                        "is in lines[{first}] already; give each product once"
-                    )),
-                );
             }
+            *per_product.entry(line.product_id).or_default() += line.qty.clamp(0, MAX_QTY);
             if !(1..=MAX_QTY).contains(&line.qty) {
                 fields.check::<()>(&at("qty"), Err(format!("must be 1 to {MAX_QTY}")));
             }
@@ -79,8 +74,10 @@ impl StockClaim {
             return Err(fields.into_error());
         };
         fields.finish()?;
-        let mut lines = req.lines.clone();
-        lines.sort_by_key(|line| line.product_id);
+        let lines = per_product
+            .into_iter()
+            .map(|(product_id, qty)| StockLine { product_id, qty })
+            .collect();
         Ok(Self { order_id, lines })
     }
 }
@@ -113,6 +110,12 @@ mod tests {
     }
 
     #[test]
+    fn lines_of_one_product_are_summed() {
+        let claim = claim(7, vec![line(4, 999), line(2, 1), line(4, 999)]).unwrap();
+        assert_eq!(claim.lines, [line(2, 1), line(4, 1998)]);
+    }
+
+    #[test]
     fn every_invalid_field_is_named() {
         let bad = invalid(claim(0, vec![line(0, 0), line(3, 1000), line(3, 1)]));
         assert_eq!(
@@ -121,12 +124,11 @@ mod tests {
                 "lines[0].product_id",
                 "lines[0].qty",
                 "lines[1].qty",
-                "lines[2].product_id",
                 "order_id"
             ]
         );
         assert_eq!(invalid(claim(1, vec![])), ["lines"]);
-        let too_many = (1..=1001).map(|id| line(id, 1)).collect();
+        let too_many = (1..=MAX_LINES as i64 + 1).map(|id| line(id, 1)).collect();
         assert_eq!(invalid(claim(1, too_many)), ["lines"]);
     }
 

@@ -82,13 +82,16 @@ async fn stock_at_creation(backend: Backend) {
     assert_eq!(answer["product"]["stock"], 7);
 }
 
+/// What a patch should do to the product (given its image URL base).
+type Edit = fn(&mut Product, &str);
+
 async fn each_field_alone(backend: Backend) {
     let shop = Shop::start(backend).await;
     let admin = shop.admin().await;
     let id = shop.stocked(&admin, "Willow Basket", Some(4)).await;
     let before = shop.product(&admin, id).await;
     let image = shop.url("/images/oak-serving-board.svg");
-    let changes: [(Value, fn(&mut Product, &str)); 8] = [
+    let changes: [(Value, Edit); 8] = [
         (json!({"name": "  Wicker   Basket "}), |p, _| {
             p.name = "Wicker Basket".into()
         }),
