@@ -124,14 +124,26 @@ mod tests {
 
     #[test]
     fn only_low_or_no_stock_is_mentioned() {
-        assert_eq!(Availability::of(&product(None, false)), Availability::Plenty);
-        assert_eq!(Availability::of(&product(Some(6), false)), Availability::Plenty);
+        assert_eq!(
+            Availability::of(&product(None, false)),
+            Availability::Plenty
+        );
+        assert_eq!(
+            Availability::of(&product(Some(6), false)),
+            Availability::Plenty
+        );
         assert_eq!(
             Availability::of(&product(Some(5), false)),
             Availability::FewLeft(5)
         );
-        assert_eq!(Availability::of(&product(Some(0), false)), Availability::SoldOut);
-        assert_eq!(Availability::of(&product(None, true)), Availability::SoldOut);
+        assert_eq!(
+            Availability::of(&product(Some(0), false)),
+            Availability::SoldOut
+        );
+        assert_eq!(
+            Availability::of(&product(None, true)),
+            Availability::SoldOut
+        );
         assert_eq!(Availability::FewLeft(2).text().unwrap(), "Only 2 left");
         assert_eq!(Availability::FewLeft(2).add_limit(99), 2);
         assert_eq!(Availability::Plenty.add_limit(99), 99);

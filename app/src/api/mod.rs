@@ -74,7 +74,8 @@ impl ApiError {
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ApiError::Unavailable(Service::Users) | ApiError::NoAnswer(Service::Users) => f.write_str(
+            ApiError::Unavailable(Service::Users) | ApiError::NoAnswer(Service::Users) => f
+                .write_str(
                 "Accounts are unavailable right now: logging in and registering will be back soon.",
             ),
             ApiError::Unavailable(Service::Products) | ApiError::NoAnswer(Service::Products) => {

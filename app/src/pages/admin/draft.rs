@@ -125,7 +125,8 @@ impl Draft {
         d.name.set(p.name.clone());
         d.price.set(dollars(p.price));
         d.slug.set(p.slug.clone());
-        d.stock.set(p.stock.map(|n| n.to_string()).unwrap_or_default());
+        d.stock
+            .set(p.stock.map(|n| n.to_string()).unwrap_or_default());
         d.image.set(p.image.clone());
         d.description.set(p.description.clone());
         d
@@ -268,7 +269,10 @@ mod tests {
     #[test]
     fn an_edit_sends_only_what_changed() {
         let p = lamp();
-        assert_eq!(checked(&p).update_request(&p), UpdateProductRequest::default());
+        assert_eq!(
+            checked(&p).update_request(&p),
+            UpdateProductRequest::default()
+        );
         let mut c = checked(&p);
         c.price = 999;
         c.stock = None;

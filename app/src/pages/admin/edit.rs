@@ -79,7 +79,7 @@ pub fn EditForm(
             {move || problem.get().map(|e| view! { <Notice tone=Tone::Error>{e.to_string()}</Notice> })}
             <DraftFields draft prefix with_slug=false />
             <div class="form-buttons">
-                <button type="submit" class="button button-primary" aria-disabled=move || saving.is_busy().to_string()>
+                <button type="submit" class="button button-primary">
                     {move || if saving.is_busy() { "Saving…" } else { "Save changes" }}
                 </button>
                 <button type="button" class="button button-ghost" on:click=move |_| on_close.run(None)>

@@ -17,18 +17,27 @@ use crate::format::money;
 use crate::state::use_shop;
 use crate::stock::{admin_stock_text, parse_stock};
 
-type ProductsResource = LocalResource<Result<ListBody<Product>, ApiError>>;
+/// The list as last loaded: `None` while the first answer is on its way.
+pub type ProductsList = RwSignal<Option<Result<ListBody<Product>, ApiError>>>;
+
+/// Loads (or reloads) the list; the old one stays on screen meanwhile. A plain
+/// signal rather than a resource: lighter in the WASM, and nothing here needs
+/// `Suspense`.
+pub fn load(list: ProductsList) {
+    let api = use_shop().api;
+    leptos::task::spawn_local(async move {
+        let answer = api.admin_products().await;
+        list.try_set(Some(answer));
+    });
+}
 
 #[component]
-pub fn ProductList(list: ProductsResource) -> impl IntoView {
-    let retry = Callback::new(move |_| list.refetch());
-    view! {
-        <Transition fallback=|| view! { <Loading label="Loading the products…" /> }>
-            {move || list.get().map(|r| match r {
-                Ok(body) => view! { <Cards body /> }.into_any(),
-                Err(e) => view! { <OutageNotice text=e.to_string() retry /> }.into_any(),
-            })}
-        </Transition>
+pub fn ProductList(list: ProductsList) -> impl IntoView {
+    let retry = Callback::new(move |_| load(list));
+    move || match list.get() {
+        None => view! { <Loading label="Loading the products…" /> }.into_any(),
+        Some(Ok(body)) => view! { <Cards body /> }.into_any(),
+        Some(Err(e)) => view! { <OutageNotice text=e.to_string() retry /> }.into_any(),
     }
 }
 
@@ -36,7 +45,10 @@ pub fn ProductList(list: ProductsResource) -> impl IntoView {
 fn Cards(body: ListBody<Product>) -> impl IntoView {
     let shown = body.results.len() as i64;
     let count = if shown < body.total {
-        format!("The first {shown} of {} products, hidden ones included.", body.total)
+        format!(
+            "The first {shown} of {} products, hidden ones included.",
+            body.total
+        )
     } else {
         format!("{shown} products, hidden ones included.")
     };
@@ -71,126 +83,222 @@ pub async fn save(
     Ok(saved)
 }
 
-#[component]
-fn ProductCard(product: Product) -> impl IntoView {
-    let api = use_shop().api;
-    let id = product.id;
-    let product = RwSignal::new(product);
-    let editing = RwSignal::new(false);
-    let status = RwSignal::new(None::<RowStatus>);
-    let heading_id = format!("product-{id}-name");
-    let labelled_by = heading_id.clone();
-    let edit_id = format!("edit-{id}");
-    let form_id = format!("edit-{id}-form");
+/// One card's state. The card's facts and buttons are drawn anew from the
+/// product whenever a change is saved (one reactive closure per card rather
+/// than one per field keeps the WASM small); the control that was used gets
+/// focus back by its id, and the live region, outside what is redrawn, says
+/// what happened.
+#[derive(Clone, Copy)]
+struct Card {
+    api: Api,
+    product: RwSignal<Product>,
+    editing: RwSignal<bool>,
+    status: RwSignal<Option<RowStatus>>,
+    /// The restock field: kept here, so a redraw keeps what is typed.
+    typed: RwSignal<String>,
+    invalid: RwSignal<Option<String>>,
+    busy: Busy,
+}
 
-    let name = move || product.with(|p| p.name.clone());
-    let hidden = move || product.with(|p| p.hidden);
-    let toggling = Busy::new();
-    let toggle = move || {
+impl Card {
+    fn id(&self) -> i64 {
+        self.product.with_untracked(|p| p.id)
+    }
+
+    /// Hide or show, then focus back on the button (it was redrawn).
+    fn toggle_hidden(self) {
         let req = UpdateProductRequest {
-            hidden: Some(!product.with_untracked(|p| p.hidden)),
+            hidden: Some(!self.product.with_untracked(|p| p.hidden)),
             ..Default::default()
         };
-        toggling.run(async move {
-            let result = save(api, product, req).await;
-            status.try_set(Some(match result {
+        self.busy.run(async move {
+            let result = save(self.api, self.product, req).await;
+            self.status.try_set(Some(match result {
                 Ok(p) if p.hidden => RowStatus::Done(format!(
                     "“{}” is hidden: shoppers no longer see it.",
                     p.name
                 )),
                 Ok(p) => RowStatus::Done(format!("“{}” is on sale again.", p.name)),
-                Err(e) => RowStatus::Failed(not_changed(&product, &e)),
+                Err(e) => RowStatus::Failed(not_changed(&self.product, &e)),
             }));
+            refocus_by_id(format!("toggle-{}", self.id()));
         });
-    };
-    let close_edit = {
-        let edit_id = edit_id.clone();
-        Callback::new(move |done: Option<String>| {
-            editing.set(false);
-            if let Some(text) = done {
-                status.set(Some(RowStatus::Done(text)));
-            }
-            // The form held focus and is gone: back to the button that opened it.
-            refocus_by_id(edit_id.clone());
-        })
-    };
+    }
 
+    /// Sets the stock to what was typed (a count is required here: "not
+    /// tracked" is for the edit form).
+    fn restock(self) {
+        let units = match parse_stock(&self.typed.get_untracked()) {
+            Ok(Some(units)) => units,
+            Ok(None) => {
+                self.invalid.set(Some(
+                    "Enter how many are in stock, from 0 to 1,000,000.".to_string(),
+                ));
+                return;
+            }
+            Err(problem) => {
+                self.invalid.set(Some(problem));
+                return;
+            }
+        };
+        self.invalid.set(None);
+        let req = UpdateProductRequest {
+            stock: Some(Some(units)),
+            ..Default::default()
+        };
+        self.busy.run(async move {
+            match save(self.api, self.product, req).await {
+                Ok(p) => {
+                    self.typed.try_set(String::new());
+                    self.status.try_set(Some(RowStatus::Done(format!(
+                        "Stock of “{}” set to {units}.",
+                        p.name
+                    ))));
+                }
+                Err(e) => match e.fields().get("stock") {
+                    Some(problem) => {
+                        self.invalid
+                            .try_set(Some(crate::format::field_problem("Stock", problem)));
+                    }
+                    None => {
+                        self.status
+                            .try_set(Some(RowStatus::Failed(not_changed(&self.product, &e))));
+                    }
+                },
+            }
+            refocus_by_id(format!("restock-{}", self.id()));
+        });
+    }
+}
+
+#[component]
+fn ProductCard(product: Product) -> impl IntoView {
+    let id = product.id;
+    let card = Card {
+        api: use_shop().api,
+        product: RwSignal::new(product),
+        editing: RwSignal::new(false),
+        status: RwSignal::new(None),
+        typed: RwSignal::new(String::new()),
+        invalid: RwSignal::new(None),
+        busy: Busy::new(),
+    };
+    let form_id = format!("edit-{id}-form");
+    let close_edit = Callback::new(move |done: Option<String>| {
+        card.editing.set(false);
+        if let Some(text) = done {
+            card.status.set(Some(RowStatus::Done(text)));
+        }
+        // The form held focus and is gone: back to the button that opened it.
+        refocus_by_id(format!("edit-{id}"));
+    });
     view! {
         <article
             class="card admin-product"
-            class:is-hidden=hidden
-            aria-labelledby=labelled_by
+            aria-labelledby=format!("product-{id}-name")
             data-testid="admin-product"
             data-product=id.to_string()
         >
-            <div class="admin-product-head">
-                <h3 id=heading_id class="admin-product-name">
-                    // A hidden product's page is a 404: no link to it.
-                    {move || {
-                        let (name, slug, hidden) = product.with(|p| (p.name.clone(), p.slug.clone(), p.hidden));
-                        if hidden {
-                            name.into_any()
-                        } else {
-                            view! { <A href=format!("/product/{slug}")>{name}</A> }.into_any()
-                        }
-                    }}
-                </h3>
-                {move || hidden().then(|| view! { <span class="tag tag-hidden">"Hidden"</span> })}
-            </div>
-            <dl class="admin-facts">
-                <div>
-                    <dt>"Price"</dt>
-                    <dd data-testid="admin-price">{move || product.with(|p| money(p.price))}</dd>
-                </div>
-                <div>
-                    <dt>"Stock"</dt>
-                    <dd data-testid="admin-stock">{move || product.with(|p| admin_stock_text(p.stock))}</dd>
-                </div>
-                <div>
-                    <dt>"Shoppers"</dt>
-                    <dd data-testid="admin-visibility">
-                        {move || if hidden() { "hidden" } else { "on sale" }}
-                    </dd>
-                </div>
-            </dl>
-            <div class="admin-actions">
-                <button
-                    type="button"
-                    id=edit_id
-                    class="button button-small"
-                    aria-expanded=move || editing.get().to_string()
-                    aria-controls=form_id.clone()
-                    on:click=move |_| editing.update(|e| *e = !*e)
-                >
-                    "Edit"
-                    <span class="visually-hidden">{move || format!(" {}", name())}</span>
-                </button>
-                <button
-                    type="button"
-                    class="button button-small button-ghost"
-                    data-testid="toggle-hidden"
-                    aria-disabled=move || toggling.is_busy().to_string()
-                    on:click=move |_| toggle()
-                >
-                    {move || if hidden() { "Show in shop" } else { "Hide from shop" }}
-                    <span class="visually-hidden">{move || format!(": {}", name())}</span>
-                </button>
-                <RestockForm product status />
-            </div>
-            {move || editing.get().then(|| view! {
-                <EditForm product form_id=form_id.clone() on_close=close_edit />
+            {move || card.product.with(|p| view! { <CardBody p=p.clone() card /> })}
+            {move || card.editing.get().then(|| view! {
+                <EditForm product=card.product form_id=form_id.clone() on_close=close_edit />
             })}
-            <p
-                role="status"
-                class="row-status"
-                class:failed=move || matches!(status.get(), Some(RowStatus::Failed(_)))
-                data-testid="admin-row-status"
-            >
-                {move || status.get().map(|s| match s {
-                    RowStatus::Done(t) | RowStatus::Failed(t) => t,
+            <p role="status" class="row-status" data-testid="admin-row-status">
+                {move || card.status.get().map(|s| {
+                    let (class, text) = match s {
+                        RowStatus::Done(t) => ("done", t),
+                        RowStatus::Failed(t) => ("failed", t),
+                    };
+                    view! { <span class=class>{text}</span> }
                 })}
             </p>
         </article>
+    }
+}
+
+/// The product's name, facts and buttons, as it is now.
+#[component]
+fn CardBody(p: Product, card: Card) -> impl IntoView {
+    let id = p.id;
+    // A hidden product's page is a 404: no link to it.
+    let name = if p.hidden {
+        p.name.clone().into_any()
+    } else {
+        let (href, text) = (format!("/product/{}", p.slug), p.name.clone());
+        view! { <A href=href>{text}</A> }.into_any()
+    };
+    let input_id = format!("restock-{id}");
+    let error_id = format!("restock-{id}-error");
+    view! {
+        <div class="admin-product-head">
+            <h3 id=format!("product-{id}-name") class="admin-product-name">{name}</h3>
+            {p.hidden.then(|| view! { <span class="tag tag-hidden">"Hidden"</span> })}
+        </div>
+        <dl class="admin-facts">
+            <div>
+                <dt>"Price"</dt>
+                <dd data-testid="admin-price">{money(p.price)}</dd>
+            </div>
+            <div>
+                <dt>"Stock"</dt>
+                <dd data-testid="admin-stock">{admin_stock_text(p.stock)}</dd>
+            </div>
+            <div>
+                <dt>"Shoppers"</dt>
+                <dd data-testid="admin-visibility">{if p.hidden { "hidden" } else { "on sale" }}</dd>
+            </div>
+        </dl>
+        <div class="admin-actions">
+            <button
+                type="button"
+                id=format!("edit-{id}")
+                class="button button-small"
+                aria-expanded=move || card.editing.get().to_string()
+                aria-controls=format!("edit-{id}-form")
+                on:click=move |_| card.editing.update(|e| *e = !*e)
+            >
+                "Edit"
+                <span class="visually-hidden">{format!(" {}", p.name)}</span>
+            </button>
+            <button
+                type="button"
+                id=format!("toggle-{id}")
+                class="button button-small button-ghost"
+                data-testid="toggle-hidden"
+                on:click=move |_| card.toggle_hidden()
+            >
+                {if p.hidden { "Show in shop" } else { "Hide from shop" }}
+                <span class="visually-hidden">{format!(": {}", p.name)}</span>
+            </button>
+            <form
+                class="restock"
+                novalidate
+                on:submit=move |ev| {
+                    ev.prevent_default();
+                    card.restock();
+                }
+            >
+                <label for=input_id.clone()>
+                    "New stock"
+                    <span class="visually-hidden">{format!(" of {}", p.name)}</span>
+                </label>
+                <input
+                    id=input_id
+                    type="text"
+                    inputmode="numeric"
+                    autocomplete="off"
+                    size="6"
+                    aria-invalid=move || card.invalid.with(Option::is_some).to_string()
+                    aria-describedby=error_id.clone()
+                    bind:value=card.typed
+                />
+                <button type="submit" class="button button-small">
+                    "Set"
+                    <span class="visually-hidden">{format!(" stock of {}", p.name)}</span>
+                </button>
+                <p class="field-error" id=error_id>{move || card.invalid.get()}</p>
+            </form>
+        </div>
     }
 }
 
@@ -198,81 +306,4 @@ fn ProductCard(product: Product) -> impl IntoView {
 pub fn not_changed(product: &RwSignal<Product>, e: &ApiError) -> String {
     let name = product.with_untracked(|p| p.name.clone());
     format!("“{name}” was not changed: {e}")
-}
-
-/// Sets the stock in one step: the count that is on the shelf now.
-#[component]
-fn RestockForm(product: RwSignal<Product>, status: RwSignal<Option<RowStatus>>) -> impl IntoView {
-    let api = use_shop().api;
-    let id = product.with_untracked(|p| p.id);
-    let input_id = format!("restock-{id}");
-    let error_id = format!("restock-{id}-error");
-    let typed = RwSignal::new(String::new());
-    let invalid = RwSignal::new(None::<String>);
-    let name = move || product.with(|p| p.name.clone());
-    let restocking = Busy::new();
-    let restock = move |units: i64| {
-        let req = UpdateProductRequest {
-            stock: Some(Some(units)),
-            ..Default::default()
-        };
-        restocking.run(async move { match save(api, product, req).await {
-            Ok(p) => {
-                typed.try_set(String::new());
-                status.try_set(Some(RowStatus::Done(format!(
-                    "Stock of “{}” set to {units}.",
-                    p.name
-                ))));
-            }
-            Err(e) => match e.fields().get("stock") {
-                Some(problem) => {
-                    invalid.try_set(Some(crate::format::field_problem("Stock", problem)));
-                }
-                None => {
-                    status.try_set(Some(RowStatus::Failed(not_changed(&product, &e))));
-                }
-            },
-        } });
-    };
-    let on_submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        match parse_stock(&typed.get_untracked()) {
-            Ok(Some(units)) => {
-                invalid.set(None);
-                restock(units);
-            }
-            Ok(None) => invalid.set(Some(
-                "Enter how many are in stock, from 0 to 1,000,000.".to_string(),
-            )),
-            Err(problem) => invalid.set(Some(problem)),
-        }
-    };
-    view! {
-        <form class="restock" on:submit=on_submit novalidate>
-            <label for=input_id.clone()>
-                "New stock"
-                <span class="visually-hidden">{move || format!(" of {}", name())}</span>
-            </label>
-            <input
-                id=input_id
-                type="text"
-                inputmode="numeric"
-                autocomplete="off"
-                size="6"
-                aria-invalid=move || invalid.with(Option::is_some).to_string()
-                aria-describedby=error_id.clone()
-                bind:value=typed
-                on:input=move |_| invalid.set(None)
-            />
-            <button
-                type="submit"
-                class="button button-small"
-                aria-disabled=move || restocking.is_busy().to_string()
-            >
-                {move || if restocking.is_busy() { "Setting…" } else { "Set" }}
-                <span class="visually-hidden">{move || format!(" stock of {}", name())}</span>
-            </button>
-            <p class="field-error" id=error_id>{move || invalid.get()}</p>
-        </form>
-    }
 }

@@ -54,9 +54,9 @@ pub fn AdminPage() -> impl IntoView {
 /// The two halves of the page; a product added shows up in the list.
 #[component]
 fn AdminTools() -> impl IntoView {
-    let shop = use_shop();
-    let list = LocalResource::new(move || async move { shop.api.admin_products().await });
-    let on_created = Callback::new(move |_| list.refetch());
+    let list: list::ProductsList = RwSignal::new(None);
+    list::load(list);
+    let on_created = Callback::new(move |_| list::load(list));
     view! {
         <div class="admin-columns">
             <section class="admin-add" aria-labelledby="add-heading">

@@ -140,8 +140,12 @@ fn CartContents(order: Order, check: StockCheck) -> impl IntoView {
                     navigate(&format!("/thank-you/{id}"), Default::default());
                 }
                 Err(e) => match shown.with_value(|order| shortages(&e, order)) {
-                    // The notice above the cart says it all, with the way out.
-                    Some(short) => check.refused(short),
+                    // The notice above the cart says it all, with the way out;
+                    // the lines' own stock hints catch up with it.
+                    Some(short) => {
+                        check.refused(short);
+                        shop.products.refetch();
+                    }
                     None => {
                         problem.try_set(Some(checkout_problem(&e)));
                     }
@@ -269,27 +273,27 @@ fn CartLine(
     let unit_price = item.unit_price;
     let product = move || shop.product(product_id);
     // The catalogue's price now, when it differs from the price in the cart.
-    let price_note = move || {
-        product()
-            .filter(|p| p.price != unit_price)
-            .map(|p| {
-                view! {
-                    <p class="price-note" data-testid="price-changed">
-                        {format!("Price changed: now {}, was {} when added.", money(p.price), money(unit_price))}
-                    </p>
-                }
-            })
-    };
-    // Fewer left than this line holds, as far as the catalogue said when the page
-    // loaded: a hint before checkout, which has the final word.
-    let stock_note = move || {
-        let left = product()?.stock.filter(|&n| n < current)?;
-        let text = if left == 0 {
-            "Out of stock right now.".to_string()
-        } else {
-            format!("Only {left} left.")
-        };
-        Some(view! { <p class="price-note" data-testid="line-stock">{text}</p> })
+    // What changed in the catalogue since the line was added: the price now,
+    // and fewer left than the line holds (as the catalogue said when the page
+    // loaded: a hint before checkout, which has the final word).
+    let notes = move || {
+        let p = product()?;
+        let price = (p.price != unit_price).then(|| {
+            view! {
+                <p class="price-note" data-testid="price-changed">
+                    {format!("Price changed: now {}, was {} when added.", money(p.price), money(unit_price))}
+                </p>
+            }
+        });
+        let stock = p.stock.filter(|&n| n < current).map(|left| {
+            let text = if left == 0 {
+                "Out of stock right now.".to_string()
+            } else {
+                format!("Only {left} left.")
+            };
+            view! { <p class="price-note" data-testid="line-stock">{text}</p> }
+        });
+        Some((price, stock))
     };
     view! {
         <tr data-testid="cart-line" data-product=product_id.to_string()>
@@ -298,8 +302,7 @@ fn CartLine(
                     {move || view! { <Thumb image=product().map(|p| p.image) /> }}
                     <div>
                         <A href=href>{name}</A>
-                        {price_note}
-                        {stock_note}
+                        {notes}
                     </div>
                 </div>
             </td>

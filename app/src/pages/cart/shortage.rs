@@ -225,7 +225,6 @@ pub fn StockNotices(check: StockCheck) -> impl IntoView {
                         type="button"
                         id=ADJUST_ID
                         class="button button-primary"
-                        aria-disabled=move || busy().to_string()
                         on:click=move |_| check.adjust()
                     >
                         {move || if busy() { "Adjusting…" } else { "Adjust my cart to what is left" }}
@@ -307,7 +306,10 @@ mod tests {
         );
         let short = shortages(&e, &order()).unwrap();
         assert_eq!(short.len(), 2);
-        assert_eq!((short[0].name.as_str(), short[0].in_cart, short[0].left), ("Lamp", 5, 2));
+        assert_eq!(
+            (short[0].name.as_str(), short[0].in_cart, short[0].left),
+            ("Lamp", 5, 2)
+        );
         assert_eq!((short[1].name.as_str(), short[1].left), ("Mug", 0));
         assert!(shortages(&refusal("empty_order", &[]), &order()).is_none());
     }
@@ -315,8 +317,16 @@ mod tests {
     #[test]
     fn the_summary_says_what_changed() {
         let changes = [
-            Adjusted { name: "Lamp".into(), from: 5, to: 2 },
-            Adjusted { name: "Mug".into(), from: 1, to: 0 },
+            Adjusted {
+                name: "Lamp".into(),
+                from: 5,
+                to: 2,
+            },
+            Adjusted {
+                name: "Mug".into(),
+                from: 1,
+                to: 0,
+            },
         ];
         assert_eq!(
             summary(&changes),
