@@ -126,7 +126,13 @@ impl ProductsClient {
     pub async fn product(&self, id: ProductId) -> Result<Product, ApiError> {
         let unavailable = ApiError::Unavailable("The products service");
         let url = format!("{}/api/product/{}", self.base, id.get());
-        let request = server::upstream::with_request_id(self.client.get(&url));
+        // Past the products service's catalogue cache: the price charged is
+        // the one in its database now.
+        let request = self
+            .client
+            .get(&url)
+            .header(reqwest::header::CACHE_CONTROL, "no-cache");
+        let request = server::upstream::with_request_id(request);
         let response = request.send().await.map_err(|e| {
             tracing::warn!(error = %e, "products service unreachable");
             ApiError::Unavailable("The products service")

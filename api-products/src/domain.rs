@@ -244,6 +244,11 @@ impl NewProduct {
 pub struct SearchTerm(String);
 
 impl SearchTerm {
+    /// The lowercase term.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
     /// `None` for an absent or blank `q` (everything matches).
     pub fn parse(raw: Option<&str>) -> Result<Option<Self>, ApiError> {
         let raw = raw.map(str::trim).unwrap_or("");
@@ -254,6 +259,15 @@ impl SearchTerm {
             ));
         }
         Ok((!raw.is_empty()).then(|| Self(raw.to_lowercase())))
+    }
+
+    /// The pattern for SQLite's trigram index (`products_search`): only for
+    /// terms it can answer (three characters or more) without LIKE's
+    /// wildcards to escape, which its index cannot take. The exact match is
+    /// still [`SearchTerm::like_pattern`]; this only narrows the rows read.
+    pub fn trigram_pattern(&self) -> Option<String> {
+        let plain = !self.0.contains(['%', '_', '\\']);
+        (plain && self.0.chars().count() >= 3).then(|| format!("%{}%", self.0))
     }
 
     /// A LIKE pattern (escape character `\`) matching names that contain the
@@ -372,6 +386,15 @@ mod tests {
         assert!(ImageRef::parse(Some("https://")).is_err());
         assert!(ImageRef::parse(Some("https://a.com/x y.png")).is_err());
         assert!(ImageRef::parse(Some(&format!("https://a.com/{}", "x".repeat(500)))).is_err());
+    }
+
+    #[test]
+    fn trigram_patterns_only_where_the_index_helps() {
+        let term = |q: &str| SearchTerm::parse(Some(q)).unwrap().unwrap();
+        assert_eq!(term("Mug").trigram_pattern().as_deref(), Some("%mug%"));
+        assert_eq!(term("mu").trigram_pattern(), None);
+        assert_eq!(term("100%").trigram_pattern(), None);
+        assert_eq!(term("a_b").trigram_pattern(), None);
     }
 
     #[test]

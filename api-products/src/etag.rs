@@ -4,7 +4,7 @@
 //! the body itself, so replicas agree on it and any change (a new product, a
 //! different page) changes it, with no invalidation to get wrong.
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -46,7 +46,18 @@ pub fn respond(
     bytes: Vec<u8>,
 ) -> Response {
     let etag = tag_of(&bytes);
-    let mut response = if not_modified(headers, &etag) {
+    respond_tagged(headers, content_type, cache_control, bytes.into(), &etag)
+}
+
+/// [`respond`] for a body whose tag is known already (a cached answer).
+pub fn respond_tagged(
+    headers: &HeaderMap,
+    content_type: &'static str,
+    cache_control: &'static str,
+    bytes: Bytes,
+    etag: &str,
+) -> Response {
+    let mut response = if not_modified(headers, etag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         let mut response = Response::new(Body::from(bytes));
@@ -57,16 +68,39 @@ pub fn respond(
     };
     let out = response.headers_mut();
     out.insert(CACHE_CONTROL, HeaderValue::from_static(cache_control));
-    if let Ok(value) = HeaderValue::from_str(&etag) {
+    if let Ok(value) = HeaderValue::from_str(etag) {
         out.insert(ETAG, value);
     }
     response
 }
 
-/// `value` as a JSON 200 with an ETag, or a 304.
-pub fn json<T: Serialize>(headers: &HeaderMap, value: &T) -> Result<Response, ApiError> {
-    let bytes = serde_json::to_vec(value).map_err(|e| ApiError::Internal(e.into()))?;
-    Ok(respond(headers, "application/json", REVALIDATE, bytes))
+/// A JSON body and its tag, ready to be answered (and kept in the cache).
+#[derive(Debug, Clone)]
+pub struct Tagged {
+    pub bytes: Bytes,
+    pub etag: String,
+}
+
+impl Tagged {
+    pub fn of<T: Serialize>(value: &T) -> Result<Self, ApiError> {
+        let bytes = serde_json::to_vec(value).map_err(|e| ApiError::Internal(e.into()))?;
+        let etag = tag_of(&bytes);
+        Ok(Self {
+            bytes: bytes.into(),
+            etag,
+        })
+    }
+
+    /// A JSON 200 with the ETag, or a 304.
+    pub fn respond(&self, headers: &HeaderMap) -> Response {
+        respond_tagged(
+            headers,
+            "application/json",
+            REVALIDATE,
+            self.bytes.clone(),
+            &self.etag,
+        )
+    }
 }
 
 #[cfg(test)]

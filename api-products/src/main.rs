@@ -4,6 +4,7 @@
 //! `api-products` serves on port 5002 by default; a fresh database is given the
 //! demo catalogue (see `catalogue`) so the shop is never empty.
 
+mod cache;
 mod catalogue;
 mod config;
 mod db;
@@ -27,7 +28,8 @@ async fn main() -> anyhow::Result<()> {
     // Bound first: image URLs name the real address when `PORT=0`.
     let listener = server::http::bind(&settings).await?;
     let config = config::ProductsConfig::from_env(listener.local_addr()?)?;
-    let state = state::AppState::new(db.clone(), &settings, config, service_token);
+    let pages = cache::PageCache::from_env()?;
+    let state = state::AppState::new(db.clone(), &settings, config, service_token, pages);
     let (routes, openapi) = routes::router(state);
     let app = server::http::finish(routes, openapi, db, &settings);
     server::http::serve_on(listener, app, &settings).await

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use server::{Db, RemoteVerifier, ServiceToken, Settings, Verifier};
 
+use crate::cache::PageCache;
 use crate::config::ProductsConfig;
 
 #[derive(Clone)]
@@ -14,6 +15,8 @@ pub struct AppState {
     pub verifier: Verifier,
     /// What the orders service presents on the stock routes.
     pub service_token: ServiceToken,
+    /// Shoppers' catalogue reads, served from memory (see `cache`).
+    pub pages: Arc<PageCache>,
 }
 
 impl AppState {
@@ -22,6 +25,7 @@ impl AppState {
         settings: &Settings,
         config: ProductsConfig,
         service_token: ServiceToken,
+        pages: PageCache,
     ) -> Self {
         let verifier: Verifier = Arc::new(RemoteVerifier::new(
             &settings.users_url,
@@ -32,6 +36,7 @@ impl AppState {
             config: Arc::new(config),
             verifier,
             service_token,
+            pages: Arc::new(pages),
         }
     }
 

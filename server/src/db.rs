@@ -24,10 +24,16 @@ pub type PgConn = AsyncPgConnection;
 pub type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
 
 /// A pool of connections to the service's own database.
+///
+/// SQLite has two pools: one writer (it has one writer anyway, and a single
+/// connection means no `SQLITE_BUSY` between the requests of one process) and
+/// `SQLITE_READERS` read-only connections (default 4) that WAL mode lets read
+/// beside it, for [`with_read_conn!`](crate::with_read_conn).
 #[derive(Clone)]
 pub enum Db {
     Postgres(Pool<PgConn>),
-    Sqlite(Pool<SqliteConn>),
+    /// The writer, then the readers.
+    Sqlite(Pool<SqliteConn>, Pool<SqliteConn>),
 }
 
 /// The migrations of one service, one directory per backend (their SQL differs):
@@ -115,17 +121,19 @@ impl Db {
                 [common.sqlite, migrations.sqlite],
             )
             .await?;
-            let mut setup = ManagerConfig::default();
-            setup.custom_setup =
-                Box::new(move |url| establish_sqlite(url.to_owned(), pragmas.clone()).boxed());
-            let manager = AsyncDieselConnectionManager::<SqliteConn>::new_with_config(path, setup);
-            let pool = Pool::builder(manager)
-                .max_size(1)
-                .runtime(deadpool::Runtime::Tokio1)
-                .wait_timeout(Some(config.acquire_timeout))
-                .create_timeout(Some(config.acquire_timeout))
-                .build()?;
-            Ok(Self::Sqlite(pool))
+            let writer = sqlite_pool(&path, pragmas, 1, config.acquire_timeout)?;
+            // An in-memory database exists once per connection: no readers then.
+            let readers = match (path.as_str(), sqlite_readers()?) {
+                (":memory:", _) | (_, 0) => writer.clone(),
+                (_, n) => {
+                    let read_only = format!(
+                        "PRAGMA busy_timeout = {}; PRAGMA query_only = ON;",
+                        config.statement_timeout.as_millis()
+                    );
+                    sqlite_pool(&path, read_only, n, config.acquire_timeout)?
+                }
+            };
+            Ok(Self::Sqlite(writer, readers))
         }
     }
 
@@ -149,9 +157,41 @@ impl Db {
     pub fn backend(&self) -> &'static str {
         match self {
             Self::Postgres(_) => "postgres",
-            Self::Sqlite(_) => "sqlite",
+            Self::Sqlite(..) => "sqlite",
         }
     }
+}
+
+/// `SQLITE_READERS` (default 4): read connections beside the writer; 0 reads
+/// on the writer.
+fn sqlite_readers() -> anyhow::Result<usize> {
+    match std::env::var("SQLITE_READERS") {
+        Ok(v) if !v.trim().is_empty() => v
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n <= 64)
+            .ok_or_else(|| anyhow::anyhow!("SQLITE_READERS must be 0 to 64, got {v:?}")),
+        _ => Ok(4),
+    }
+}
+
+fn sqlite_pool(
+    path: &str,
+    pragmas: String,
+    size: usize,
+    acquire_timeout: Duration,
+) -> anyhow::Result<Pool<SqliteConn>> {
+    let mut setup = ManagerConfig::default();
+    setup.custom_setup =
+        Box::new(move |url| establish_sqlite(url.to_owned(), pragmas.clone()).boxed());
+    let manager = AsyncDieselConnectionManager::<SqliteConn>::new_with_config(path, setup);
+    Ok(Pool::builder(manager)
+        .max_size(size)
+        .runtime(deadpool::Runtime::Tokio1)
+        .wait_timeout(Some(acquire_timeout))
+        .create_timeout(Some(acquire_timeout))
+        .build()?)
 }
 
 /// `sqlite://data/x.db`, `sqlite:data/x.db` and `data/x.db` all name the file `data/x.db`.
@@ -324,7 +364,29 @@ macro_rules! with_conn {
                 let $conn: &mut $crate::db::PgConn = &mut pooled;
                 $body
             }
-            $crate::db::Db::Sqlite(pool) => {
+            $crate::db::Db::Sqlite(pool, _) => {
+                let mut pooled = pool.get().await.map_err($crate::db::pool_error)?;
+                let $conn: &mut $crate::db::SqliteConn = &mut pooled;
+                $body
+            }
+        }
+    };
+}
+
+/// [`with_conn!`] for code that only reads: on SQLite it runs on one of the
+/// read connections beside the writer (WAL mode), so reads never queue
+/// behind writes or each other; on PostgreSQL it is the same pool. A write
+/// in it fails on SQLite (`query_only`): keep writes in `with_conn!`.
+#[macro_export]
+macro_rules! with_read_conn {
+    ($db:expr, |$conn:ident| $body:expr) => {
+        match $db {
+            $crate::db::Db::Postgres(pool) => {
+                let mut pooled = pool.get().await.map_err($crate::db::pool_error)?;
+                let $conn: &mut $crate::db::PgConn = &mut pooled;
+                $body
+            }
+            $crate::db::Db::Sqlite(_, pool) => {
                 let mut pooled = pool.get().await.map_err($crate::db::pool_error)?;
                 let $conn: &mut $crate::db::SqliteConn = &mut pooled;
                 $body

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use chrono::{NaiveDateTime, Utc};
 use diesel_async::scoped_futures::ScopedFutureExt;
 use diesel_async::AsyncConnection;
-use server::{with_conn, ApiError, ApiResult, Db, Page};
+use server::{with_conn, with_read_conn, ApiError, ApiResult, Db, Page};
 use shared::Product;
 
 use super::models::{ItemRow, NewItem, OrderWithItems};
@@ -138,7 +138,7 @@ pub async fn update_item(
 
 /// The user's cart with its lines, if there is a cart.
 pub async fn cart(db: &Db, user_id: i64) -> ApiResult<Option<OrderWithItems>> {
-    with_conn!(db, |conn| {
+    with_read_conn!(db, |conn| {
         conn.transaction::<_, ApiError, _>(|conn| {
             async move {
                 let Some(order) = conn.find_cart(user_id).await? else {
@@ -160,7 +160,7 @@ pub async fn history(
     user_id: Option<i64>,
     page: Page,
 ) -> ApiResult<(Vec<OrderWithItems>, i64)> {
-    with_conn!(db, |conn| {
+    with_read_conn!(db, |conn| {
         conn.transaction::<_, ApiError, _>(|conn| {
             async move {
                 let (orders, total) = conn.history(user_id, page).await?;

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use diesel::QueryResult;
 use diesel_async::RunQueryDsl;
 use server::db::unique_violation;
-use server::{with_conn, ApiError, ApiResult, Db, Page};
+use server::{with_conn, with_read_conn, ApiError, ApiResult, Db, Page};
 
 use super::models::{NewProductRow, ProductChanges, ProductRow};
 use super::schema::products;
@@ -38,9 +38,24 @@ pub async fn list(
     page: Page,
 ) -> ApiResult<(Vec<ProductRow>, i64)> {
     let pattern = search.map(SearchTerm::like_pattern);
-    with_conn!(db, |conn| {
+    // PostgreSQL's trigram index serves the LIKE itself; SQLite's is an FTS5
+    // table, asked first for the candidates.
+    let trigrams = match db {
+        Db::Sqlite(..) => search.and_then(SearchTerm::trigram_pattern),
+        Db::Postgres(_) => None,
+    };
+    with_read_conn!(db, |conn| {
         let matching = || {
             let mut query = products::table.into_boxed();
+            if let Some(trigrams) = &trigrams {
+                query = query.filter(
+                    diesel::dsl::sql::<diesel::sql_types::Bool>(
+                        "products.id IN (SELECT rowid FROM products_search WHERE name_key LIKE ",
+                    )
+                    .bind::<diesel::sql_types::Text, _>(trigrams.clone())
+                    .sql(")"),
+                );
+            }
             if let Some(pattern) = &pattern {
                 query = query.filter(products::name_key.like(pattern.clone()).escape('\\'));
             }
@@ -67,7 +82,7 @@ pub async fn list(
 
 /// The product with that id or slug.
 pub async fn find(db: &Db, wanted: &ProductRef) -> ApiResult<Option<ProductRow>> {
-    with_conn!(db, |conn| {
+    with_read_conn!(db, |conn| {
         let query = products::table.select(ProductRow::as_select()).into_boxed();
         let query = match wanted {
             ProductRef::Id(id) => query.filter(products::id.eq(*id)),

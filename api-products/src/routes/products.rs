@@ -17,7 +17,7 @@ use crate::db::models::{NewProductRow, ProductChanges, ProductRow};
 use crate::db::queries::{self, Taken, Write};
 use crate::domain::patch::ProductPatch;
 use crate::domain::{NewProduct, ProductRef, SearchTerm};
-use crate::etag;
+use crate::etag::Tagged;
 use crate::state::AppState;
 
 fn no_such_product() -> ApiError {
@@ -63,10 +63,23 @@ pub async fn list(
     // Only a request for hidden products asks the users service who calls.
     let include_hidden =
         query.include_hidden == Some(true) && is_admin(&headers, &state.verifier).await;
+    // The shoppers' view is the same for everyone: kept in memory.
+    let key = (!include_hidden).then(|| {
+        let q = search.as_ref().map_or("", SearchTerm::as_str);
+        format!("list|{}|{}|{q}", page.limit, page.offset)
+    });
+    if let Some(kept) = key.as_deref().and_then(|k| state.pages.get(k, &headers)) {
+        return Ok(kept.respond(&headers));
+    }
+    let generation = state.pages.generation();
     let (rows, total) = queries::list(&state.db, search.as_ref(), include_hidden, page).await?;
     let base = state.public_base();
     let results = rows.into_iter().map(|row| row.into_product(base)).collect();
-    etag::json(&headers, &ListBody { results, total })
+    let answer = Tagged::of(&ListBody { results, total })?;
+    if let Some(key) = key {
+        state.pages.put(key, generation, &answer);
+    }
+    Ok(answer.respond(&headers))
 }
 
 /// One product, by id (all digits) or by slug; a hidden one for admins only.
@@ -83,15 +96,29 @@ pub async fn show(
     Path(id_or_slug): Path<String>,
 ) -> ApiResult<Response> {
     let wanted = ProductRef::parse(&id_or_slug).ok_or_else(no_such_product)?;
+    let key = match &wanted {
+        ProductRef::Id(id) => format!("id|{id}"),
+        ProductRef::Slug(slug) => format!("slug|{slug}"),
+    };
+    if let Some(kept) = state.pages.get(&key, &headers) {
+        return Ok(kept.respond(&headers));
+    }
+    let generation = state.pages.generation();
     let row = queries::find(&state.db, &wanted)
         .await?
         .ok_or_else(no_such_product)?;
     // Only a hidden product asks the users service who calls.
-    if row.hidden && !is_admin(&headers, &state.verifier).await {
+    let hidden = row.hidden;
+    if hidden && !is_admin(&headers, &state.verifier).await {
         return Err(no_such_product());
     }
     let result = row.into_product(state.public_base());
-    etag::json(&headers, &ResultBody { result })
+    let answer = Tagged::of(&ResultBody { result })?;
+    // Only what shoppers may see is kept for them.
+    if !hidden {
+        state.pages.put(key, generation, &answer);
+    }
+    Ok(answer.respond(&headers))
 }
 
 /// Add a product to the catalogue (admins only); the slug is made from the
@@ -130,6 +157,7 @@ pub async fn create(
     )
     .await?;
     let row = written(write)?;
+    state.pages.invalidate();
     tracing::info!(product_id = row.id, slug = %row.slug, admin_id = admin.id, "product added");
     let location = format!("/api/product/{}", row.id);
     let product = row.into_product(state.public_base());
@@ -170,6 +198,7 @@ pub async fn update(
     let patch = ProductPatch::parse(&req)?;
     let write = queries::update(&state.db, id, &ProductChanges::of(&patch)).await?;
     let row = written(write)?;
+    state.pages.invalidate();
     tracing::info!(
         product_id = row.id,
         admin_id = admin.id,

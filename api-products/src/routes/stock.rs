@@ -38,6 +38,7 @@ pub async fn reserve(
     let order_id = claim.order_id.get();
     let lines = match stock::reserve(&state.db, &claim).await? {
         Reserve::Reserved(lines) => {
+            state.pages.invalidate();
             tracing::info!(order_id, lines = lines.len(), "stock reserved");
             lines
         }
@@ -85,7 +86,10 @@ pub async fn release(
 ) -> ApiResult<Json<Released>> {
     let order_id = OrderId::of_release(&req)?;
     match stock::release(&state.db, order_id).await? {
-        Release::Released => tracing::info!(order_id = order_id.get(), "stock released"),
+        Release::Released => {
+            state.pages.invalidate();
+            tracing::info!(order_id = order_id.get(), "stock released");
+        }
         Release::AlreadyReleased => {
             tracing::info!(order_id = order_id.get(), "stock released already")
         }

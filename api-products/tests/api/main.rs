@@ -10,6 +10,7 @@ mod faults;
 mod hidden;
 mod images;
 mod manage;
+mod memory;
 mod ops;
 mod paging;
 mod races;

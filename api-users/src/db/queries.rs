@@ -6,7 +6,7 @@ use diesel_async::scoped_futures::ScopedFutureExt;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use server::db::unique_violation;
 use server::db::LockKey;
-use server::{with_conn, ApiError, ApiResult, Db, Page};
+use server::{with_conn, with_read_conn, ApiError, ApiResult, Db, Page};
 
 use super::models::{NewToken, NewUserRow, UserRow};
 use super::schema::{login_attempts, tokens, users};
@@ -51,7 +51,7 @@ pub async fn insert_user(db: &Db, row: NewUserRow<'_>) -> ApiResult<UserRow> {
 
 /// The user of that name, whatever its case.
 pub async fn find_by_username(db: &Db, username: &str) -> ApiResult<Option<UserRow>> {
-    with_conn!(db, |conn| {
+    with_read_conn!(db, |conn| {
         users::table
             .filter(lower(users::username).eq(username.to_lowercase()))
             .select(UserRow::as_select())
@@ -118,7 +118,7 @@ pub async fn insert_token(
 
 /// The owner of a live (known, unexpired) token.
 pub async fn user_for_token(db: &Db, hash: &[u8]) -> ApiResult<Option<UserRow>> {
-    with_conn!(db, |conn| {
+    with_read_conn!(db, |conn| {
         tokens::table
             .inner_join(users::table)
             .filter(tokens::token_hash.eq(hash))
@@ -143,7 +143,7 @@ pub async fn delete_token(db: &Db, hash: &[u8]) -> ApiResult<bool> {
 
 /// A page of users by id, and how many there are.
 pub async fn list_users(db: &Db, page: Page) -> ApiResult<(Vec<UserRow>, i64)> {
-    with_conn!(db, |conn| {
+    with_read_conn!(db, |conn| {
         let total = users::table.count().get_result::<i64>(conn).await?;
         let rows = users::table
             .order(users::id)

@@ -1,0 +1,166 @@
+//! Catalogue reads served from memory: the serialized answers of
+//! `GET /api/products` and `GET /api/product/{id_or_slug}`, with their ETags,
+//! kept for a short time (`CATALOGUE_CACHE_MS`, default 1000; 0 turns it off).
+//!
+//! Why a time bound rather than a version every replica checks: the catalogue
+//! changes a few times a day, but stock changes with every checkout, so a
+//! version bumped by each reservation would make one hot row that every
+//! checkout of every product queues on. Instead a replica forgets its whole
+//! cache at once when it makes a change itself (an admin's edit, a
+//! reservation), and the others serve what they have for at most the time
+//! bound: an admin's new product shows on every replica within a second, a
+//! shopper never waits on the database for the page every visitor opens.
+//!
+//! Prices stay exact where they are charged: the orders service asks with
+//! `Cache-Control: no-cache`, which always reads the database. Admins and
+//! hidden products never go through the cache.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::http::header::CACHE_CONTROL;
+use axum::http::HeaderMap;
+
+use crate::etag::Tagged;
+
+/// Answers kept at most; past it the cache starts over (a crawler paging
+/// through every search cannot grow it without bound).
+const MAX_ENTRIES: usize = 10_000;
+
+#[derive(Debug)]
+pub struct PageCache {
+    ttl: Duration,
+    /// Bumped by every change this process makes: older entries are dead.
+    generation: AtomicU64,
+    entries: Mutex<HashMap<String, Entry>>,
+}
+
+#[derive(Debug)]
+struct Entry {
+    stored: Instant,
+    generation: u64,
+    answer: Tagged,
+}
+
+impl PageCache {
+    pub fn new(ttl: Duration) -> Self {
+        Self {
+            ttl,
+            generation: AtomicU64::new(0),
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// `CATALOGUE_CACHE_MS` (default 1000).
+    pub fn from_env() -> anyhow::Result<Self> {
+        let ms = match std::env::var("CATALOGUE_CACHE_MS") {
+            Ok(v) if !v.trim().is_empty() => v.trim().parse::<u64>().map_err(|_| {
+                anyhow::anyhow!("CATALOGUE_CACHE_MS must be a whole number of milliseconds")
+            })?,
+            _ => 1000,
+        };
+        Ok(Self::new(Duration::from_millis(ms)))
+    }
+
+    /// The answer kept for `key`, unless it is too old, a change of this
+    /// process came after it, or the client asked for a fresh one.
+    pub fn get(&self, key: &str, request: &HeaderMap) -> Option<Tagged> {
+        if self.ttl.is_zero() || wants_fresh(request) {
+            return None;
+        }
+        let generation = self.generation.load(Ordering::Acquire);
+        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        let entry = entries.get(key)?;
+        (entry.generation == generation && entry.stored.elapsed() < self.ttl)
+            .then(|| entry.answer.clone())
+    }
+
+    /// Keeps `answer` for `key`. `generation` is [`PageCache::generation`]
+    /// read before the database was: an answer read across a change is not kept.
+    pub fn put(&self, key: String, generation: u64, answer: &Tagged) {
+        if self.ttl.is_zero() || generation != self.generation.load(Ordering::Acquire) {
+            return;
+        }
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if entries.len() >= MAX_ENTRIES {
+            entries.clear();
+        }
+        let entry = Entry {
+            stored: Instant::now(),
+            generation,
+            answer: answer.clone(),
+        };
+        entries.insert(key, entry);
+    }
+
+    /// The current generation, to pass to [`PageCache::put`].
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// Forgets everything: this process changed the catalogue or its stock.
+    pub fn invalidate(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        self.entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
+}
+
+/// `Cache-Control: no-cache` (or `no-store`, or `max-age=0`) on the request.
+fn wants_fresh(request: &HeaderMap) -> bool {
+    request
+        .get_all(CACHE_CONTROL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|d| d.trim().to_ascii_lowercase())
+        .any(|d| d == "no-cache" || d == "no-store" || d == "max-age=0")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn answer(text: &str) -> Tagged {
+        Tagged::of(&text).unwrap()
+    }
+
+    #[test]
+    fn kept_until_changed_or_old() {
+        let cache = PageCache::new(Duration::from_millis(50));
+        let none = HeaderMap::new();
+        cache.put("k".into(), cache.generation(), &answer("a"));
+        assert_eq!(cache.get("k", &none).unwrap().bytes, "\"a\"");
+        cache.invalidate();
+        assert!(cache.get("k", &none).is_none(), "a change forgets it");
+        cache.put("k".into(), cache.generation(), &answer("b"));
+        std::thread::sleep(Duration::from_millis(60));
+        assert!(cache.get("k", &none).is_none(), "too old");
+    }
+
+    #[test]
+    fn an_answer_read_across_a_change_is_not_kept() {
+        let cache = PageCache::new(Duration::from_secs(5));
+        let before = cache.generation();
+        cache.invalidate();
+        cache.put("k".into(), before, &answer("stale"));
+        assert!(cache.get("k", &HeaderMap::new()).is_none());
+    }
+
+    #[test]
+    fn no_cache_requests_read_fresh() {
+        let cache = PageCache::new(Duration::from_secs(5));
+        cache.put("k".into(), cache.generation(), &answer("a"));
+        let mut fresh = HeaderMap::new();
+        fresh.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        assert!(cache.get("k", &fresh).is_none());
+        assert!(PageCache::new(Duration::ZERO)
+            .get("k", &HeaderMap::new())
+            .is_none());
+    }
+}

@@ -1,0 +1,88 @@
+//! The catalogue served from memory (`cache`): a change shows on the replica
+//! that made it at once and on every other replica within a second, and a
+//! `Cache-Control: no-cache` read (the orders service's, for prices) never
+//! sees an old answer.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use testkit::{client, json, Backend, Service};
+
+use crate::support::{product, Shop};
+
+testkit::both_backends! {
+    async fn a_change_shows_on_every_replica_within_a_second(backend) {
+        change_reaches_every_replica(backend).await
+    }
+
+    async fn no_cache_reads_are_always_fresh(backend) {
+        no_cache_is_fresh(backend).await
+    }
+}
+
+async fn get(service: &Service, path: &str, no_cache: bool) -> Value {
+    let mut request = client().get(service.url(path));
+    if no_cache {
+        request = request.header("Cache-Control", "no-cache");
+    }
+    let (status, body) = json(request.send().await.expect("get")).await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+fn price(body: &Value) -> i64 {
+    body["result"]["price"].as_i64().expect("price")
+}
+
+async fn change_reaches_every_replica(backend: Backend) {
+    let shop = Shop::start(backend).await;
+    let other = shop.replica().await;
+    let admin = shop.admin().await;
+    // Both replicas have the list and the product in memory.
+    let before = get(&other, "/api/products", false).await;
+    assert_eq!(price(&get(&other, "/api/product/1", false).await), 1800);
+    get(&shop.products, "/api/products", false).await;
+
+    let created = shop.add(&admin, &product("Memory Test Mug", 999)).await;
+    shop.change(&admin, 1, &json!({"price": 1234})).await;
+    let after = get(&shop.products, "/api/products", false).await;
+    assert_eq!(
+        after["total"],
+        before["total"].as_i64().unwrap() + 1,
+        "at once here"
+    );
+    assert_eq!(
+        price(&get(&shop.products, "/api/product/1", false).await),
+        1234
+    );
+
+    let start = Instant::now();
+    loop {
+        let list = get(&other, "/api/products", false).await;
+        let one = get(&other, "/api/product/1", false).await;
+        if list["total"] == after["total"] && price(&one) == 1234 {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(3),
+            "the other replica still shows the old catalogue"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    println!(
+        "other replica caught up in {:?} ({created})",
+        start.elapsed()
+    );
+}
+
+async fn no_cache_is_fresh(backend: Backend) {
+    let shop = Shop::start_with(backend, &[("CATALOGUE_CACHE_MS", "60000".into())]).await;
+    let other = shop.replica().await;
+    let admin = shop.admin().await;
+    assert_eq!(price(&get(&other, "/api/product/2", false).await), 2400);
+    shop.change(&admin, 2, &json!({"price": 2500})).await;
+    // Kept for a minute here, so a plain read is served from memory...
+    assert_eq!(price(&get(&other, "/api/product/2", false).await), 2400);
+    // ...and one that asks for a fresh answer reads the database.
+    assert_eq!(price(&get(&other, "/api/product/2", true).await), 2500);
+}
