@@ -1,9 +1,9 @@
 //! Every product for an admin, hidden ones included, one card each: what it
 //! costs, its stock, whether shoppers see it, and the ways to change that.
 //!
-//! Each card keeps its product in a signal: a change redraws only the text that
-//! changed, so keyboard focus stays on the control that was used, and the card's
-//! own live region says what happened.
+//! Each card keeps its product in a signal and is redrawn from it when a change
+//! is saved (see [`Card`]); the control that was used gets focus back, and the
+//! card's own live region, which is never redrawn, says what happened.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -66,7 +66,7 @@ fn Cards(body: ListBody<Product>) -> impl IntoView {
 
 /// What the card's live region says: a confirmation or a refusal.
 #[derive(Debug, Clone, PartialEq)]
-pub enum RowStatus {
+enum RowStatus {
     Done(String),
     Failed(String),
 }
@@ -303,7 +303,7 @@ fn CardBody(p: Product, card: Card) -> impl IntoView {
 }
 
 /// A refusal, in the card's words.
-pub fn not_changed(product: &RwSignal<Product>, e: &ApiError) -> String {
+fn not_changed(product: &RwSignal<Product>, e: &ApiError) -> String {
     let name = product.with_untracked(|p| p.name.clone());
     format!("“{name}” was not changed: {e}")
 }
