@@ -17,10 +17,18 @@ fn now() -> NaiveDateTime {
     Utc::now().naive_utc()
 }
 
+/// What inserting a user came to.
+#[derive(Debug)]
+pub enum Registration {
+    Added(UserRow),
+    UsernameTaken,
+    EmailTaken,
+}
+
 /// Inserts a user; the unique indexes on lower(username) and lower(email) make
-/// a concurrent duplicate a 409, never a second row. When both are taken the
-/// username is reported, whichever index the database happened to check first.
-pub async fn insert_user(db: &Db, row: NewUserRow<'_>) -> ApiResult<UserRow> {
+/// a concurrent duplicate a refusal, never a second row. When both are taken
+/// the username is reported, whichever index the database happened to check first.
+pub async fn insert_user(db: &Db, row: NewUserRow<'_>) -> ApiResult<Registration> {
     let inserted = with_conn!(db, |conn| {
         Ok::<_, ApiError>(
             diesel::insert_into(users::table)
@@ -31,18 +39,12 @@ pub async fn insert_user(db: &Db, row: NewUserRow<'_>) -> ApiResult<UserRow> {
         )
     })?;
     match inserted {
-        Ok(user) => Ok(user),
+        Ok(user) => Ok(Registration::Added(user)),
         Err(e) if unique_violation(&e).is_some() => {
             if find_by_username(db, row.username).await?.is_some() {
-                Err(ApiError::conflict(
-                    "username_taken",
-                    "This username is taken",
-                ))
+                Ok(Registration::UsernameTaken)
             } else {
-                Err(ApiError::conflict(
-                    "email_taken",
-                    "This email is already registered",
-                ))
+                Ok(Registration::EmailTaken)
             }
         }
         Err(e) => Err(e.into()),

@@ -15,7 +15,7 @@ use shared::{
 };
 
 use crate::db::models::NewUserRow;
-use crate::db::queries::{self, LoginSlot};
+use crate::db::queries::{self, LoginSlot, Registration};
 use crate::domain::NewUser;
 use crate::state::AppState;
 use crate::token;
@@ -35,7 +35,7 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, Json<Created<User>>)> {
     let new = NewUser::parse(&req)?;
     let hash = state.hasher.hash(new.password.expose().to_owned()).await?;
-    let row = queries::insert_user(
+    let added = queries::insert_user(
         &state.db,
         NewUserRow {
             username: new.username.as_str(),
@@ -48,6 +48,21 @@ pub async fn create(
         },
     )
     .await?;
+    let row = match added {
+        Registration::Added(row) => row,
+        Registration::UsernameTaken => {
+            return Err(ApiError::conflict(
+                "username_taken",
+                "This username is taken",
+            ))
+        }
+        Registration::EmailTaken => {
+            return Err(ApiError::conflict(
+                "email_taken",
+                "This email is already registered",
+            ))
+        }
+    };
     tracing::info!(user_id = row.id, "user registered");
     Ok((
         StatusCode::CREATED,
