@@ -3,6 +3,9 @@
 #
 #   e2e/run.sh            build the SPA and the services, start a shop, run every test
 #   E2E_SKIP_BUILD=1 ...  reuse dist/ and the built binaries
+#   e2e/run.sh tests/stock.test.mjs ...   only these test files (paths from here,
+#                         e2e/ or the repo root); options (--test-name-pattern=...)
+#                         go to node --test
 #
 # Starts the three services on free ports with temporary SQLite databases, serves
 # dist/ with a generated config.json pointing at them, runs `node --test`, and
@@ -12,6 +15,21 @@ set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
+
+# Arguments: node --test options, or test files (made absolute before any cd).
+opts=()
+files=()
+for arg in "$@"; do
+  case "$arg" in
+    -*) opts+=("$arg") ;;
+    *)
+      if [ -e "$arg" ]; then files+=("$(cd "$(dirname "$arg")" && pwd)/$(basename "$arg")")
+      elif [ -e "$here/$arg" ]; then files+=("$here/$arg")
+      else echo "no such test file: $arg" >&2; exit 2
+      fi ;;
+  esac
+done
+[ ${#files[@]} -gt 0 ] || files=("$here/tests/")
 cd "$root"
 
 target="${CARGO_TARGET_DIR:-$root/target}"
@@ -77,7 +95,12 @@ cat >"$tmp/config.json" <<JSON
 {"users": "$users", "products": "$products", "orders": "$orders"}
 JSON
 
+# Orders reserves stock at products with it (contract v1.2): one random value
+# per run, never the services' development default.
+service_token="$(python3 -c 'import secrets; print(secrets.token_hex(24))')"
+
 start_service() { # name port
+  SERVICE_TOKEN="$service_token" \
   HOST=127.0.0.1 PORT="$2" DATABASE_URL="sqlite://$tmp/$1.db" CORS_ORIGINS="$spa" \
     USERS_URL="$users" PRODUCTS_URL="$products" RUST_LOG="${E2E_RUST_LOG:-warn}" \
     "$bin/api-$1" >"$tmp/$1.log" 2>&1 &
@@ -105,4 +128,4 @@ mkdir -p "$here/artifacts"
 
 echo "== running the browser tests"
 cd "$here"
-node --test --test-concurrency=1 "$@" tests/
+node --test --test-concurrency=1 "${opts[@]}" "${files[@]}"

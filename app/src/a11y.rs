@@ -120,12 +120,40 @@ pub fn refocus_by_id(id: String) {
     request_animation_frame(move || attempt(id, 30));
 }
 
+/// Focuses the element with `id` once it is drawn (within a few frames): a
+/// control that just appeared, where the next step is.
+pub fn focus_when_drawn(id: String) {
+    fn attempt(id: String, tries: u8) {
+        match document()
+            .get_element_by_id(&id)
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            Some(el) => {
+                let _ = el.focus();
+            }
+            None if tries > 0 => request_animation_frame(move || attempt(id, tries - 1)),
+            None => {}
+        }
+    }
+    request_animation_frame(move || attempt(id, 30));
+}
+
 /// Focuses the first field (in form order) that has an error.
 pub fn focus_first_invalid(order: &[&str], errors: &std::collections::BTreeMap<String, String>) {
+    focus_first_invalid_in("field", order, errors);
+}
+
+/// [`focus_first_invalid`] for a form whose field ids start with `prefix`
+/// (see [`crate::components::Field`]).
+pub fn focus_first_invalid_in(
+    prefix: &str,
+    order: &[&str],
+    errors: &std::collections::BTreeMap<String, String>,
+) {
     let Some(name) = order.iter().find(|n| errors.contains_key(**n)) else {
         return;
     };
-    let id = format!("field-{name}");
+    let id = format!("{prefix}-{name}");
     request_animation_frame(move || {
         if let Some(el) = document()
             .get_element_by_id(&id)

@@ -4,6 +4,10 @@
 //! starts, so even two events in one frame add once) and the button says it is
 //! busy; each intended add carries an `Idempotency-Key`, reused only when the same
 //! add is retried after an outage.
+//!
+//! A sold-out product's button stays in place but refuses presses, described by
+//! the visible "Out of stock" notice (see [`crate::stock`]); a product with few
+//! left takes at most what is left.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -15,6 +19,7 @@ use crate::components::QuantityInput;
 use crate::pages::login::login_href;
 use crate::quantity::{parse_quantity, ADD_RANGE};
 use crate::state::use_shop;
+use crate::stock::Availability;
 
 /// What an add did: how many were added and how many of the product the cart holds now.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,7 +62,7 @@ impl Adder {
             .unwrap_or_default();
         leptos::task::spawn_local(async move {
             let result = shop.api.add_item(this.product_id, qty, &key).await;
-            if !matches!(result, Err(ApiError::Unavailable(_))) {
+            if !result.as_ref().is_err_and(ApiError::is_outage) {
                 this.intent.try_update_value(Intent::settle);
             }
             let result = result.map(|order| {
@@ -84,16 +89,31 @@ pub fn add_problem(e: &ApiError) -> String {
     }
 }
 
-/// The product page's form: quantity, button, and what happened.
+/// The product page's form: quantity, button, and what happened. `stock_note`
+/// is the id of the visible stock notice that explains a refused button.
 #[component]
-pub fn AddToCartForm(product_id: i64, name: String) -> impl IntoView {
+pub fn AddToCartForm(
+    product_id: i64,
+    name: String,
+    availability: Availability,
+    stock_note: String,
+) -> impl IntoView {
     let shop = use_shop();
     let adder = Adder::new(product_id);
     let qty = RwSignal::new("1".to_string());
     let invalid = RwSignal::new(None::<String>);
+    let sold_out = !availability.can_add();
+    let range = (ADD_RANGE.0, availability.add_limit(ADD_RANGE.1));
+    let hint = match availability {
+        Availability::FewLeft(n) => format!("1 to {n}: only {n} left."),
+        _ => "1 to 99 at a time; up to 999 in the cart.".to_string(),
+    };
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        match parse_quantity(&qty.get_untracked(), ADD_RANGE) {
+        if sold_out {
+            return;
+        }
+        match parse_quantity(&qty.get_untracked(), range) {
             Ok(n) => {
                 invalid.set(None);
                 adder.add(n);
@@ -125,10 +145,16 @@ pub fn AddToCartForm(product_id: i64, name: String) -> impl IntoView {
             <form class="add-to-cart" on:submit=on_submit novalidate>
                 <div class="field field-inline" class:invalid=move || invalid.with(Option::is_some)>
                     <label for="qty">"Quantity"</label>
-                    <QuantityInput id="qty".into() value=qty error=invalid.into() error_id="qty-error qty-hint".into() />
-                    <AddButton adder label=None />
+                    <QuantityInput
+                        id="qty".into()
+                        value=qty
+                        error=invalid.into()
+                        error_id="qty-error qty-hint".into()
+                        disabled=Signal::stored(sold_out)
+                    />
+                    <AddButton adder label=None sold_out described_by=stock_note.clone() />
                 </div>
-                <p class="hint" id="qty-hint">"1 to 99 at a time; up to 999 in the cart."</p>
+                <p class="hint" id="qty-hint" hidden=sold_out>{hint.clone()}</p>
                 <p class="field-error" id="qty-error">{move || invalid.get()}</p>
             </form>
             <AddOutcome adder name=name.clone() />
@@ -137,12 +163,16 @@ pub fn AddToCartForm(product_id: i64, name: String) -> impl IntoView {
 }
 
 /// The button: busy while the add is in flight, but still focusable (a disabled
-/// button would drop keyboard focus to the page).
+/// button would drop keyboard focus to the page). Sold out, it is refused the
+/// same way, so keyboard and screen reader users still reach it and hear why
+/// (`described_by`: the visible stock notice).
 #[component]
 fn AddButton(
     adder: Adder,
     label: Option<String>,
     #[prop(optional)] on_press: Option<Callback<()>>,
+    #[prop(optional)] sold_out: bool,
+    #[prop(optional, into)] described_by: Option<String>,
 ) -> impl IntoView {
     let busy = move || adder.in_flight.get();
     view! {
@@ -150,9 +180,11 @@ fn AddButton(
             type="submit"
             class="button"
             class:busy=busy
-            aria-disabled=move || if busy() { "true" } else { "false" }
+            class:sold-out=sold_out
+            aria-disabled=move || if sold_out || busy() { "true" } else { "false" }
+            aria-describedby=described_by.filter(|_| sold_out)
             on:click=move |ev| {
-                if adder.in_flight.get_untracked() {
+                if sold_out || adder.in_flight.get_untracked() {
                     ev.prevent_default();
                 } else if let Some(press) = on_press {
                     ev.prevent_default();
@@ -185,9 +217,15 @@ fn AddOutcome(adder: Adder, name: String) -> impl IntoView {
 }
 
 /// The catalogue card's one-press add (one piece); logged-out shoppers go to log in
-/// and come back to this page.
+/// and come back to this page. `stock_note`: as for [`AddToCartForm`].
 #[component]
-pub fn AddToCartButton(product_id: i64, name: String) -> impl IntoView {
+pub fn AddToCartButton(
+    product_id: i64,
+    name: String,
+    availability: Availability,
+    stock_note: String,
+) -> impl IntoView {
+    let sold_out = !availability.can_add();
     let shop = use_shop();
     let adder = Adder::new(product_id);
     let navigate = use_navigate();
@@ -212,7 +250,7 @@ pub fn AddToCartButton(product_id: i64, name: String) -> impl IntoView {
     };
     view! {
         <div class="card-add">
-            <AddButton adder label=Some(name) on_press=press />
+            <AddButton adder label=Some(name) on_press=press sold_out described_by=stock_note />
             <p role="status" class="card-add-status">{status}</p>
         </div>
     }

@@ -143,6 +143,9 @@ pub fn human_fields(fields: FieldErrors, label: impl Fn(&str) -> String) -> Fiel
 }
 
 /// A labelled input with its own error line, for forms checked by the API.
+/// `kind="textarea"` makes a multi-line field. The input's id is
+/// `{prefix}-{name}` (see [`crate::a11y::focus_first_invalid_in`]): a page with
+/// several forms of the same fields gives each its own prefix.
 #[component]
 pub fn Field(
     label: &'static str,
@@ -150,6 +153,8 @@ pub fn Field(
     value: RwSignal<String>,
     errors: RwSignal<FieldErrors>,
     #[prop(default = "text")] kind: &'static str,
+    #[prop(into, default = "field".to_string())] prefix: String,
+    #[prop(optional)] inputmode: Option<&'static str>,
     #[prop(default = "off")] autocomplete: &'static str,
     #[prop(optional)] required: bool,
     #[prop(optional)] hint: Option<&'static str>,
@@ -157,7 +162,7 @@ pub fn Field(
     #[prop(optional)]
     children: Option<Children>,
 ) -> impl IntoView {
-    let id = format!("field-{name}");
+    let id = format!("{prefix}-{name}");
     let error_id = format!("{id}-error");
     let hint_id = format!("{id}-hint");
     let described_by = if hint.is_some() {
@@ -179,17 +184,40 @@ pub fn Field(
                 {label}
                 {required.then(|| view! { <span class="required" aria-hidden="true">" *"</span> })}
             </label>
-            <input
-                id=id
-                type=kind
-                name=name
-                autocomplete=autocomplete
-                required=required
-                aria-invalid=move || if error().is_some() { "true" } else { "false" }
-                aria-describedby=described_by
-                bind:value=value
-                on:input=clear_error
-            />
+            {if kind == "textarea" {
+                view! {
+                    <textarea
+                        id=id
+                        name=name
+                        rows="4"
+                        required=required
+                        aria-invalid=move || if error().is_some() { "true" } else { "false" }
+                        aria-describedby=described_by
+                        prop:value=move || value.get()
+                        on:input=move |ev| {
+                            value.set(event_target_value(&ev));
+                            clear_error(ev);
+                        }
+                    ></textarea>
+                }
+                    .into_any()
+            } else {
+                view! {
+                    <input
+                        id=id
+                        type=kind
+                        name=name
+                        autocomplete=autocomplete
+                        inputmode=inputmode
+                        required=required
+                        aria-invalid=move || if error().is_some() { "true" } else { "false" }
+                        aria-describedby=described_by
+                        bind:value=value
+                        on:input=clear_error
+                    />
+                }
+                    .into_any()
+            }}
             {hint.map(|h| view! { <p class="hint" id=hint_id>{h}</p> })}
             {children.map(|c| c())}
             <p class="field-error" id=error_id>
@@ -221,4 +249,39 @@ where
             {next.map(|href| view! { <a href=href class="button button-ghost" rel="next">"Next →"</a> })}
         </nav>
     })
+}
+
+/// One call at a time for a control: `is_busy` is true while it runs, and a
+/// press meanwhile is dropped. Lighter in the WASM than an `Action` where no
+/// one needs the call's input or value afterwards.
+#[derive(Clone, Copy)]
+pub struct Busy(RwSignal<bool>);
+
+impl Busy {
+    pub fn new() -> Self {
+        Self(RwSignal::new(false))
+    }
+
+    /// Whether a call is on its way (tracked).
+    pub fn is_busy(&self) -> bool {
+        self.0.get()
+    }
+
+    pub fn is_busy_untracked(&self) -> bool {
+        self.0.get_untracked()
+    }
+
+    /// Runs `work` unless a call is already on its way.
+    pub fn run(&self, work: impl std::future::Future<Output = ()> + 'static) {
+        if self.0.get_untracked() {
+            return;
+        }
+        self.0.set(true);
+        let flag = self.0;
+        leptos::task::spawn_local(async move {
+            work.await;
+            // The page may be gone by now.
+            flag.try_set(false);
+        });
+    }
 }

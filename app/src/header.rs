@@ -26,7 +26,7 @@ pub fn Header() -> impl IntoView {
                         <A href="/orders">"Orders"</A>
                     </Show>
                     <Show when=move || shop.is_admin()>
-                        <A href="/admin">"Add product"</A>
+                        <A href="/admin">{crate::pages::admin::TITLE}</A>
                     </Show>
                 </nav>
                 <Account />

@@ -12,6 +12,7 @@ mod pages;
 mod quantity;
 mod session;
 mod state;
+mod stock;
 
 use leptos::prelude::*;
 

@@ -41,3 +41,34 @@ export async function products(urls, q = '') {
   const query = q ? `?limit=1000&q=${encodeURIComponent(q)}` : '?limit=1000';
   return call(urls.products, 'GET', `/api/products${query}`);
 }
+
+/**
+ * A new admin's token. The user is made admin before logging in, so that the
+ * token is an admin's from its first use (services may cache who a token is).
+ */
+export async function adminToken(stack, username = uniqueName('admin'), password = 'correct horse battery') {
+  await call(stack.urls.users, 'POST', '/api/user/create', {
+    body: { username, email: `${username}@example.com`, password, first_name: 'Ad', last_name: 'Min' },
+  });
+  await stack.makeAdmin(username);
+  const login = await call(stack.urls.users, 'POST', '/api/user/login', { body: { username, password } });
+  return { username, password, token: login.api_key };
+}
+
+/** `POST /api/product/create` as an admin; returns the product. */
+export async function createProduct(urls, token, body) {
+  const r = await call(urls.products, 'POST', '/api/product/create', { token, body });
+  return r.product;
+}
+
+/** `PATCH /api/product/{id}` as an admin (v1.2); returns the product. */
+export async function patchProduct(urls, token, id, body) {
+  const r = await call(urls.products, 'PATCH', `/api/product/${id}`, { token, body });
+  return r.result;
+}
+
+/** `GET /api/product/{id}`, with a token when given (admins see hidden ones). */
+export async function productById(urls, id, token) {
+  const r = await call(urls.products, 'GET', `/api/product/${id}`, { token });
+  return r.result;
+}

@@ -1,6 +1,7 @@
 // Starts the real services and the SPA for a test, each on a free port with its own
 // temporary SQLite databases, and stops/restarts single services to test outages.
 import { spawn, execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, writeFile, rm, open } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -75,6 +76,9 @@ export class Stack {
       this.urls[name] = `http://127.0.0.1:${await freePort()}`;
     }
     await writeFile(configFile, JSON.stringify(this.urls));
+    // Orders reserves stock at products with it (contract v1.2): one random
+    // value per shop, never the services' development default.
+    const serviceToken = randomBytes(24).toString('hex');
     for (const name of SERVICES) {
       const port = new URL(this.urls[name]).port;
       this.#env[name] = {
@@ -85,6 +89,7 @@ export class Stack {
         USERS_URL: this.urls.users,
         PRODUCTS_URL: this.urls.products,
         RUST_LOG: process.env.E2E_RUST_LOG ?? 'warn',
+        SERVICE_TOKEN: serviceToken,
       };
     }
     // Users and products first: orders calls both.

@@ -27,7 +27,7 @@ test('an admin adds a product and it appears in the catalogue', async () => {
 
   const page = await openPage(browser, stack.spa);
   await loginInUi(page, username);
-  await nav(page, 'Add product').click();
+  await nav(page, 'Manage products').click();
   // An empty form: the API's 422 names the fields, shown beside them.
   await page.getByRole('button', { name: 'Add product' }).click();
   await waitText(page.locator('#field-name-error, #field-price-error'), /\S/);
@@ -57,7 +57,7 @@ test('a user who is not an admin sees no link and a plain notice', async () => {
   await registerAndLogin(stack.urls, username);
   const page = await openPage(browser, stack.spa);
   await loginInUi(page, username);
-  assert.equal(await nav(page, 'Add product').count(), 0);
+  assert.equal(await nav(page, 'Manage products').count(), 0);
   await visit(page, '/admin');
   await waitText(page.getByTestId('admin-only'), /for administrators only/);
   await screenshot(page, 'admin-not-allowed');

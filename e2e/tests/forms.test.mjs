@@ -16,7 +16,7 @@ async function adminForm() {
   await shop.stack.makeAdmin(username);
   const page = await shop.page();
   await loginInUi(page, username);
-  await nav(page, 'Add product').click();
+  await nav(page, 'Manage products').click();
   await page.getByRole('button', { name: 'Add product' }).waitFor();
   return page;
 }

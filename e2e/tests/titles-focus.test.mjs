@@ -29,7 +29,7 @@ test('each route has its own title', T, async () => {
   await expect('/cart', 'Your cart · Cartwheel');
   await expect('/orders', 'Your orders · Cartwheel');
   await expect('/account', 'Your account · Cartwheel');
-  await expect('/admin', 'Add a product · Cartwheel');
+  await expect('/admin', 'Manage products · Cartwheel');
 });
 
 test('"Skip to content" moves focus to the page heading', T, async () => {

@@ -34,8 +34,13 @@ pub enum Service {
 /// Why a call did not give what was asked for.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ApiError {
-    /// Network failure, time-out, 5xx (503 included) or an unreadable answer.
+    /// The service answered with a 5xx (503 included): it did not do the work
+    /// (the contract never answers 5xx after doing it).
     Unavailable(Service),
+    /// No usable answer: network failure, time-out, or an answer that cannot be
+    /// read. The work may or may not have been done; a retry with the same
+    /// `Idempotency-Key` finds out without doing it twice.
+    NoAnswer(Service),
     /// The token was refused (401); the session is already cleared.
     SessionEnded,
     /// A 4xx with the service's explanation.
@@ -43,6 +48,12 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// An outage (a 5xx or no answer): the same action may be retried with the
+    /// same `Idempotency-Key`. Anything else is the service's final word.
+    pub fn is_outage(&self) -> bool {
+        matches!(self, ApiError::Unavailable(_) | ApiError::NoAnswer(_))
+    }
+
     /// The machine code of a refusal (`username_taken`, `not_found`, ...).
     pub fn code(&self) -> Option<&str> {
         match self {
@@ -63,13 +74,14 @@ impl ApiError {
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ApiError::Unavailable(Service::Users) => f.write_str(
+            ApiError::Unavailable(Service::Users) | ApiError::NoAnswer(Service::Users) => f
+                .write_str(
                 "Accounts are unavailable right now: logging in and registering will be back soon.",
             ),
-            ApiError::Unavailable(Service::Products) => {
+            ApiError::Unavailable(Service::Products) | ApiError::NoAnswer(Service::Products) => {
                 f.write_str("The catalogue is unavailable right now. Please try again in a moment.")
             }
-            ApiError::Unavailable(Service::Orders) => {
+            ApiError::Unavailable(Service::Orders) | ApiError::NoAnswer(Service::Orders) => {
                 f.write_str("The cart is unavailable right now. Please try again in a moment.")
             }
             ApiError::SessionEnded => f.write_str("Your session has ended. Please log in again."),
@@ -175,7 +187,7 @@ impl Api {
     /// Sends a call and reads a JSON answer of type `T`.
     async fn send<T: DeserializeOwned>(&self, call: Call<'_>) -> Result<T, ApiError> {
         let service = call.service;
-        let unavailable = || ApiError::Unavailable(service);
+        let no_answer = || ApiError::NoAnswer(service);
         let url = format!("{}{}", self.base(service), call.path);
         let signal = web_sys::AbortSignal::timeout_with_u32(TIMEOUT_MS);
         let mut builder = RequestBuilder::new(&url)
@@ -209,11 +221,11 @@ impl Api {
                 .body(body),
             None => builder.build(),
         }
-        .map_err(|_| unavailable())?;
-        let resp = request.send().await.map_err(|_| unavailable())?;
+        .map_err(|_| no_answer())?;
+        let resp = request.send().await.map_err(|_| no_answer())?;
         let status = resp.status();
         match status {
-            200..=299 => resp.json::<T>().await.map_err(|_| unavailable()),
+            200..=299 => resp.json::<T>().await.map_err(|_| no_answer()),
             401 if sent_token.is_some() => {
                 // Only end the session this call used: a login in between stays.
                 if self.session.token_untracked() == sent_token {
@@ -232,7 +244,9 @@ impl Api {
                     });
                 Err(ApiError::Rejected { status, body })
             }
-            _ => Err(unavailable()),
+            500..=599 => Err(ApiError::Unavailable(service)),
+            // 1xx/3xx never reach here in a fetch; treat them as unreadable.
+            _ => Err(no_answer()),
         }
     }
 }

@@ -1,7 +1,9 @@
 //! The products service: the catalogue.
 
 use gloo_net::http::Method;
-use shared::{CreateProductRequest, ListBody, Product, ProductCreated, ResultBody};
+use shared::{
+    CreateProductRequest, ListBody, Product, ProductCreated, ResultBody, UpdateProductRequest,
+};
 
 use super::{Api, ApiError, Call, Service};
 
@@ -58,6 +60,38 @@ impl Api {
             .idempotent(key)
             .json(req);
         let mut product = self.send::<ProductCreated>(call).await?.product;
+        self.fix_image(&mut product);
+        Ok(product)
+    }
+
+    /// `GET /api/products?include_hidden=true` with the admin's token: the whole
+    /// catalogue, hidden products included, as far as one page of `MAX_LIMIT` goes.
+    pub async fn admin_products(&self) -> Result<ListBody<Product>, ApiError> {
+        let call = Call::new(Service::Products, Method::GET, "/api/products")
+            .authed()
+            .query("include_hidden", true)
+            .query("limit", MAX_LIMIT)
+            .query("offset", 0);
+        let mut list = self.send::<ListBody<Product>>(call).await?;
+        for p in &mut list.results {
+            self.fix_image(p);
+        }
+        Ok(list)
+    }
+
+    /// `PATCH /api/product/{id}` (admins, v1.2): only the fields set in `req`
+    /// change. Setting the same values again changes nothing, so a retry is safe
+    /// without an `Idempotency-Key`.
+    pub async fn update_product(
+        &self,
+        id: i64,
+        req: &UpdateProductRequest,
+    ) -> Result<Product, ApiError> {
+        let path = format!("/api/product/{id}");
+        let call = Call::new(Service::Products, Method::PATCH, &path)
+            .authed()
+            .json(req);
+        let mut product = self.send::<ResultBody<Product>>(call).await?.result;
         self.fix_image(&mut product);
         Ok(product)
     }

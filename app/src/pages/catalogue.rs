@@ -11,6 +11,7 @@ use crate::api::{Api, ApiError};
 use crate::components::{ErrorNotices, Loading, Pager};
 use crate::format::money;
 use crate::state::use_shop;
+use crate::stock::{notice_id, Availability, StockNotice};
 
 /// Products per page.
 const PAGE_SIZE: i64 = 8;
@@ -281,6 +282,8 @@ fn ProductGrid(products: Vec<Product>, q: String) -> impl IntoView {
 fn ProductCard(product: Product, eager: bool, first: bool) -> impl IntoView {
     let href = format!("/product/{}", product.slug);
     let title = product.name.clone();
+    let availability = Availability::of(&product);
+    let stock_note = notice_id("card", product.id);
     view! {
         <article class="card product-card" data-testid="product-card" data-product=product.id.to_string()>
             <A href=href>
@@ -295,7 +298,8 @@ fn ProductCard(product: Product, eager: bool, first: bool) -> impl IntoView {
                 <h2 class="card-title">{title}</h2>
             </A>
             <p class="price">{money(product.price)}</p>
-            <AddToCartButton product_id=product.id name=product.name />
+            <StockNotice availability id=stock_note.clone() />
+            <AddToCartButton product_id=product.id name=product.name availability stock_note />
         </article>
     }
 }

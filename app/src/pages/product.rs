@@ -1,4 +1,7 @@
 //! One product, by id or slug, with a quantity and an add-to-cart button.
+//!
+//! A hidden product (v1.2) is a 404 for shoppers, so it reads as "Product not
+//! found" like any unknown one.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -11,6 +14,7 @@ use crate::api::ApiError;
 use crate::components::{Loading, OutageNotice};
 use crate::format::money;
 use crate::state::use_shop;
+use crate::stock::{notice_id, Availability, StockNotice};
 
 #[component]
 pub fn ProductPage() -> impl IntoView {
@@ -54,6 +58,8 @@ pub fn ProductPage() -> impl IntoView {
 
 #[component]
 fn ProductDetail(product: Product) -> impl IntoView {
+    let availability = Availability::of(&product);
+    let stock_note = notice_id("product", product.id);
     view! {
         <article class="product-detail">
             // The largest image of the page: loaded first, never lazily.
@@ -68,8 +74,9 @@ fn ProductDetail(product: Product) -> impl IntoView {
             <div class="product-info">
                 <h1>{product.name.clone()}</h1>
                 <p class="price price-large">{money(product.price)}</p>
+                <StockNotice availability id=stock_note.clone() />
                 <p class="description">{product.description.clone()}</p>
-                <AddToCartForm product_id=product.id name=product.name.clone() />
+                <AddToCartForm product_id=product.id name=product.name.clone() availability stock_note />
             </div>
         </article>
     }

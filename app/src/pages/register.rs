@@ -94,7 +94,7 @@ fn RegisterForm() -> impl IntoView {
             .unwrap_or_default();
         async move {
             let created = shop.api.register(&req, &key).await;
-            if !matches!(created, Err(ApiError::Unavailable(_))) {
+            if !created.as_ref().is_err_and(ApiError::is_outage) {
                 intent.try_update_value(Intent::settle);
             }
             match created {

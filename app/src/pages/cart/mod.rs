@@ -1,4 +1,7 @@
-//! The cart: change quantities, remove lines, check out.
+//! The cart: change quantities, remove lines, check out; when checkout is
+//! refused for stock, say what is left and adjust the cart to it ([`shortage`]).
+
+mod shortage;
 
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -12,6 +15,7 @@ use crate::components::{Loading, Notice, OutageNotice, QuantityInput, Thumb, Ton
 use crate::format::money;
 use crate::quantity::{parse_quantity, LINE_RANGE};
 use crate::state::use_shop;
+use shortage::{shortages, StockCheck, StockNotices, CHECKOUT_ID};
 
 #[component]
 pub fn CartPage() -> impl IntoView {
@@ -19,6 +23,7 @@ pub fn CartPage() -> impl IntoView {
     use_title(|| "Your cart".into());
     shop.want_products();
     let retry = Callback::new(move |_| shop.cart.refetch());
+    let check = StockCheck::new();
     view! {
         <section class="cart-page">
             <h1>"Your cart"</h1>
@@ -33,13 +38,14 @@ pub fn CartPage() -> impl IntoView {
                     }
                 }
             >
+                <StockNotices check />
                 <Transition fallback=|| view! { <Loading label="Loading your cart…" /> }>
                     {move || {
                         shop.cart
                             .get()
                             .map(|r| match r {
                                 Ok(Some(order)) if !order.items.is_empty() => {
-                                    view! { <CartContents order /> }.into_any()
+                                    view! { <CartContents order check /> }.into_any()
                                 }
                                 Ok(_) => view! { <EmptyCart /> }.into_any(),
                                 Err(e) => {
@@ -70,14 +76,31 @@ fn EmptyCart() -> impl IntoView {
 /// A quantity change on its way: which line, to what.
 type Change = (i64, i64);
 
+/// What a failed checkout says above the lines. A 503 is an answer: the service
+/// did nothing. No answer at all leaves the outcome unknown, and says how to
+/// find out safely (the retry carries the same `Idempotency-Key`).
+fn checkout_problem(e: &ApiError) -> String {
+    match e {
+        ApiError::Unavailable(_) => "Checkout is unavailable right now: nothing was charged and \
+            no order was placed. Your cart is kept as it is; please try again in a moment."
+            .to_string(),
+        ApiError::NoAnswer(_) => "The shop did not answer, so we cannot tell whether your order \
+            was placed. Press “Check out” again to find out: it will not be placed twice."
+            .to_string(),
+        e => e.to_string(),
+    }
+}
+
 /// The lines, the total and the checkout button.
 #[component]
-fn CartContents(order: Order) -> impl IntoView {
+fn CartContents(order: Order, check: StockCheck) -> impl IntoView {
     let shop = use_shop();
     let navigate = use_navigate();
     // The last failure of a change or the checkout, shown above the table.
     let problem = RwSignal::new(None::<String>);
     let checkout_intent = StoredValue::new(Intent::default());
+    // The lines as shown, to name short products as the shopper knows them.
+    let shown = StoredValue::new(order.clone());
     let update = Action::new_local(move |&(product_id, qty): &Change| async move {
         let focused = document()
             .active_element()
@@ -103,9 +126,10 @@ fn CartContents(order: Order) -> impl IntoView {
         let key = checkout_intent
             .try_update_value(|i| i.key_for("checkout"))
             .unwrap_or_default();
+        check.clear();
         async move {
             let result = shop.api.checkout(&key).await;
-            if !matches!(result, Err(ApiError::Unavailable(_))) {
+            if !result.as_ref().is_err_and(ApiError::is_outage) {
                 checkout_intent.try_update_value(Intent::settle);
             }
             match result {
@@ -115,9 +139,17 @@ fn CartContents(order: Order) -> impl IntoView {
                     shop.set_cart(None);
                     navigate(&format!("/thank-you/{id}"), Default::default());
                 }
-                Err(e) => {
-                    problem.try_set(Some(e.to_string()));
-                }
+                Err(e) => match shown.with_value(|order| shortages(&e, order)) {
+                    // The notice above the cart says it all, with the way out;
+                    // the lines' own stock hints catch up with it.
+                    Some(short) => {
+                        check.refused(short);
+                        shop.products.refetch();
+                    }
+                    None => {
+                        problem.try_set(Some(checkout_problem(&e)));
+                    }
+                },
             }
         }
     });
@@ -188,6 +220,7 @@ fn CartContents(order: Order) -> impl IntoView {
             <A href="/" attr:class="button button-ghost">"Keep shopping"</A>
             <button
                 type="button"
+                id=CHECKOUT_ID
                 class="button button-primary"
                 aria-disabled=move || (checking_out.get() || updating.get()).to_string()
                 on:click=move |_| {
@@ -240,16 +273,27 @@ fn CartLine(
     let unit_price = item.unit_price;
     let product = move || shop.product(product_id);
     // The catalogue's price now, when it differs from the price in the cart.
-    let price_note = move || {
-        product()
-            .filter(|p| p.price != unit_price)
-            .map(|p| {
-                view! {
-                    <p class="price-note" data-testid="price-changed">
-                        {format!("Price changed: now {}, was {} when added.", money(p.price), money(unit_price))}
-                    </p>
-                }
-            })
+    // What changed in the catalogue since the line was added: the price now,
+    // and fewer left than the line holds (as the catalogue said when the page
+    // loaded: a hint before checkout, which has the final word).
+    let notes = move || {
+        let p = product()?;
+        let price = (p.price != unit_price).then(|| {
+            view! {
+                <p class="price-note" data-testid="price-changed">
+                    {format!("Price changed: now {}, was {} when added.", money(p.price), money(unit_price))}
+                </p>
+            }
+        });
+        let stock = p.stock.filter(|&n| n < current).map(|left| {
+            let text = if left == 0 {
+                "Out of stock right now.".to_string()
+            } else {
+                format!("Only {left} left.")
+            };
+            view! { <p class="price-note" data-testid="line-stock">{text}</p> }
+        });
+        Some((price, stock))
     };
     view! {
         <tr data-testid="cart-line" data-product=product_id.to_string()>
@@ -258,7 +302,7 @@ fn CartLine(
                     {move || view! { <Thumb image=product().map(|p| p.image) /> }}
                     <div>
                         <A href=href>{name}</A>
-                        {price_note}
+                        {notes}
                     </div>
                 </div>
             </td>

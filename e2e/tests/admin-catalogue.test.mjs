@@ -1,0 +1,177 @@
+// Issue 13 (contract v1.2), for admins: every product listed, hidden ones too;
+// edit with the service's 422 and 409 beside the fields; hide (gone from the shop,
+// its page a 404, still in carts and history under its name) and show; a quick
+// restock makes a sold-out product buyable. Own shop: it hides products.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { bothWidths, check, visit } from '../lib/browser.mjs';
+import { adminToken, call, createProduct, productById, registerAndLogin, uniqueName } from '../lib/api.mjs';
+import { cartLines, focused, loginInUi, nav, waitText } from '../lib/ui.mjs';
+import { T, useShop } from '../lib/suite.mjs';
+
+const shop = useShop({ own: true });
+
+/** An admin on the admin page, and a product of the test's own. */
+async function adminWith(fields = {}) {
+  const admin = await adminToken(shop.stack);
+  const product = await createProduct(shop.urls, admin.token, {
+    name: `Cat ${uniqueName('p')}`,
+    price: 2000,
+    ...fields,
+  });
+  const page = await shop.page();
+  await loginInUi(page, admin.username, admin.password);
+  await nav(page, 'Manage products').click();
+  await page.getByRole('heading', { level: 1, name: 'Manage products' }).waitFor();
+  const card = page.locator(`[data-testid="admin-product"][data-product="${product.id}"]`);
+  await card.waitFor();
+  return { page, admin, product, card };
+}
+
+async function shopper() {
+  const username = uniqueName('buyer');
+  const token = await registerAndLogin(shop.urls, username);
+  const page = await shop.page();
+  await loginInUi(page, username);
+  return { page, token };
+}
+
+test('the list shows every product, hidden ones too, with price, stock and state', T, async () => {
+  const { page, admin, product, card } = await adminWith({ stock: 7 });
+  const hidden = await createProduct(shop.urls, admin.token, { name: `Cat ${uniqueName('h')}`, price: 100 });
+  await call(shop.urls.products, 'PATCH', `/api/product/${hidden.id}`, { token: admin.token, body: { hidden: true } });
+  await page.reload();
+  const hiddenCard = page.locator(`[data-testid="admin-product"][data-product="${hidden.id}"]`);
+  await waitText(hiddenCard.getByTestId('admin-visibility'), /^hidden$/);
+  await waitText(hiddenCard.getByTestId('admin-stock'), /^not tracked$/);
+  await waitText(card.getByTestId('admin-stock'), /^7$/);
+  await waitText(card.getByTestId('admin-price'), /^\$20\.00$/);
+  await waitText(card.getByTestId('admin-visibility'), /^on sale$/);
+  const all = (await call(shop.urls.products, 'GET', '/api/products?include_hidden=true&limit=1000', { token: admin.token })).results;
+  assert.equal(await page.getByTestId('admin-product').count(), all.length);
+  await bothWidths(page, 'admin-catalogue');
+});
+
+test('an admin edits a product: problems beside the fields, then saved, focus back on Edit', T, async () => {
+  const { page, admin, product, card } = await adminWith({ stock: 4 });
+  const other = await createProduct(shop.urls, admin.token, { name: `Cat ${uniqueName('o')}`, price: 100 });
+  const prefix = `#edit-${product.id}`;
+  await card.getByRole('button', { name: `Edit ${product.name}` }).click();
+  const form = card.getByTestId('edit-form');
+  await form.waitFor();
+  assert.equal((await focused(page)).id, `edit-${product.id}-name`, 'focus on the first field');
+  assert.equal(await form.getByLabel(/^Price/).inputValue(), '20.00');
+  assert.equal(await form.getByLabel(/^Stock/).inputValue(), '4');
+
+  // Checked here: dollars, and a count.
+  await form.getByLabel(/^Price/).fill('12.345');
+  await form.getByLabel(/^Stock/).fill('-2');
+  await form.getByRole('button', { name: 'Save changes' }).click();
+  await waitText(page.locator(`${prefix}-price-error`), /in dollars/);
+  await waitText(page.locator(`${prefix}-stock-error`), /whole number from 0 to 1,000,000/);
+  assert.equal((await focused(page)).id, `edit-${product.id}-price`);
+
+  // The service's 409: another product has this name.
+  await form.getByLabel(/^Price/).fill('7.25');
+  await form.getByLabel(/^Stock/).fill('9');
+  await form.getByLabel(/^Name/).fill(other.name);
+  await form.getByRole('button', { name: 'Save changes' }).click();
+  await waitText(page.locator(`${prefix}-name-error`), /Another product has this name/);
+  assert.equal((await focused(page)).id, `edit-${product.id}-name`);
+
+  // The service's 422, named on its field.
+  const renamed = `Cat ${uniqueName('r')}`;
+  await form.getByLabel(/^Name/).fill(renamed);
+  await form.getByLabel('Description').fill('x'.repeat(2001));
+  await form.getByRole('button', { name: 'Save changes' }).click();
+  await waitText(page.locator(`${prefix}-description-error`), /^Description .*2000/);
+  assert.equal((await focused(page)).id, `edit-${product.id}-description`);
+  await check(page, 'admin-edit-errors');
+  assert.equal((await productById(shop.urls, product.id)).name, product.name, 'nothing saved yet');
+
+  await form.getByLabel('Description').fill('Edited in the browser.');
+  await form.getByRole('button', { name: 'Save changes' }).click();
+  await waitText(card.getByTestId('admin-row-status'), new RegExp(`Saved “${renamed}”`));
+  assert.equal(await card.getByTestId('edit-form').count(), 0);
+  assert.equal((await focused(page)).id, `edit-${product.id}`, 'focus back on Edit');
+  await waitText(card.getByTestId('admin-price'), /^\$7\.25$/);
+  await waitText(card.getByTestId('admin-stock'), /^9$/);
+  const saved = await productById(shop.urls, product.id);
+  assert.deepEqual(
+    { name: saved.name, price: saved.price, stock: saved.stock, description: saved.description, slug: saved.slug },
+    { name: renamed, price: 725, stock: 9, description: 'Edited in the browser.', slug: product.slug },
+  );
+
+  // Escape closes the form without saving.
+  await card.getByRole('button', { name: `Edit ${renamed}` }).click();
+  await form.getByLabel(/^Price/).fill('1.00');
+  await page.keyboard.press('Escape');
+  assert.equal(await card.getByTestId('edit-form').count(), 0);
+  assert.equal((await focused(page)).id, `edit-${product.id}`);
+  assert.equal((await productById(shop.urls, product.id)).price, 725);
+});
+
+test('hiding takes a product out of the shop, not out of carts and history; showing brings it back', T, async () => {
+  const { page, card, product } = await adminWith();
+  const buyer = await shopper();
+  const addIt = () =>
+    call(shop.urls.orders, 'POST', '/api/order/add-item', { token: buyer.token, body: { product_id: product.id, qty: 1 } });
+  await addIt();
+  await call(shop.urls.orders, 'POST', '/api/order/checkout', { token: buyer.token });
+  await addIt();
+
+  const toggle = card.getByTestId('toggle-hidden');
+  await toggle.click();
+  await waitText(card.getByTestId('admin-row-status'), /is hidden: shoppers no longer see it/);
+  await waitText(card.getByTestId('admin-visibility'), /^hidden$/);
+  assert.match(await toggle.innerText(), /Show in shop/);
+  assert.equal(await toggle.evaluate((el) => el === document.activeElement), true, 'focus stays on the button');
+  await check(page, 'admin-hidden');
+
+  const b = buyer.page;
+  await visit(b, `/?q=${encodeURIComponent(product.name)}`);
+  await waitText(b.locator('.empty'), /No products match/);
+  await visit(b, `/product/${product.slug}`);
+  await b.getByRole('heading', { level: 1, name: 'Product not found' }).waitFor();
+  await visit(b, '/orders');
+  await waitText(b.getByTestId('order').first(), new RegExp(product.name));
+  await visit(b, '/cart');
+  await waitText(b.getByTestId('cart-line').first(), new RegExp(product.name));
+  // Off sale, so the open cart cannot be checked out with it: the notice says so.
+  await b.getByRole('button', { name: 'Check out' }).click();
+  await waitText(b.getByTestId('short-line'), new RegExp(`${product.name}: 1 in your cart, no longer on sale`));
+  await check(b, 'cart-hidden-product');
+  await b.getByRole('button', { name: 'Adjust my cart to what is left' }).click();
+  await b.getByTestId('cart-empty').waitFor();
+  assert.deepEqual(await cartLines(shop.urls, buyer.token), {});
+
+  await toggle.click();
+  await waitText(card.getByTestId('admin-row-status'), /is on sale again/);
+  await visit(b, `/?q=${encodeURIComponent(product.name)}`);
+  await b.getByTestId('product-card').first().waitFor();
+});
+
+test('a quick restock, by keyboard, makes a sold-out product buyable', T, async () => {
+  const { page, card, product } = await adminWith({ stock: 0 });
+  await waitText(card.getByTestId('admin-stock'), /^0 \(out of stock\)$/);
+  const buyer = await shopper();
+  await visit(buyer.page, `/product/${product.slug}`);
+  await waitText(buyer.page.getByTestId('stock-note'), /^Out of stock$/);
+
+  const input = card.getByLabel(`New stock of ${product.name}`);
+  await input.focus();
+  await page.keyboard.press('Enter');
+  await waitText(card.locator(`#restock-${product.id}-error`), /Enter how many are in stock/);
+  await page.keyboard.type('4');
+  await page.keyboard.press('Enter');
+  await waitText(card.getByTestId('admin-row-status'), new RegExp(`Stock of “${product.name}” set to 4\\.`));
+  await waitText(card.getByTestId('admin-stock'), /^4$/);
+  assert.equal(await input.inputValue(), '');
+  assert.equal((await focused(page)).id, `restock-${product.id}`, 'focus stays in the restock field');
+
+  await visit(buyer.page, `/product/${product.slug}`);
+  await waitText(buyer.page.getByTestId('stock-note'), /^Only 4 left$/);
+  await buyer.page.getByRole('button', { name: 'Add to cart' }).click();
+  await waitText(buyer.page.getByTestId('added'), /Added 1/);
+  assert.deepEqual(await cartLines(shop.urls, buyer.token), { [product.id]: 1 });
+});
