@@ -208,6 +208,14 @@ impl Api {
         if let Some(token) = &sent_token {
             builder = builder.header("Authorization", &format!("Bearer {token}"));
         }
+        // A request id the services log on every line and pass on to each
+        // other, to follow this call through them. Only on calls the browser
+        // preflights anyway (a token or a JSON body): on an anonymous catalogue
+        // read the header would cost a preflight round trip.
+        if sent_token.is_some() || call.body.is_some() {
+            let id = format!("spa-{}", &idempotency::fresh_key()[..20]);
+            builder = builder.header("X-Request-Id", &id);
+        }
         if let Some(key) = call
             .idempotency_key
             .as_deref()
