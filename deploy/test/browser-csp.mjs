@@ -1,6 +1,9 @@
 // Opens the SPA's catalogue in Debian's Chromium (playwright-core from e2e/) and fails
 // on any Content-Security-Policy violation: the image's CSP must let the app start its
 // wasm, fetch config.json and call the services, and show the products' images.
+// Also checks that the catalogue's first page, which the image preloads from the
+// landing page's Link header, is fetched once: a preload the app does not use (a URL
+// that drifted from the app's) would fetch it twice and only slow the page down.
 //
 //   node deploy/test/browser-csp.mjs http://127.0.0.1:8080
 import { createRequire } from 'node:module';
@@ -28,6 +31,10 @@ try {
   page.on('console', (m) => {
     if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
   });
+  const catalogueFetches = [];
+  page.on('request', (r) => {
+    if (new URL(r.url()).pathname.endsWith('/api/products')) catalogueFetches.push(r.url());
+  });
   await page.goto(spa);
   await page.getByTestId('product-card').first().waitFor();
   const images = await page.evaluate(async () => {
@@ -37,6 +44,14 @@ try {
   });
   const cards = await page.getByTestId('product-card').count();
   console.log(`   catalogue: ${cards} products, ${images.loaded}/${images.total} images loaded`);
+  // A second fetch would come at once from the app: wait a little for one.
+  await page.waitForTimeout(1000);
+  console.log(`   catalogue API requests on landing: ${catalogueFetches.length} (preloaded)`);
+  if (catalogueFetches.length !== 1) {
+    console.error(`the catalogue's first page was fetched ${catalogueFetches.length} times, `
+      + `not once (preload unused?):\n  ${catalogueFetches.join('\n  ')}`);
+    process.exitCode = 1;
+  }
   if (violations.length) {
     console.error(`CSP violations:\n  ${violations.join('\n  ')}`);
     process.exitCode = 1;

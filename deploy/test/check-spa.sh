@@ -47,11 +47,14 @@ expect "CSP: scripts by hash, wasm compile allowed, nothing inline" \
 expect "CSP: images from the products service" "$(grep -oE "img-src [^;]*" <<<"$csp")" "img-src 'self' data: ${products%%/}\$"
 expect "CSP: no framing" "$csp" "frame-ancestors 'none'"
 
-expect "index: preloads config.json, preconnects to the products service" "$(header index Link)" \
-  "^</config.json>; rel=preload; as=fetch; crossorigin=anonymous, <${products%%/}>; rel=preconnect; crossorigin=anonymous, <${products%%/}>; rel=preconnect\$"
+hints="</config.json>; rel=preload; as=fetch; crossorigin=anonymous, <${products%%/}>; rel=preconnect; crossorigin=anonymous, <${products%%/}>; rel=preconnect"
+expect "index: preloads config.json and the catalogue's first page, preconnects to the products service" \
+  "$(header index Link)" \
+  "^$hints, <${products%%/}/api/products\\?limit=8&offset=0>; rel=preload; as=fetch; crossorigin=anonymous\$"
 
 fetch route /product/some-product
 expect "SPA route: index.html, no-cache" "$(status route) $(header route Cache-Control)" '^200 no-cache$'
+expect "SPA route: the same hints but the catalogue's" "$(header route Link)" "^$hints\$"
 if cmp -s "$tmp/index.b" "$tmp/route.b"; then
   echo "   ok   SPA route: same document as /"
 else

@@ -13,7 +13,8 @@ use crate::format::money;
 use crate::state::use_shop;
 use crate::stock::{notice_id, Availability, StockNotice};
 
-/// Products per page.
+/// Products per page. The SPA image preloads the landing page's first page by URL
+/// (`deploy/docker/spa/entrypoint.sh`): change both together.
 const PAGE_SIZE: i64 = 8;
 /// Cards whose images load at once: the first row or two, where the LCP is.
 const EAGER_IMAGES: usize = 4;

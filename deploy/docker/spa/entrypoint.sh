@@ -51,6 +51,10 @@ products_origin=$(origin "$products")
 links="</config.json>; rel=preload; as=fetch; crossorigin=anonymous"
 links="$links, <$products_origin>; rel=preconnect; crossorigin=anonymous, <$products_origin>; rel=preconnect"
 printf 'add_header Link "%s" always;\n' "$links" >"$run/links.conf"
+# On the landing page, the catalogue's first page too: exactly the URL the app asks
+# for first (app/src/pages/catalogue.rs, PAGE_SIZE), or the browser fetches it twice.
+home="$links, <$products/api/products?limit=8&offset=0>; rel=preload; as=fetch; crossorigin=anonymous"
+printf 'add_header Link "%s" always;\n' "$home" >"$run/home-links.conf"
 
 echo "cartwheel-spa: users $users, products $products, orders $orders"
 exec nginx -e stderr -g 'daemon off;'
