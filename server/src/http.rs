@@ -496,6 +496,7 @@ pub async fn serve_on(
     println!("listening on http://{addr}");
     limits::serve(listener, app, &settings.limits, shutdown).await?;
     tracing::info!(service = settings.service, "stopped");
+    crate::otel::shutdown();
     Ok(())
 }
 

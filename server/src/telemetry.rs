@@ -32,20 +32,32 @@ pub fn request_id() -> Option<String> {
 }
 
 /// Logs to stderr, filtered by `RUST_LOG` (default `info`); one JSON object a
-/// line when `LOG_FORMAT=json`.
+/// line when `LOG_FORMAT=json`. Spans are also exported as OpenTelemetry traces
+/// when `OTEL_EXPORTER_OTLP_ENDPOINT` is set ([`crate::otel`]).
 pub fn init_tracing() {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::Layer;
+
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let json = std::env::var("LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let fmt = tracing_subscriber::fmt::layer()
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
-    let _ = if json {
-        builder.json().flatten_event(true).try_init()
+    let fmt = if json {
+        fmt.json().flatten_event(true).boxed()
     } else {
-        builder.try_init()
+        fmt.boxed()
     };
+    // `RUST_LOG` filters the log lines only: traces keep every request's span
+    // whatever the log level.
+    let traces = crate::otel::layer()
+        .map(|layer| layer.with_filter(tracing_subscriber::filter::LevelFilter::INFO));
+    let _ = tracing_subscriber::registry()
+        .with(fmt.with_filter(filter))
+        .with(traces)
+        .try_init();
 }
 
 /// A caller's id is kept if it is short and plain; anything else is replaced,
@@ -79,12 +91,35 @@ pub async fn request_context(req: Request, next: Next) -> Response {
         .map_or("unmatched", |p| p.as_str())
         .to_owned();
     let method = req.method().clone();
-    let span = tracing::info_span!("request", request_id = %id, %method, %route);
+    // The `otel.*` fields name the trace span; left empty (and out of the logs)
+    // unless traces are exported.
+    let span = tracing::info_span!(
+        "request",
+        request_id = %id,
+        %method,
+        %route,
+        otel.name = tracing::field::Empty,
+        otel.kind = tracing::field::Empty,
+        otel.status_code = tracing::field::Empty,
+        http.response.status_code = tracing::field::Empty,
+    );
+    let traced = crate::otel::enabled();
+    if traced {
+        span.record("otel.name", format!("{method} {route}"));
+        span.record("otel.kind", "server");
+        crate::otel::continue_trace(&span, req.headers());
+    }
     let mut response = REQUEST_ID
         .scope(id.clone(), next.run(req).instrument(span.clone()))
         .await;
     let status = response.status().as_u16();
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    if traced {
+        span.record("http.response.status_code", status);
+        if status >= 500 {
+            span.record("otel.status_code", "error");
+        }
+    }
     span.in_scope(|| tracing::info!(status, latency_ms, "answered"));
 
     let headers = response.headers_mut();

@@ -14,3 +14,4 @@ mod openapi;
 mod outage;
 mod stock;
 mod support;
+mod traces;
