@@ -16,6 +16,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// How many products are visible (`hidden = false`) and hidden, kept by
+    /// triggers (migration `2026-12-04-000000_counts`).
+    catalogue_counts (hidden) {
+        hidden -> Bool,
+        products -> BigInt,
+    }
+}
+
+diesel::table! {
     stock_reservations (order_id) {
         order_id -> BigInt,
         released -> Bool,
@@ -36,6 +45,7 @@ diesel::joinable!(stock_reservation_lines -> stock_reservations (order_id));
 diesel::joinable!(stock_reservation_lines -> products (product_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    catalogue_counts,
     products,
     stock_reservations,
     stock_reservation_lines,

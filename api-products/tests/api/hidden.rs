@@ -20,6 +20,10 @@ testkit::both_backends! {
     async fn an_unhidden_product_is_back_for_everyone(backend) {
         unhidden(backend).await;
     }
+
+    async fn the_total_is_what_is_listed_through_adds_hides_and_unhides(backend) {
+        totals_follow_changes(backend).await;
+    }
 }
 
 /// `GET` with an optional token.
@@ -114,4 +118,36 @@ async fn unhidden(backend: Backend) {
     assert_eq!(status, 200, "{answer}");
     let found = list_as(&shop, None, "/api/products?q=saucer").await;
     assert_eq!(found.results, vec![back]);
+}
+
+/// The unsearched `total` comes from counts the database keeps (not a count per
+/// request): after every change it must still be the number of products listed.
+async fn totals_follow_changes(backend: Backend) {
+    let shop = Shop::start(backend).await;
+    let admin = shop.admin().await;
+    let check = |step: &'static str| {
+        let (shop, admin) = (&shop, admin.clone());
+        async move {
+            for (token, path) in [
+                (None, "/api/products?limit=1000"),
+                (Some(admin.as_str()), "/api/products?limit=1000&include_hidden=true"),
+            ] {
+                let page = list_as(shop, token, path).await;
+                assert_eq!(page.total, page.results.len() as i64, "{step}: {path}");
+            }
+            list_as(shop, None, "/api/products?limit=1000").await.total
+        }
+    };
+    let at_start = check("the demo catalogue").await;
+    let added = shop.add(&admin, &product("Count Me In", 500)).await;
+    let id = added["id"].as_i64().expect("id");
+    assert_eq!(check("added").await, at_start + 1);
+    for _ in 0..2 {
+        shop.change(&admin, id, &json!({"hidden": true})).await;
+        assert_eq!(check("hidden (again)").await, at_start);
+    }
+    shop.change(&admin, id, &json!({"price": 600})).await;
+    assert_eq!(check("a hidden product's price changed").await, at_start);
+    shop.change(&admin, id, &json!({"hidden": false})).await;
+    assert_eq!(check("unhidden").await, at_start + 1);
 }
