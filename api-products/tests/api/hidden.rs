@@ -130,7 +130,10 @@ async fn totals_follow_changes(backend: Backend) {
         async move {
             for (token, path) in [
                 (None, "/api/products?limit=1000"),
-                (Some(admin.as_str()), "/api/products?limit=1000&include_hidden=true"),
+                (
+                    Some(admin.as_str()),
+                    "/api/products?limit=1000&include_hidden=true",
+                ),
             ] {
                 let page = list_as(shop, token, path).await;
                 assert_eq!(page.total, page.results.len() as i64, "{step}: {path}");
