@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 
 use leptos::prelude::*;
 
+use crate::api::ApiError;
+
 /// Problems per form field, from the API's 422 `fields` or a 409.
 pub type FieldErrors = BTreeMap<String, String>;
 
@@ -131,15 +133,27 @@ pub fn Thumb(image: Option<String>) -> impl IntoView {
     }
 }
 
-/// API field problems as sentences for the form: `"Price is required."`.
-pub fn human_fields(fields: FieldErrors, label: impl Fn(&str) -> String) -> FieldErrors {
-    fields
+/// Where a refusal shows in a form: the API's 422 `fields` as sentences
+/// (`"Price is required."`), plus the field a conflict's code belongs to.
+/// `conflict` maps a code (`"username_taken"`) to its field and what to say
+/// there; other codes, and outages, place nothing. An empty answer means the
+/// refusal belongs in a notice for the whole form.
+pub fn refusal_fields(
+    e: &ApiError,
+    conflict: impl Fn(&str) -> Option<(&'static str, String)>,
+) -> FieldErrors {
+    let mut fields: FieldErrors = e
+        .fields()
         .into_iter()
         .map(|(name, problem)| {
-            let text = crate::format::field_problem(&label(&name), &problem);
+            let text = crate::format::field_problem(&crate::format::field_label(&name), &problem);
             (name, text)
         })
-        .collect()
+        .collect();
+    if let Some((field, text)) = e.code().and_then(conflict) {
+        fields.insert(field.into(), text);
+    }
+    fields
 }
 
 /// A labelled input with its own error line, for forms checked by the API.
