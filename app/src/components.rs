@@ -299,3 +299,50 @@ impl Busy {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared::ErrorBody;
+
+    fn refusal(status: u16, code: &str, fields: &[(&str, &str)]) -> ApiError {
+        ApiError::Rejected {
+            status,
+            body: ErrorBody {
+                message: "Refused".into(),
+                error: code.into(),
+                fields: (!fields.is_empty()).then(|| {
+                    fields
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), v.to_string()))
+                        .collect()
+                }),
+            },
+        }
+    }
+
+    fn taken(code: &str) -> Option<(&'static str, String)> {
+        (code == "name_taken").then(|| ("name", "Choose another.".to_string()))
+    }
+
+    #[test]
+    fn field_problems_become_sentences_and_a_conflict_lands_on_its_field() {
+        let placed = refusal_fields(
+            &refusal(422, "validation_failed", &[("price", "is required")]),
+            taken,
+        );
+        assert_eq!(placed.len(), 1);
+        assert!(placed["price"].ends_with("is required."), "{placed:?}");
+
+        let placed = refusal_fields(&refusal(409, "name_taken", &[]), taken);
+        assert_eq!(placed["name"], "Choose another.");
+    }
+
+    #[test]
+    fn other_refusals_and_outages_place_nothing() {
+        assert!(refusal_fields(&refusal(409, "slug_taken", &[]), taken).is_empty());
+        assert!(
+            refusal_fields(&ApiError::Unavailable(crate::api::Service::Products), taken).is_empty()
+        );
+    }
+}
