@@ -1,6 +1,6 @@
 // (2)-(5) Each part of the shop fails alone. These tests run their own services
 // (not run.sh's), kill some of them, and start them again after each test.
-import { test, before } from 'node:test';
+import { test } from 'node:test';
 import { screenshot, visit } from '../lib/browser.mjs';
 import { call, products, registerAndLogin, uniqueName } from '../lib/api.mjs';
 import {
@@ -16,17 +16,12 @@ import {
 import { T, useShop } from '../lib/suite.mjs';
 
 const shop = useShop({ own: true });
-let catalogue;
-
-before(async () => {
-  catalogue = await products(shop.urls);
-});
 
 test('products down: the catalogue says so; register, log in and the cart still work', T, async () => {
   // A cart made while everything was up.
   const username = uniqueName('pdown');
   const token = await registerAndLogin(shop.urls, username);
-  const product = catalogue.results[0];
+  const product = (await products(shop.urls)).results[0];
   await call(shop.urls.orders, 'POST', '/api/order/add-item', {
     token,
     body: { product_id: product.id, qty: 1 },
@@ -53,6 +48,7 @@ test('products down: the catalogue says so; register, log in and the cart still 
 test('orders down: the catalogue still shows; the cart and the badge say the cart is unavailable', T, async () => {
   const username = uniqueName('odown');
   await registerAndLogin(shop.urls, username);
+  const product = (await products(shop.urls)).results[0];
   await shop.stack.stop('orders');
 
   const page = await shop.page();
@@ -66,7 +62,7 @@ test('orders down: the catalogue still shows; the cart and the badge say the car
   await waitText(page.locator('.notice'), CART_DOWN);
   await screenshot(page, 'orders-down-cart');
 
-  await visit(page, `/product/${catalogue.results[0].slug}`);
+  await visit(page, `/product/${product.slug}`);
   await page.getByRole('button', { name: 'Add to cart' }).click();
   await waitText(page.locator('.notice'), CART_DOWN);
 });
