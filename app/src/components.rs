@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 
 use leptos::prelude::*;
 
+use crate::api::ApiError;
+
 /// Problems per form field, from the API's 422 `fields` or a 409.
 pub type FieldErrors = BTreeMap<String, String>;
 
@@ -131,15 +133,27 @@ pub fn Thumb(image: Option<String>) -> impl IntoView {
     }
 }
 
-/// API field problems as sentences for the form: `"Price is required."`.
-pub fn human_fields(fields: FieldErrors, label: impl Fn(&str) -> String) -> FieldErrors {
-    fields
+/// Where a refusal shows in a form: the API's 422 `fields` as sentences
+/// (`"Price is required."`), plus the field a conflict's code belongs to.
+/// `conflict` maps a code (`"username_taken"`) to its field and what to say
+/// there; other codes, and outages, place nothing. An empty answer means the
+/// refusal belongs in a notice for the whole form.
+pub fn refusal_fields(
+    e: &ApiError,
+    conflict: impl Fn(&str) -> Option<(&'static str, String)>,
+) -> FieldErrors {
+    let mut fields: FieldErrors = e
+        .fields()
         .into_iter()
         .map(|(name, problem)| {
-            let text = crate::format::field_problem(&label(&name), &problem);
+            let text = crate::format::field_problem(&crate::format::field_label(&name), &problem);
             (name, text)
         })
-        .collect()
+        .collect();
+    if let Some((field, text)) = e.code().and_then(conflict) {
+        fields.insert(field.into(), text);
+    }
+    fields
 }
 
 /// A labelled input with its own error line, for forms checked by the API.
@@ -283,5 +297,52 @@ impl Busy {
             // The page may be gone by now.
             flag.try_set(false);
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared::ErrorBody;
+
+    fn refusal(status: u16, code: &str, fields: &[(&str, &str)]) -> ApiError {
+        ApiError::Rejected {
+            status,
+            body: ErrorBody {
+                message: "Refused".into(),
+                error: code.into(),
+                fields: (!fields.is_empty()).then(|| {
+                    fields
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), v.to_string()))
+                        .collect()
+                }),
+            },
+        }
+    }
+
+    fn taken(code: &str) -> Option<(&'static str, String)> {
+        (code == "name_taken").then(|| ("name", "Choose another.".to_string()))
+    }
+
+    #[test]
+    fn field_problems_become_sentences_and_a_conflict_lands_on_its_field() {
+        let placed = refusal_fields(
+            &refusal(422, "validation_failed", &[("price", "is required")]),
+            taken,
+        );
+        assert_eq!(placed.len(), 1);
+        assert!(placed["price"].ends_with("is required."), "{placed:?}");
+
+        let placed = refusal_fields(&refusal(409, "name_taken", &[]), taken);
+        assert_eq!(placed["name"], "Choose another.");
+    }
+
+    #[test]
+    fn other_refusals_and_outages_place_nothing() {
+        assert!(refusal_fields(&refusal(409, "slug_taken", &[]), taken).is_empty());
+        assert!(
+            refusal_fields(&ApiError::Unavailable(crate::api::Service::Products), taken).is_empty()
+        );
     }
 }

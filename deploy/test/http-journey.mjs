@@ -1,5 +1,6 @@
 // HTTP checks of a running Cartwheel stack, through its published ports (the
-// balancer). Node 20+, no packages. Every request is bounded by a 10 s timeout.
+// balancer). Node 20+, no packages (it imports e2e/lib/api.mjs, which needs none).
+// Every request is bounded by a 10 s timeout.
 //
 //   node http-journey.mjs journey                 register, log in, catalogue, cart, checkout;
 //                                                 prints {"username", "order_id", "total"}
@@ -10,6 +11,7 @@
 //
 // SHOP_USERS, SHOP_PRODUCTS, SHOP_ORDERS override the URLs (default: compose.yaml's).
 import assert from 'node:assert/strict';
+import { call as request } from '../../e2e/lib/api.mjs';
 
 const urls = {
   users: process.env.SHOP_USERS ?? 'http://127.0.0.1:5001',
@@ -18,19 +20,9 @@ const urls = {
 };
 const PASSWORD = 'correct horse battery';
 
-async function call(base, method, path, { token, body, expect = [200, 201] } = {}) {
-  const headers = {};
-  if (token) headers.authorization = `Bearer ${token}`;
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  const r = await fetch(`${base}${path}`, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(10_000),
-  });
-  const text = await r.text();
-  if (!expect.includes(r.status)) throw new Error(`${method} ${base}${path}: ${r.status} ${text}`);
-  return text ? JSON.parse(text) : null;
+/** e2e's `call`, every request bounded by 10 s; by default 200 or 201 is expected. */
+function call(base, method, path, { expect = [200, 201], ...options } = {}) {
+  return request(base, method, path, { expect, timeoutMs: 10_000, ...options });
 }
 
 async function login(username) {

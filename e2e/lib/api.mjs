@@ -1,5 +1,11 @@
 // Direct calls to the services, to set up data the browser test is not about.
-export async function call(base, method, path, { token, body } = {}) {
+// (deploy/test/http-journey.mjs calls the deployed services with `call` too.)
+
+/**
+ * One request; the answer's JSON (or text). Throws on a status outside
+ * `expect` (default: any 2xx), and after `timeoutMs` when given.
+ */
+export async function call(base, method, path, { token, body, expect, timeoutMs } = {}) {
   const headers = {};
   if (token) headers.authorization = `Bearer ${token}`;
   if (body !== undefined) headers['content-type'] = 'application/json';
@@ -7,6 +13,7 @@ export async function call(base, method, path, { token, body } = {}) {
     method,
     headers,
     body: body === undefined ? undefined : JSON.stringify(body),
+    signal: timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs),
   });
   const text = await r.text();
   let json = null;
@@ -15,8 +22,8 @@ export async function call(base, method, path, { token, body } = {}) {
   } catch {
     json = text;
   }
-  if (!r.ok) {
-    throw new Error(`${method} ${path}: ${r.status} ${text}`);
+  if (expect ? !expect.includes(r.status) : !r.ok) {
+    throw new Error(`${method} ${base}${path}: ${r.status} ${text}`);
   }
   return json;
 }

@@ -10,7 +10,9 @@ export const T = { timeout: 90_000 };
 
 /**
  * `own: true` starts services for this file alone (tests that stop services or
- * write to their databases); otherwise run.sh's shop is shared.
+ * write to their databases), and starts any a test stopped again after it;
+ * otherwise run.sh's shop is shared. `ctx.stack` is the shop (`stop(name)`,
+ * `makeAdmin(username)`), `ctx.page()` a fresh page closed after the test.
  */
 export function useShop({ own = false } = {}) {
   const ctx = { pages: [] };
@@ -20,13 +22,14 @@ export function useShop({ own = false } = {}) {
     ctx.browser = await launch();
   });
   afterEach(async () => {
-    const pages = ctx.pages.splice(0);
-    for (const p of pages) {
-      const crashes = p.crashes;
+    const crashes = [];
+    for (const p of ctx.pages.splice(0)) {
+      crashes.push(...p.crashes);
       await p.context().close().catch(() => {});
-      assert.deepEqual(crashes, [], 'the app did not crash');
     }
+    // Services a test stopped come back before the next test, crash or not.
     if (own) await ctx.stack.startAll();
+    assert.deepEqual(crashes, [], 'the app did not crash');
   });
   after(async () => {
     await ctx.browser?.close();

@@ -1,4 +1,5 @@
 // What a person does in the SPA, as small steps the tests share.
+import assert from 'node:assert/strict';
 import { visit } from './browser.mjs';
 
 export const PASSWORD = 'correct horse battery';
@@ -47,6 +48,18 @@ export function tokenOf(page) {
 }
 
 /** The element that has keyboard focus, described. */
+/**
+ * Waits (up to 2 s) until the element with this id has focus, then checks it:
+ * the app moves focus on the next animation frame, after the change it follows
+ * is already on screen.
+ */
+export async function focusIs(page, id, message) {
+  await page
+    .waitForFunction((want) => document.activeElement?.id === want, id, { timeout: 2000 })
+    .catch(() => {});
+  assert.equal((await focused(page)).id, id, message);
+}
+
 export function focused(page) {
   return page.evaluate(() => {
     const el = document.activeElement;

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { bothWidths, check, visit } from '../lib/browser.mjs';
 import { adminToken, call, createProduct, productById, registerAndLogin, uniqueName } from '../lib/api.mjs';
-import { cartLines, focused, loginInUi, nav, waitText } from '../lib/ui.mjs';
+import { cartLines, focusIs, focused, loginInUi, nav, waitText } from '../lib/ui.mjs';
 import { T, useShop } from '../lib/suite.mjs';
 
 const shop = useShop({ own: true });
@@ -59,7 +59,7 @@ test('an admin edits a product: problems beside the fields, then saved, focus ba
   await card.getByRole('button', { name: `Edit ${product.name}` }).click();
   const form = card.getByTestId('edit-form');
   await form.waitFor();
-  assert.equal((await focused(page)).id, `edit-${product.id}-name`, 'focus on the first field');
+  await focusIs(page, `edit-${product.id}-name`, 'focus on the first field');
   assert.equal(await form.getByLabel(/^Price/).inputValue(), '20.00');
   assert.equal(await form.getByLabel(/^Stock/).inputValue(), '4');
 
@@ -69,7 +69,7 @@ test('an admin edits a product: problems beside the fields, then saved, focus ba
   await form.getByRole('button', { name: 'Save changes' }).click();
   await waitText(page.locator(`${prefix}-price-error`), /in dollars/);
   await waitText(page.locator(`${prefix}-stock-error`), /whole number from 0 to 1,000,000/);
-  assert.equal((await focused(page)).id, `edit-${product.id}-price`);
+  await focusIs(page, `edit-${product.id}-price`);
 
   // The service's 409: another product has this name.
   await form.getByLabel(/^Price/).fill('7.25');
@@ -77,7 +77,7 @@ test('an admin edits a product: problems beside the fields, then saved, focus ba
   await form.getByLabel(/^Name/).fill(other.name);
   await form.getByRole('button', { name: 'Save changes' }).click();
   await waitText(page.locator(`${prefix}-name-error`), /Another product has this name/);
-  assert.equal((await focused(page)).id, `edit-${product.id}-name`);
+  await focusIs(page, `edit-${product.id}-name`);
 
   // The service's 422, named on its field.
   const renamed = `Cat ${uniqueName('r')}`;
@@ -85,7 +85,7 @@ test('an admin edits a product: problems beside the fields, then saved, focus ba
   await form.getByLabel('Description').fill('x'.repeat(2001));
   await form.getByRole('button', { name: 'Save changes' }).click();
   await waitText(page.locator(`${prefix}-description-error`), /^Description .*2000/);
-  assert.equal((await focused(page)).id, `edit-${product.id}-description`);
+  await focusIs(page, `edit-${product.id}-description`);
   await check(page, 'admin-edit-errors');
   assert.equal((await productById(shop.urls, product.id)).name, product.name, 'nothing saved yet');
 
@@ -93,7 +93,7 @@ test('an admin edits a product: problems beside the fields, then saved, focus ba
   await form.getByRole('button', { name: 'Save changes' }).click();
   await waitText(card.getByTestId('admin-row-status'), new RegExp(`Saved “${renamed}”`));
   assert.equal(await card.getByTestId('edit-form').count(), 0);
-  assert.equal((await focused(page)).id, `edit-${product.id}`, 'focus back on Edit');
+  await focusIs(page, `edit-${product.id}`, 'focus back on Edit');
   await waitText(card.getByTestId('admin-price'), /^\$7\.25$/);
   await waitText(card.getByTestId('admin-stock'), /^9$/);
   const saved = await productById(shop.urls, product.id);
@@ -107,7 +107,7 @@ test('an admin edits a product: problems beside the fields, then saved, focus ba
   await form.getByLabel(/^Price/).fill('1.00');
   await page.keyboard.press('Escape');
   assert.equal(await card.getByTestId('edit-form').count(), 0);
-  assert.equal((await focused(page)).id, `edit-${product.id}`);
+  await focusIs(page, `edit-${product.id}`);
   assert.equal((await productById(shop.urls, product.id)).price, 725);
 });
 

@@ -1,31 +1,20 @@
 // (6) An admin adds a product and finds it in the catalogue; others cannot.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { sharedStack } from '../lib/stack.mjs';
-import { launch, openPage, screenshot, visit } from '../lib/browser.mjs';
+import { screenshot, visit } from '../lib/browser.mjs';
 import { products, registerAndLogin, uniqueName } from '../lib/api.mjs';
 import { loginInUi, nav, waitText } from '../lib/ui.mjs';
+import { T, useShop } from '../lib/suite.mjs';
 
-let stack;
-let browser;
+const shop = useShop();
 
-before(async () => {
-  stack = await sharedStack();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await stack?.shutdown();
-});
-
-test('an admin adds a product and it appears in the catalogue', async () => {
+test('an admin adds a product and it appears in the catalogue', T, async () => {
   const username = uniqueName('admin');
-  await registerAndLogin(stack.urls, username);
-  await stack.makeAdmin(username);
-  const image = (await products(stack.urls)).results[0].image;
+  await registerAndLogin(shop.urls, username);
+  await shop.stack.makeAdmin(username);
+  const image = (await products(shop.urls)).results[0].image;
 
-  const page = await openPage(browser, stack.spa);
+  const page = await shop.page();
   await loginInUi(page, username);
   await nav(page, 'Manage products').click();
   // An empty form: the API's 422 names the fields, shown beside them.
@@ -48,19 +37,15 @@ test('an admin adds a product and it appears in the catalogue', async () => {
   await waitText(card, /\$12\.34/);
   assert.equal(await page.getByTestId('product-card').count(), 1);
   await screenshot(page, 'admin-product-in-catalogue');
-  assert.deepEqual(page.crashes, []);
-  await page.context().close();
 });
 
-test('a user who is not an admin sees no link and a plain notice', async () => {
+test('a user who is not an admin sees no link and a plain notice', T, async () => {
   const username = uniqueName('plain');
-  await registerAndLogin(stack.urls, username);
-  const page = await openPage(browser, stack.spa);
+  await registerAndLogin(shop.urls, username);
+  const page = await shop.page();
   await loginInUi(page, username);
   assert.equal(await nav(page, 'Manage products').count(), 0);
   await visit(page, '/admin');
   await waitText(page.getByTestId('admin-only'), /for administrators only/);
   await screenshot(page, 'admin-not-allowed');
-  assert.deepEqual(page.crashes, []);
-  await page.context().close();
 });

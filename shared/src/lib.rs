@@ -5,6 +5,7 @@
 //! the tests cannot drift apart. The contract they implement is `docs/API.md`
 //! in the repository. This crate compiles to `wasm32-unknown-unknown`.
 
+#[macro_use]
 pub mod envelope;
 pub mod lenient;
 pub mod order;

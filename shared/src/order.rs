@@ -63,32 +63,16 @@ pub struct UpdateItemRequest {
     pub qty: Option<i64>,
 }
 
-/// `GET /api/orders?limit=&offset=&user_id=`; `user_id` filters for admins.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
-#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
-pub struct OrdersQuery {
-    /// Page size, at least 1 (default 100); above 1000 is read as 1000.
-    #[cfg_attr(feature = "openapi", param(minimum = 1))]
-    #[serde(
-        default,
-        deserialize_with = "crate::lenient::opt_i64",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub limit: Option<i64>,
-    /// How many orders to skip (default 0).
-    #[cfg_attr(feature = "openapi", param(minimum = 0))]
-    #[serde(
-        default,
-        deserialize_with = "crate::lenient::opt_i64",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub offset: Option<i64>,
-    /// Admins: only this user's orders. Ignored for anyone else.
-    #[serde(
-        default,
-        deserialize_with = "crate::lenient::opt_i64",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub user_id: Option<i64>,
+list_query! {
+    /// `GET /api/orders?limit=&offset=&user_id=`; `user_id` filters for admins.
+    pub struct OrdersQuery {
+        ..page,
+        /// Admins: only this user's orders. Ignored for anyone else.
+        #[serde(
+            default,
+            deserialize_with = "crate::lenient::opt_i64",
+            skip_serializing_if = "Option::is_none"
+        )]
+        pub user_id: Option<i64>,
+    }
 }

@@ -136,42 +136,26 @@ pub struct ProductCreated {
     pub product: Product,
 }
 
-/// `GET /api/products?q=&limit=&offset=`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
-#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
-pub struct ProductsQuery {
-    /// Name contains this, case-insensitive; `%` and `_` are plain characters.
-    /// At most 100 characters; surrounding whitespace is ignored.
-    #[cfg_attr(
-        feature = "openapi",
-        param(
-            pattern = r"^[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(?:[^\x00\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000](?:[^\x00]{0,98}[^\x00\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?)?[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
-        )
-    )]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub q: Option<String>,
-    /// Page size, at least 1 (default 100); above 1000 is read as 1000.
-    #[cfg_attr(feature = "openapi", param(minimum = 1))]
-    #[serde(
-        default,
-        deserialize_with = "crate::lenient::opt_i64",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub limit: Option<i64>,
-    /// How many matches to skip (default 0).
-    #[cfg_attr(feature = "openapi", param(minimum = 0))]
-    #[serde(
-        default,
-        deserialize_with = "crate::lenient::opt_i64",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub offset: Option<i64>,
-    /// Admins only: list hidden products too (ignored for anyone else).
-    #[serde(
-        default,
-        deserialize_with = "crate::lenient::opt_bool",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub include_hidden: Option<bool>,
+list_query! {
+    /// `GET /api/products?q=&limit=&offset=`.
+    pub struct ProductsQuery {
+        /// Name contains this, case-insensitive; `%` and `_` are plain characters.
+        /// At most 100 characters; surrounding whitespace is ignored.
+        #[cfg_attr(
+            feature = "openapi",
+            param(
+                pattern = r"^[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(?:[^\x00\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000](?:[^\x00]{0,98}[^\x00\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?)?[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+            )
+        )]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub q: Option<String>,
+        ..page,
+        /// Admins only: list hidden products too (ignored for anyone else).
+        #[serde(
+            default,
+            deserialize_with = "crate::lenient::opt_bool",
+            skip_serializing_if = "Option::is_none"
+        )]
+        pub include_hidden: Option<bool>,
+    }
 }

@@ -1,6 +1,37 @@
 //! The cart's building blocks, written once and compiled for each backend's
 //! connection type, so the transactions in [`queries`](super::queries) can
 //! compose them on whichever connection `with_conn!` hands out.
+//!
+//! Three layers keep one user's cart changes from interleaving; each covers
+//! what the others cannot:
+//!
+//! - [`CartQueue`](crate::queue::CartQueue), in the handlers, outside any
+//!   transaction: requests of this process for one cart wait their turn holding
+//!   nothing. Without it a burst for one cart would take one pooled PostgreSQL
+//!   connection each, all blocked on the lock below, and starve every other
+//!   user's requests (503 after `DATABASE_ACQUIRE_TIMEOUT_MS`); and a cart
+//!   change would poll against this process's own checkout instead of waiting
+//!   for it. Correctness does not depend on it.
+//! - [`CartLock`], first in each cart transaction: what does make changes
+//!   exact across replicas. It is [`LockKey`] (`server::db`, shared with the
+//!   users service: a PostgreSQL advisory transaction lock on the user's id; a
+//!   no-op on SQLite, whose single writing connection already serializes a
+//!   process) plus, on SQLite only, a first write, so that several processes on
+//!   one file queue on SQLite's write lock at the start instead of failing to
+//!   upgrade a read snapshot later. That SQLite step is the orders service's
+//!   own (the users service's locked transaction starts with a delete anyway),
+//!   hence a trait here rather than in `server`.
+//! - The constraints (one open cart per user, the line's primary key for the
+//!   upsert, the quantity check), which hold whatever the locks do.
+//!
+//! [`Store`] is implemented by a macro, once per connection type, because a
+//! diesel-async body generic over the connection needs a `where` clause per
+//! statement shape (`QueryFragment`, `QueryId`, `LoadQuery`, the upsert's
+//! backend support, ...), longer than the queries themselves; the macro keeps
+//! one text of each query and the compiler checks it against both backends,
+//! the same trick as `server::with_conn!`. The trait, rather than free
+//! functions, lets the transactions in [`queries`](super::queries) and
+//! [`checkout`](super::checkout) call the steps on either connection.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;

@@ -99,9 +99,7 @@ fn LoginForm() -> impl IntoView {
                     Ok(())
                 }
                 Err(e) => {
-                    let fields = crate::components::human_fields(e.fields(), |n| {
-                        crate::format::field_label(n)
-                    });
+                    let fields = crate::components::refusal_fields(&e, |_| None);
                     focus_first_invalid(&["username", "password"], &fields);
                     let placed = !fields.is_empty();
                     errors.set(fields);

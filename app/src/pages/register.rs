@@ -10,8 +10,7 @@ use shared::{LoginRequest, RegisterRequest};
 use crate::a11y::{focus_first_invalid, use_title};
 use crate::api::idempotency::Intent;
 use crate::api::{Api, ApiError};
-use crate::components::{human_fields, Field, FieldErrors, Notice, Tone};
-use crate::format::field_label;
+use crate::components::{refusal_fields, Field, FieldErrors, Notice, Tone};
 use crate::pages::login::{safe_next, AlreadyLoggedIn};
 use crate::state::use_shop;
 
@@ -42,17 +41,11 @@ fn plausible_username(name: &str) -> bool {
 
 /// Where a refusal belongs: a field (422 `fields`, 409 `*_taken`) or the whole form.
 fn place_error(e: &ApiError) -> FieldErrors {
-    let mut fields = human_fields(e.fields(), field_label);
-    match e.code() {
-        Some("username_taken") => {
-            fields.insert("username".into(), e.to_string());
-        }
-        Some("email_taken") => {
-            fields.insert("email".into(), e.to_string());
-        }
-        _ => {}
-    }
-    fields
+    refusal_fields(e, |code| match code {
+        "username_taken" => Some(("username", e.to_string())),
+        "email_taken" => Some(("email", e.to_string())),
+        _ => None,
+    })
 }
 
 #[component]

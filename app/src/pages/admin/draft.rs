@@ -7,8 +7,8 @@ use shared::{CreateProductRequest, Product, UpdateProductRequest};
 
 use crate::a11y::focus_first_invalid_in;
 use crate::api::ApiError;
-use crate::components::{human_fields, Field, FieldErrors};
-use crate::format::{field_label, parse_money};
+use crate::components::{refusal_fields, Field, FieldErrors};
+use crate::format::parse_money;
 use crate::stock::parse_stock;
 
 /// The fields in the order they are shown (focus goes to the first bad one).
@@ -17,23 +17,17 @@ const FIELD_ORDER: [&str; 6] = ["name", "price", "slug", "stock", "image", "desc
 /// What the service refused, placed beside the fields. A taken slug made from
 /// the name (no slug typed) means the name is taken: say so on the name.
 pub fn place_error(e: &ApiError, slug_typed: bool) -> FieldErrors {
-    let mut fields = human_fields(e.fields(), field_label);
-    match e.code() {
-        Some("slug_taken") if slug_typed => {
-            fields.insert(
-                "slug".into(),
-                "Another product has this slug. Choose another.".into(),
-            );
-        }
-        Some("slug_taken") | Some("name_taken") => {
-            fields.insert(
-                "name".into(),
-                "Another product has this name. Choose another.".into(),
-            );
-        }
-        _ => {}
-    }
-    fields
+    refusal_fields(e, |code| match code {
+        "slug_taken" if slug_typed => Some((
+            "slug",
+            "Another product has this slug. Choose another.".into(),
+        )),
+        "slug_taken" | "name_taken" => Some((
+            "name",
+            "Another product has this name. Choose another.".into(),
+        )),
+        _ => None,
+    })
 }
 
 /// Whether a refusal is fully shown beside the fields (no notice needed).
