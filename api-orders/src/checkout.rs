@@ -138,7 +138,8 @@ pub async fn checkout(
     }
 }
 
-/// Starts this replica's repair loop: it runs until the process ends.
+/// Starts this replica's repair loop: it runs until aborted (the app stops)
+/// or the process ends.
 pub fn spawn_repair(state: AppState, config: RepairConfig) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(config.every);
@@ -149,7 +150,7 @@ pub fn spawn_repair(state: AppState, config: RepairConfig) -> tokio::task::JoinH
                 tracing::warn!(error = %e, "checkout repair: will try again");
             }
         }
-    });
+    })
 }
 
 /// Undoes the checkouts that have been under way longer than `after`:

@@ -256,7 +256,10 @@ impl Drop for InProcess {
 
 enum Running {
     Stopped,
-    InProcess(InProcess),
+    /// Held to be dropped: that stops the service.
+    InProcess {
+        _service: InProcess,
+    },
     Process(Child),
 }
 
@@ -370,10 +373,12 @@ impl Service {
             }
         });
         self.base = format!("http://{addr}");
-        self.running = Running::InProcess(InProcess {
-            stop: Some(stop),
-            _task: task,
-        });
+        self.running = Running::InProcess {
+            _service: InProcess {
+                stop: Some(stop),
+                _task: task,
+            },
+        };
     }
 
     async fn launch_process(&mut self, program: &Program, port: &str) {
@@ -399,7 +404,8 @@ impl Service {
         let mut lines = BufReader::new(stdout).lines();
         let wait = async {
             while let Ok(Some(line)) = lines.next_line().await {
-                if let Some(url) = line.strip_prefix("listening on ") {
+                // A harness child prints it after libtest's "test ... " on one line.
+                if let Some((_, url)) = line.split_once("listening on ") {
                     return Some(url.trim().to_owned());
                 }
             }
