@@ -508,6 +508,10 @@ impl Service {
     /// Runs `program` with arguments (e.g. `make-admin alice`) on the same
     /// database and environment; returns (success, stdout + stderr).
     pub async fn run(&self, program: &Program, args: &[&str]) -> (bool, String) {
+        assert!(
+            matches!(program, Program::Binary { .. }),
+            "commands run a binary: testkit::bin!(..)"
+        );
         let out = program
             .command()
             .args(args)
