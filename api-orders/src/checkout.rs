@@ -42,10 +42,13 @@ pub struct RepairConfig {
 }
 
 impl RepairConfig {
-    pub fn from_env(settings: &Settings) -> anyhow::Result<Self> {
+    pub fn from_vars(
+        settings: &Settings,
+        vars: &dyn Fn(&str) -> Option<String>,
+    ) -> anyhow::Result<Self> {
         let number = |name: &str, default: u64| -> anyhow::Result<u64> {
-            match std::env::var(name) {
-                Ok(v) if !v.trim().is_empty() => v
+            match vars(name) {
+                Some(v) if !v.trim().is_empty() => v
                     .trim()
                     .parse::<u64>()
                     .ok()
@@ -135,8 +138,9 @@ pub async fn checkout(
     }
 }
 
-/// Starts this replica's repair loop: it runs until the process ends.
-pub fn spawn_repair(state: AppState, config: RepairConfig) {
+/// Starts this replica's repair loop: it runs until aborted (the app stops)
+/// or the process ends.
+pub fn spawn_repair(state: AppState, config: RepairConfig) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(config.every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -146,7 +150,7 @@ pub fn spawn_repair(state: AppState, config: RepairConfig) {
                 tracing::warn!(error = %e, "checkout repair: will try again");
             }
         }
-    });
+    })
 }
 
 /// Undoes the checkouts that have been under way longer than `after`:

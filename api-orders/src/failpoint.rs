@@ -11,25 +11,26 @@ use std::sync::OnceLock;
 pub const AFTER_RESERVE: &str = "checkout-after-reserve";
 pub const AFTER_CLOSE: &str = "checkout-after-close";
 
+static ARMED: OnceLock<Option<String>> = OnceLock::new();
+
 fn armed() -> Option<&'static str> {
-    static ARMED: OnceLock<Option<String>> = OnceLock::new();
-    ARMED
-        .get_or_init(|| {
-            let name = std::env::var("FAILPOINT").ok().filter(|v| !v.is_empty())?;
-            if cfg!(debug_assertions) {
-                tracing::warn!(failpoint = %name, "FAILPOINT armed: this process will abort there");
-                Some(name)
-            } else {
-                tracing::warn!("FAILPOINT is ignored by release builds");
-                None
-            }
-        })
-        .as_deref()
+    ARMED.get().and_then(Option::as_deref)
 }
 
-/// Reads `FAILPOINT` now, so the warning shows at start.
-pub fn init() {
-    armed();
+/// Reads `FAILPOINT` from `vars` now, so the warning shows at start. The
+/// crash point is the process's: the first service built in a process sets
+/// it (tests that arm one run the service as a process of its own).
+pub fn init(vars: &dyn Fn(&str) -> Option<String>) {
+    ARMED.get_or_init(|| {
+        let name = vars("FAILPOINT").filter(|v| !v.is_empty())?;
+        if cfg!(debug_assertions) {
+            tracing::warn!(failpoint = %name, "FAILPOINT armed: this process will abort there");
+            Some(name)
+        } else {
+            tracing::warn!("FAILPOINT is ignored by release builds");
+            None
+        }
+    });
 }
 
 /// Aborts the process if `name` is the armed crash point.

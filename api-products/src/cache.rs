@@ -54,9 +54,9 @@ impl PageCache {
     }
 
     /// `CATALOGUE_CACHE_MS` (default 1000).
-    pub fn from_env() -> anyhow::Result<Self> {
-        let ms = match std::env::var("CATALOGUE_CACHE_MS") {
-            Ok(v) if !v.trim().is_empty() => v.trim().parse::<u64>().map_err(|_| {
+    pub fn from_vars(vars: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let ms = match vars("CATALOGUE_CACHE_MS") {
+            Some(v) if !v.trim().is_empty() => v.trim().parse::<u64>().map_err(|_| {
                 anyhow::anyhow!("CATALOGUE_CACHE_MS must be a whole number of milliseconds")
             })?,
             _ => 1000,

@@ -12,9 +12,12 @@ pub struct ProductsConfig {
 
 impl ProductsConfig {
     /// `listening` is the bound address (with the real port when `PORT=0`).
-    pub fn from_env(listening: SocketAddr) -> anyhow::Result<Self> {
-        let public_url = match std::env::var("PUBLIC_URL") {
-            Ok(url) if !url.trim().is_empty() => {
+    pub fn from_vars(
+        listening: SocketAddr,
+        vars: &dyn Fn(&str) -> Option<String>,
+    ) -> anyhow::Result<Self> {
+        let public_url = match vars("PUBLIC_URL") {
+            Some(url) if !url.trim().is_empty() => {
                 let url = url.trim().trim_end_matches('/').to_owned();
                 anyhow::ensure!(
                     url.starts_with("http://") || url.starts_with("https://"),

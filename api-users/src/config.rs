@@ -17,7 +17,8 @@ pub struct UsersConfig {
 }
 
 impl UsersConfig {
-    pub fn from_env() -> anyhow::Result<Self> {
+    pub fn from_vars(vars: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let number = |name: &str, default: i64| number(vars, name, default);
         Ok(Self {
             token_ttl: Duration::seconds(number("TOKEN_TTL_SECS", 86_400)?),
             max_login_failures: number("LOGIN_MAX_FAILURES", 5)? as i32,
@@ -27,9 +28,9 @@ impl UsersConfig {
     }
 }
 
-fn number(name: &str, default: i64) -> anyhow::Result<i64> {
-    match std::env::var(name) {
-        Ok(v) if !v.trim().is_empty() => {
+fn number(vars: &dyn Fn(&str) -> Option<String>, name: &str, default: i64) -> anyhow::Result<i64> {
+    match vars(name) {
+        Some(v) if !v.trim().is_empty() => {
             let n: i64 = v
                 .trim()
                 .parse()

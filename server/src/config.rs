@@ -24,6 +24,11 @@ pub struct Settings {
     /// `TRUSTED_PROXIES`: addresses (or CIDR blocks) of the load balancers whose
     /// `X-Forwarded-For` is believed. Empty by default: the peer is the client.
     pub trusted_proxies: Vec<crate::client::IpNet>,
+    /// `SQLITE_READERS` (default 4): read connections beside the writer; 0
+    /// reads on the writer.
+    pub sqlite_readers: usize,
+    /// `SQLITE_SYNCHRONOUS`: `FULL` (the default) or `NORMAL` (see `db`).
+    pub sqlite_synchronous: &'static str,
 }
 
 /// The time and load limits of one process (README: "Operating Cartwheel").
@@ -70,8 +75,9 @@ impl Default for Limits {
 }
 
 impl Limits {
-    fn from_env() -> anyhow::Result<Self> {
+    fn from_vars(vars: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
         let d = Self::default();
+        let positive = |name: &str| positive(vars, name);
         let ms = |name: &str, default: Duration| -> anyhow::Result<Duration> {
             Ok(match positive(name)? {
                 Some(n) => Duration::from_millis(n),
@@ -92,10 +98,15 @@ impl Limits {
     }
 }
 
-/// A positive whole number from the environment, if set.
-fn positive(name: &str) -> anyhow::Result<Option<u64>> {
-    match std::env::var(name) {
-        Ok(v) if !v.trim().is_empty() => v
+/// The process environment as a lookup, for the `from_vars` constructors.
+pub fn env_var(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+/// A positive whole number from `vars`, if set.
+pub fn positive(vars: &dyn Fn(&str) -> Option<String>, name: &str) -> anyhow::Result<Option<u64>> {
+    match vars(name) {
+        Some(v) if !v.trim().is_empty() => v
             .trim()
             .parse::<u64>()
             .ok()
@@ -107,8 +118,8 @@ fn positive(name: &str) -> anyhow::Result<Option<u64>> {
 }
 
 impl Settings {
-    /// Reads `HOST`, `PORT`, `DATABASE_URL`, `USERS_URL`, `PRODUCTS_URL`,
-    /// `CORS_ORIGINS`; the default database is `sqlite://data/<service>.db`.
+    /// [`Settings::from_vars`] over the process environment, after loading
+    /// `.env` into it.
     pub fn from_env(service: &'static str, default_port: u16) -> anyhow::Result<Self> {
         // A missing .env is the normal case; a malformed one is worth saying.
         if let Err(e) = dotenvy::dotenv() {
@@ -116,7 +127,20 @@ impl Settings {
                 anyhow::bail!("cannot read .env: {e}");
             }
         }
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        Self::from_vars(service, default_port, env_var)
+    }
+
+    /// Reads `HOST`, `PORT`, `DATABASE_URL`, `USERS_URL`, `PRODUCTS_URL`,
+    /// `CORS_ORIGINS`, the pool size and the limits from `vars` (the
+    /// environment, or explicit values: tests build several services in one
+    /// process); the default database is `sqlite://data/<service>.db`.
+    pub fn from_vars(
+        service: &'static str,
+        default_port: u16,
+        vars: impl Fn(&str) -> Option<String>,
+    ) -> anyhow::Result<Self> {
+        let vars: &dyn Fn(&str) -> Option<String> = &vars;
+        let var = |name: &str| vars(name).filter(|v| !v.trim().is_empty());
         let port = match var("PORT") {
             Some(p) => p
                 .trim()
@@ -124,7 +148,7 @@ impl Settings {
                 .map_err(|_| anyhow::anyhow!("PORT must be a port number, got {p:?}"))?,
             None => default_port,
         };
-        let pool_size = positive("DATABASE_POOL_SIZE")?.map_or(10, |n| n as usize);
+        let pool_size = positive(vars, "DATABASE_POOL_SIZE")?.map_or(10, |n| n as usize);
         let trusted_proxies = var("TRUSTED_PROXIES")
             .unwrap_or_default()
             .split(',')
@@ -135,6 +159,19 @@ impl Settings {
                     .map_err(|e| anyhow::anyhow!("TRUSTED_PROXIES: {p:?}: {e}"))
             })
             .collect::<anyhow::Result<_>>()?;
+        let sqlite_readers = match var("SQLITE_READERS") {
+            Some(v) => v
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|n| *n <= 64)
+                .ok_or_else(|| anyhow::anyhow!("SQLITE_READERS must be 0 to 64, got {v:?}"))?,
+            None => 4,
+        };
+        let sqlite_synchronous = match vars("SQLITE_SYNCHRONOUS") {
+            Some(v) if v.eq_ignore_ascii_case("normal") => "NORMAL",
+            _ => "FULL",
+        };
         let short = service.trim_start_matches("api-");
         Ok(Self {
             service,
@@ -153,8 +190,10 @@ impl Settings {
                 .filter(|o| !o.is_empty())
                 .collect(),
             pool_size,
-            limits: Limits::from_env()?,
+            limits: Limits::from_vars(vars)?,
             trusted_proxies,
+            sqlite_readers,
+            sqlite_synchronous,
         })
     }
 

@@ -58,6 +58,10 @@ pub struct DbConfig {
     /// One statement: PostgreSQL's `statement_timeout` and `lock_timeout`,
     /// SQLite's `busy_timeout`. Past it the statement fails and the request is a 503.
     pub statement_timeout: Duration,
+    /// SQLite read connections beside the writer (0: reads on the writer).
+    pub sqlite_readers: usize,
+    /// SQLite's `synchronous` pragma: `FULL` or `NORMAL`.
+    pub sqlite_synchronous: &'static str,
 }
 
 impl DbConfig {
@@ -68,6 +72,8 @@ impl DbConfig {
             pool_size: settings.pool_size,
             acquire_timeout: settings.limits.db_acquire_timeout,
             statement_timeout: settings.limits.db_statement_timeout,
+            sqlite_readers: settings.sqlite_readers,
+            sqlite_synchronous: settings.sqlite_synchronous,
         }
     }
 }
@@ -114,7 +120,7 @@ impl Db {
                     std::fs::create_dir_all(dir)?;
                 }
             }
-            let pragmas = sqlite_pragmas(config.statement_timeout);
+            let pragmas = sqlite_pragmas(config.statement_timeout, config.sqlite_synchronous);
             migrate_sqlite(
                 path.clone(),
                 pragmas.clone(),
@@ -123,7 +129,7 @@ impl Db {
             .await?;
             let writer = sqlite_pool(&path, pragmas, 1, config.acquire_timeout)?;
             // An in-memory database exists once per connection: no readers then.
-            let readers = match (path.as_str(), sqlite_readers()?) {
+            let readers = match (path.as_str(), config.sqlite_readers) {
                 (":memory:", _) | (_, 0) => writer.clone(),
                 (_, n) => {
                     let read_only = format!(
@@ -159,20 +165,6 @@ impl Db {
             Self::Postgres(_) => "postgres",
             Self::Sqlite(..) => "sqlite",
         }
-    }
-}
-
-/// `SQLITE_READERS` (default 4): read connections beside the writer; 0 reads
-/// on the writer.
-fn sqlite_readers() -> anyhow::Result<usize> {
-    match std::env::var("SQLITE_READERS") {
-        Ok(v) if !v.trim().is_empty() => v
-            .trim()
-            .parse::<usize>()
-            .ok()
-            .filter(|n| *n <= 64)
-            .ok_or_else(|| anyhow::anyhow!("SQLITE_READERS must be 0 to 64, got {v:?}")),
-        _ => Ok(4),
     }
 }
 
@@ -214,11 +206,7 @@ fn sqlite_path(url: &str) -> String {
 /// `NORMAL` could lose the last commits. Its cost: README, "Benchmarks".
 /// `SQLITE_SYNCHRONOUS=NORMAL` trades that for speed, for benchmarks or
 /// throwaway data only.
-fn sqlite_pragmas(busy: Duration) -> String {
-    let synchronous = match std::env::var("SQLITE_SYNCHRONOUS") {
-        Ok(v) if v.eq_ignore_ascii_case("normal") => "NORMAL",
-        _ => "FULL",
-    };
+fn sqlite_pragmas(busy: Duration, synchronous: &str) -> String {
     format!(
         "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; \
          PRAGMA foreign_keys = ON; PRAGMA synchronous = {synchronous};",

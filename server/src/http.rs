@@ -488,16 +488,103 @@ pub async fn serve_on(
     app: Router,
     settings: &Settings,
 ) -> anyhow::Result<()> {
-    let addr = listener.local_addr()?;
     // Listen for signals before announcing the address, so that a SIGTERM
     // sent right after the announcement is a clean stop too.
     let shutdown = shutdown_signal()?;
-    tracing::info!(service = settings.service, %addr, "listening");
+    let addr = listener.local_addr()?;
     println!("listening on http://{addr}");
+    serve_until(listener, app, settings, shutdown).await
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves, then stops
+/// gracefully (see [`limits::serve`]). No signal handling and nothing
+/// printed: how a service runs inside another program (the tests).
+pub async fn serve_until(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    settings: &Settings,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let addr = listener.local_addr()?;
+    tracing::info!(service = settings.service, %addr, "listening");
     limits::serve(listener, app, &settings.limits, shutdown).await?;
     tracing::info!(service = settings.service, "stopped");
     crate::otel::shutdown();
     Ok(())
+}
+
+/// A service built and bound, not serving yet: what each service's `build`
+/// returns. [`App::run`] serves it as the binary does (until SIGTERM or
+/// Ctrl-C); [`App::run_until`] until a future resolves.
+pub struct App {
+    listener: tokio::net::TcpListener,
+    router: Router,
+    settings: Settings,
+    background: Background,
+}
+
+/// Tasks aborted when dropped: an app's background work stops with it.
+#[derive(Default)]
+struct Background(Vec<tokio::task::JoinHandle<()>>);
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        self.0.iter().for_each(tokio::task::JoinHandle::abort);
+    }
+}
+
+impl App {
+    /// `routes` and `openapi` finished with what every service has ([`finish`]).
+    pub fn new(
+        listener: tokio::net::TcpListener,
+        routes: Router,
+        openapi: OpenApi,
+        db: Db,
+        settings: Settings,
+    ) -> Self {
+        let router = finish(routes, openapi, db, &settings);
+        Self {
+            listener,
+            router,
+            settings,
+            background: Background::default(),
+        }
+    }
+
+    /// A task that lives as long as the app serves (aborted when it stops).
+    pub fn with_background(mut self, task: tokio::task::JoinHandle<()>) -> Self {
+        self.background.0.push(task);
+        self
+    }
+
+    /// The bound address (with the real port when `PORT=0`).
+    pub fn local_addr(&self) -> anyhow::Result<std::net::SocketAddr> {
+        Ok(self.listener.local_addr()?)
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The finished router, for calling it without a socket.
+    pub fn router(&self) -> Router {
+        self.router.clone()
+    }
+
+    /// Prints `listening on http://ADDR` and serves until SIGTERM or Ctrl-C.
+    pub async fn run(self) -> anyhow::Result<()> {
+        let _background = self.background;
+        serve_on(self.listener, self.router, &self.settings).await
+    }
+
+    /// Serves until `shutdown` resolves, then stops gracefully.
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) -> anyhow::Result<()> {
+        let _background = self.background;
+        serve_until(self.listener, self.router, &self.settings, shutdown).await
+    }
 }
 
 /// Resolves on SIGTERM or Ctrl-C; the handlers are installed when this is called.

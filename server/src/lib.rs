@@ -26,4 +26,5 @@ pub use config::{Limits, Settings};
 pub use db::{Db, DbConfig, Migrations};
 pub use error::{ApiError, ApiResult, FieldErrors, Fields};
 pub use extract::{Input, Page, Params, BODY_LIMIT};
+pub use http::App;
 pub use service::{ServiceCaller, ServiceToken};

@@ -37,8 +37,15 @@ impl std::fmt::Debug for ServiceToken {
 impl ServiceToken {
     /// `SERVICE_TOKEN`, or the development default on a loopback `HOST`.
     pub fn from_env(settings: &Settings) -> anyhow::Result<Self> {
-        let given = std::env::var("SERVICE_TOKEN")
-            .ok()
+        Self::from_vars(settings, crate::config::env_var)
+    }
+
+    /// `SERVICE_TOKEN` from `vars`, or the development default on a loopback `HOST`.
+    pub fn from_vars(
+        settings: &Settings,
+        vars: impl Fn(&str) -> Option<String>,
+    ) -> anyhow::Result<Self> {
+        let given = vars("SERVICE_TOKEN")
             .map(|t| t.trim().to_owned())
             .filter(|t| !t.is_empty());
         Self::choose(given, &settings.host)

@@ -4,7 +4,9 @@ use std::time::{Duration, Instant};
 
 use cartwheel_server::auth::{Freshness, RemoteVerifier, TokenVerifier, FRESH_FOR};
 use cartwheel_server::ApiError;
-use testkit::{admin, client, shopper, users_service};
+use testkit::{admin, client, shopper, users_service, Program, Service, TestDb};
+
+testkit::service_process!();
 
 testkit::both_backends! {
     async fn a_live_token_gives_its_user_and_an_unknown_one_is_401(backend) {
@@ -44,7 +46,11 @@ testkit::both_backends! {
     }
 
     async fn with_the_users_service_down_shoppers_keep_going_and_admins_wait(backend) {
-        let (_db, mut users) = users_service(backend).await;
+        // Killed and restarted: the users service runs as a process (this
+        // test executable running it).
+        let db = TestDb::new(backend).await;
+        let program = Program::Harness { name: "api-users".into() };
+        let mut users = Service::process(program, &db, &[]).await;
         let (_, shopper_token) = shopper(&users).await;
         let (_, admin_token) = admin(&users).await;
         let verifier = RemoteVerifier::new(&users.base, std::time::Duration::from_secs(3));

@@ -1,12 +1,19 @@
 //! Test support for the Cartwheel services, in the zero-to-production style:
-//! every test starts the real service binaries on free ports with a freshly
-//! created database (a temporary SQLite file, or a new PostgreSQL database) and
-//! talks HTTP to them. Nothing is mocked.
+//! every test starts the real services on free ports with a freshly created
+//! database (a temporary SQLite file, or a new PostgreSQL database) and talks
+//! HTTP to them. Nothing is mocked.
+//!
+//! [`Service::start`] builds a service from its library inside the test's
+//! process (its tokio runtime), from explicit settings, on a real socket:
+//! no binary to build first, no process to start. [`Service::process`] runs
+//! one as a process of its own, for the tests that need signals, kills,
+//! restarts, replicas on one database, its log or its startup.
 //!
 //! PostgreSQL is found at `TEST_POSTGRES_URL` (default
 //! `postgres://postgres@127.0.0.1:5432/postgres`); when it does not answer, the
 //! PostgreSQL tests fail with a message saying so. They never skip.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -139,67 +146,254 @@ impl TestDb {
     }
 }
 
-/// Where cargo put the workspace binaries: next to the test executable's `deps/`.
-pub fn bin_path(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("current exe");
-    let dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
-    let path = dir.join(name);
-    assert!(
-        path.exists(),
-        "{} is missing: build the services first (`cargo build --bins`)",
-        path.display()
-    );
-    path
+/// What runs a service as a process of its own, for the tests that need one
+/// (signals, kills, restarts, replicas on one database, startup, the log).
+#[derive(Debug, Clone)]
+pub enum Program {
+    /// A service binary: `testkit::bin!("api-users")` in the tests of the
+    /// package that owns it (Cargo builds it for them).
+    Binary { name: String, path: PathBuf },
+    /// The test executable itself, running the service's `main` (the test
+    /// crate has `testkit::service_process!()`): any service, from any
+    /// package's tests, with nothing built beforehand.
+    Harness { name: String },
 }
 
-/// A running service process; killed when dropped.
+impl Program {
+    pub fn name(&self) -> &str {
+        match self {
+            Self::Binary { name, .. } | Self::Harness { name } => name,
+        }
+    }
+
+    fn command(&self) -> Command {
+        match self {
+            Self::Binary { path, .. } => Command::new(path),
+            Self::Harness { name } => {
+                let mut command =
+                    Command::new(std::env::current_exe().expect("the test executable"));
+                command
+                    .args([SERVICE_PROCESS_TEST, "--exact", "--nocapture"])
+                    .args(["--test-threads", "1"])
+                    .env(SERVICE_PROCESS_VAR, name);
+                command
+            }
+        }
+    }
+}
+
+/// The binary `$name` of the package whose tests these are, as a [`Program`].
+#[macro_export]
+macro_rules! bin {
+    ($name:literal) => {
+        $crate::Program::Binary {
+            name: $name.to_owned(),
+            path: ::std::path::PathBuf::from(env!(concat!("CARGO_BIN_EXE_", $name))),
+        }
+    };
+}
+
+/// The service a test executable runs when started as [`Program::Harness`].
+pub const SERVICE_PROCESS_VAR: &str = "TESTKIT_SERVICE_PROCESS";
+const SERVICE_PROCESS_TEST: &str = "testkit_service_process";
+
+/// Lets [`Program::Harness`] run a service from this test executable: put
+/// `testkit::service_process!();` at the top of the test crate. It adds one
+/// test, which does nothing in a normal run.
+#[macro_export]
+macro_rules! service_process {
+    () => {
+        #[test]
+        fn testkit_service_process() {
+            $crate::run_service_process();
+        }
+    };
+}
+
+/// In a process started as [`Program::Harness`]: runs the service as its
+/// binary would (settings from the environment) and exits. Otherwise nothing.
+pub fn run_service_process() {
+    let Ok(name) = std::env::var(SERVICE_PROCESS_VAR) else {
+        return;
+    };
+    server::telemetry::init_tracing();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let result = runtime.block_on(async {
+        match name.as_str() {
+            "api-users" => api_users::main(Vec::new()).await,
+            "api-products" => api_products::main().await,
+            "api-orders" => api_orders::main().await,
+            other => Err(anyhow::anyhow!("no service named {other}")),
+        }
+    });
+    let code = match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("Error: {e:?}");
+            1
+        }
+    };
+    std::process::exit(code);
+}
+
+/// A service running inside the test's process (its tokio runtime), on a
+/// real socket; stopped gracefully when dropped.
+struct InProcess {
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    _task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for InProcess {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+enum Running {
+    Stopped,
+    /// Held to be dropped: that stops the service.
+    InProcess {
+        _service: InProcess,
+    },
+    Process(Child),
+}
+
+/// Builds service `name` (`api-users`, ...) from explicit settings, bound
+/// to the port in `vars`.
+pub async fn build_app(name: &str, vars: &HashMap<String, String>) -> anyhow::Result<server::App> {
+    let lookup = |k: &str| vars.get(k).cloned();
+    match name {
+        "api-users" => api_users::build(api_users::settings(lookup)?, lookup).await,
+        "api-products" => api_products::build(api_products::settings(lookup)?, lookup).await,
+        "api-orders" => api_orders::build(api_orders::settings(lookup)?, lookup).await,
+        other => anyhow::bail!("no service named {other}"),
+    }
+}
+
+fn init_test_tracing() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if let Ok(filter) = std::env::var("TEST_RUST_LOG") {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+                .with_test_writer()
+                .try_init();
+        }
+    });
+}
+
+/// A running service; stopped (in-process) or killed (a process) when dropped.
 pub struct Service {
     pub name: String,
     pub base: String,
     pub db_url: String,
+    /// A process's stderr (its log). In-process services log to the test's
+    /// tracing subscriber (`TEST_RUST_LOG`), not here.
     pub log: PathBuf,
     env: Vec<(String, String)>,
-    child: Option<Child>,
+    program: Option<Program>,
+    running: Running,
     _logdir: tempfile::TempDir,
 }
 
 impl Service {
-    /// Starts `bin` (`api-users`, ...) on a free port over `db`, with extra environment.
-    pub async fn start(bin: &str, db: &TestDb, env: &[(&str, String)]) -> Self {
+    /// Builds `name` (`api-users`, ...) inside this test's process and serves
+    /// it on a free port over `db`; `env` holds its settings (nothing comes
+    /// from the process environment).
+    pub async fn start(name: &str, db: &TestDb, env: &[(&str, String)]) -> Self {
+        let mut service = Self::new(name, None, db, env);
+        service.launch("0").await;
+        service
+    }
+
+    /// Starts `program` as a process of its own on a free port over `db`,
+    /// with extra environment.
+    pub async fn process(program: Program, db: &TestDb, env: &[(&str, String)]) -> Self {
+        let mut service = Self::new(program.name(), Some(program.clone()), db, env);
+        service.launch("0").await;
+        service
+    }
+
+    fn new(name: &str, program: Option<Program>, db: &TestDb, env: &[(&str, String)]) -> Self {
         let logdir = tempfile::tempdir().expect("temp dir");
-        let log = logdir.path().join(format!("{bin}.log"));
+        let log = logdir.path().join(format!("{name}.log"));
         let mut env: Vec<(String, String)> = env
             .iter()
             .map(|(k, v)| (k.to_string(), v.clone()))
             .collect();
         env.push(("DATABASE_URL".into(), db.url.clone()));
-        let mut service = Self {
-            name: bin.to_owned(),
+        Self {
+            name: name.to_owned(),
             base: String::new(),
             db_url: db.url.clone(),
             log,
             env,
-            child: None,
+            program,
+            running: Running::Stopped,
             _logdir: logdir,
-        };
-        service.launch("0").await;
-        service
+        }
+    }
+
+    fn vars(&self, port: &str) -> HashMap<String, String> {
+        let mut vars: HashMap<String, String> = [
+            ("HOST".to_owned(), "127.0.0.1".to_owned()),
+            ("PORT".to_owned(), port.to_owned()),
+        ]
+        .into();
+        vars.extend(self.env.iter().cloned());
+        vars
     }
 
     async fn launch(&mut self, port: &str) {
+        match self.program.clone() {
+            None => self.launch_in_process(port).await,
+            Some(program) => self.launch_process(&program, port).await,
+        }
+    }
+
+    async fn launch_in_process(&mut self, port: &str) {
+        init_test_tracing();
+        let app = build_app(&self.name, &self.vars(port))
+            .await
+            .unwrap_or_else(|e| panic!("{} did not start: {e:?}", self.name));
+        let addr = app.local_addr().expect("bound address");
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let name = self.name.clone();
+        let task = tokio::spawn(async move {
+            let stopped = async {
+                let _ = stopped.await;
+            };
+            if let Err(e) = app.run_until(stopped).await {
+                eprintln!("{name} stopped with an error: {e:?}");
+            }
+        });
+        self.base = format!("http://{addr}");
+        self.running = Running::InProcess {
+            _service: InProcess {
+                stop: Some(stop),
+                _task: task,
+            },
+        };
+    }
+
+    async fn launch_process(&mut self, program: &Program, port: &str) {
         let logfile = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(&self.log)
             .expect("log file");
-        let mut child = Command::new(bin_path(&self.name))
-            .env("HOST", "127.0.0.1")
-            .env("PORT", port)
+        let mut child = program
+            .command()
             .env(
                 "RUST_LOG",
                 std::env::var("TEST_RUST_LOG").unwrap_or_else(|_| "warn".into()),
             )
-            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .envs(self.vars(port))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(logfile)
@@ -210,7 +404,8 @@ impl Service {
         let mut lines = BufReader::new(stdout).lines();
         let wait = async {
             while let Ok(Some(line)) = lines.next_line().await {
-                if let Some(url) = line.strip_prefix("listening on ") {
+                // A harness child prints it after libtest's "test ... " on one line.
+                if let Some((_, url)) = line.split_once("listening on ") {
                     return Some(url.trim().to_owned());
                 }
             }
@@ -227,7 +422,7 @@ impl Service {
         // Keep draining stdout so the child never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         self.base = url;
-        self.child = Some(child);
+        self.running = Running::Process(child);
     }
 
     /// The full URL of `path` on this service.
@@ -240,16 +435,30 @@ impl Service {
         self.base.rsplit(':').next().unwrap_or_default().to_owned()
     }
 
+    fn process_only(&self, what: &str) {
+        assert!(
+            self.program.is_some(),
+            "{what} needs {} started with Service::process",
+            self.name
+        );
+    }
+
     /// Kills the process (SIGKILL): a crash, as far as clients can tell.
     pub async fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
+        self.process_only("kill");
+        if let Running::Process(mut child) = std::mem::replace(&mut self.running, Running::Stopped)
+        {
             let _ = child.kill().await;
         }
     }
 
     /// Sends SIGTERM and waits for the process to exit; returns its exit status.
     pub async fn terminate(&mut self) -> Option<std::process::ExitStatus> {
-        let mut child = self.child.take()?;
+        self.process_only("terminate");
+        let Running::Process(mut child) = std::mem::replace(&mut self.running, Running::Stopped)
+        else {
+            return None;
+        };
         let pid = child.id()?;
         let _ = std::process::Command::new("kill")
             .arg("-TERM")
@@ -278,10 +487,33 @@ impl Service {
         self.launch(&port).await;
     }
 
-    /// Runs the service binary with arguments (e.g. `make-admin alice`) on the
-    /// same database and environment; returns (success, stdout + stderr).
+    /// `api-users make-admin <username>` (and other arguments) on this
+    /// service's database and settings, done by the library in this process;
+    /// returns (success, what it said).
     pub async fn command(&self, args: &[&str]) -> (bool, String) {
-        let out = Command::new(bin_path(&self.name))
+        assert_eq!(self.name, "api-users", "only api-users has commands");
+        let vars = self.vars("0");
+        let lookup = |k: &str| vars.get(k).cloned();
+        let result = async {
+            let settings = api_users::settings(lookup)?;
+            api_users::command(&settings, args.iter().map(|a| a.to_string())).await
+        }
+        .await;
+        match result {
+            Ok(said) => (true, said),
+            Err(e) => (false, format!("Error: {e:?}")),
+        }
+    }
+
+    /// Runs `program` with arguments (e.g. `make-admin alice`) on the same
+    /// database and environment; returns (success, stdout + stderr).
+    pub async fn run(&self, program: &Program, args: &[&str]) -> (bool, String) {
+        assert!(
+            matches!(program, Program::Binary { .. }),
+            "commands run a binary: testkit::bin!(..)"
+        );
+        let out = program
+            .command()
             .args(args)
             .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .env("RUST_LOG", "warn")

@@ -5,7 +5,7 @@ use futures_util::future::join_all;
 use serde_json::{json, Value};
 use testkit::{json as read, shopper, Service};
 
-use crate::support::{post, quantity, shop, Shop};
+use crate::support::{post, quantity, shop, shop_processes, Processes, Shop};
 
 /// Sends `calls` add-item requests at once, the i-th to `services[i % len]`,
 /// for the products `product_of(i)`, one each; returns the answers that are not 200.
@@ -101,7 +101,8 @@ testkit::both_backends! {
     }
 
     async fn two_replicas_over_one_database_stay_exact(backend) {
-        let shop = shop(backend).await;
+        // Replicas over one database: processes.
+        let shop = shop_processes(backend, &[], Processes { orders: true, ..Default::default() }).await;
         let replica = shop.orders_replica().await;
         let (_, token) = shopper(&shop.users).await;
         let failures = parallel_adds(&shop, &[&shop.orders, &replica], &token, 100, |i| (i % 2) as i64 + 1).await;

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use testkit::{assert_error, client, json, shopper, users_service, Service, TestDb};
 
-use crate::support::{quantity, shop};
+use crate::support::{quantity, shop, shop_processes, Processes};
 
 async fn add_with_key(
     http: &reqwest::Client,
@@ -152,7 +152,8 @@ testkit::both_backends! {
     }
 
     async fn every_acknowledged_checkout_survives_a_kill_9_under_load(backend) {
-        let mut shop = shop(backend).await;
+        // Crashed and restarted: the orders service runs as a process.
+        let mut shop = shop_processes(backend, &[], Processes { orders: true, ..Default::default() }).await;
         let mut shoppers = Vec::new();
         for _ in 0..6 {
             shoppers.push(shopper(&shop.users).await.1);
@@ -209,8 +210,18 @@ testkit::both_backends! {
 /// the users service and in a service that forwards tokens to it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_secret_reaches_a_log_line_even_at_trace_level() {
-    let shop =
-        crate::support::shop_with(testkit::Backend::Sqlite, &[("RUST_LOG", "trace".into())]).await;
+    // Both logs are read: the two services run as processes.
+    let processes = crate::support::Processes {
+        users: true,
+        orders: true,
+        ..Default::default()
+    };
+    let shop = crate::support::shop_processes(
+        testkit::Backend::Sqlite,
+        &[("RUST_LOG", "trace".into())],
+        processes,
+    )
+    .await;
     let (users, orders) = (&shop.users, &shop.orders);
 
     let name = testkit::username("secretive");

@@ -1,6 +1,9 @@
 //! Black-box tests of the orders service: the real api-orders, api-users and
-//! api-products binaries, each on its own fresh database (SQLite and
-//! PostgreSQL), HTTP only. One binary, modules by area.
+//! api-products services, each on its own fresh database (SQLite and
+//! PostgreSQL), HTTP only; in the test's process, or as processes where a
+//! test kills one, reads its log or adds replicas. One binary, modules by area.
+
+testkit::service_process!();
 
 mod auth;
 mod bodies;

@@ -2,11 +2,11 @@
 
 use testkit::{assert_error, shopper};
 
-use crate::support::{quantity, shop};
+use crate::support::{quantity, shop, shop_processes, Processes};
 
 testkit::both_backends! {
     async fn products_down_makes_add_item_503_and_the_rest_still_works(backend) {
-        let mut shop = shop(backend).await;
+        let mut shop = shop_processes(backend, &[], Processes { products: true, ..Default::default() }).await;
         let (_, token) = shopper(&shop.users).await;
         shop.add(&token, 1, 2).await;
         shop.add(&token, 2, 1).await;
@@ -37,7 +37,7 @@ testkit::both_backends! {
     }
 
     async fn products_back_up_means_adding_works_again(backend) {
-        let mut shop = shop(backend).await;
+        let mut shop = shop_processes(backend, &[], Processes { products: true, ..Default::default() }).await;
         let (_, token) = shopper(&shop.users).await;
         shop.products.kill().await;
         assert_eq!(shop.add(&token, 1, 1).await.0, 503);

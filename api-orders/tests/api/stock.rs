@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use shared::{ErrorBody, Order, Product, ResultBody};
 use testkit::{admin, json, shopper, Backend, Service};
 
-use crate::support::{shop, shop_with, Shop};
+use crate::support::{shop, shop_processes, Processes, Shop};
 
 testkit::both_backends! {
     async fn the_last_unit_goes_to_one_of_20_shoppers_on_2_replicas(backend) {
@@ -148,7 +148,12 @@ async fn last_unit_goes_to_one(backend: Backend) {
 }
 
 async fn products_down_at_checkout(backend: Backend) {
-    let mut shop = shop(backend).await;
+    // The products service is killed and restarted: a process.
+    let products = Processes {
+        products: true,
+        ..Default::default()
+    };
+    let mut shop = shop_processes(backend, &[], products).await;
     shop.patch_product(PRODUCT, json!({"stock": 10})).await;
     let (_, token) = shopper(&shop.users).await;
     shop.add(&token, PRODUCT, 3).await;
@@ -199,7 +204,12 @@ where
 }
 
 async fn crash_after_reserving(backend: Backend) {
-    let shop = shop_with(backend, &quick_repair()).await;
+    // Replicas over one database: processes.
+    let orders = Processes {
+        orders: true,
+        ..Default::default()
+    };
+    let shop = shop_processes(backend, &quick_repair(), orders).await;
     shop.patch_product(PRODUCT, json!({"stock": 5})).await;
     let (_, token) = shopper(&shop.users).await;
     shop.add(&token, PRODUCT, 2).await;
@@ -236,7 +246,12 @@ async fn crash_after_reserving(backend: Backend) {
 }
 
 async fn crash_after_closing(backend: Backend) {
-    let shop = shop_with(backend, &quick_repair()).await;
+    // Replicas over one database: processes.
+    let orders = Processes {
+        orders: true,
+        ..Default::default()
+    };
+    let shop = shop_processes(backend, &quick_repair(), orders).await;
     shop.patch_product(PRODUCT, json!({"stock": 5})).await;
     let (_, token) = shopper(&shop.users).await;
     let (_, cart) = shop.add(&token, PRODUCT, 2).await;

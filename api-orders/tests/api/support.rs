@@ -3,7 +3,7 @@
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use reqwest::StatusCode;
 use serde_json::Value;
-use testkit::{client, json, Backend, Service, TestDb};
+use testkit::{client, json, Backend, Program, Service, TestDb};
 
 /// Users, products and orders, each on its own fresh database.
 pub struct Shop {
@@ -22,19 +22,64 @@ pub async fn shop(backend: Backend) -> Shop {
     shop_with(backend, &[]).await
 }
 
+/// Which services of a shop run as processes of their own (for the tests
+/// that kill one, read its log, or add replicas); the others run inside the
+/// test's process.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Processes {
+    pub users: bool,
+    pub products: bool,
+    pub orders: bool,
+}
+
+/// The orders service as a process: this package's binary.
+pub fn orders_binary() -> Program {
+    testkit::bin!("api-orders")
+}
+
+async fn start(name: &str, process: bool, db: &TestDb, env: &[(&str, String)]) -> Service {
+    if !process {
+        Service::start(name, db, env).await
+    } else if name == "api-orders" {
+        Service::process(orders_binary(), db, env).await
+    } else {
+        // Another package's binary: this test executable runs it.
+        let program = Program::Harness {
+            name: name.to_owned(),
+        };
+        Service::process(program, db, env).await
+    }
+}
+
 /// The shop with `env` added to every service's environment (`RUST_LOG`, say).
 pub async fn shop_with(backend: Backend, env: &[(&str, String)]) -> Shop {
+    shop_processes(backend, env, Processes::default()).await
+}
+
+/// The shop with `env` added to every service's environment, and the
+/// services `processes` names run as processes.
+pub async fn shop_processes(
+    backend: Backend,
+    env: &[(&str, String)],
+    processes: Processes,
+) -> Shop {
     let users_db = TestDb::new(backend).await;
-    let users = Service::start("api-users", &users_db, env).await;
+    let users = start("api-users", processes.users, &users_db, env).await;
     let service_token = testkit::service_token();
     let mut env = env.to_vec();
     env.push(("SERVICE_TOKEN", service_token.clone()));
     let products_db = TestDb::new(backend).await;
     let mut products_env = env.clone();
     products_env.push(("USERS_URL", users.base.clone()));
-    let products = Service::start("api-products", &products_db, &products_env).await;
+    let products = start(
+        "api-products",
+        processes.products,
+        &products_db,
+        &products_env,
+    )
+    .await;
     let orders_db = TestDb::new(backend).await;
-    let orders = start_orders(&orders_db, &users, &products, &env).await;
+    let orders = start_orders(&orders_db, &users, &products, &env, processes.orders).await;
     Shop {
         users,
         products,
@@ -52,15 +97,17 @@ async fn start_orders(
     users: &Service,
     products: &Service,
     env: &[(&str, String)],
+    process: bool,
 ) -> Service {
     let mut env = env.to_vec();
     env.push(("USERS_URL", users.base.clone()));
     env.push(("PRODUCTS_URL", products.base.clone()));
-    Service::start("api-orders", db, &env).await
+    start("api-orders", process, db, &env).await
 }
 
 impl Shop {
-    /// One more api-orders process over the same database and services.
+    /// One more api-orders process over the same database and services (a
+    /// process of its own: replicas do not share memory).
     pub async fn orders_replica(&self) -> Service {
         self.orders_replica_with(&[]).await
     }
@@ -69,7 +116,7 @@ impl Shop {
     pub async fn orders_replica_with(&self, env: &[(&str, String)]) -> Service {
         let mut env = env.to_vec();
         env.push(("SERVICE_TOKEN", self.service_token.clone()));
-        start_orders(&self.orders_db, &self.users, &self.products, &env).await
+        start_orders(&self.orders_db, &self.users, &self.products, &env, true).await
     }
 
     pub async fn post(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {

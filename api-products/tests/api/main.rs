@@ -1,6 +1,8 @@
-//! Black-box tests of the products service: the real binaries (users for
+//! Black-box tests of the products service: the real services (users for
 //! tokens, products under test), a fresh database per test on SQLite and on
-//! PostgreSQL, HTTP only. One test binary, modules by area.
+//! PostgreSQL, HTTP only; in the test's process, or the products binary where
+//! a test adds replicas, restarts or reads the log. One test binary, modules
+//! by area.
 
 mod bodies;
 mod caching;

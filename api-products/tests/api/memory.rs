@@ -35,7 +35,7 @@ fn price(body: &Value) -> i64 {
 }
 
 async fn change_reaches_every_replica(backend: Backend) {
-    let shop = Shop::start(backend).await;
+    let shop = Shop::start_process(backend, &[]).await;
     let other = shop.replica().await;
     let admin = shop.admin().await;
     // Both replicas have the list and the product in memory.
@@ -76,7 +76,7 @@ async fn change_reaches_every_replica(backend: Backend) {
 }
 
 async fn no_cache_is_fresh(backend: Backend) {
-    let shop = Shop::start_with(backend, &[("CATALOGUE_CACHE_MS", "60000".into())]).await;
+    let shop = Shop::start_process(backend, &[("CATALOGUE_CACHE_MS", "60000".into())]).await;
     let other = shop.replica().await;
     let admin = shop.admin().await;
     assert_eq!(price(&get(&other, "/api/product/2", false).await), 2400);

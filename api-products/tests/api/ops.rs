@@ -26,9 +26,9 @@ testkit::both_backends! {
         let db = testkit::TestDb::new(backend).await;
         let env = [("USERS_URL", shop.users.base.clone())];
         let (a, b, c) = tokio::join!(
-            Service::start("api-products", &db, &env),
-            Service::start("api-products", &db, &env),
-            Service::start("api-products", &db, &env),
+            Service::process(testkit::bin!("api-products"), &db, &env),
+            Service::process(testkit::bin!("api-products"), &db, &env),
+            Service::process(testkit::bin!("api-products"), &db, &env),
         );
         for replica in [&a, &b, &c] {
             let (status, page) = json(client().get(replica.url("/api/products")).send().await.unwrap()).await;

@@ -29,7 +29,12 @@ testkit::both_backends! {
 /// plentiful product, so each transaction holds more than one lock); with
 /// `replicas`, half of them ask a second process on the same database.
 async fn last_unit_race(backend: Backend, replicas: bool) {
-    let shop = Shop::start(backend).await;
+    // Replicas over one database are processes; one alone runs in-process.
+    let shop = if replicas {
+        Shop::start_process(backend, &[]).await
+    } else {
+        Shop::start(backend).await
+    };
     let admin = shop.admin().await;
     let last = shop.stocked(&admin, "Last Lamp", Some(1)).await;
     let plenty = shop.stocked(&admin, "Plenty Plates", Some(500)).await;
@@ -74,7 +79,7 @@ async fn last_unit_race(backend: Backend, replicas: bool) {
 /// The same order sent many times at once, to both processes: one
 /// reservation, every answer the same.
 async fn duplicate_race(backend: Backend) {
-    let shop = Shop::start(backend).await;
+    let shop = Shop::start_process(backend, &[]).await;
     let admin = shop.admin().await;
     let jar = shop.stocked(&admin, "Racing Jar", Some(10)).await;
     let replica = shop.replica().await;

@@ -14,7 +14,7 @@ testkit::both_backends! {
 
 async fn public_host_without_token(backend: Backend) {
     let db = TestDb::new(backend).await;
-    let run = tokio::process::Command::new(testkit::bin_path("api-products"))
+    let run = tokio::process::Command::new(env!("CARGO_BIN_EXE_api-products"))
         .env("HOST", "0.0.0.0")
         .env("PORT", "0")
         .env("DATABASE_URL", &db.url)

@@ -36,13 +36,27 @@ impl Shop {
 
     /// With extra environment for the products service.
     pub async fn start_with(backend: Backend, env: &[(&'static str, String)]) -> Self {
+        Self::start_in(backend, env, false).await
+    }
+
+    /// With the products service as a process of its own (the binary), for
+    /// the tests that add replicas or read its log.
+    pub async fn start_process(backend: Backend, env: &[(&'static str, String)]) -> Self {
+        Self::start_in(backend, env, true).await
+    }
+
+    async fn start_in(backend: Backend, env: &[(&'static str, String)], process: bool) -> Self {
         let (users_db, users) = users_service(backend).await;
         let db = TestDb::new(backend).await;
         let service_token = random_token();
         let mut env = env.to_vec();
         env.push(("USERS_URL", users.base.clone()));
         env.push(("SERVICE_TOKEN", service_token.clone()));
-        let products = Service::start("api-products", &db, &env).await;
+        let products = if process {
+            Service::process(testkit::bin!("api-products"), &db, &env).await
+        } else {
+            Service::start("api-products", &db, &env).await
+        };
         Self {
             users,
             products,
@@ -55,7 +69,7 @@ impl Shop {
 
     /// A second products process on the same database and environment.
     pub async fn replica(&self) -> Service {
-        Service::start("api-products", &self.db, &self.env).await
+        Service::process(testkit::bin!("api-products"), &self.db, &self.env).await
     }
 
     pub fn url(&self, path: &str) -> String {

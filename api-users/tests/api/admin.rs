@@ -43,15 +43,15 @@ testkit::both_backends! {
         let (_db, users) = users_service(backend).await;
         let name = username("boss");
         register(&users, &name).await;
-        let (ok, out) = users.command(&["make-admin", &name]).await;
+        let (ok, out) = users.run(&testkit::bin!("api-users"), &["make-admin", &name]).await;
         assert!(ok, "{out}");
         let token = testkit::login(&users, &name).await;
         let (_, me) = json(client().get(users.url("/api/user")).bearer_auth(&token).send().await.unwrap()).await;
         assert_eq!(me["result"]["is_admin"], Value::Bool(true));
-        let (ok, out) = users.command(&["make-admin", "nobody_at_all"]).await;
+        let (ok, out) = users.run(&testkit::bin!("api-users"), &["make-admin", "nobody_at_all"]).await;
         assert!(!ok, "{out}");
         assert!(out.contains("nobody_at_all"), "{out}");
-        let (ok, _) = users.command(&["make-admin"]).await;
+        let (ok, _) = users.run(&testkit::bin!("api-users"), &["make-admin"]).await;
         assert!(!ok);
     }
 }

@@ -198,8 +198,9 @@ testkit::both_backends! {
 async fn two_thousand_slow_clients_do_not_stop_a_normal_request() {
     testkit::raise_fd_limit();
     let db = TestDb::new(Backend::Sqlite).await;
-    let users = Service::start(
-        "api-users",
+    // The process's own connection limits are tested: a process of its own.
+    let users = Service::process(
+        testkit::bin!("api-users"),
         &db,
         &[("HEADER_READ_TIMEOUT_MS", "3000".into())],
     )
@@ -257,7 +258,7 @@ async fn two_thousand_slow_clients_do_not_stop_a_normal_request() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_is_not_held_up_by_slow_clients() {
     let db = TestDb::new(Backend::Sqlite).await;
-    let mut users = Service::start("api-users", &db, &[]).await;
+    let mut users = Service::process(testkit::bin!("api-users"), &db, &[]).await;
     let addr = users.base.trim_start_matches("http://").to_owned();
     let mut slow = Vec::new();
     for _ in 0..200 {

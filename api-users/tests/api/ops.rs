@@ -66,7 +66,7 @@ testkit::both_backends! {
 
     async fn sigterm_lets_requests_in_flight_finish(backend) {
         let db = TestDb::new(backend).await;
-        let mut users = Service::start("api-users", &db, &[]).await;
+        let mut users = Service::process(testkit::bin!("api-users"), &db, &[]).await;
         let name = testkit::username("late");
         testkit::register(&users, &name).await;
         // Two dozen logins (from as many addresses, as the limiter counts
@@ -89,7 +89,7 @@ testkit::both_backends! {
 
     async fn sigterm_stops_the_service_cleanly(backend) {
         let db = TestDb::new(backend).await;
-        let mut users = Service::start("api-users", &db, &[]).await;
+        let mut users = Service::process(testkit::bin!("api-users"), &db, &[]).await;
         let status = users.terminate().await.expect("exited");
         assert!(status.success(), "{status:?}");
     }

@@ -1,0 +1,69 @@
+//! The products service: the catalogue, its search, its images, admin entry
+//! and editing, and the stock the orders service reserves.
+//!
+//! [`build`] makes the application from its settings; the `api-products`
+//! binary ([`main`]) serves it on port 5002 by default. A fresh database is
+//! given the demo catalogue (see `catalogue`) so the shop is never empty.
+
+mod cache;
+mod catalogue;
+mod config;
+mod db;
+mod domain;
+mod etag;
+mod images;
+mod routes;
+mod state;
+
+use server::{App, Db, DbConfig, Settings};
+
+/// The service's name, as in its settings and logs.
+pub const NAME: &str = "api-products";
+
+/// The settings of this service from `vars` (the environment, or explicit values).
+pub fn settings(vars: impl Fn(&str) -> Option<String>) -> anyhow::Result<Settings> {
+    Settings::from_vars(NAME, shared::ports::PRODUCTS, vars)
+}
+
+/// Connects to the database (migrating and seeding it), binds the listening
+/// socket and builds the router; `vars` holds the settings of this service
+/// beyond the common ones (`SERVICE_TOKEN`, `PUBLIC_URL`, `CATALOGUE_CACHE_MS`).
+pub async fn build(
+    settings: Settings,
+    vars: impl Fn(&str) -> Option<String>,
+) -> anyhow::Result<App> {
+    // Before anything else: a shop on a network must not run with the
+    // development token, so a missing SERVICE_TOKEN there stops the start.
+    let service_token = server::ServiceToken::from_vars(&settings, &vars)?;
+    let db = prepare(&DbConfig::from_settings(&settings)).await?;
+
+    // Bound first: image URLs name the real address when `PORT=0`.
+    let listener = server::http::bind(&settings).await?;
+    let config = config::ProductsConfig::from_vars(listener.local_addr()?, &vars)?;
+    let pages = cache::PageCache::from_vars(&vars)?;
+    let state = state::AppState::new(db.clone(), &settings, config, service_token, pages);
+    let (routes, openapi) = routes::router(state);
+    Ok(App::new(listener, routes, openapi, db, settings))
+}
+
+/// The binary: settings from the environment, serving until SIGTERM or Ctrl-C.
+pub async fn main() -> anyhow::Result<()> {
+    let settings = Settings::from_env(NAME, shared::ports::PRODUCTS)?;
+    build(settings, server::config::env_var).await?.run().await
+}
+
+/// Connects, migrates (`server::Db` makes replicas starting together on one
+/// database migrate once) and seeds an empty catalogue.
+async fn prepare(config: &DbConfig) -> anyhow::Result<Db> {
+    let db = Db::connect(config, db::migrations()).await?;
+    let seeded = db::queries::seed_if_empty(&db, catalogue::DEMO)
+        .await
+        .map_err(|e| anyhow::anyhow!("seeding the demo catalogue: {e}"))?;
+    if seeded > 0 {
+        tracing::info!(
+            products = seeded,
+            "demo catalogue added to an empty database"
+        );
+    }
+    Ok(db)
+}
