@@ -9,7 +9,7 @@
 //!
 //! The standard variables apply: `OTEL_EXPORTER_OTLP_PROTOCOL` (`http/protobuf`,
 //! the default, or `http/json`), `OTEL_EXPORTER_OTLP_HEADERS`, `OTEL_SERVICE_NAME`
-//! (default: the program's name, `api-orders`), `OTEL_RESOURCE_ATTRIBUTES`,
+//! (default: the service's name, `api-orders`), `OTEL_RESOURCE_ATTRIBUTES`,
 //! `OTEL_BSP_SCHEDULE_DELAY` (ms between batches, default 5000). Spans are sent from
 //! a thread of their own, in batches, and never slow a request down: when the
 //! collector is away, they are dropped.
@@ -38,7 +38,7 @@ pub fn enabled() -> bool {
 
 /// The layer that turns spans into OpenTelemetry spans, when an endpoint is set.
 /// A broken setting is reported on stderr and leaves tracing off, not the service.
-pub(crate) fn layer<S>() -> Option<OpenTelemetryLayer<S, SdkTracer>>
+pub(crate) fn layer<S>(service: &str) -> Option<OpenTelemetryLayer<S, SdkTracer>>
 where
     S: Subscriber + for<'span> LookupSpan<'span>,
 {
@@ -51,7 +51,7 @@ where
     if !endpoint_set {
         return None;
     }
-    match provider() {
+    match provider(service) {
         Ok(provider) => {
             let tracer = provider.tracer("cartwheel");
             let _ = PROVIDER.set(provider);
@@ -65,7 +65,7 @@ where
     }
 }
 
-fn provider() -> anyhow::Result<SdkTracerProvider> {
+fn provider(service: &str) -> anyhow::Result<SdkTracerProvider> {
     let protocol = match std::env::var("OTEL_EXPORTER_OTLP_PROTOCOL").as_deref() {
         Err(_) | Ok("http/protobuf") => Protocol::HttpBinary,
         Ok("http/json") => Protocol::HttpJson,
@@ -80,7 +80,7 @@ fn provider() -> anyhow::Result<SdkTracerProvider> {
         .build()?;
     let mut resource = Resource::builder();
     if std::env::var("OTEL_SERVICE_NAME").is_err() {
-        resource = resource.with_service_name(program_name());
+        resource = resource.with_service_name(service.to_owned());
     }
     Ok(SdkTracerProvider::builder()
         .with_batch_exporter(exporter)
@@ -88,7 +88,8 @@ fn provider() -> anyhow::Result<SdkTracerProvider> {
         .build())
 }
 
-fn program_name() -> String {
+/// The running program's name (`api-orders`): the default service name.
+pub(crate) fn program_name() -> String {
     std::env::current_exe()
         .ok()
         .and_then(|exe| exe.file_stem().map(|s| s.to_string_lossy().into_owned()))

@@ -35,6 +35,12 @@ pub fn request_id() -> Option<String> {
 /// line when `LOG_FORMAT=json`. Spans are also exported as OpenTelemetry traces
 /// when `OTEL_EXPORTER_OTLP_ENDPOINT` is set ([`crate::otel`]).
 pub fn init_tracing() {
+    init_tracing_as(&crate::otel::program_name());
+}
+
+/// [`init_tracing`] for a service that runs inside another program (a test
+/// executable): `service` names its traces.
+pub fn init_tracing_as(service: &str) {
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
     use tracing_subscriber::Layer;
@@ -52,7 +58,7 @@ pub fn init_tracing() {
     };
     // `RUST_LOG` filters the log lines only: traces keep every request's span
     // whatever the log level.
-    let traces = crate::otel::layer()
+    let traces = crate::otel::layer(service)
         .map(|layer| layer.with_filter(tracing_subscriber::filter::LevelFilter::INFO));
     let _ = tracing_subscriber::registry()
         .with(fmt.with_filter(filter))

@@ -216,7 +216,7 @@ pub fn run_service_process() {
     let Ok(name) = std::env::var(SERVICE_PROCESS_VAR) else {
         return;
     };
-    server::telemetry::init_tracing();
+    server::telemetry::init_tracing_as(&name);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

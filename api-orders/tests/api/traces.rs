@@ -10,7 +10,7 @@ use axum::Json;
 use serde_json::Value;
 use testkit::Backend;
 
-use crate::support::{shop_with, Shop};
+use crate::support::{shop_processes, Processes, Shop};
 
 /// One exported span: which service sent it, and where it sits in its trace.
 #[derive(Debug, Clone)]
@@ -113,7 +113,14 @@ async fn traced_shop(backend: Backend, endpoint: &str) -> Shop {
         ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json".to_owned()),
         ("OTEL_BSP_SCHEDULE_DELAY", "100".to_owned()),
     ];
-    shop_with(backend, &env).await
+    // Processes of their own: tracing is set up once per process, from its
+    // environment, and each service names its own spans.
+    let processes = Processes {
+        users: true,
+        products: true,
+        orders: true,
+    };
+    shop_processes(backend, &env, processes).await
 }
 
 async fn one_add_item_is_one_trace(backend: Backend) {
