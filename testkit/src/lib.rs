@@ -26,40 +26,7 @@ use shared::{LoginResponse, ResultBody, User};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-/// Runs each test body once per backend: `mod sqlite { .. }` and `mod postgres { .. }`.
-///
-/// ```ignore
-/// testkit::both_backends! {
-///     async fn health_answers(backend) { ... }
-/// }
-/// ```
-#[macro_export]
-macro_rules! both_backends {
-    ($(async fn $name:ident($backend:ident) $body:block)*) => {
-        mod sqlite {
-            #[allow(unused_imports)]
-            use super::*;
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let $backend = $crate::Backend::Sqlite;
-                    $body
-                }
-            )*
-        }
-        mod postgres {
-            #[allow(unused_imports)]
-            use super::*;
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let $backend = $crate::Backend::Postgres;
-                    $body
-                }
-            )*
-        }
-    };
-}
+pub use testkit_macros::both_backends;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

@@ -30,178 +30,281 @@ async fn add_with_key(
     (status.as_u16(), body)
 }
 
-testkit::both_backends! {
-    async fn a_hung_products_service_gives_503_in_time_and_the_cart_still_answers(backend) {
-        let (hung, _holder) = testkit::hung_server().await;
-        let (_users_db, users) = users_service(backend).await;
-        let db = TestDb::new(backend).await;
-        let orders = Service::start("api-orders", &db, &[
+#[testkit::both_backends]
+async fn a_hung_products_service_gives_503_in_time_and_the_cart_still_answers(
+    backend: testkit::Backend,
+) {
+    let (hung, _holder) = testkit::hung_server().await;
+    let (_users_db, users) = users_service(backend).await;
+    let db = TestDb::new(backend).await;
+    let orders = Service::start(
+        "api-orders",
+        &db,
+        &[
             ("USERS_URL", users.base.clone()),
             ("PRODUCTS_URL", hung),
             ("UPSTREAM_TIMEOUT_MS", "1500".into()),
-        ]).await;
-        let (_, token) = shopper(&users).await;
-        let http = client();
+        ],
+    )
+    .await;
+    let (_, token) = shopper(&users).await;
+    let http = client();
+    let started = Instant::now();
+    let add = http
+        .post(orders.url("/api/order/add-item"))
+        .bearer_auth(&token)
+        .json(&json!({"product_id": 1}))
+        .send();
+    let cart = async {
+        tokio::time::sleep(Duration::from_millis(200)).await;
         let started = Instant::now();
-        let add = http.post(orders.url("/api/order/add-item")).bearer_auth(&token).json(&json!({"product_id": 1})).send();
-        let cart = async {
-            tokio::time::sleep(Duration::from_millis(200)).await;
-            let started = Instant::now();
-            let response = http.get(orders.url("/api/order")).bearer_auth(&token).send().await.unwrap();
-            (response.status().as_u16(), started.elapsed())
-        };
-        let (add, (cart_status, cart_took)) = tokio::join!(add, cart);
-        let add = add.unwrap();
-        assert!(add.headers().contains_key("retry-after"));
-        let (status, body) = json(add).await;
-        assert_error(status, &body, 503, "unavailable");
-        assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
-        assert_eq!(cart_status, 404, "no cart was opened by the failed add");
-        assert!(cart_took < Duration::from_secs(1), "the cart took {cart_took:?}");
+        let response = http
+            .get(orders.url("/api/order"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        (response.status().as_u16(), started.elapsed())
+    };
+    let (add, (cart_status, cart_took)) = tokio::join!(add, cart);
+    let add = add.unwrap();
+    assert!(add.headers().contains_key("retry-after"));
+    let (status, body) = json(add).await;
+    assert_error(status, &body, 503, "unavailable");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(cart_status, 404, "no cart was opened by the failed add");
+    assert!(
+        cart_took < Duration::from_secs(1),
+        "the cart took {cart_took:?}"
+    );
+}
+
+#[testkit::both_backends]
+async fn a_double_submitted_add_item_adds_once(backend: testkit::Backend) {
+    let shop = shop(backend).await;
+    let (_, token) = shopper(&shop.users).await;
+    let (_, other) = shopper(&shop.users).await;
+    let body = json!({"product_id": 2, "qty": 3});
+    let (first, second) = tokio::join!(
+        add_with_key(&shop.http, &shop.orders, &token, "click-1", body.clone()),
+        add_with_key(&shop.http, &shop.orders, &token, "click-1", body.clone()),
+    );
+    assert_eq!((first.0, second.0), (200, 200), "{first:?} {second:?}");
+    assert_eq!(first.1, second.1, "one answer, given twice");
+    let (_, cart) = shop.get("/api/order", &token).await;
+    assert_eq!(quantity(&cart["result"], 2), 3, "added once: {cart}");
+
+    // A retry later replays; the same key with another body is refused.
+    let retry = add_with_key(&shop.http, &shop.orders, &token, "click-1", body.clone()).await;
+    assert_eq!(retry, first);
+    let (status, reused) = add_with_key(
+        &shop.http,
+        &shop.orders,
+        &token,
+        "click-1",
+        json!({"product_id": 2, "qty": 4}),
+    )
+    .await;
+    assert_eq!(status, 422, "{reused}");
+    assert_eq!(reused["error"], "idempotency_key_reused");
+    // Keys are per caller: another shopper's "click-1" is their own.
+    let (status, theirs) = add_with_key(&shop.http, &shop.orders, &other, "click-1", body).await;
+    assert_eq!(status, 200, "{theirs}");
+    let (_, cart) = shop.get("/api/order", &token).await;
+    assert_eq!(quantity(&cart["result"], 2), 3, "nothing more: {cart}");
+}
+
+#[testkit::both_backends]
+async fn replicas_agree_on_an_idempotency_key(backend: testkit::Backend) {
+    let shop = shop(backend).await;
+    let replica = shop.orders_replica().await;
+    let (_, token) = shopper(&shop.users).await;
+    let body = json!({"product_id": 3, "qty": 2});
+    let (first, second) = tokio::join!(
+        add_with_key(&shop.http, &shop.orders, &token, "twice", body.clone()),
+        add_with_key(&shop.http, &replica, &token, "twice", body.clone()),
+    );
+    assert_eq!((first.0, second.0), (200, 200), "{first:?} {second:?}");
+    assert_eq!(first.1, second.1);
+    let (_, cart) = shop.get("/api/order", &token).await;
+    assert_eq!(
+        quantity(&cart["result"], 3),
+        2,
+        "added once across replicas: {cart}"
+    );
+}
+
+#[testkit::both_backends]
+async fn a_retried_checkout_with_its_key_returns_the_one_order(backend: testkit::Backend) {
+    let shop = shop(backend).await;
+    let (_, token) = shopper(&shop.users).await;
+    shop.add(&token, 1, 2).await;
+    let checkout = || {
+        shop.http
+            .post(shop.orders.url("/api/order/checkout"))
+            .bearer_auth(&token)
+            .header("Idempotency-Key", "pay-7")
+            .send()
+    };
+    let (a, b) = tokio::join!(checkout(), checkout());
+    let (sa, first) = json(a.unwrap()).await;
+    let (sb, second) = json(b.unwrap()).await;
+    assert_eq!((sa.as_u16(), sb.as_u16()), (200, 200), "{first} {second}");
+    assert_eq!(first, second);
+    let (status, again) = json(checkout().await.unwrap()).await;
+    assert_eq!(status, 200);
+    assert_eq!(again, first);
+    let (_, history) = shop.get("/api/orders", &token).await;
+    assert_eq!(history["total"], 1, "one order: {history}");
+}
+
+#[testkit::both_backends]
+async fn an_emptied_cart_is_not_in_the_history(backend: testkit::Backend) {
+    let shop = shop(backend).await;
+    let (_, token) = shopper(&shop.users).await;
+    shop.add(&token, 1, 1).await;
+    let (_, history) = shop.get("/api/orders", &token).await;
+    assert_eq!(
+        history["total"], 1,
+        "the cart with an item is listed: {history}"
+    );
+    shop.update(&token, 1, 0).await;
+    let (status, history) = shop.get("/api/orders", &token).await;
+    assert_eq!(status, 200);
+    assert_eq!(history, json!({"results": [], "total": 0}));
+    let (status, cart) = shop.get("/api/order", &token).await;
+    assert_eq!(status, 200, "the empty cart still exists: {cart}");
+}
+
+#[testkit::both_backends]
+async fn update_item_takes_0_to_999_and_an_empty_form_number_is_a_422(backend: testkit::Backend) {
+    let shop = shop(backend).await;
+    let (_, token) = shopper(&shop.users).await;
+    shop.add(&token, 1, 1).await;
+    let (status, body) = shop.update(&token, 1, 999).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(quantity(&body["result"], 1), 999);
+    let (status, body) = shop.update(&token, 1, 1000).await;
+    assert_error(status, &body, 422, "validation_failed");
+    assert!(body["fields"]["qty"].is_string());
+    let form = shop
+        .http
+        .post(shop.orders.url("/api/order/add-item"))
+        .bearer_auth(&token)
+        .form(&[("product_id", "1"), ("qty", "")])
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = json(form).await;
+    assert_error(status, &body, 422, "validation_failed");
+    assert!(body["fields"]["qty"].is_string(), "{body}");
+    let (_, cart) = shop.get("/api/order", &token).await;
+    assert_eq!(
+        quantity(&cart["result"], 1),
+        999,
+        "the refused add added nothing"
+    );
+}
+
+#[testkit::both_backends]
+async fn every_acknowledged_checkout_survives_a_kill_9_under_load(backend: testkit::Backend) {
+    // Crashed and restarted: the orders service runs as a process.
+    let mut shop = shop_processes(
+        backend,
+        &[],
+        Processes {
+            orders: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    let mut shoppers = Vec::new();
+    for _ in 0..6 {
+        shoppers.push(shopper(&shop.users).await.1);
     }
-
-    async fn a_double_submitted_add_item_adds_once(backend) {
-        let shop = shop(backend).await;
-        let (_, token) = shopper(&shop.users).await;
-        let (_, other) = shopper(&shop.users).await;
-        let body = json!({"product_id": 2, "qty": 3});
-        let (first, second) = tokio::join!(
-            add_with_key(&shop.http, &shop.orders, &token, "click-1", body.clone()),
-            add_with_key(&shop.http, &shop.orders, &token, "click-1", body.clone()),
-        );
-        assert_eq!((first.0, second.0), (200, 200), "{first:?} {second:?}");
-        assert_eq!(first.1, second.1, "one answer, given twice");
-        let (_, cart) = shop.get("/api/order", &token).await;
-        assert_eq!(quantity(&cart["result"], 2), 3, "added once: {cart}");
-
-        // A retry later replays; the same key with another body is refused.
-        let retry = add_with_key(&shop.http, &shop.orders, &token, "click-1", body.clone()).await;
-        assert_eq!(retry, first);
-        let (status, reused) = add_with_key(&shop.http, &shop.orders, &token, "click-1", json!({"product_id": 2, "qty": 4})).await;
-        assert_eq!(status, 422, "{reused}");
-        assert_eq!(reused["error"], "idempotency_key_reused");
-        // Keys are per caller: another shopper's "click-1" is their own.
-        let (status, theirs) = add_with_key(&shop.http, &shop.orders, &other, "click-1", body).await;
-        assert_eq!(status, 200, "{theirs}");
-        let (_, cart) = shop.get("/api/order", &token).await;
-        assert_eq!(quantity(&cart["result"], 2), 3, "nothing more: {cart}");
-    }
-
-    async fn replicas_agree_on_an_idempotency_key(backend) {
-        let shop = shop(backend).await;
-        let replica = shop.orders_replica().await;
-        let (_, token) = shopper(&shop.users).await;
-        let body = json!({"product_id": 3, "qty": 2});
-        let (first, second) = tokio::join!(
-            add_with_key(&shop.http, &shop.orders, &token, "twice", body.clone()),
-            add_with_key(&shop.http, &replica, &token, "twice", body.clone()),
-        );
-        assert_eq!((first.0, second.0), (200, 200), "{first:?} {second:?}");
-        assert_eq!(first.1, second.1);
-        let (_, cart) = shop.get("/api/order", &token).await;
-        assert_eq!(quantity(&cart["result"], 3), 2, "added once across replicas: {cart}");
-    }
-
-    async fn a_retried_checkout_with_its_key_returns_the_one_order(backend) {
-        let shop = shop(backend).await;
-        let (_, token) = shopper(&shop.users).await;
-        shop.add(&token, 1, 2).await;
-        let checkout = || shop.http.post(shop.orders.url("/api/order/checkout")).bearer_auth(&token).header("Idempotency-Key", "pay-7").send();
-        let (a, b) = tokio::join!(checkout(), checkout());
-        let (sa, first) = json(a.unwrap()).await;
-        let (sb, second) = json(b.unwrap()).await;
-        assert_eq!((sa.as_u16(), sb.as_u16()), (200, 200), "{first} {second}");
-        assert_eq!(first, second);
-        let (status, again) = json(checkout().await.unwrap()).await;
-        assert_eq!(status, 200);
-        assert_eq!(again, first);
-        let (_, history) = shop.get("/api/orders", &token).await;
-        assert_eq!(history["total"], 1, "one order: {history}");
-    }
-
-    async fn an_emptied_cart_is_not_in_the_history(backend) {
-        let shop = shop(backend).await;
-        let (_, token) = shopper(&shop.users).await;
-        shop.add(&token, 1, 1).await;
-        let (_, history) = shop.get("/api/orders", &token).await;
-        assert_eq!(history["total"], 1, "the cart with an item is listed: {history}");
-        shop.update(&token, 1, 0).await;
-        let (status, history) = shop.get("/api/orders", &token).await;
-        assert_eq!(status, 200);
-        assert_eq!(history, json!({"results": [], "total": 0}));
-        let (status, cart) = shop.get("/api/order", &token).await;
-        assert_eq!(status, 200, "the empty cart still exists: {cart}");
-    }
-
-    async fn update_item_takes_0_to_999_and_an_empty_form_number_is_a_422(backend) {
-        let shop = shop(backend).await;
-        let (_, token) = shopper(&shop.users).await;
-        shop.add(&token, 1, 1).await;
-        let (status, body) = shop.update(&token, 1, 999).await;
-        assert_eq!(status, 200, "{body}");
-        assert_eq!(quantity(&body["result"], 1), 999);
-        let (status, body) = shop.update(&token, 1, 1000).await;
-        assert_error(status, &body, 422, "validation_failed");
-        assert!(body["fields"]["qty"].is_string());
-        let form = shop.http.post(shop.orders.url("/api/order/add-item")).bearer_auth(&token).form(&[("product_id", "1"), ("qty", "")]).send().await.unwrap();
-        let (status, body) = json(form).await;
-        assert_error(status, &body, 422, "validation_failed");
-        assert!(body["fields"]["qty"].is_string(), "{body}");
-        let (_, cart) = shop.get("/api/order", &token).await;
-        assert_eq!(quantity(&cart["result"], 1), 999, "the refused add added nothing");
-    }
-
-    async fn every_acknowledged_checkout_survives_a_kill_9_under_load(backend) {
-        // Crashed and restarted: the orders service runs as a process.
-        let mut shop = shop_processes(backend, &[], Processes { orders: true, ..Default::default() }).await;
-        let mut shoppers = Vec::new();
-        for _ in 0..6 {
-            shoppers.push(shopper(&shop.users).await.1);
-        }
-        // Order id -> total, for every checkout that was answered 200.
-        let acknowledged: Arc<Mutex<HashMap<i64, (String, i64)>>> = Arc::default();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let workers: Vec<_> = shoppers.iter().cloned().enumerate().map(|(n, token)| {
-            let (http, url, acknowledged) = (shop.http.clone(), shop.orders.base.clone(), acknowledged.clone());
+    // Order id -> total, for every checkout that was answered 200.
+    let acknowledged: Arc<Mutex<HashMap<i64, (String, i64)>>> = Arc::default();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let workers: Vec<_> = shoppers
+        .iter()
+        .cloned()
+        .enumerate()
+        .map(|(n, token)| {
+            let (http, url, acknowledged) = (
+                shop.http.clone(),
+                shop.orders.base.clone(),
+                acknowledged.clone(),
+            );
             tokio::spawn(async move {
                 let mut round = 0i64;
                 while Instant::now() < deadline {
                     round += 1;
                     let added = http.post(format!("{url}/api/order/add-item")).bearer_auth(&token)
-                        .json(&json!({"product_id": 1 + (n as i64 + round) % 5, "qty": 1 + round % 3}))
-                        .send().await;
-                    if added.is_err() { break; }
-                    let Ok(paid) = http.post(format!("{url}/api/order/checkout")).bearer_auth(&token).send().await else { break };
+                    .json(&json!({"product_id": 1 + (n as i64 + round) % 5, "qty": 1 + round % 3}))
+                    .send().await;
+                    if added.is_err() {
+                        break;
+                    }
+                    let Ok(paid) = http
+                        .post(format!("{url}/api/order/checkout"))
+                        .bearer_auth(&token)
+                        .send()
+                        .await
+                    else {
+                        break;
+                    };
                     if paid.status() == 200 {
-                        let Ok(body) = paid.json::<Value>().await else { break };
+                        let Ok(body) = paid.json::<Value>().await else {
+                            break;
+                        };
                         let order = &body["result"];
-                        acknowledged.lock().unwrap().insert(order["id"].as_i64().unwrap(), (token.clone(), order["total"].as_i64().unwrap()));
+                        acknowledged.lock().unwrap().insert(
+                            order["id"].as_i64().unwrap(),
+                            (token.clone(), order["total"].as_i64().unwrap()),
+                        );
                     }
                 }
             })
-        }).collect();
-        // Let the load run, then crash the service in the middle of it.
-        let until = Instant::now() + Duration::from_secs(10);
-        while acknowledged.lock().unwrap().len() < 12 && Instant::now() < until {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        shop.orders.kill().await;
-        for worker in workers {
-            worker.await.unwrap();
-        }
-        let acknowledged = acknowledged.lock().unwrap().clone();
-        assert!(acknowledged.len() >= 6, "the load made too few checkouts: {}", acknowledged.len());
-        shop.orders.restart().await;
-        for token in &shoppers {
-            let (status, history) = shop.get("/api/orders?limit=1000", token).await;
-            assert_eq!(status, 200, "{history}");
-            let kept: HashMap<i64, &Value> = history["results"].as_array().unwrap().iter().map(|o| (o["id"].as_i64().unwrap(), o)).collect();
-            for (id, (owner, total)) in &acknowledged {
-                if owner != token { continue; }
-                let order = kept.get(id).unwrap_or_else(|| panic!("acknowledged order {id} is lost"));
-                assert_eq!(order["is_open"], false);
-                assert_eq!(order["total"].as_i64().unwrap(), *total, "order {id}");
+        })
+        .collect();
+    // Let the load run, then crash the service in the middle of it.
+    let until = Instant::now() + Duration::from_secs(10);
+    while acknowledged.lock().unwrap().len() < 12 && Instant::now() < until {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    shop.orders.kill().await;
+    for worker in workers {
+        worker.await.unwrap();
+    }
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    assert!(
+        acknowledged.len() >= 6,
+        "the load made too few checkouts: {}",
+        acknowledged.len()
+    );
+    shop.orders.restart().await;
+    for token in &shoppers {
+        let (status, history) = shop.get("/api/orders?limit=1000", token).await;
+        assert_eq!(status, 200, "{history}");
+        let kept: HashMap<i64, &Value> = history["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| (o["id"].as_i64().unwrap(), o))
+            .collect();
+        for (id, (owner, total)) in &acknowledged {
+            if owner != token {
+                continue;
             }
+            let order = kept
+                .get(id)
+                .unwrap_or_else(|| panic!("acknowledged order {id} is lost"));
+            assert_eq!(order["is_open"], false);
+            assert_eq!(order["total"].as_i64().unwrap(), *total, "order {id}");
         }
     }
 }

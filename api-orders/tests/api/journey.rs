@@ -6,56 +6,85 @@ use testkit::{client, json as read};
 
 use crate::support::{quantity, shop};
 
-testkit::both_backends! {
-    async fn a_shopper_registers_fills_a_cart_checks_out_and_sees_the_order(backend) {
-        let shop = shop(backend).await;
-        let c = client();
-        let name = testkit::username("journey");
-        let (status, _) = read(c.post(shop.users.url("/api/user/create")).json(&json!({
-            "username": name, "email": format!("{name}@example.com"), "password": "correct horse",
-        })).send().await.unwrap()).await;
-        assert_eq!(status, 201);
-        let (status, login) = read(c.post(shop.users.url("/api/user/login"))
-            .json(&json!({"username": name, "password": "correct horse"})).send().await.unwrap()).await;
-        assert_eq!(status, 200);
-        let token = login["api_key"].as_str().unwrap().to_owned();
+#[testkit::both_backends]
+async fn a_shopper_registers_fills_a_cart_checks_out_and_sees_the_order(backend: testkit::Backend) {
+    let shop = shop(backend).await;
+    let c = client();
+    let name = testkit::username("journey");
+    let (status, _) = read(c.post(shop.users.url("/api/user/create")).json(&json!({
+        "username": name, "email": format!("{name}@example.com"), "password": "correct horse",
+    })).send().await.unwrap()).await;
+    assert_eq!(status, 201);
+    let (status, login) = read(
+        c.post(shop.users.url("/api/user/login"))
+            .json(&json!({"username": name, "password": "correct horse"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let token = login["api_key"].as_str().unwrap().to_owned();
 
-        let (status, catalogue) = read(c.get(shop.products.url("/api/products")).send().await.unwrap()).await;
-        assert_eq!(status, 200);
-        let products: Vec<(i64, i64)> = catalogue["results"].as_array().unwrap().iter().take(3)
-            .map(|p| (p["id"].as_i64().unwrap(), p["price"].as_i64().unwrap())).collect();
-        assert_eq!(products.len(), 3, "the demo catalogue");
+    let (status, catalogue) = read(
+        c.get(shop.products.url("/api/products"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let products: Vec<(i64, i64)> = catalogue["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .take(3)
+        .map(|p| (p["id"].as_i64().unwrap(), p["price"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(products.len(), 3, "the demo catalogue");
 
-        for (id, _) in &products {
-            assert_eq!(shop.add(&token, *id, 2).await.0, 200);
-        }
-        assert_eq!(shop.update(&token, products[0].0, 1).await.0, 200);
-        assert_eq!(shop.update(&token, products[1].0, 0).await.0, 200);
-        let (_, cart) = shop.get("/api/order", &token).await;
-        assert_eq!(quantity(&cart["result"], products[0].0), 1);
-        assert_eq!(quantity(&cart["result"], products[2].0), 2);
-
-        let (status, order) = shop.checkout(&token).await;
-        assert_eq!(status, 200);
-        assert_eq!(order["result"]["total"], products[0].1 + 2 * products[2].1);
-
-        let (status, history) = shop.get("/api/orders", &token).await;
-        assert_eq!(status, 200);
-        assert_eq!(history["total"], 1);
-        assert_eq!(history["results"][0], order["result"]);
+    for (id, _) in &products {
+        assert_eq!(shop.add(&token, *id, 2).await.0, 200);
     }
+    assert_eq!(shop.update(&token, products[0].0, 1).await.0, 200);
+    assert_eq!(shop.update(&token, products[1].0, 0).await.0, 200);
+    let (_, cart) = shop.get("/api/order", &token).await;
+    assert_eq!(quantity(&cart["result"], products[0].0), 1);
+    assert_eq!(quantity(&cart["result"], products[2].0), 2);
 
-    async fn health_readiness_and_openapi_describe_every_route(backend) {
-        let shop = shop(backend).await;
-        let c = client();
-        let (status, _) = read(c.get(shop.orders.url("/healthz")).send().await.unwrap()).await;
-        assert_eq!(status, 200);
-        let (status, ready) = read(c.get(shop.orders.url("/readyz")).send().await.unwrap()).await;
-        assert_eq!(status, 200, "{ready}");
-        let (status, doc) = read(c.get(shop.orders.url("/api-docs/openapi.json")).send().await.unwrap()).await;
-        assert_eq!(status, 200);
-        for path in ["/api/order/add-item", "/api/order/update-item", "/api/order", "/api/order/checkout", "/api/orders"] {
-            assert!(doc["paths"][path].is_object(), "{path} is not documented");
-        }
+    let (status, order) = shop.checkout(&token).await;
+    assert_eq!(status, 200);
+    assert_eq!(order["result"]["total"], products[0].1 + 2 * products[2].1);
+
+    let (status, history) = shop.get("/api/orders", &token).await;
+    assert_eq!(status, 200);
+    assert_eq!(history["total"], 1);
+    assert_eq!(history["results"][0], order["result"]);
+}
+
+#[testkit::both_backends]
+async fn health_readiness_and_openapi_describe_every_route(backend: testkit::Backend) {
+    let shop = shop(backend).await;
+    let c = client();
+    let (status, _) = read(c.get(shop.orders.url("/healthz")).send().await.unwrap()).await;
+    assert_eq!(status, 200);
+    let (status, ready) = read(c.get(shop.orders.url("/readyz")).send().await.unwrap()).await;
+    assert_eq!(status, 200, "{ready}");
+    let (status, doc) = read(
+        c.get(shop.orders.url("/api-docs/openapi.json"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    for path in [
+        "/api/order/add-item",
+        "/api/order/update-item",
+        "/api/order",
+        "/api/order/checkout",
+        "/api/orders",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} is not documented");
     }
 }

@@ -4,48 +4,68 @@ use testkit::{assert_error, shopper};
 
 use crate::support::{quantity, shop, shop_processes, Processes};
 
-testkit::both_backends! {
-    async fn products_down_makes_add_item_503_and_the_rest_still_works(backend) {
-        let mut shop = shop_processes(backend, &[], Processes { products: true, ..Default::default() }).await;
-        let (_, token) = shopper(&shop.users).await;
-        shop.add(&token, 1, 2).await;
-        shop.add(&token, 2, 1).await;
-        // Let the token be confirmed, so nothing below depends on the timing.
-        assert_eq!(shop.get("/api/order", &token).await.0, 200);
-        shop.products.kill().await;
+#[testkit::both_backends]
+async fn products_down_makes_add_item_503_and_the_rest_still_works(backend: testkit::Backend) {
+    let mut shop = shop_processes(
+        backend,
+        &[],
+        Processes {
+            products: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    let (_, token) = shopper(&shop.users).await;
+    shop.add(&token, 1, 2).await;
+    shop.add(&token, 2, 1).await;
+    // Let the token be confirmed, so nothing below depends on the timing.
+    assert_eq!(shop.get("/api/order", &token).await.0, 200);
+    shop.products.kill().await;
 
-        let (status, body) = shop.add(&token, 3, 1).await;
-        assert_error(status, &body, 503, "unavailable");
-        let (status, body) = shop.add(&token, 1, 1).await;
-        assert_error(status, &body, 503, "unavailable");
+    let (status, body) = shop.add(&token, 3, 1).await;
+    assert_error(status, &body, 503, "unavailable");
+    let (status, body) = shop.add(&token, 1, 1).await;
+    assert_error(status, &body, 503, "unavailable");
 
-        let (status, cart) = shop.get("/api/order", &token).await;
-        assert_eq!(status, 200);
-        assert_eq!(quantity(&cart["result"], 1), 2, "the failed add changed nothing");
-        let (status, body) = shop.update(&token, 1, 5).await;
-        assert_eq!(status, 200, "{body}");
-        assert_eq!(quantity(&body["result"], 1), 5);
-        let (status, body) = shop.update(&token, 2, 0).await;
-        assert_eq!(status, 200, "{body}");
-        // Checkout needs the products service for stock (contract v1.2).
-        let (status, body) = shop.checkout(&token).await;
-        assert_error(status, &body, 503, "unavailable");
-        let (status, history) = shop.get("/api/orders", &token).await;
-        assert_eq!(status, 200);
-        assert_eq!(history["total"], 1);
-        assert_eq!(history["results"][0]["is_open"], true, "nothing closed");
-    }
+    let (status, cart) = shop.get("/api/order", &token).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        quantity(&cart["result"], 1),
+        2,
+        "the failed add changed nothing"
+    );
+    let (status, body) = shop.update(&token, 1, 5).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(quantity(&body["result"], 1), 5);
+    let (status, body) = shop.update(&token, 2, 0).await;
+    assert_eq!(status, 200, "{body}");
+    // Checkout needs the products service for stock (contract v1.2).
+    let (status, body) = shop.checkout(&token).await;
+    assert_error(status, &body, 503, "unavailable");
+    let (status, history) = shop.get("/api/orders", &token).await;
+    assert_eq!(status, 200);
+    assert_eq!(history["total"], 1);
+    assert_eq!(history["results"][0]["is_open"], true, "nothing closed");
+}
 
-    async fn products_back_up_means_adding_works_again(backend) {
-        let mut shop = shop_processes(backend, &[], Processes { products: true, ..Default::default() }).await;
-        let (_, token) = shopper(&shop.users).await;
-        shop.products.kill().await;
-        assert_eq!(shop.add(&token, 1, 1).await.0, 503);
-        shop.products.restart().await;
-        let (status, body) = shop.add(&token, 1, 1).await;
-        assert_eq!(status, 200, "{body}");
-        assert_eq!(quantity(&body["result"], 1), 1);
-    }
+#[testkit::both_backends]
+async fn products_back_up_means_adding_works_again(backend: testkit::Backend) {
+    let mut shop = shop_processes(
+        backend,
+        &[],
+        Processes {
+            products: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    let (_, token) = shopper(&shop.users).await;
+    shop.products.kill().await;
+    assert_eq!(shop.add(&token, 1, 1).await.0, 503);
+    shop.products.restart().await;
+    let (status, body) = shop.add(&token, 1, 1).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(quantity(&body["result"], 1), 1);
 }
 
 /// PostgreSQL only: an SQLite file cannot be taken away from a running process.

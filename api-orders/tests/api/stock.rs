@@ -12,34 +12,41 @@ use testkit::{admin, json, shopper, Backend, Service};
 
 use crate::support::{shop, shop_processes, Processes, Shop};
 
-testkit::both_backends! {
-    async fn the_last_unit_goes_to_one_of_20_shoppers_on_2_replicas(backend) {
-        last_unit_goes_to_one(backend).await
-    }
+#[testkit::both_backends]
+async fn the_last_unit_goes_to_one_of_20_shoppers_on_2_replicas(backend: testkit::Backend) {
+    last_unit_goes_to_one(backend).await
+}
 
-    async fn products_down_at_checkout_closes_and_reserves_nothing(backend) {
-        products_down_at_checkout(backend).await
-    }
+#[testkit::both_backends]
+async fn products_down_at_checkout_closes_and_reserves_nothing(backend: testkit::Backend) {
+    products_down_at_checkout(backend).await
+}
 
-    async fn a_crash_after_reserving_is_undone_and_the_retry_makes_one_order(backend) {
-        crash_after_reserving(backend).await
-    }
+#[testkit::both_backends]
+async fn a_crash_after_reserving_is_undone_and_the_retry_makes_one_order(
+    backend: testkit::Backend,
+) {
+    crash_after_reserving(backend).await
+}
 
-    async fn a_crash_after_closing_keeps_the_order_and_the_retry_gets_it(backend) {
-        crash_after_closing(backend).await
-    }
+#[testkit::both_backends]
+async fn a_crash_after_closing_keeps_the_order_and_the_retry_gets_it(backend: testkit::Backend) {
+    crash_after_closing(backend).await
+}
 
-    async fn a_hidden_product_blocks_checkout_and_keeps_its_line(backend) {
-        hidden_product_in_the_cart(backend).await
-    }
+#[testkit::both_backends]
+async fn a_hidden_product_blocks_checkout_and_keeps_its_line(backend: testkit::Backend) {
+    hidden_product_in_the_cart(backend).await
+}
 
-    async fn short_stock_names_every_short_product_and_changes_nothing(backend) {
-        short_stock_changes_nothing(backend).await
-    }
+#[testkit::both_backends]
+async fn short_stock_names_every_short_product_and_changes_nothing(backend: testkit::Backend) {
+    short_stock_changes_nothing(backend).await
+}
 
-    async fn a_cart_holds_at_most_100_different_products(backend) {
-        cart_holds_at_most_100_products(backend).await
-    }
+#[testkit::both_backends]
+async fn a_cart_holds_at_most_100_different_products(backend: testkit::Backend) {
+    cart_holds_at_most_100_products(backend).await
 }
 
 /// A product of the demo catalogue whose stock tests set themselves.

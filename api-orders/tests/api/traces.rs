@@ -172,12 +172,14 @@ async fn a_callers_trace_is_continued(backend: Backend) {
     assert_eq!(span.parent_span_id, parent_id);
 }
 
-testkit::both_backends! {
-    async fn with_an_otlp_endpoint_one_add_item_is_one_trace_across_the_services(backend) {
-        one_add_item_is_one_trace(backend).await;
-    }
+#[testkit::both_backends]
+async fn with_an_otlp_endpoint_one_add_item_is_one_trace_across_the_services(
+    backend: testkit::Backend,
+) {
+    one_add_item_is_one_trace(backend).await;
+}
 
-    async fn with_an_otlp_endpoint_a_callers_traceparent_is_continued(backend) {
-        a_callers_trace_is_continued(backend).await;
-    }
+#[testkit::both_backends]
+async fn with_an_otlp_endpoint_a_callers_traceparent_is_continued(backend: testkit::Backend) {
+    a_callers_trace_is_continued(backend).await;
 }

@@ -8,22 +8,24 @@ use testkit::{assert_error, client, json, Backend};
 
 use crate::support::{product, Shop};
 
-testkit::both_backends! {
-    async fn hidden_products_are_invisible_to_shoppers(backend) {
-        invisible_to_shoppers(backend).await;
-    }
+#[testkit::both_backends]
+async fn hidden_products_are_invisible_to_shoppers(backend: testkit::Backend) {
+    invisible_to_shoppers(backend).await;
+}
 
-    async fn admins_see_hidden_products_by_id_slug_and_with_include_hidden(backend) {
-        visible_to_admins(backend).await;
-    }
+#[testkit::both_backends]
+async fn admins_see_hidden_products_by_id_slug_and_with_include_hidden(backend: testkit::Backend) {
+    visible_to_admins(backend).await;
+}
 
-    async fn an_unhidden_product_is_back_for_everyone(backend) {
-        unhidden(backend).await;
-    }
+#[testkit::both_backends]
+async fn an_unhidden_product_is_back_for_everyone(backend: testkit::Backend) {
+    unhidden(backend).await;
+}
 
-    async fn the_total_is_what_is_listed_through_adds_hides_and_unhides(backend) {
-        totals_follow_changes(backend).await;
-    }
+#[testkit::both_backends]
+async fn the_total_is_what_is_listed_through_adds_hides_and_unhides(backend: testkit::Backend) {
+    totals_follow_changes(backend).await;
 }
 
 /// `GET` with an optional token.

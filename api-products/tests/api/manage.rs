@@ -8,42 +8,49 @@ use testkit::{assert_error, client, json, Backend};
 
 use crate::support::{fields, product, result, Shop};
 
-testkit::both_backends! {
-    async fn stock_is_given_at_creation_or_not_tracked(backend) {
-        stock_at_creation(backend).await;
-    }
+#[testkit::both_backends]
+async fn stock_is_given_at_creation_or_not_tracked(backend: testkit::Backend) {
+    stock_at_creation(backend).await;
+}
 
-    async fn an_admin_changes_each_field_alone(backend) {
-        each_field_alone(backend).await;
-    }
+#[testkit::both_backends]
+async fn an_admin_changes_each_field_alone(backend: testkit::Backend) {
+    each_field_alone(backend).await;
+}
 
-    async fn an_admin_changes_several_fields_at_once_with_json_or_a_form(backend) {
-        several_fields_at_once(backend).await;
-    }
+#[testkit::both_backends]
+async fn an_admin_changes_several_fields_at_once_with_json_or_a_form(backend: testkit::Backend) {
+    several_fields_at_once(backend).await;
+}
 
-    async fn an_empty_patch_answers_the_product_unchanged(backend) {
-        empty_patch(backend).await;
-    }
+#[testkit::both_backends]
+async fn an_empty_patch_answers_the_product_unchanged(backend: testkit::Backend) {
+    empty_patch(backend).await;
+}
 
-    async fn null_stock_stops_tracking_and_a_number_starts_again(backend) {
-        null_stock(backend).await;
-    }
+#[testkit::both_backends]
+async fn null_stock_stops_tracking_and_a_number_starts_again(backend: testkit::Backend) {
+    null_stock(backend).await;
+}
 
-    async fn invalid_changes_are_422_naming_every_field_and_change_nothing(backend) {
-        invalid_changes(backend).await;
-    }
+#[testkit::both_backends]
+async fn invalid_changes_are_422_naming_every_field_and_change_nothing(backend: testkit::Backend) {
+    invalid_changes(backend).await;
+}
 
-    async fn patching_needs_a_live_admin_token(backend) {
-        needs_an_admin(backend).await;
-    }
+#[testkit::both_backends]
+async fn patching_needs_a_live_admin_token(backend: testkit::Backend) {
+    needs_an_admin(backend).await;
+}
 
-    async fn only_known_ids_can_be_patched(backend) {
-        unknown_ids(backend).await;
-    }
+#[testkit::both_backends]
+async fn only_known_ids_can_be_patched(backend: testkit::Backend) {
+    unknown_ids(backend).await;
+}
 
-    async fn a_slug_or_name_taken_by_another_product_is_409(backend) {
-        taken_slug_or_name(backend).await;
-    }
+#[testkit::both_backends]
+async fn a_slug_or_name_taken_by_another_product_is_409(backend: testkit::Backend) {
+    taken_slug_or_name(backend).await;
 }
 
 async fn stock_at_creation(backend: Backend) {

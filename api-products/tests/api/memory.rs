@@ -10,14 +10,14 @@ use testkit::{client, json, Backend, Service};
 
 use crate::support::{product, Shop};
 
-testkit::both_backends! {
-    async fn a_change_shows_on_every_replica_within_a_second(backend) {
-        change_reaches_every_replica(backend).await
-    }
+#[testkit::both_backends]
+async fn a_change_shows_on_every_replica_within_a_second(backend: testkit::Backend) {
+    change_reaches_every_replica(backend).await
+}
 
-    async fn no_cache_reads_are_always_fresh(backend) {
-        no_cache_is_fresh(backend).await
-    }
+#[testkit::both_backends]
+async fn no_cache_reads_are_always_fresh(backend: testkit::Backend) {
+    no_cache_is_fresh(backend).await
 }
 
 async fn get(service: &Service, path: &str, no_cache: bool) -> Value {

@@ -4,43 +4,55 @@ use testkit::{client, json, Service};
 
 use crate::support::Shop;
 
-testkit::both_backends! {
-    async fn health_readiness_and_the_openapi_document_answer(backend) {
-        let shop = Shop::start(backend).await;
-        let (status, _) = shop.get("/healthz").await;
-        assert_eq!(status, 200);
-        let (status, ready) = shop.get("/readyz").await;
-        assert_eq!(status, 200, "{ready}");
-        let (status, doc) = shop.get("/api-docs/openapi.json").await;
-        assert_eq!(status, 200);
-        for path in ["/api/products", "/api/product/{id_or_slug}", "/api/product/create", "/images/{file}"] {
-            assert!(doc["paths"][path].is_object(), "{path} is documented");
-        }
+#[testkit::both_backends]
+async fn health_readiness_and_the_openapi_document_answer(backend: testkit::Backend) {
+    let shop = Shop::start(backend).await;
+    let (status, _) = shop.get("/healthz").await;
+    assert_eq!(status, 200);
+    let (status, ready) = shop.get("/readyz").await;
+    assert_eq!(status, 200, "{ready}");
+    let (status, doc) = shop.get("/api-docs/openapi.json").await;
+    assert_eq!(status, 200);
+    for path in [
+        "/api/products",
+        "/api/product/{id_or_slug}",
+        "/api/product/create",
+        "/images/{file}",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} is documented");
     }
+}
 
-    async fn replicas_starting_together_seed_the_demo_catalogue_once(backend) {
-        let shop = Shop::start(backend).await;
-        let (_, first) = shop.get("/api/products").await;
-        let demo_size = first["total"].as_i64().unwrap();
-        // A new, empty database and three replicas racing to seed it.
-        let db = testkit::TestDb::new(backend).await;
-        let env = [("USERS_URL", shop.users.base.clone())];
-        let (a, b, c) = tokio::join!(
-            Service::process(testkit::bin!("api-products"), &db, &env),
-            Service::process(testkit::bin!("api-products"), &db, &env),
-            Service::process(testkit::bin!("api-products"), &db, &env),
-        );
-        for replica in [&a, &b, &c] {
-            let (status, page) = json(client().get(replica.url("/api/products")).send().await.unwrap()).await;
-            assert_eq!(status, 200, "{page}");
-            assert_eq!(page["total"], demo_size, "no duplicates: {page}");
-        }
-        // A restart on a catalogue that has products adds nothing.
-        let mut a = a;
-        a.restart().await;
-        let (_, page) = json(client().get(a.url("/api/products")).send().await.unwrap()).await;
-        assert_eq!(page["total"], demo_size);
+#[testkit::both_backends]
+async fn replicas_starting_together_seed_the_demo_catalogue_once(backend: testkit::Backend) {
+    let shop = Shop::start(backend).await;
+    let (_, first) = shop.get("/api/products").await;
+    let demo_size = first["total"].as_i64().unwrap();
+    // A new, empty database and three replicas racing to seed it.
+    let db = testkit::TestDb::new(backend).await;
+    let env = [("USERS_URL", shop.users.base.clone())];
+    let (a, b, c) = tokio::join!(
+        Service::process(testkit::bin!("api-products"), &db, &env),
+        Service::process(testkit::bin!("api-products"), &db, &env),
+        Service::process(testkit::bin!("api-products"), &db, &env),
+    );
+    for replica in [&a, &b, &c] {
+        let (status, page) = json(
+            client()
+                .get(replica.url("/api/products"))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, 200, "{page}");
+        assert_eq!(page["total"], demo_size, "no duplicates: {page}");
     }
+    // A restart on a catalogue that has products adds nothing.
+    let mut a = a;
+    a.restart().await;
+    let (_, page) = json(client().get(a.url("/api/products")).send().await.unwrap()).await;
+    assert_eq!(page["total"], demo_size);
 }
 
 /// PostgreSQL only: an SQLite file cannot be taken away from a running process.

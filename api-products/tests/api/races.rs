@@ -11,18 +11,19 @@ use crate::support::{reservation, result, Shop};
 /// How many orders race.
 const RACERS: i64 = 20;
 
-testkit::both_backends! {
-    async fn twenty_orders_racing_for_the_last_unit_leave_one_winner(backend) {
-        last_unit_race(backend, false).await;
-    }
+#[testkit::both_backends]
+async fn twenty_orders_racing_for_the_last_unit_leave_one_winner(backend: testkit::Backend) {
+    last_unit_race(backend, false).await;
+}
 
-    async fn two_replicas_racing_for_the_last_unit_leave_one_winner(backend) {
-        last_unit_race(backend, true).await;
-    }
+#[testkit::both_backends]
+async fn two_replicas_racing_for_the_last_unit_leave_one_winner(backend: testkit::Backend) {
+    last_unit_race(backend, true).await;
+}
 
-    async fn one_order_reserved_many_times_at_once_takes_stock_once(backend) {
-        duplicate_race(backend).await;
-    }
+#[testkit::both_backends]
+async fn one_order_reserved_many_times_at_once_takes_stock_once(backend: testkit::Backend) {
+    duplicate_race(backend).await;
 }
 
 /// `RACERS` different orders each want the one unit left (and one unit of a

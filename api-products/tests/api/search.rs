@@ -11,73 +11,87 @@ fn q(term: &str) -> String {
     format!("/api/products?q={encoded}")
 }
 
-testkit::both_backends! {
-    async fn search_matches_names_whatever_their_case_and_counts_every_match(backend) {
-        let shop = Shop::start(backend).await;
-        let (status, page) = shop.get(&q("MUG")).await;
-        assert_eq!(status, 200, "{page}");
-        assert_eq!(names(&page), ["Stoneware Mug"]);
-        assert_eq!(page["total"], 1);
+#[testkit::both_backends]
+async fn search_matches_names_whatever_their_case_and_counts_every_match(
+    backend: testkit::Backend,
+) {
+    let shop = Shop::start(backend).await;
+    let (status, page) = shop.get(&q("MUG")).await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(names(&page), ["Stoneware Mug"]);
+    assert_eq!(page["total"], 1);
 
-        let (_, sets) = shop.get(&q("set of")).await;
-        assert_eq!(names(&sets), ["Espresso Cups, Set of 2", "Wool Felt Coasters, Set of 4"]);
-        let (_, first) = shop.get(&format!("{}&limit=1", q("SET OF"))).await;
-        assert_eq!(names(&first), ["Espresso Cups, Set of 2"]);
-        assert_eq!(first["total"], 2, "total counts every match: {first}");
-        let (_, second) = shop.get(&format!("{}&limit=1&offset=1", q("Set Of"))).await;
-        assert_eq!(names(&second), ["Wool Felt Coasters, Set of 4"]);
+    let (_, sets) = shop.get(&q("set of")).await;
+    assert_eq!(
+        names(&sets),
+        ["Espresso Cups, Set of 2", "Wool Felt Coasters, Set of 4"]
+    );
+    let (_, first) = shop.get(&format!("{}&limit=1", q("SET OF"))).await;
+    assert_eq!(names(&first), ["Espresso Cups, Set of 2"]);
+    assert_eq!(first["total"], 2, "total counts every match: {first}");
+    let (_, second) = shop.get(&format!("{}&limit=1&offset=1", q("Set Of"))).await;
+    assert_eq!(names(&second), ["Wool Felt Coasters, Set of 4"]);
 
-        let (_, none) = shop.get(&q("zeppelin")).await;
-        assert_eq!(none, json!({"results": [], "total": 0}));
-        let (_, blank) = shop.get("/api/products?q=%20%20").await;
-        let (_, everything) = shop.get("/api/products").await;
-        assert_eq!(blank, everything, "a blank q filters nothing");
+    let (_, none) = shop.get(&q("zeppelin")).await;
+    assert_eq!(none, json!({"results": [], "total": 0}));
+    let (_, blank) = shop.get("/api/products?q=%20%20").await;
+    let (_, everything) = shop.get("/api/products").await;
+    assert_eq!(blank, everything, "a blank q filters nothing");
+}
+
+#[testkit::both_backends]
+async fn percent_underscore_and_backslash_are_plain_characters(backend: testkit::Backend) {
+    let shop = Shop::start(backend).await;
+    let token = shop.admin().await;
+    shop.add(&token, &product("100% Cotton Apron", 2500)).await;
+    shop.add(
+        &token,
+        &json!({"name": "Tea_Towel Deluxe", "slug": "tea-towel-deluxe", "price": 900}),
+    )
+    .await;
+    shop.add(&token, &json!({"name": "Back\\slash Bowl", "price": 1100}))
+        .await;
+
+    for (term, expected) in [
+        ("%", vec!["100% Cotton Apron"]),
+        ("0% c", vec!["100% Cotton Apron"]),
+        ("_", vec!["Tea_Towel Deluxe"]),
+        ("A_T", vec!["Tea_Towel Deluxe"]),
+        ("\\", vec!["Back\\slash Bowl"]),
+        ("\\S", vec!["Back\\slash Bowl"]),
+        ("%%", vec![]),
+        ("e%", vec![]),
+        ("s_t", vec![]),
+        ("\\%", vec![]),
+        ("'", vec![]),
+    ] {
+        let (status, page) = shop.get(&q(term)).await;
+        assert_eq!(status, 200, "{term}: {page}");
+        assert_eq!(names(&page), expected, "q={term:?}");
+        assert_eq!(page["total"], expected.len() as i64, "q={term:?}");
     }
+}
 
-    async fn percent_underscore_and_backslash_are_plain_characters(backend) {
-        let shop = Shop::start(backend).await;
-        let token = shop.admin().await;
-        shop.add(&token, &product("100% Cotton Apron", 2500)).await;
-        shop.add(&token, &json!({"name": "Tea_Towel Deluxe", "slug": "tea-towel-deluxe", "price": 900})).await;
-        shop.add(&token, &json!({"name": "Back\\slash Bowl", "price": 1100})).await;
+#[testkit::both_backends]
+async fn search_is_case_insensitive_beyond_ascii(backend: testkit::Backend) {
+    let shop = Shop::start(backend).await;
+    let token = shop.admin().await;
+    shop.add(&token, &json!({"name": "Crème Brûlée Dish", "price": 1900}))
+        .await;
+    shop.add(&token, &json!({"name": "ÉCLAIR TRAY", "price": 2100}))
+        .await;
+    let (_, page) = shop.get(&q("BRÛLÉE")).await;
+    assert_eq!(names(&page), ["Crème Brûlée Dish"]);
+    let (_, page) = shop.get(&q("éclair")).await;
+    assert_eq!(names(&page), ["ÉCLAIR TRAY"]);
+}
 
-        for (term, expected) in [
-            ("%", vec!["100% Cotton Apron"]),
-            ("0% c", vec!["100% Cotton Apron"]),
-            ("_", vec!["Tea_Towel Deluxe"]),
-            ("A_T", vec!["Tea_Towel Deluxe"]),
-            ("\\", vec!["Back\\slash Bowl"]),
-            ("\\S", vec!["Back\\slash Bowl"]),
-            ("%%", vec![]),
-            ("e%", vec![]),
-            ("s_t", vec![]),
-            ("\\%", vec![]),
-            ("'", vec![]),
-        ] {
-            let (status, page) = shop.get(&q(term)).await;
-            assert_eq!(status, 200, "{term}: {page}");
-            assert_eq!(names(&page), expected, "q={term:?}");
-            assert_eq!(page["total"], expected.len() as i64, "q={term:?}");
-        }
-    }
-
-    async fn search_is_case_insensitive_beyond_ascii(backend) {
-        let shop = Shop::start(backend).await;
-        let token = shop.admin().await;
-        shop.add(&token, &json!({"name": "Crème Brûlée Dish", "price": 1900})).await;
-        shop.add(&token, &json!({"name": "ÉCLAIR TRAY", "price": 2100})).await;
-        let (_, page) = shop.get(&q("BRÛLÉE")).await;
-        assert_eq!(names(&page), ["Crème Brûlée Dish"]);
-        let (_, page) = shop.get(&q("éclair")).await;
-        assert_eq!(names(&page), ["ÉCLAIR TRAY"]);
-    }
-
-    async fn search_terms_longer_than_100_characters_are_422(backend) {
-        let shop = Shop::start(backend).await;
-        let (status, page) = shop.get(&q(&"é".repeat(100))).await;
-        assert_eq!(status, 200, "{page}");
-        let (status, body) = shop.get(&q(&"x".repeat(101))).await;
-        assert_error(status, &body, 422, "validation_failed");
-        assert!(body["fields"]["q"].is_string(), "{body}");
-    }
+#[testkit::both_backends]
+async fn search_terms_longer_than_100_characters_are_422(backend: testkit::Backend) {
+    let shop = Shop::start(backend).await;
+    let (status, page) = shop.get(&q(&"é".repeat(100))).await;
+    assert_eq!(status, 200, "{page}");
+    let (status, body) = shop.get(&q(&"x".repeat(101))).await;
+    assert_error(status, &body, 422, "validation_failed");
+    assert!(body["fields"]["q"].is_string(), "{body}");
 }

@@ -6,10 +6,9 @@ use std::time::Duration;
 
 use testkit::{Backend, TestDb};
 
-testkit::both_backends! {
-    async fn a_public_host_without_a_service_token_refuses_to_start(backend) {
-        public_host_without_token(backend).await;
-    }
+#[testkit::both_backends]
+async fn a_public_host_without_a_service_token_refuses_to_start(backend: testkit::Backend) {
+    public_host_without_token(backend).await;
 }
 
 async fn public_host_without_token(backend: Backend) {

@@ -11,46 +11,54 @@ use testkit::{assert_error, client, json, Backend};
 
 use crate::support::{fields, random_token, reservation, result, Shop};
 
-testkit::both_backends! {
-    async fn the_stock_routes_take_only_the_service_token(backend) {
-        only_the_service_token(backend).await;
-    }
+#[testkit::both_backends]
+async fn the_stock_routes_take_only_the_service_token(backend: testkit::Backend) {
+    only_the_service_token(backend).await;
+}
 
-    async fn invalid_reservations_are_422_naming_the_fields(backend) {
-        invalid_reservations(backend).await;
-    }
+#[testkit::both_backends]
+async fn invalid_reservations_are_422_naming_the_fields(backend: testkit::Backend) {
+    invalid_reservations(backend).await;
+}
 
-    async fn a_reservation_takes_every_line_and_a_repeat_takes_nothing_more(backend) {
-        reserve_and_repeat(backend).await;
-    }
+#[testkit::both_backends]
+async fn a_reservation_takes_every_line_and_a_repeat_takes_nothing_more(backend: testkit::Backend) {
+    reserve_and_repeat(backend).await;
+}
 
-    async fn releasing_twice_returns_stock_once(backend) {
-        release_twice(backend).await;
-    }
+#[testkit::both_backends]
+async fn releasing_twice_returns_stock_once(backend: testkit::Backend) {
+    release_twice(backend).await;
+}
 
-    async fn a_released_order_reserves_anew(backend) {
-        reserve_after_release(backend).await;
-    }
+#[testkit::both_backends]
+async fn a_released_order_reserves_anew(backend: testkit::Backend) {
+    reserve_after_release(backend).await;
+}
 
-    async fn unknown_or_hidden_products_are_404_naming_each(backend) {
-        unknown_or_hidden(backend).await;
-    }
+#[testkit::both_backends]
+async fn unknown_or_hidden_products_are_404_naming_each(backend: testkit::Backend) {
+    unknown_or_hidden(backend).await;
+}
 
-    async fn short_products_are_409_naming_each_and_nothing_is_taken(backend) {
-        short_products(backend).await;
-    }
+#[testkit::both_backends]
+async fn short_products_are_409_naming_each_and_nothing_is_taken(backend: testkit::Backend) {
+    short_products(backend).await;
+}
 
-    async fn untracked_stock_never_runs_out(backend) {
-        untracked_stock(backend).await;
-    }
+#[testkit::both_backends]
+async fn untracked_stock_never_runs_out(backend: testkit::Backend) {
+    untracked_stock(backend).await;
+}
 
-    async fn the_service_token_is_never_logged(backend) {
-        token_never_logged(backend).await;
-    }
+#[testkit::both_backends]
+async fn the_service_token_is_never_logged(backend: testkit::Backend) {
+    token_never_logged(backend).await;
+}
 
-    async fn the_openapi_document_describes_the_stock_and_patch_routes(backend) {
-        documented(backend).await;
-    }
+#[testkit::both_backends]
+async fn the_openapi_document_describes_the_stock_and_patch_routes(backend: testkit::Backend) {
+    documented(backend).await;
 }
 
 /// `(product_id, qty)` pairs as the DTO's lines, by product id.

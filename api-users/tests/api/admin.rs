@@ -1,57 +1,128 @@
 use serde_json::Value;
 use testkit::{admin, assert_error, client, json, register, shopper, username, users_service};
 
-testkit::both_backends! {
-    async fn listing_users_needs_a_token_and_an_admin(backend) {
-        let (_db, users) = users_service(backend).await;
-        let (status, body) = json(client().get(users.url("/api/users")).send().await.unwrap()).await;
-        assert_eq!(status, 401, "{body}");
-        let (_, token) = shopper(&users).await;
-        let (status, body) = json(client().get(users.url("/api/users")).bearer_auth(&token).send().await.unwrap()).await;
-        assert_error(status, &body, 403, "forbidden");
-    }
+#[testkit::both_backends]
+async fn listing_users_needs_a_token_and_an_admin(backend: testkit::Backend) {
+    let (_db, users) = users_service(backend).await;
+    let (status, body) = json(client().get(users.url("/api/users")).send().await.unwrap()).await;
+    assert_eq!(status, 401, "{body}");
+    let (_, token) = shopper(&users).await;
+    let (status, body) = json(
+        client()
+            .get(users.url("/api/users"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_error(status, &body, 403, "forbidden");
+}
 
-    async fn admins_list_users_by_id_with_paging_and_no_secrets(backend) {
-        let (_db, users) = users_service(backend).await;
-        for _ in 0..4 {
-            register(&users, &username("member")).await;
-        }
-        let (_, token) = admin(&users).await;
-        let c = client();
-        let (status, all) = json(c.get(users.url("/api/users")).bearer_auth(&token).send().await.unwrap()).await;
-        assert_eq!(status, 200, "{all}");
-        assert_eq!(all["total"], 5);
-        let ids: Vec<i64> = all["results"].as_array().unwrap().iter().map(|u| u["id"].as_i64().unwrap()).collect();
-        let mut sorted = ids.clone();
-        sorted.sort();
-        assert_eq!(ids, sorted);
-        assert!(!all.to_string().contains("password"));
-        let (_, page) = json(c.get(users.url("/api/users?limit=2&offset=1")).bearer_auth(&token).send().await.unwrap()).await;
-        assert_eq!(page["total"], 5);
-        let page_ids: Vec<i64> = page["results"].as_array().unwrap().iter().map(|u| u["id"].as_i64().unwrap()).collect();
-        assert_eq!(page_ids, ids[1..3]);
-        let (status, body) = json(c.get(users.url("/api/users?limit=0")).bearer_auth(&token).send().await.unwrap()).await;
-        assert_error(status, &body, 422, "validation_failed");
-        let (status, body) = json(c.get(users.url("/api/users?offset=x")).bearer_auth(&token).send().await.unwrap()).await;
-        assert_error(status, &body, 422, "validation_failed");
-        assert!(body["fields"]["offset"].is_string());
-        let (status, body) = json(c.get(users.url("/api/users?limit=5000")).bearer_auth(&token).send().await.unwrap()).await;
-        assert_eq!(status, 200, "a limit over the maximum is capped: {body}");
+#[testkit::both_backends]
+async fn admins_list_users_by_id_with_paging_and_no_secrets(backend: testkit::Backend) {
+    let (_db, users) = users_service(backend).await;
+    for _ in 0..4 {
+        register(&users, &username("member")).await;
     }
+    let (_, token) = admin(&users).await;
+    let c = client();
+    let (status, all) = json(
+        c.get(users.url("/api/users"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200, "{all}");
+    assert_eq!(all["total"], 5);
+    let ids: Vec<i64> = all["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["id"].as_i64().unwrap())
+        .collect();
+    let mut sorted = ids.clone();
+    sorted.sort();
+    assert_eq!(ids, sorted);
+    assert!(!all.to_string().contains("password"));
+    let (_, page) = json(
+        c.get(users.url("/api/users?limit=2&offset=1"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(page["total"], 5);
+    let page_ids: Vec<i64> = page["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(page_ids, ids[1..3]);
+    let (status, body) = json(
+        c.get(users.url("/api/users?limit=0"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_error(status, &body, 422, "validation_failed");
+    let (status, body) = json(
+        c.get(users.url("/api/users?offset=x"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_error(status, &body, 422, "validation_failed");
+    assert!(body["fields"]["offset"].is_string());
+    let (status, body) = json(
+        c.get(users.url("/api/users?limit=5000"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200, "a limit over the maximum is capped: {body}");
+}
 
-    async fn make_admin_promotes_an_existing_user_and_refuses_unknown_ones(backend) {
-        let (_db, users) = users_service(backend).await;
-        let name = username("boss");
-        register(&users, &name).await;
-        let (ok, out) = users.run(&testkit::bin!("api-users"), &["make-admin", &name]).await;
-        assert!(ok, "{out}");
-        let token = testkit::login(&users, &name).await;
-        let (_, me) = json(client().get(users.url("/api/user")).bearer_auth(&token).send().await.unwrap()).await;
-        assert_eq!(me["result"]["is_admin"], Value::Bool(true));
-        let (ok, out) = users.run(&testkit::bin!("api-users"), &["make-admin", "nobody_at_all"]).await;
-        assert!(!ok, "{out}");
-        assert!(out.contains("nobody_at_all"), "{out}");
-        let (ok, _) = users.run(&testkit::bin!("api-users"), &["make-admin"]).await;
-        assert!(!ok);
-    }
+#[testkit::both_backends]
+async fn make_admin_promotes_an_existing_user_and_refuses_unknown_ones(backend: testkit::Backend) {
+    let (_db, users) = users_service(backend).await;
+    let name = username("boss");
+    register(&users, &name).await;
+    let (ok, out) = users
+        .run(&testkit::bin!("api-users"), &["make-admin", &name])
+        .await;
+    assert!(ok, "{out}");
+    let token = testkit::login(&users, &name).await;
+    let (_, me) = json(
+        client()
+            .get(users.url("/api/user"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(me["result"]["is_admin"], Value::Bool(true));
+    let (ok, out) = users
+        .run(
+            &testkit::bin!("api-users"),
+            &["make-admin", "nobody_at_all"],
+        )
+        .await;
+    assert!(!ok, "{out}");
+    assert!(out.contains("nobody_at_all"), "{out}");
+    let (ok, _) = users
+        .run(&testkit::bin!("api-users"), &["make-admin"])
+        .await;
+    assert!(!ok);
 }

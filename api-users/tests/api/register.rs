@@ -35,129 +35,231 @@ fn assert_user_shape(user: &Value) {
     );
 }
 
-testkit::both_backends! {
-    async fn register_with_json_returns_201_and_the_user(backend) {
-        let (_db, users) = users_service(backend).await;
-        let name = username("ada");
-        let (status, body) = json(client().post(users.url("/api/user/create")).json(&registration(&name)).send().await.unwrap()).await;
-        assert_eq!(status, 201, "{body}");
-        assert_eq!(body["message"], "User added");
-        let user = &body["result"];
-        assert_user_shape(user);
-        assert_eq!(user["username"], name.as_str());
-        assert_eq!(user["email"], format!("{name}@example.com"));
-        assert_eq!(user["first_name"], "Ada");
-        assert_eq!(user["last_name"], "Lovelace");
-        assert_eq!(user["is_admin"], false);
-        assert!(user["id"].as_i64().unwrap() > 0);
-        assert!(!body.to_string().contains("correct horse"));
-        assert!(!body.to_string().contains("argon2"));
-    }
-
-    async fn register_with_a_form_works_and_names_are_optional(backend) {
-        let (_db, users) = users_service(backend).await;
-        let name = username("form");
-        let email = format!("{name}@example.com");
-        let response = client()
+#[testkit::both_backends]
+async fn register_with_json_returns_201_and_the_user(backend: testkit::Backend) {
+    let (_db, users) = users_service(backend).await;
+    let name = username("ada");
+    let (status, body) = json(
+        client()
             .post(users.url("/api/user/create"))
-            .form(&[("username", name.as_str()), ("email", email.as_str()), ("password", "password123")])
+            .json(&registration(&name))
             .send()
             .await
-            .unwrap();
-        let (status, body) = json(response).await;
-        assert_eq!(status, 201, "{body}");
-        assert_eq!(body["result"]["first_name"], "");
-        assert_eq!(body["result"]["last_name"], "");
-    }
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["message"], "User added");
+    let user = &body["result"];
+    assert_user_shape(user);
+    assert_eq!(user["username"], name.as_str());
+    assert_eq!(user["email"], format!("{name}@example.com"));
+    assert_eq!(user["first_name"], "Ada");
+    assert_eq!(user["last_name"], "Lovelace");
+    assert_eq!(user["is_admin"], false);
+    assert!(user["id"].as_i64().unwrap() > 0);
+    assert!(!body.to_string().contains("correct horse"));
+    assert!(!body.to_string().contains("argon2"));
+}
 
-    async fn duplicate_username_is_409_username_taken_whatever_the_case(backend) {
-        let (_db, users) = users_service(backend).await;
-        let name = username("dup");
-        let c = client();
-        let first = c.post(users.url("/api/user/create")).json(&registration(&name)).send().await.unwrap();
-        assert_eq!(first.status(), 201);
-        let mut again = registration(&name.to_uppercase());
-        again["email"] = json!("other@example.com");
-        let (status, body) = json(c.post(users.url("/api/user/create")).json(&again).send().await.unwrap()).await;
-        assert_error(status, &body, 409, "username_taken");
-    }
+#[testkit::both_backends]
+async fn register_with_a_form_works_and_names_are_optional(backend: testkit::Backend) {
+    let (_db, users) = users_service(backend).await;
+    let name = username("form");
+    let email = format!("{name}@example.com");
+    let response = client()
+        .post(users.url("/api/user/create"))
+        .form(&[
+            ("username", name.as_str()),
+            ("email", email.as_str()),
+            ("password", "password123"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = json(response).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["result"]["first_name"], "");
+    assert_eq!(body["result"]["last_name"], "");
+}
 
-    async fn duplicate_email_is_409_email_taken(backend) {
-        let (_db, users) = users_service(backend).await;
-        let name = username("mail");
-        let c = client();
-        c.post(users.url("/api/user/create")).json(&registration(&name)).send().await.unwrap();
-        let mut other = registration(&username("other"));
-        other["email"] = json!(format!("{}@EXAMPLE.com", name));
-        let (status, body) = json(c.post(users.url("/api/user/create")).json(&other).send().await.unwrap()).await;
-        assert_error(status, &body, 409, "email_taken");
-    }
+#[testkit::both_backends]
+async fn duplicate_username_is_409_username_taken_whatever_the_case(backend: testkit::Backend) {
+    let (_db, users) = users_service(backend).await;
+    let name = username("dup");
+    let c = client();
+    let first = c
+        .post(users.url("/api/user/create"))
+        .json(&registration(&name))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.status(), 201);
+    let mut again = registration(&name.to_uppercase());
+    again["email"] = json!("other@example.com");
+    let (status, body) = json(
+        c.post(users.url("/api/user/create"))
+            .json(&again)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_error(status, &body, 409, "username_taken");
+}
 
-    async fn invalid_fields_are_422_naming_each_field(backend) {
-        let (_db, users) = users_service(backend).await;
-        let bad = json!({"username": "a b", "email": "not-an-email", "password": "short"});
-        let (status, body) = json(client().post(users.url("/api/user/create")).json(&bad).send().await.unwrap()).await;
-        assert_error(status, &body, 422, "validation_failed");
-        let fields = body["fields"].as_object().unwrap();
-        for field in ["username", "email", "password"] {
-            assert!(fields.contains_key(field), "{field} missing in {body}");
+#[testkit::both_backends]
+async fn duplicate_email_is_409_email_taken(backend: testkit::Backend) {
+    let (_db, users) = users_service(backend).await;
+    let name = username("mail");
+    let c = client();
+    c.post(users.url("/api/user/create"))
+        .json(&registration(&name))
+        .send()
+        .await
+        .unwrap();
+    let mut other = registration(&username("other"));
+    other["email"] = json!(format!("{}@EXAMPLE.com", name));
+    let (status, body) = json(
+        c.post(users.url("/api/user/create"))
+            .json(&other)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_error(status, &body, 409, "email_taken");
+}
+
+#[testkit::both_backends]
+async fn invalid_fields_are_422_naming_each_field(backend: testkit::Backend) {
+    let (_db, users) = users_service(backend).await;
+    let bad = json!({"username": "a b", "email": "not-an-email", "password": "short"});
+    let (status, body) = json(
+        client()
+            .post(users.url("/api/user/create"))
+            .json(&bad)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_error(status, &body, 422, "validation_failed");
+    let fields = body["fields"].as_object().unwrap();
+    for field in ["username", "email", "password"] {
+        assert!(fields.contains_key(field), "{field} missing in {body}");
+    }
+    let too_long =
+        json!({"username": "x".repeat(33), "email": "x@y.io", "password": "p".repeat(129)});
+    let (status, body) = json(
+        client()
+            .post(users.url("/api/user/create"))
+            .json(&too_long)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_error(status, &body, 422, "validation_failed");
+    assert!(body["fields"]["username"].is_string());
+    assert!(body["fields"]["password"].is_string());
+    let (status, body) = json(
+        client()
+            .post(users.url("/api/user/create"))
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_error(status, &body, 422, "validation_failed");
+}
+
+#[testkit::both_backends]
+async fn ten_parallel_registrations_of_one_name_make_one_user(backend: testkit::Backend) {
+    let (_db, users) = users_service(backend).await;
+    let name = username("race");
+    let c = client();
+    let attempts = (0..10).map(|i| {
+        let mut body = registration(&name);
+        body["email"] = json!(format!("racer{i}@example.com"));
+        c.post(users.url("/api/user/create")).json(&body).send()
+    });
+    let statuses: Vec<u16> = join_all(attempts)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap().status().as_u16())
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 409).count(),
+        9,
+        "{statuses:?}"
+    );
+}
+
+#[testkit::both_backends]
+async fn ten_parallel_registrations_of_one_email_make_one_user(backend: testkit::Backend) {
+    let (_db, users) = users_service(backend).await;
+    let email = format!("{}@example.com", username("same"));
+    let c = client();
+    let attempts = (0..10).map(|_| {
+        let mut body = registration(&username("racer"));
+        body["email"] = json!(email);
+        c.post(users.url("/api/user/create")).json(&body).send()
+    });
+    let responses = join_all(attempts).await;
+    let mut created = 0;
+    for response in responses {
+        let (status, body) = json(response.unwrap()).await;
+        match status.as_u16() {
+            201 => created += 1,
+            _ => assert_error(status, &body, 409, "email_taken"),
         }
-        let too_long = json!({"username": "x".repeat(33), "email": "x@y.io", "password": "p".repeat(129)});
-        let (status, body) = json(client().post(users.url("/api/user/create")).json(&too_long).send().await.unwrap()).await;
-        assert_error(status, &body, 422, "validation_failed");
-        assert!(body["fields"]["username"].is_string());
-        assert!(body["fields"]["password"].is_string());
-        let (status, body) = json(client().post(users.url("/api/user/create")).json(&json!({})).send().await.unwrap()).await;
-        assert_error(status, &body, 422, "validation_failed");
     }
+    assert_eq!(created, 1);
+}
 
-    async fn ten_parallel_registrations_of_one_name_make_one_user(backend) {
-        let (_db, users) = users_service(backend).await;
-        let name = username("race");
-        let c = client();
-        let attempts = (0..10).map(|i| {
-            let mut body = registration(&name);
-            body["email"] = json!(format!("racer{i}@example.com"));
-            c.post(users.url("/api/user/create")).json(&body).send()
-        });
-        let statuses: Vec<u16> = join_all(attempts).await.into_iter().map(|r| r.unwrap().status().as_u16()).collect();
-        assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
-        assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 9, "{statuses:?}");
-    }
-
-    async fn ten_parallel_registrations_of_one_email_make_one_user(backend) {
-        let (_db, users) = users_service(backend).await;
-        let email = format!("{}@example.com", username("same"));
-        let c = client();
-        let attempts = (0..10).map(|_| {
-            let mut body = registration(&username("racer"));
-            body["email"] = json!(email);
-            c.post(users.url("/api/user/create")).json(&body).send()
-        });
-        let responses = join_all(attempts).await;
-        let mut created = 0;
-        for response in responses {
-            let (status, body) = json(response.unwrap()).await;
-            match status.as_u16() {
-                201 => created += 1,
-                _ => assert_error(status, &body, 409, "email_taken"),
-            }
-        }
-        assert_eq!(created, 1);
-    }
-
-    async fn exists_says_true_for_a_user_and_404_otherwise(backend) {
-        let (_db, users) = users_service(backend).await;
-        let name = username("here");
-        testkit::register(&users, &name).await;
-        let (status, body) = json(client().get(users.url(&format!("/api/user/{}/exists", name.to_uppercase()))).send().await.unwrap()).await;
-        assert_eq!(status, 200);
-        assert_eq!(body, json!({"result": true}));
-        let (status, body) = json(client().get(users.url("/api/user/nobody_here/exists")).send().await.unwrap()).await;
-        assert_eq!(status, 404);
-        assert_eq!(body, json!({"result": false, "message": "Cannot find username", "error": "not_found"}));
-        let long = "y".repeat(500);
-        let (status, _) = json(client().get(users.url(&format!("/api/user/{long}/exists"))).send().await.unwrap()).await;
-        assert_eq!(status, 404);
-    }
+#[testkit::both_backends]
+async fn exists_says_true_for_a_user_and_404_otherwise(backend: testkit::Backend) {
+    let (_db, users) = users_service(backend).await;
+    let name = username("here");
+    testkit::register(&users, &name).await;
+    let (status, body) = json(
+        client()
+            .get(users.url(&format!("/api/user/{}/exists", name.to_uppercase())))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(body, json!({"result": true}));
+    let (status, body) = json(
+        client()
+            .get(users.url("/api/user/nobody_here/exists"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 404);
+    assert_eq!(
+        body,
+        json!({"result": false, "message": "Cannot find username", "error": "not_found"})
+    );
+    let long = "y".repeat(500);
+    let (status, _) = json(
+        client()
+            .get(users.url(&format!("/api/user/{long}/exists")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 404);
 }
