@@ -17,7 +17,7 @@ use axum::http::HeaderMap;
 use crate::error::ApiError;
 
 /// The TCP peer of a connection, put in every request's extensions by
-/// [`serve`](crate::http::serve).
+/// [`serve`](crate::limits::serve).
 #[derive(Debug, Clone, Copy)]
 pub struct PeerAddr(pub SocketAddr);
 

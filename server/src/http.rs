@@ -470,19 +470,14 @@ async fn json_errors(response: Response) -> Response {
     Response::from_parts(parts, Body::from(bytes))
 }
 
-/// Binds, prints `listening on http://ADDR` (tests and scripts wait for that
-/// line; `PORT=0` picks a free port), and serves until SIGTERM or Ctrl-C (see
-/// [`limits::serve`] for the limits it keeps).
-pub async fn serve(app: Router, settings: &Settings) -> anyhow::Result<()> {
-    serve_on(bind(settings).await?, app, settings).await
-}
-
 /// The listening socket of `settings` (`PORT=0`: a free port).
 pub async fn bind(settings: &Settings) -> anyhow::Result<tokio::net::TcpListener> {
     Ok(tokio::net::TcpListener::bind(settings.addr()?).await?)
 }
 
-/// [`serve`] on a socket bound beforehand.
+/// Prints `listening on http://ADDR` (tests and scripts wait for that line;
+/// `PORT=0` picks a free port) and serves on `listener` until SIGTERM or
+/// Ctrl-C (see [`limits::serve`] for the limits it keeps).
 pub async fn serve_on(
     listener: tokio::net::TcpListener,
     app: Router,
@@ -509,7 +504,6 @@ pub async fn serve_until(
     tracing::info!(service = settings.service, %addr, "listening");
     limits::serve(listener, app, &settings.limits, shutdown).await?;
     tracing::info!(service = settings.service, "stopped");
-    crate::otel::shutdown();
     Ok(())
 }
 
@@ -562,19 +556,14 @@ impl App {
         Ok(self.listener.local_addr()?)
     }
 
-    pub fn settings(&self) -> &Settings {
-        &self.settings
-    }
-
-    /// The finished router, for calling it without a socket.
-    pub fn router(&self) -> Router {
-        self.router.clone()
-    }
-
-    /// Prints `listening on http://ADDR` and serves until SIGTERM or Ctrl-C.
+    /// Prints `listening on http://ADDR` and serves until SIGTERM or Ctrl-C,
+    /// as the binary does; then sends the traces still buffered (the exporter
+    /// is the process's, so only the binary's own app flushes it).
     pub async fn run(self) -> anyhow::Result<()> {
         let _background = self.background;
-        serve_on(self.listener, self.router, &self.settings).await
+        let served = serve_on(self.listener, self.router, &self.settings).await;
+        crate::otel::shutdown();
+        served
     }
 
     /// Serves until `shutdown` resolves, then stops gracefully.
