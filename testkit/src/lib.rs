@@ -410,6 +410,18 @@ impl Service {
         );
     }
 
+    /// `method path` with `token` as the bearer and no body: the status and
+    /// the JSON body.
+    pub async fn authed(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+    ) -> (StatusCode, Value) {
+        let request = client().request(method, self.url(path)).bearer_auth(token);
+        json(request.send().await.expect("request")).await
+    }
+
     /// Kills the process (SIGKILL): a crash, as far as clients can tell.
     pub async fn kill(&mut self) {
         self.process_only("kill");

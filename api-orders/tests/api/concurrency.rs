@@ -108,15 +108,7 @@ async fn parallel_adds_of_many_users_keep_each_cart_exact(backend: testkit::Back
 #[testkit::both_backends]
 async fn two_replicas_over_one_database_stay_exact(backend: testkit::Backend) {
     // Replicas over one database: processes.
-    let shop = shop_processes(
-        backend,
-        &[],
-        Processes {
-            orders: true,
-            ..Default::default()
-        },
-    )
-    .await;
+    let shop = shop_processes(backend, &[], Processes::ORDERS).await;
     let replica = shop.orders_replica().await;
     let (_, token) = shopper(&shop.users).await;
     let failures = parallel_adds(&shop, &[&shop.orders, &replica], &token, 100, |i| {

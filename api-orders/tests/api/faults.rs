@@ -213,15 +213,7 @@ async fn update_item_takes_0_to_999_and_an_empty_form_number_is_a_422(backend: t
 #[testkit::both_backends]
 async fn every_acknowledged_checkout_survives_a_kill_9_under_load(backend: testkit::Backend) {
     // Crashed and restarted: the orders service runs as a process.
-    let mut shop = shop_processes(
-        backend,
-        &[],
-        Processes {
-            orders: true,
-            ..Default::default()
-        },
-    )
-    .await;
+    let mut shop = shop_processes(backend, &[], Processes::ORDERS).await;
     let mut shoppers = Vec::new();
     for _ in 0..6 {
         shoppers.push(shopper(&shop.users).await.1);

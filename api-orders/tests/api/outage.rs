@@ -6,15 +6,7 @@ use crate::support::{quantity, shop, shop_processes, Processes};
 
 #[testkit::both_backends]
 async fn products_down_makes_add_item_503_and_the_rest_still_works(backend: testkit::Backend) {
-    let mut shop = shop_processes(
-        backend,
-        &[],
-        Processes {
-            products: true,
-            ..Default::default()
-        },
-    )
-    .await;
+    let mut shop = shop_processes(backend, &[], Processes::PRODUCTS).await;
     let (_, token) = shopper(&shop.users).await;
     shop.add(&token, 1, 2).await;
     shop.add(&token, 2, 1).await;
@@ -50,15 +42,7 @@ async fn products_down_makes_add_item_503_and_the_rest_still_works(backend: test
 
 #[testkit::both_backends]
 async fn products_back_up_means_adding_works_again(backend: testkit::Backend) {
-    let mut shop = shop_processes(
-        backend,
-        &[],
-        Processes {
-            products: true,
-            ..Default::default()
-        },
-    )
-    .await;
+    let mut shop = shop_processes(backend, &[], Processes::PRODUCTS).await;
     let (_, token) = shopper(&shop.users).await;
     shop.products.kill().await;
     assert_eq!(shop.add(&token, 1, 1).await.0, 503);

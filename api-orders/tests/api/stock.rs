@@ -156,10 +156,7 @@ async fn last_unit_goes_to_one(backend: Backend) {
 
 async fn products_down_at_checkout(backend: Backend) {
     // The products service is killed and restarted: a process.
-    let products = Processes {
-        products: true,
-        ..Default::default()
-    };
+    let products = Processes::PRODUCTS;
     let mut shop = shop_processes(backend, &[], products).await;
     shop.patch_product(PRODUCT, json!({"stock": 10})).await;
     let (_, token) = shopper(&shop.users).await;
@@ -212,10 +209,7 @@ where
 
 async fn crash_after_reserving(backend: Backend) {
     // Replicas over one database: processes.
-    let orders = Processes {
-        orders: true,
-        ..Default::default()
-    };
+    let orders = Processes::ORDERS;
     let shop = shop_processes(backend, &quick_repair(), orders).await;
     shop.patch_product(PRODUCT, json!({"stock": 5})).await;
     let (_, token) = shopper(&shop.users).await;
@@ -254,10 +248,7 @@ async fn crash_after_reserving(backend: Backend) {
 
 async fn crash_after_closing(backend: Backend) {
     // Replicas over one database: processes.
-    let orders = Processes {
-        orders: true,
-        ..Default::default()
-    };
+    let orders = Processes::ORDERS;
     let shop = shop_processes(backend, &quick_repair(), orders).await;
     shop.patch_product(PRODUCT, json!({"stock": 5})).await;
     let (_, token) = shopper(&shop.users).await;

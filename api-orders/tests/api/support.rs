@@ -32,6 +32,27 @@ pub struct Processes {
     pub orders: bool,
 }
 
+impl Processes {
+    /// The products service a process (to kill or restart it).
+    pub const PRODUCTS: Self = Self {
+        users: false,
+        products: true,
+        orders: false,
+    };
+    /// The orders service a process (for replicas on its database, or its log).
+    pub const ORDERS: Self = Self {
+        users: false,
+        products: false,
+        orders: true,
+    };
+    /// All three (each sets up its own tracing).
+    pub const ALL: Self = Self {
+        users: true,
+        products: true,
+        orders: true,
+    };
+}
+
 /// The orders service as a process: this package's binary.
 pub fn orders_binary() -> Program {
     testkit::bin!("api-orders")

@@ -115,12 +115,7 @@ async fn traced_shop(backend: Backend, endpoint: &str) -> Shop {
     ];
     // Processes of their own: tracing is set up once per process, from its
     // environment, and each service names its own spans.
-    let processes = Processes {
-        users: true,
-        products: true,
-        orders: true,
-    };
-    shop_processes(backend, &env, processes).await
+    shop_processes(backend, &env, Processes::ALL).await
 }
 
 async fn one_add_item_is_one_trace(backend: Backend) {

@@ -1,3 +1,4 @@
+use reqwest::Method;
 use serde_json::Value;
 use testkit::{admin, assert_error, client, json, register, shopper, username, users_service};
 
@@ -7,15 +8,7 @@ async fn listing_users_needs_a_token_and_an_admin(backend: testkit::Backend) {
     let (status, body) = json(client().get(users.url("/api/users")).send().await.unwrap()).await;
     assert_eq!(status, 401, "{body}");
     let (_, token) = shopper(&users).await;
-    let (status, body) = json(
-        client()
-            .get(users.url("/api/users"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, body) = users.authed(Method::GET, "/api/users", &token).await;
     assert_error(status, &body, 403, "forbidden");
 }
 
@@ -26,15 +19,7 @@ async fn admins_list_users_by_id_with_paging_and_no_secrets(backend: testkit::Ba
         register(&users, &username("member")).await;
     }
     let (_, token) = admin(&users).await;
-    let c = client();
-    let (status, all) = json(
-        c.get(users.url("/api/users"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, all) = users.authed(Method::GET, "/api/users", &token).await;
     assert_eq!(status, 200, "{all}");
     assert_eq!(all["total"], 5);
     let ids: Vec<i64> = all["results"]
@@ -47,14 +32,9 @@ async fn admins_list_users_by_id_with_paging_and_no_secrets(backend: testkit::Ba
     sorted.sort();
     assert_eq!(ids, sorted);
     assert!(!all.to_string().contains("password"));
-    let (_, page) = json(
-        c.get(users.url("/api/users?limit=2&offset=1"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, page) = users
+        .authed(Method::GET, "/api/users?limit=2&offset=1", &token)
+        .await;
     assert_eq!(page["total"], 5);
     let page_ids: Vec<i64> = page["results"]
         .as_array()
@@ -63,33 +43,18 @@ async fn admins_list_users_by_id_with_paging_and_no_secrets(backend: testkit::Ba
         .map(|u| u["id"].as_i64().unwrap())
         .collect();
     assert_eq!(page_ids, ids[1..3]);
-    let (status, body) = json(
-        c.get(users.url("/api/users?limit=0"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, body) = users
+        .authed(Method::GET, "/api/users?limit=0", &token)
+        .await;
     assert_error(status, &body, 422, "validation_failed");
-    let (status, body) = json(
-        c.get(users.url("/api/users?offset=x"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, body) = users
+        .authed(Method::GET, "/api/users?offset=x", &token)
+        .await;
     assert_error(status, &body, 422, "validation_failed");
     assert!(body["fields"]["offset"].is_string());
-    let (status, body) = json(
-        c.get(users.url("/api/users?limit=5000"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, body) = users
+        .authed(Method::GET, "/api/users?limit=5000", &token)
+        .await;
     assert_eq!(status, 200, "a limit over the maximum is capped: {body}");
 }
 
@@ -103,15 +68,7 @@ async fn make_admin_promotes_an_existing_user_and_refuses_unknown_ones(backend: 
         .await;
     assert!(ok, "{out}");
     let token = testkit::login(&users, &name).await;
-    let (_, me) = json(
-        client()
-            .get(users.url("/api/user"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, me) = users.authed(Method::GET, "/api/user", &token).await;
     assert_eq!(me["result"]["is_admin"], Value::Bool(true));
     let (ok, out) = users
         .run(

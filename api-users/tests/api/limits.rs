@@ -1,6 +1,7 @@
 //! Open-internet limits (API v1.1): the login limiter under bursts and per
 //! client address, the token cap, logout everywhere, slow clients.
 
+use reqwest::Method;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
@@ -207,28 +208,16 @@ async fn logout_all_kills_every_token_of_the_caller_only(backend: testkit::Backe
     let laptop = login(&users, &name).await;
     let theirs = login(&users, &other).await;
     let c = client();
-    let (status, body) = json(
-        c.post(users.url("/api/user/logout-all"))
-            .bearer_auth(&phone)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, body) = users
+        .authed(Method::POST, "/api/user/logout-all", &phone)
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         body,
         json!({"message": "You are logged out everywhere", "revoked": 2})
     );
     for token in [&phone, &laptop] {
-        let (status, body) = json(
-            c.get(users.url("/api/user"))
-                .bearer_auth(token)
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
+        let (status, body) = users.authed(Method::GET, "/api/user", token).await;
         assert_error(status, &body, 401, "invalid_token");
     }
     assert_eq!(
@@ -240,14 +229,9 @@ async fn logout_all_kills_every_token_of_the_caller_only(backend: testkit::Backe
             .status(),
         200
     );
-    let (status, body) = json(
-        c.post(users.url("/api/user/logout-all"))
-            .bearer_auth(&phone)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, body) = users
+        .authed(Method::POST, "/api/user/logout-all", &phone)
+        .await;
     assert_error(status, &body, 401, "invalid_token");
 }
 

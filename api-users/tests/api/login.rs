@@ -1,3 +1,4 @@
+use reqwest::Method;
 use serde_json::json;
 use testkit::{
     assert_error, client, json, login, register, username, users_service, Service, TestDb,
@@ -141,36 +142,12 @@ async fn logout_kills_the_token_and_only_that_token(backend: testkit::Backend) {
     register(&users, &name).await;
     let token = login(&users, &name).await;
     let other_session = login(&users, &name).await;
-    let (status, body) = json(
-        client()
-            .post(users.url("/api/user/logout"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, body) = users.authed(Method::POST, "/api/user/logout", &token).await;
     assert_eq!(status, 200);
     assert_eq!(body, json!({"message": "You are logged out"}));
-    let (status, body) = json(
-        client()
-            .get(users.url("/api/user"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, body) = users.authed(Method::GET, "/api/user", &token).await;
     assert_eq!(status, 401, "{body}");
-    let (status, body) = json(
-        client()
-            .post(users.url("/api/user/logout"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, body) = users.authed(Method::POST, "/api/user/logout", &token).await;
     assert_eq!(status, 401, "{body}");
     let still = client()
         .get(users.url("/api/user"))
@@ -211,15 +188,7 @@ async fn tokens_expire(backend: testkit::Backend) {
         .unwrap();
     assert_eq!(fresh.status(), 200);
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-    let (status, body) = json(
-        client()
-            .get(users.url("/api/user"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, body) = users.authed(Method::GET, "/api/user", &token).await;
     assert_eq!(status, 401, "{body}");
 }
 

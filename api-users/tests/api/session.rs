@@ -1,18 +1,11 @@
+use reqwest::Method;
 use testkit::{client, json, shopper, users_service};
 
 #[testkit::both_backends]
 async fn current_user_is_the_token_owner_without_secrets(backend: testkit::Backend) {
     let (_db, users) = users_service(backend).await;
     let (user, token) = shopper(&users).await;
-    let (status, body) = json(
-        client()
-            .get(users.url("/api/user"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, body) = users.authed(Method::GET, "/api/user", &token).await;
     assert_eq!(status, 200);
     assert_eq!(body["result"]["id"], user.id);
     assert_eq!(body["result"]["username"], user.username.as_str());
