@@ -5,6 +5,7 @@
 //! stock is reserved (with `SERVICE_TOKEN`), `USERS_URL` where tokens are
 //! checked.
 
+mod cart;
 mod checkout;
 mod db;
 mod domain;
@@ -13,6 +14,7 @@ mod products;
 mod queue;
 mod routes;
 mod state;
+mod writer;
 
 use server::{App, Db, DbConfig, ServiceToken, Settings};
 

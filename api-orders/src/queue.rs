@@ -1,37 +1,58 @@
-//! One cart change at a time per user within this process, in front of the
-//! database.
+//! A checkout and the other changes of one user's cart take turns within this
+//! process, in front of the database.
+//!
+//! Cart changes share a turn (they go to the [cart writer](crate::writer),
+//! which applies them in order); a checkout has the cart to itself: it waits
+//! for the changes already under way, and changes that arrive during it wait
+//! for it to end instead of polling the database for the end of the freeze.
 //!
 //! Correctness does not depend on this: the cart lock taken inside each
-//! transaction (see `db::store::CartLock`) and the constraints are what keep
-//! carts exact across replicas. This queue only keeps a burst of requests for
-//! one cart from holding every pooled database connection while they wait on
-//! that lock in turn; they wait here instead, holding nothing.
+//! transaction (see `db::store::CartLock`), the checkout's freeze of the cart
+//! and the constraints are what keep carts exact across replicas.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use tokio::sync::{Mutex as Turn, OwnedMutexGuard};
+use tokio::sync::{OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock};
 
 #[derive(Clone, Default)]
 pub struct CartQueue {
-    turns: Arc<Mutex<HashMap<i64, Arc<Turn<()>>>>>,
+    turns: Arc<Mutex<HashMap<i64, Arc<RwLock<()>>>>>,
 }
 
-/// The caller's turn for one user's cart; the next in line goes when it is dropped.
+/// The caller's turn on one user's cart; the next in line goes when it is dropped.
 pub struct MyTurn {
-    _guard: OwnedMutexGuard<()>,
+    _guard: Guard,
     user_id: i64,
     queue: CartQueue,
 }
 
+enum Guard {
+    Shared(#[allow(dead_code)] OwnedRwLockReadGuard<()>),
+    Alone(#[allow(dead_code)] OwnedRwLockWriteGuard<()>),
+}
+
 impl CartQueue {
-    /// Waits until no other request of this process is changing `user_id`'s cart.
-    pub async fn turn(&self, user_id: i64) -> MyTurn {
-        let turn = {
-            let mut turns = self.turns.lock().unwrap_or_else(|p| p.into_inner());
-            turns.entry(user_id).or_default().clone()
-        };
-        let guard = turn.lock_owned().await;
+    fn entry(&self, user_id: i64) -> Arc<RwLock<()>> {
+        let mut turns = self.turns.lock().unwrap_or_else(|p| p.into_inner());
+        turns.entry(user_id).or_default().clone()
+    }
+
+    /// For a cart change: waits while this process checks `user_id`'s cart
+    /// out, and runs beside the user's other changes.
+    pub async fn change(&self, user_id: i64) -> MyTurn {
+        let guard = Guard::Shared(self.entry(user_id).read_owned().await);
+        self.turn(guard, user_id)
+    }
+
+    /// For a checkout: waits until nothing else of this process is changing
+    /// `user_id`'s cart, and keeps it so until dropped.
+    pub async fn alone(&self, user_id: i64) -> MyTurn {
+        let guard = Guard::Alone(self.entry(user_id).write_owned().await);
+        self.turn(guard, user_id)
+    }
+
+    fn turn(&self, guard: Guard, user_id: i64) -> MyTurn {
         MyTurn {
             _guard: guard,
             user_id,
@@ -45,7 +66,7 @@ impl Drop for MyTurn {
     /// only holds carts being changed right now.
     fn drop(&mut self) {
         let mut turns = self.queue.turns.lock().unwrap_or_else(|p| p.into_inner());
-        // One reference in the map, one in our guard: nobody else is waiting.
+        // One reference in the map, one in our guard: nobody else holds or awaits it.
         if turns
             .get(&self.user_id)
             .is_some_and(|t| Arc::strong_count(t) <= 2)
@@ -57,26 +78,42 @@ impl Drop for MyTurn {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
+    async fn waits<F: std::future::Future>(future: F) -> bool {
+        tokio::time::timeout(Duration::from_millis(50), future)
+            .await
+            .is_err()
+    }
+
     #[tokio::test]
-    async fn turns_of_one_user_are_taken_one_at_a_time_and_then_forgotten() {
+    async fn changes_share_a_turn_and_a_checkout_has_the_cart_alone() {
         let queue = CartQueue::default();
-        let first = queue.turn(1).await;
-        let other_user =
-            tokio::time::timeout(std::time::Duration::from_millis(50), queue.turn(2)).await;
-        assert!(other_user.is_ok(), "other users do not wait");
-        drop(other_user);
-        let waiting = tokio::spawn({
+        let first = queue.change(1).await;
+        assert!(!waits(queue.change(1)).await, "changes run side by side");
+        assert!(!waits(queue.alone(2)).await, "other users do not wait");
+        let checkout = tokio::spawn({
             let queue = queue.clone();
             async move {
-                let _turn = queue.turn(1).await;
+                let _turn = queue.alone(1).await;
+                tokio::time::sleep(Duration::from_millis(100)).await;
             }
         });
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        assert!(!waiting.is_finished(), "the same user waits");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(!checkout.is_finished(), "a checkout waits for the change");
         drop(first);
-        waiting.await.unwrap();
-        assert!(queue.turns.lock().unwrap().is_empty());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(
+            waits(queue.change(1)).await,
+            "a change waits for the checkout"
+        );
+        checkout.await.unwrap();
+        assert!(!waits(queue.change(1)).await);
+        assert!(
+            queue.turns.lock().unwrap().is_empty(),
+            "forgotten when idle"
+        );
     }
 }

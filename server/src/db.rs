@@ -302,13 +302,30 @@ pub trait LockKey {
         &mut self,
         key: i64,
     ) -> impl std::future::Future<Output = diesel::QueryResult<()>> + Send;
+
+    /// [`lock_key`](Self::lock_key) for each of `keys`, in ascending order,
+    /// in one statement: transactions that each lock several keys this way
+    /// never wait on each other in a cycle.
+    fn lock_keys(
+        &mut self,
+        keys: Vec<i64>,
+    ) -> impl std::future::Future<Output = diesel::QueryResult<()>> + Send;
 }
 
 impl LockKey for PgConn {
     async fn lock_key(&mut self, key: i64) -> diesel::QueryResult<()> {
+        self.lock_keys(vec![key]).await
+    }
+
+    async fn lock_keys(&mut self, keys: Vec<i64>) -> diesel::QueryResult<()> {
+        use diesel::sql_types::{Array, BigInt};
         use diesel_async::RunQueryDsl;
-        diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
-            .bind::<diesel::sql_types::BigInt, _>(key)
+        if keys.is_empty() {
+            return Ok(());
+        }
+        // PostgreSQL evaluates a volatile output column after the sort.
+        diesel::sql_query("SELECT pg_advisory_xact_lock(k) FROM unnest($1) AS k ORDER BY k")
+            .bind::<Array<BigInt>, _>(keys)
             .execute(self)
             .await
             .map(|_| ())
@@ -317,6 +334,10 @@ impl LockKey for PgConn {
 
 impl LockKey for SqliteConn {
     async fn lock_key(&mut self, _key: i64) -> diesel::QueryResult<()> {
+        Ok(())
+    }
+
+    async fn lock_keys(&mut self, _keys: Vec<i64>) -> diesel::QueryResult<()> {
         Ok(())
     }
 }

@@ -18,22 +18,13 @@ pub struct OrderRow {
     pub checkout_state: Option<String>,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+/// A cart line, as read and as written back.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = order_items)]
 pub struct ItemRow {
     pub order_id: i64,
     pub product_id: i64,
     pub name: String,
-    pub unit_price: i64,
-    pub quantity: i64,
-}
-
-#[derive(Debug, Insertable)]
-#[diesel(table_name = order_items)]
-pub struct NewItem<'a> {
-    pub order_id: i64,
-    pub product_id: i64,
-    pub name: &'a str,
     pub unit_price: i64,
     pub quantity: i64,
 }

@@ -1,11 +1,12 @@
 //! Every query of the orders service, each written once for both backends.
 //!
-//! Each cart change is one transaction that first takes the user's cart lock
-//! ([`CartLock`]), so the steps of one change (open the cart, write a line, read
-//! the result; or total and close) never interleave with another change of the
-//! same cart, in this process or in a replica. The constraints do the rest: the
-//! unique `open_user_id` allows one cart per user, the line's primary key makes
-//! adding an upsert, and the quantity check bounds a line.
+//! Cart changes go through [`apply`], a batch in one transaction that first
+//! takes its users' cart locks ([`CartLock`]), so the steps of a change (open
+//! the cart, write its lines; or, in a checkout, total and close) never
+//! interleave with another change of the same cart, in this process or in a
+//! replica. The constraints do the rest: the unique `open_user_id` allows one
+//! cart per user, the line's primary key makes writing a line an upsert, and
+//! the quantity check bounds a line.
 
 use std::collections::HashMap;
 
@@ -13,127 +14,84 @@ use chrono::{NaiveDateTime, Utc};
 use diesel_async::scoped_futures::ScopedFutureExt;
 use diesel_async::AsyncConnection;
 use server::{with_conn, with_read_conn, ApiError, ApiResult, Db, Page};
-use shared::Product;
 
-use super::models::{ItemRow, NewItem, OrderWithItems};
+use super::models::{ItemRow, OrderWithItems};
 use super::store::{CartLock, Store};
-#[cfg(doc)]
-use crate::domain::MAX_LINE_QUANTITY;
-use crate::domain::{AddQuantity, ProductId, SetQuantity};
+use crate::cart::{Cart, CartChange, CartOp};
 
 fn now() -> NaiveDateTime {
     Utc::now().naive_utc()
 }
 
-/// What a cart change came to. Anything but `Changed` left the cart as it was.
-#[derive(Debug)]
-pub enum CartChange {
-    Changed(OrderWithItems),
-    /// The user has no cart.
-    NoCart,
-    /// The cart has no line for that product.
-    NotInCart,
-    /// The line would hold more than [`MAX_LINE_QUANTITY`].
-    LineFull,
-    /// The cart holds `shared::stock::MAX_LINES` different products already.
-    CartFull,
-    /// The cart's stock is being reserved by a checkout: its lines must stay
-    /// what was reserved.
-    CheckingOut,
-}
-
-/// Why a cart transaction did not commit: the change was refused (the
-/// outcome), or the database failed.
-enum Stop {
-    Refused(CartChange),
-    Db(ApiError),
-}
-
-impl<E: Into<ApiError>> From<E> for Stop {
-    fn from(e: E) -> Self {
-        Self::Db(e.into())
-    }
-}
-
-fn settle(result: Result<CartChange, Stop>) -> ApiResult<CartChange> {
-    match result {
-        Ok(change) | Err(Stop::Refused(change)) => Ok(change),
-        Err(Stop::Db(e)) => Err(e),
-    }
-}
-
-/// Adds `qty` of `product` (as the products service just described it) to the
-/// user's cart, opening the cart if there is none.
-pub async fn add_item(
-    db: &Db,
-    user_id: i64,
-    product: &Product,
-    qty: AddQuantity,
-) -> ApiResult<CartChange> {
+/// Applies `ops` in order in one transaction, so that a burst of cart changes
+/// costs one commit (one flush to disk) and a few statements, instead of a
+/// commit and five statements each: group commit.
+///
+/// The batch takes its users' cart locks (in the order of their ids, as every
+/// replica does), reads their carts and lines once (opening a cart for a user
+/// who adds and has none), applies each change in memory ([`Cart::apply`]),
+/// and writes back the lines that differ. Each outcome is what that change
+/// alone would have come to after the ones before it. Nothing is acknowledged
+/// before the commit: if any statement fails, every change of the batch fails
+/// with it.
+pub async fn apply(db: &Db, ops: &[CartOp]) -> ApiResult<Vec<CartChange>> {
     let now = now();
-    settle(with_conn!(db, |conn| {
-        conn.transaction::<_, Stop, _>(|conn| {
+    let mut users: Vec<i64> = ops.iter().map(CartOp::user_id).collect();
+    users.sort_unstable();
+    users.dedup();
+    with_conn!(db, |conn| {
+        conn.transaction::<_, ApiError, _>(|conn| {
             async move {
-                conn.lock_cart(user_id).await?;
-                let order = conn.open_cart(user_id, now).await?;
-                if order.checkout_state.is_some() {
-                    return Err(Stop::Refused(CartChange::CheckingOut));
+                conn.lock_carts(users.clone()).await?;
+                let orders = conn.carts_of(users).await?;
+                let mut openers: Vec<i64> = ops
+                    .iter()
+                    .filter(|op| op.opens_cart())
+                    .map(CartOp::user_id)
+                    .filter(|user| !orders.iter().any(|o| o.user_id == *user))
+                    .collect();
+                openers.sort_unstable();
+                openers.dedup();
+                let mut opened = Vec::with_capacity(openers.len());
+                for user in openers {
+                    opened.push(conn.open_cart(user, now).await?);
                 }
-                let item = NewItem {
-                    order_id: order.id,
-                    product_id: product.id,
-                    name: &product.name,
-                    unit_price: product.price,
-                    quantity: qty.get(),
-                };
-                // A refused line failed its statement: roll back.
-                if !conn.add_line(item).await? {
-                    return Err(Stop::Refused(CartChange::LineFull));
+                let mut lines: HashMap<i64, Vec<ItemRow>> = HashMap::new();
+                let ids = orders.iter().chain(&opened).map(|o| o.id).collect();
+                for item in conn.items_of(ids).await? {
+                    lines.entry(item.order_id).or_default().push(item);
                 }
-                let items = conn.items_of(vec![order.id]).await?;
-                // A checkout reserves every line in one request, of bounded size.
-                if items.len() > shared::stock::MAX_LINES {
-                    return Err(Stop::Refused(CartChange::CartFull));
+                let stored = orders.into_iter().map(|order| (order, true));
+                let new = opened.into_iter().map(|order| (order, false));
+                let mut carts: HashMap<i64, Cart> = stored
+                    .chain(new)
+                    .map(|(order, stored)| {
+                        let items = lines.remove(&order.id).unwrap_or_default();
+                        (order.user_id, Cart::new(order, items, stored))
+                    })
+                    .collect();
+                let outcomes = ops
+                    .iter()
+                    .map(|op| match carts.get_mut(&op.user_id()) {
+                        Some(cart) => cart.apply(op),
+                        None => CartChange::NoCart,
+                    })
+                    .collect();
+                for cart in carts.values() {
+                    let (written, removed) = cart.changes();
+                    for line in written {
+                        conn.save_line(line).await?;
+                    }
+                    if !removed.is_empty() {
+                        conn.remove_lines(cart.order_id(), removed).await?;
+                    }
                 }
-                Ok(CartChange::Changed(OrderWithItems { order, items }))
+                Ok(outcomes)
             }
             .scope_boxed()
         })
         .await
-    }))
-}
-
-/// Sets the quantity of a line of the user's cart; 0 removes it.
-pub async fn update_item(
-    db: &Db,
-    user_id: i64,
-    product: ProductId,
-    qty: SetQuantity,
-) -> ApiResult<CartChange> {
-    settle(with_conn!(db, |conn| {
-        conn.transaction::<_, Stop, _>(|conn| {
-            async move {
-                conn.lock_cart(user_id).await?;
-                let Some(order) = conn.find_cart(user_id).await? else {
-                    return Ok(CartChange::NoCart);
-                };
-                if order.checkout_state.is_some() {
-                    return Ok(CartChange::CheckingOut);
-                }
-                let changed = match qty.get() {
-                    0 => conn.remove_line(order.id, product.get()).await?,
-                    n => conn.set_line(order.id, product.get(), n).await?,
-                };
-                if !changed {
-                    return Ok(CartChange::NotInCart);
-                }
-                let items = conn.items_of(vec![order.id]).await?;
-                Ok(CartChange::Changed(OrderWithItems { order, items }))
-            }
-            .scope_boxed()
-        })
-        .await
-    }))
+    })
 }
 
 /// The user's cart with its lines, if there is a cart.

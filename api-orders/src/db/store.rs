@@ -2,25 +2,27 @@
 //! connection type, so the transactions in [`queries`](super::queries) can
 //! compose them on whichever connection `with_conn!` hands out.
 //!
-//! Three layers keep one user's cart changes from interleaving; each covers
+//! Four layers keep one user's cart changes from interleaving; each covers
 //! what the others cannot:
 //!
-//! - [`CartQueue`](crate::queue::CartQueue), in the handlers, outside any
-//!   transaction: requests of this process for one cart wait their turn holding
-//!   nothing. Without it a burst for one cart would take one pooled PostgreSQL
-//!   connection each, all blocked on the lock below, and starve every other
-//!   user's requests (503 after `DATABASE_ACQUIRE_TIMEOUT_MS`); and a cart
-//!   change would poll against this process's own checkout instead of waiting
-//!   for it. Correctness does not depend on it.
+//! - [`CartQueue`](crate::queue::CartQueue), in the handlers: a checkout has
+//!   its cart to itself within this process, and cart changes that arrive
+//!   during it wait for it to end instead of polling the database for the end
+//!   of its freeze. Correctness does not depend on it.
+//! - [`CartWriter`](crate::writer::CartWriter): changes queue on a few lanes
+//!   and each lane applies what has queued in one transaction (group commit),
+//!   so a burst for one cart holds one connection, not one each, and costs
+//!   one flush to disk.
 //! - [`CartLock`], first in each cart transaction: what does make changes
 //!   exact across replicas. It is [`LockKey`] (`server::db`, shared with the
-//!   users service: a PostgreSQL advisory transaction lock on the user's id; a
-//!   no-op on SQLite, whose single writing connection already serializes a
-//!   process) plus, on SQLite only, a first write, so that several processes on
-//!   one file queue on SQLite's write lock at the start instead of failing to
-//!   upgrade a read snapshot later. That SQLite step is the orders service's
-//!   own (the users service's locked transaction starts with a delete anyway),
-//!   hence a trait here rather than in `server`.
+//!   users service: PostgreSQL advisory transaction locks on the users' ids,
+//!   taken in ascending order; a no-op on SQLite, whose single writing
+//!   connection already serializes a process) plus, on SQLite only, a first
+//!   write, so that several processes on one file queue on SQLite's write lock
+//!   at the start instead of failing to upgrade a read snapshot later. That
+//!   SQLite step is the orders service's own (the users service's locked
+//!   transaction starts with a delete anyway), hence a trait here rather than
+//!   in `server`.
 //! - The constraints (one open cart per user, the line's primary key for the
 //!   upsert, the quantity check), which hold whatever the locks do.
 //!
@@ -35,29 +37,37 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::result::DatabaseErrorKind;
 use diesel::upsert::excluded;
 use diesel::QueryResult;
 use diesel_async::RunQueryDsl;
 use server::db::{LockKey, PgConn, SqliteConn};
 use server::Page;
 
-use super::models::{ItemRow, NewItem, OrderRow};
+use super::models::{ItemRow, OrderRow};
 use super::schema::{order_items, orders};
 
-/// Serializes the cart transactions of one user, across every process sharing
+/// Serializes the cart transactions of a user, across every process sharing
 /// the database. Called first in each transaction that changes a cart.
 pub trait CartLock {
+    /// The carts of `user_ids`, locked in ascending order of id (as every
+    /// transaction that locks several does, so none wait on each other in a cycle).
+    fn lock_carts(
+        &mut self,
+        user_ids: Vec<i64>,
+    ) -> impl std::future::Future<Output = QueryResult<()>> + Send;
+
     fn lock_cart(
         &mut self,
         user_id: i64,
-    ) -> impl std::future::Future<Output = QueryResult<()>> + Send;
+    ) -> impl std::future::Future<Output = QueryResult<()>> + Send {
+        self.lock_carts(vec![user_id])
+    }
 }
 
 impl CartLock for PgConn {
-    /// A transaction-scoped advisory lock on the user's id: replicas queue on it.
-    async fn lock_cart(&mut self, user_id: i64) -> QueryResult<()> {
-        self.lock_key(user_id).await
+    /// Transaction-scoped advisory locks on the users' ids: replicas queue on them.
+    async fn lock_carts(&mut self, user_ids: Vec<i64>) -> QueryResult<()> {
+        self.lock_keys(user_ids).await
     }
 }
 
@@ -66,9 +76,9 @@ impl CartLock for SqliteConn {
     /// first takes the file's write lock at the start of the transaction (waiting
     /// on `busy_timeout`), so a second process on the same file queues here too
     /// instead of failing to upgrade a read snapshot later in the transaction.
-    async fn lock_cart(&mut self, user_id: i64) -> QueryResult<()> {
-        self.lock_key(user_id).await?;
-        diesel::update(orders::table.filter(orders::open_user_id.eq(user_id)))
+    async fn lock_carts(&mut self, user_ids: Vec<i64>) -> QueryResult<()> {
+        self.lock_keys(user_ids.clone()).await?;
+        diesel::update(orders::table.filter(orders::open_user_id.eq_any(user_ids)))
             .set(orders::is_open.eq(orders::is_open))
             .execute(self)
             .await
@@ -86,6 +96,12 @@ pub trait Store {
         now: NaiveDateTime,
     ) -> impl std::future::Future<Output = QueryResult<OrderRow>> + Send;
 
+    /// The carts of `user_ids` that exist.
+    fn carts_of(
+        &mut self,
+        user_ids: Vec<i64>,
+    ) -> impl std::future::Future<Output = QueryResult<Vec<OrderRow>>> + Send;
+
     /// The user's cart, if any.
     fn find_cart(
         &mut self,
@@ -98,30 +114,18 @@ pub trait Store {
         order_ids: Vec<i64>,
     ) -> impl std::future::Future<Output = QueryResult<Vec<ItemRow>>> + Send;
 
-    /// Adds `item.quantity` to the product's line (created if absent, its name
-    /// and price refreshed if present). One upsert, so no concurrent add can
-    /// lose a quantity even without the cart lock. False when the line would
-    /// go past the table's quantity check (`MAX_LINE_QUANTITY`): the statement
-    /// failed and the caller must abandon the transaction.
-    fn add_line(
+    /// Writes the line as it is: created, or its name, price and quantity replaced.
+    fn save_line(
         &mut self,
-        item: NewItem<'_>,
-    ) -> impl std::future::Future<Output = QueryResult<bool>> + Send;
+        line: ItemRow,
+    ) -> impl std::future::Future<Output = QueryResult<()>> + Send;
 
-    /// Sets a line's quantity; false if the order has no such line.
-    fn set_line(
+    /// Deletes the lines of `product_ids` from the order.
+    fn remove_lines(
         &mut self,
         order_id: i64,
-        product_id: i64,
-        quantity: i64,
-    ) -> impl std::future::Future<Output = QueryResult<bool>> + Send;
-
-    /// Removes a line; false if the order has no such line.
-    fn remove_line(
-        &mut self,
-        order_id: i64,
-        product_id: i64,
-    ) -> impl std::future::Future<Output = QueryResult<bool>> + Send;
+        product_ids: Vec<i64>,
+    ) -> impl std::future::Future<Output = QueryResult<()>> + Send;
 
     /// A page of orders, newest first, of one user or of everyone, leaving out
     /// an empty cart; and how many match.
@@ -159,6 +163,14 @@ macro_rules! impl_store {
                     .await
             }
 
+            async fn carts_of(&mut self, user_ids: Vec<i64>) -> QueryResult<Vec<OrderRow>> {
+                orders::table
+                    .filter(orders::open_user_id.eq_any(user_ids))
+                    .select(OrderRow::as_select())
+                    .load(self)
+                    .await
+            }
+
             async fn find_cart(&mut self, user_id: i64) -> QueryResult<Option<OrderRow>> {
                 orders::table
                     .filter(orders::open_user_id.eq(user_id))
@@ -180,47 +192,34 @@ macro_rules! impl_store {
                     .await
             }
 
-            async fn add_line(&mut self, item: NewItem<'_>) -> QueryResult<bool> {
-                let written = diesel::insert_into(order_items::table)
-                    .values(&item)
+            async fn save_line(&mut self, line: ItemRow) -> QueryResult<()> {
+                diesel::insert_into(order_items::table)
+                    .values(&line)
                     .on_conflict((order_items::order_id, order_items::product_id))
                     .do_update()
                     .set((
-                        order_items::quantity
-                            .eq(order_items::quantity + excluded(order_items::quantity)),
+                        order_items::quantity.eq(excluded(order_items::quantity)),
                         order_items::name.eq(excluded(order_items::name)),
                         order_items::unit_price.eq(excluded(order_items::unit_price)),
                     ))
                     .execute(self)
-                    .await;
-                match written {
-                    Ok(_) => Ok(true),
-                    Err(diesel::result::Error::DatabaseError(
-                        DatabaseErrorKind::CheckViolation,
-                        _,
-                    )) => Ok(false),
-                    Err(e) => Err(e),
-                }
+                    .await
+                    .map(|_| ())
             }
 
-            async fn set_line(
+            async fn remove_lines(
                 &mut self,
                 order_id: i64,
-                product_id: i64,
-                quantity: i64,
-            ) -> QueryResult<bool> {
-                let updated = diesel::update(order_items::table.find((order_id, product_id)))
-                    .set(order_items::quantity.eq(quantity))
-                    .execute(self)
-                    .await?;
-                Ok(updated > 0)
-            }
-
-            async fn remove_line(&mut self, order_id: i64, product_id: i64) -> QueryResult<bool> {
-                let deleted = diesel::delete(order_items::table.find((order_id, product_id)))
-                    .execute(self)
-                    .await?;
-                Ok(deleted > 0)
+                product_ids: Vec<i64>,
+            ) -> QueryResult<()> {
+                diesel::delete(
+                    order_items::table
+                        .filter(order_items::order_id.eq(order_id))
+                        .filter(order_items::product_id.eq_any(product_ids)),
+                )
+                .execute(self)
+                .await
+                .map(|_| ())
             }
 
             async fn history(

@@ -13,8 +13,9 @@ use shared::{
 
 use server::idempotency::IDEMPOTENCY_KEY;
 
+use crate::cart::{CartChange, CartOp};
 use crate::checkout::{self, checkout_in_progress};
-use crate::db::queries::{self, CartChange};
+use crate::db::queries;
 use crate::domain::{AddItem, UpdateItem, MAX_LINE_QUANTITY};
 use crate::state::AppState;
 
@@ -94,8 +95,15 @@ pub async fn add_item(
     // Asked before the transaction: no database connection or cart lock is
     // held while waiting on another service.
     let product = state.products.product(add.product).await?;
-    let _turn = state.carts.turn(user.id).await;
-    let cart = change_cart(|| queries::add_item(&state.db, user.id, &product, add.qty)).await?;
+    let _turn = state.carts.change(user.id).await;
+    let cart = change_cart(|| {
+        state.writer.apply(CartOp::Add {
+            user_id: user.id,
+            product: product.clone(),
+            qty: add.qty,
+        })
+    })
+    .await?;
     tracing::info!(
         user_id = user.id,
         product_id = product.id,
@@ -122,8 +130,15 @@ pub async fn update_item(
     Input(req): Input<UpdateItemRequest>,
 ) -> ApiResult<Json<ResultBody<Order>>> {
     let update = UpdateItem::parse(&req)?;
-    let _turn = state.carts.turn(user.id).await;
-    change_cart(|| queries::update_item(&state.db, user.id, update.product, update.qty)).await
+    let _turn = state.carts.change(user.id).await;
+    change_cart(|| {
+        state.writer.apply(CartOp::Set {
+            user_id: user.id,
+            product: update.product,
+            qty: update.qty,
+        })
+    })
+    .await
 }
 
 /// The caller's cart (their open order).
@@ -168,7 +183,7 @@ pub async fn checkout(
 ) -> ApiResult<Json<ResultBody<Order>>> {
     // The idempotency layer has refused a malformed key already.
     let key = headers.get(IDEMPOTENCY_KEY).and_then(|v| v.to_str().ok());
-    let _turn = state.carts.turn(user.id).await;
+    let _turn = state.carts.alone(user.id).await;
     let order = checkout::checkout(&state, user.id, key).await?;
     tracing::info!(user_id = user.id, order_id = order.order.id, "checked out");
     Ok(answer(order))

@@ -6,6 +6,7 @@
 testkit::service_process!();
 
 mod auth;
+mod batching;
 mod bodies;
 mod cart;
 mod checkout;

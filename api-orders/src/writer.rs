@@ -1,0 +1,127 @@
+//! Group commit: the cart changes that arrive while a transaction commits go
+//! into the next transaction together.
+//!
+//! A cart change is a few small statements and one commit, and the commit is
+//! what costs: it waits for the disk (SQLite's `synchronous=FULL`, PostgreSQL's
+//! WAL flush). So cart changes do not each take a connection: they queue here,
+//! on one of a few lanes (one per user, by id), and each lane applies what has
+//! queued since its last commit in one transaction ([`queries::apply`]), then
+//! answers each request with its own outcome. One request alone is applied at
+//! once, as before; under load the flushes per second stay the same and the
+//! changes per flush grow.
+//!
+//! An answer is sent only after its transaction committed, so an acknowledged
+//! change is as durable as before. Within a batch the changes keep their order
+//! of arrival per user, and the batch takes its carts' locks in the order of
+//! the user ids: every replica does the same, so two replicas' batches never
+//! wait on each other in a cycle.
+
+use std::time::{Duration, Instant};
+
+use server::{ApiError, ApiResult, Db};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::cart::{CartChange, CartOp};
+use crate::db::queries;
+
+/// The most changes one transaction applies.
+const MAX_BATCH: usize = 256;
+
+/// Requests waiting per lane before a new one waits to be queued.
+const QUEUE: usize = 4096;
+
+struct Job {
+    op: CartOp,
+    queued: Instant,
+    answer: oneshot::Sender<ApiResult<CartChange>>,
+}
+
+/// The lanes cart changes queue on; cheap to clone.
+#[derive(Clone)]
+pub struct CartWriter {
+    lanes: Vec<mpsc::Sender<Job>>,
+}
+
+impl CartWriter {
+    /// Starts the lanes: one on SQLite, which has one writing connection
+    /// anyway; on PostgreSQL up to 4, half the pool, leaving connections for
+    /// reads and checkouts. A change that waited longer than `give_up` for
+    /// its turn is answered 503 unapplied, as one waiting that long for a
+    /// pooled connection would be. The lanes end when the last clone is dropped.
+    pub fn start(db: &Db, pool_size: usize, give_up: Duration) -> Self {
+        let lanes = match db {
+            Db::Sqlite(..) => 1,
+            Db::Postgres(_) => (pool_size / 2).clamp(1, 4),
+        };
+        let lanes = (0..lanes)
+            .map(|_| {
+                let (send, receive) = mpsc::channel(QUEUE);
+                tokio::spawn(run_lane(db.clone(), receive, give_up));
+                send
+            })
+            .collect();
+        Self { lanes }
+    }
+
+    /// Applies `op` with whatever else is queued on its lane; its outcome once committed.
+    pub async fn apply(&self, op: CartOp) -> ApiResult<CartChange> {
+        let lane = &self.lanes[op.user_id().unsigned_abs() as usize % self.lanes.len()];
+        let (answer, outcome) = oneshot::channel();
+        let job = Job {
+            op,
+            queued: Instant::now(),
+            answer,
+        };
+        lane.send(job).await.map_err(|_| stopped())?;
+        outcome.await.map_err(|_| stopped())?
+    }
+}
+
+fn stopped() -> ApiError {
+    ApiError::Unavailable("The cart writer")
+}
+
+async fn run_lane(db: Db, mut queue: mpsc::Receiver<Job>, give_up: Duration) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        // A request already answered (timed out, its client gone) is not
+        // applied: nobody would learn that it was.
+        batch.retain(|job| !job.answer.is_closed());
+        let (stale, mut jobs): (Vec<_>, Vec<_>) = batch
+            .drain(..)
+            .partition(|job: &Job| job.queued.elapsed() > give_up);
+        for job in stale {
+            let _ = job.answer.send(Err(ApiError::Unavailable("The database")));
+        }
+        if jobs.is_empty() {
+            continue;
+        }
+        // Stable: each user's changes keep their order.
+        jobs.sort_by_key(|job| job.op.user_id());
+        let (ops, answers): (Vec<CartOp>, Vec<_>) =
+            jobs.into_iter().map(|job| (job.op, job.answer)).unzip();
+        match queries::apply(&db, &ops).await {
+            Ok(outcomes) => {
+                tracing::debug!(changes = ops.len(), "cart changes committed");
+                for (answer, outcome) in answers.into_iter().zip(outcomes) {
+                    let _ = answer.send(Ok(outcome));
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, changes = ops.len(), "cart changes not committed");
+                for answer in answers {
+                    let _ = answer.send(Err(same_error(&e)));
+                }
+            }
+        }
+    }
+}
+
+/// `e` again, for each request of a batch that failed as a whole.
+fn same_error(e: &ApiError) -> ApiError {
+    match e {
+        ApiError::Unavailable(what) => ApiError::Unavailable(what),
+        ApiError::TimedOut => ApiError::TimedOut,
+        other => ApiError::Internal(anyhow::anyhow!("the cart transaction failed: {other}")),
+    }
+}
