@@ -261,13 +261,13 @@ impl SearchTerm {
         Ok((!raw.is_empty()).then(|| Self(raw.to_lowercase())))
     }
 
-    /// The pattern for SQLite's trigram index (`products_search`): only for
-    /// terms it can answer (three characters or more) without LIKE's
-    /// wildcards to escape, which its index cannot take. The exact match is
-    /// still [`SearchTerm::like_pattern`]; this only narrows the rows read.
-    pub fn trigram_pattern(&self) -> Option<String> {
-        let plain = !self.0.contains(['%', '_', '\\']);
-        (plain && self.0.chars().count() >= 3).then(|| format!("%{}%", self.0))
+    /// The term as an FTS5 phrase for SQLite's trigram index
+    /// (`products_search`), which then answers "contains" from the index
+    /// alone: its trigrams at consecutive positions. Only for terms of three
+    /// characters or more (shorter ones have no trigram); inside the quotes
+    /// every character is literal but `"`, which is doubled.
+    pub fn match_phrase(&self) -> Option<String> {
+        (self.0.chars().count() >= 3).then(|| format!("\"{}\"", self.0.replace('"', "\"\"")))
     }
 
     /// A LIKE pattern (escape character `\`) matching names that contain the
@@ -389,12 +389,12 @@ mod tests {
     }
 
     #[test]
-    fn trigram_patterns_only_where_the_index_helps() {
+    fn match_phrases_only_where_the_index_helps() {
         let term = |q: &str| SearchTerm::parse(Some(q)).unwrap().unwrap();
-        assert_eq!(term("Mug").trigram_pattern().as_deref(), Some("%mug%"));
-        assert_eq!(term("mu").trigram_pattern(), None);
-        assert_eq!(term("100%").trigram_pattern(), None);
-        assert_eq!(term("a_b").trigram_pattern(), None);
+        assert_eq!(term("Mug").match_phrase().as_deref(), Some("\"mug\""));
+        assert_eq!(term("mu").match_phrase(), None);
+        assert_eq!(term("100%").match_phrase().as_deref(), Some("\"100%\""));
+        assert_eq!(term("a \"b\" OR c").match_phrase().as_deref(), Some("\"a \"\"b\"\" or c\""));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use super::schema::{products, stock_reservation_lines};
 use crate::domain::patch::ProductPatch;
 use crate::domain::StockLevel;
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = products)]
 pub struct ProductRow {
     pub id: i64,

@@ -31,32 +31,26 @@ pub enum Taken {
 
 /// A page of products by id whose names contain `search`, and how many match;
 /// hidden products only with `include_hidden`. Without a search, the count is
-/// the one the triggers keep, so a page costs the same at 100 or 100,000 products.
+/// the one the triggers keep, so a page costs the same at 100 or 100,000
+/// products; on SQLite a search of three characters or more is answered by
+/// the trigram index ([`sqlite_search`]), on PostgreSQL by its trigram index
+/// under the LIKE.
 pub async fn list(
     db: &Db,
     search: Option<&SearchTerm>,
     include_hidden: bool,
     page: Page,
 ) -> ApiResult<(Vec<ProductRow>, i64)> {
+    if let (Db::Sqlite(_, readers), Some(term)) = (db, search) {
+        if let Some(phrase) = term.match_phrase() {
+            let mut conn = readers.get().await.map_err(server::db::pool_error)?;
+            return Ok(sqlite_search(&mut conn, term, phrase, include_hidden, page).await?);
+        }
+    }
     let pattern = search.map(SearchTerm::like_pattern);
-    // PostgreSQL's trigram index serves the LIKE itself; SQLite's is an FTS5
-    // table, asked first for the candidates.
-    let trigrams = match db {
-        Db::Sqlite(..) => search.and_then(SearchTerm::trigram_pattern),
-        Db::Postgres(_) => None,
-    };
     with_read_conn!(db, |conn| {
         let matching = || {
             let mut query = products::table.into_boxed();
-            if let Some(trigrams) = &trigrams {
-                query = query.filter(
-                    diesel::dsl::sql::<diesel::sql_types::Bool>(
-                        "products.id IN (SELECT rowid FROM products_search WHERE name_key LIKE ",
-                    )
-                    .bind::<diesel::sql_types::Text, _>(trigrams.clone())
-                    .sql(")"),
-                );
-            }
             if let Some(pattern) = &pattern {
                 query = query.filter(products::name_key.like(pattern.clone()).escape('\\'));
             }
@@ -93,6 +87,61 @@ pub async fn list(
         };
         Ok((rows, total))
     })
+}
+
+/// [`list`] with a search on SQLite, from the FTS5 trigram index
+/// `products_search` (a `MATCH` of the term as a phrase is exactly "contains").
+///
+/// The count is the index's alone (no row is read), less the hidden products
+/// that match (few: read through the `products_visible` index). The page walks
+/// the index's matches in id order and reads only the rows it shows; the
+/// `CROSS JOIN` keeps SQLite from turning the join around, which would run
+/// the full-text query once per product.
+async fn sqlite_search(
+    conn: &mut server::db::SqliteConn,
+    term: &SearchTerm,
+    phrase: String,
+    include_hidden: bool,
+    page: Page,
+) -> QueryResult<(Vec<ProductRow>, i64)> {
+    use diesel::sql_types::{BigInt, Text};
+
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let mut total = diesel::sql_query(
+        "SELECT count(*) AS n FROM products_search WHERE products_search MATCH ?",
+    )
+    .bind::<Text, _>(&phrase)
+    .get_result::<Count>(conn)
+    .await?
+    .n;
+    if !include_hidden {
+        total -= products::table
+            .filter(products::hidden.eq(true))
+            .filter(products::name_key.like(term.like_pattern()).escape('\\'))
+            .count()
+            .get_result::<i64>(conn)
+            .await?;
+    }
+    if page.offset >= total {
+        return Ok((Vec::new(), total));
+    }
+    let rows = diesel::sql_query(format!(
+        "SELECT products.* FROM products_search CROSS JOIN products \
+         ON products.id = products_search.rowid \
+         WHERE products_search MATCH ? {} \
+         ORDER BY products_search.rowid LIMIT ? OFFSET ?",
+        if include_hidden { "" } else { "AND NOT products.hidden" }
+    ))
+    .bind::<Text, _>(phrase)
+    .bind::<BigInt, _>(page.limit)
+    .bind::<BigInt, _>(page.offset)
+    .load::<ProductRow>(conn)
+    .await?;
+    Ok((rows, total))
 }
 
 /// The product with that id or slug.
