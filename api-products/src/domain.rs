@@ -394,7 +394,10 @@ mod tests {
         assert_eq!(term("Mug").match_phrase().as_deref(), Some("\"mug\""));
         assert_eq!(term("mu").match_phrase(), None);
         assert_eq!(term("100%").match_phrase().as_deref(), Some("\"100%\""));
-        assert_eq!(term("a \"b\" OR c").match_phrase().as_deref(), Some("\"a \"\"b\"\" or c\""));
+        assert_eq!(
+            term("a \"b\" OR c").match_phrase().as_deref(),
+            Some("\"a \"\"b\"\" or c\"")
+        );
     }
 
     #[test]

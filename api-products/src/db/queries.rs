@@ -134,7 +134,11 @@ async fn sqlite_search(
          ON products.id = products_search.rowid \
          WHERE products_search MATCH ? {} \
          ORDER BY products_search.rowid LIMIT ? OFFSET ?",
-        if include_hidden { "" } else { "AND NOT products.hidden" }
+        if include_hidden {
+            ""
+        } else {
+            "AND NOT products.hidden"
+        }
     ))
     .bind::<Text, _>(phrase)
     .bind::<BigInt, _>(page.limit)
