@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 
 use axum::http::header::CACHE_CONTROL;
 use axum::http::HeaderMap;
+use server::{KeyedTurns, Turn};
 
 use crate::etag::Tagged;
 
@@ -35,6 +36,9 @@ pub struct PageCache {
     /// Bumped by every change this process makes: older entries are dead.
     generation: AtomicU64,
     entries: Mutex<HashMap<String, Entry>>,
+    /// One request per key fills an expired answer; the others wait for it
+    /// instead of all reading the database at once.
+    fills: KeyedTurns<String>,
 }
 
 #[derive(Debug)]
@@ -50,6 +54,7 @@ impl PageCache {
             ttl,
             generation: AtomicU64::new(0),
             entries: Mutex::new(HashMap::new()),
+            fills: KeyedTurns::default(),
         }
     }
 
@@ -66,7 +71,7 @@ impl PageCache {
 
     /// The answer kept for `key`, unless it is too old, a change of this
     /// process came after it, or the client asked for a fresh one.
-    pub fn get(&self, key: &str, request: &HeaderMap) -> Option<Tagged> {
+    fn get(&self, key: &str, request: &HeaderMap) -> Option<Tagged> {
         if self.ttl.is_zero() || wants_fresh(request) {
             return None;
         }
@@ -75,6 +80,26 @@ impl PageCache {
         let entry = entries.get(key)?;
         (entry.generation == generation && entry.stored.elapsed() < self.ttl)
             .then(|| entry.answer.clone())
+    }
+
+    /// The answer kept for `key`; or else this request's turn to read it and
+    /// [`put`](Self::put) it (`None`: the cache is off for this request, read
+    /// without waiting). One request per key fills at a time: those that miss
+    /// while it reads wait for their turn and then find its answer, so an
+    /// answer's expiry costs one database read, not one per visitor waiting.
+    pub async fn get_or_turn(
+        &self,
+        key: &str,
+        request: &HeaderMap,
+    ) -> Result<Tagged, Option<Turn<String>>> {
+        if let Some(kept) = self.get(key, request) {
+            return Ok(kept);
+        }
+        if self.ttl.is_zero() || wants_fresh(request) {
+            return Err(None);
+        }
+        let turn = self.fills.exclusive(key.to_owned()).await;
+        self.get(key, request).ok_or(Some(turn))
     }
 
     /// Keeps `answer` for `key`. `generation` is [`PageCache::generation`]
@@ -150,6 +175,30 @@ mod tests {
         cache.invalidate();
         cache.put("k".into(), before, &answer("stale"));
         assert!(cache.get("k", &HeaderMap::new()).is_none());
+    }
+
+    #[tokio::test]
+    async fn one_request_fills_a_missing_answer_and_the_others_take_it() {
+        let cache = std::sync::Arc::new(PageCache::new(Duration::from_secs(5)));
+        let none = HeaderMap::new();
+        let Err(Some(turn)) = cache.get_or_turn("k", &none).await else {
+            panic!("the first miss fills");
+        };
+        let waiting = tokio::spawn({
+            let cache = cache.clone();
+            async move { cache.get_or_turn("k", &HeaderMap::new()).await }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(!waiting.is_finished(), "the second miss waits for the fill");
+        cache.put("k".into(), cache.generation(), &answer("a"));
+        drop(turn);
+        let Ok(kept) = waiting.await.unwrap() else {
+            panic!("the second miss takes the first one's answer");
+        };
+        assert_eq!(kept.bytes, "\"a\"");
+        let mut fresh = HeaderMap::new();
+        fresh.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        assert!(matches!(cache.get_or_turn("k", &fresh).await, Err(None)));
     }
 
     #[test]

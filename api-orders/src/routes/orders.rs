@@ -95,7 +95,7 @@ pub async fn add_item(
     // Asked before the transaction: no database connection or cart lock is
     // held while waiting on another service.
     let product = state.products.product(add.product).await?;
-    let _turn = state.carts.change(user.id).await;
+    let _turn = state.carts.shared(user.id).await;
     let cart = change_cart(|| {
         state.writer.apply(CartOp::Add {
             user_id: user.id,
@@ -130,7 +130,7 @@ pub async fn update_item(
     Input(req): Input<UpdateItemRequest>,
 ) -> ApiResult<Json<ResultBody<Order>>> {
     let update = UpdateItem::parse(&req)?;
-    let _turn = state.carts.change(user.id).await;
+    let _turn = state.carts.shared(user.id).await;
     change_cart(|| {
         state.writer.apply(CartOp::Set {
             user_id: user.id,
@@ -183,7 +183,7 @@ pub async fn checkout(
 ) -> ApiResult<Json<ResultBody<Order>>> {
     // The idempotency layer has refused a malformed key already.
     let key = headers.get(IDEMPOTENCY_KEY).and_then(|v| v.to_str().ok());
-    let _turn = state.carts.alone(user.id).await;
+    let _turn = state.carts.exclusive(user.id).await;
     let order = checkout::checkout(&state, user.id, key).await?;
     tracing::info!(user_id = user.id, order_id = order.order.id, "checked out");
     Ok(answer(order))

@@ -68,9 +68,13 @@ pub async fn list(
         let q = search.as_ref().map_or("", SearchTerm::as_str);
         format!("list|{}|{}|{q}", page.limit, page.offset)
     });
-    if let Some(kept) = key.as_deref().and_then(|k| state.pages.get(k, &headers)) {
-        return Ok(kept.respond(&headers));
-    }
+    let _filling = match &key {
+        Some(key) => match state.pages.get_or_turn(key, &headers).await {
+            Ok(kept) => return Ok(kept.respond(&headers)),
+            Err(turn) => turn,
+        },
+        None => None,
+    };
     let generation = state.pages.generation();
     let (rows, total) = queries::list(&state.db, search.as_ref(), include_hidden, page).await?;
     let base = state.public_base();
@@ -100,9 +104,10 @@ pub async fn show(
         ProductRef::Id(id) => format!("id|{id}"),
         ProductRef::Slug(slug) => format!("slug|{slug}"),
     };
-    if let Some(kept) = state.pages.get(&key, &headers) {
-        return Ok(kept.respond(&headers));
-    }
+    let _filling = match state.pages.get_or_turn(&key, &headers).await {
+        Ok(kept) => return Ok(kept.respond(&headers)),
+        Err(turn) => turn,
+    };
     let generation = state.pages.generation();
     let row = queries::find(&state.db, &wanted)
         .await?
