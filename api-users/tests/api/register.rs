@@ -218,7 +218,9 @@ async fn ten_parallel_registrations_of_one_email_make_one_user(backend: testkit:
         let (status, body) = json(response.unwrap()).await;
         match status.as_u16() {
             201 => created += 1,
-            _ => assert_error(status, &body, 409, "email_taken"),
+            _ => {
+                assert_error(status, &body, 409, "email_taken");
+            }
         }
     }
     assert_eq!(created, 1);
