@@ -21,8 +21,9 @@ use std::time::Duration;
 
 use rand::Rng;
 use reqwest::StatusCode;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
-use shared::{LoginResponse, ResultBody, User};
+use shared::{ErrorBody, LoginResponse, ResultBody, User};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
@@ -532,6 +533,11 @@ pub fn client_from(ip: [u8; 4]) -> reqwest::Client {
 }
 
 /// Status and JSON body of a response; panics if the body is not JSON.
+///
+/// The untyped body is for what only the raw wire shows: that a field is
+/// absent, the exact keys, a body compared whole. Everything else decodes it
+/// into a `shared` DTO with [`decode`], [`result`] or [`assert_error`], or
+/// reads the response with [`typed`].
 pub async fn json(response: reqwest::Response) -> (StatusCode, Value) {
     let status = response.status();
     let text = response.text().await.expect("body");
@@ -540,11 +546,58 @@ pub async fn json(response: reqwest::Response) -> (StatusCode, Value) {
     (status, value)
 }
 
-/// Asserts the contract's error shape and code; returns the body.
-pub fn assert_error(status: StatusCode, body: &Value, want_status: u16, want_code: &str) {
+/// Status and body of a response, the body decoded as `T` (a `shared` DTO
+/// such as `ResultBody<Order>` or `ListBody<Product>`).
+///
+/// Decoding is itself a check of the contract: a missing field, one of the
+/// wrong type or a body that is not `T` at all fails the test, naming the
+/// field's path, the status and the raw body. (Fields the DTO declares with
+/// `#[serde(default)]`, and `Option` fields, may be absent.)
+pub async fn typed<T: DeserializeOwned>(response: reqwest::Response) -> (StatusCode, T) {
+    let status = response.status();
+    let text = response.text().await.expect("body");
+    let mut reader = serde_json::Deserializer::from_str(&text);
+    let body = serde_path_to_error::deserialize(&mut reader).unwrap_or_else(|e| {
+        panic!(
+            "{status}: body is not a {}: {e}; body: {text}",
+            std::any::type_name::<T>()
+        )
+    });
+    (status, body)
+}
+
+/// A JSON body (from [`json`], or a helper built on it that may answer a
+/// success or an error) decoded as `T`, a `shared` DTO. As with [`typed`],
+/// decoding checks the contract: a missing or mistyped field fails the test,
+/// naming its path and showing the body.
+pub fn decode<T: DeserializeOwned>(body: &Value) -> T {
+    serde_path_to_error::deserialize(body).unwrap_or_else(|e| {
+        panic!(
+            "body is not a {}: {e}; body: {body}",
+            std::any::type_name::<T>()
+        )
+    })
+}
+
+/// The `result` of a `{"result": ...}` body (`ResultBody<T>`), decoded as `T`
+/// as [`decode`] does.
+pub fn result<T: DeserializeOwned>(body: &Value) -> T {
+    decode::<ResultBody<T>>(body).result
+}
+
+/// Asserts the contract's error: status `want_status`, a body that decodes as
+/// [`ErrorBody`] (a `message` and an `error` string; `fields`, if there, a map
+/// of strings) and `error` = `want_code`. Returns the body, for its `fields`.
+pub fn assert_error(
+    status: StatusCode,
+    body: &Value,
+    want_status: u16,
+    want_code: &str,
+) -> ErrorBody {
     assert_eq!(status.as_u16(), want_status, "status; body: {body}");
-    assert_eq!(body["error"], want_code, "error code; body: {body}");
-    assert!(body["message"].is_string(), "message; body: {body}");
+    let error: ErrorBody = decode(body);
+    assert_eq!(error.error, want_code, "error code; body: {body}");
+    error
 }
 
 /// A username no other test uses.
@@ -574,12 +627,9 @@ pub async fn register(users: &Service, username: &str) -> User {
         .send()
         .await
         .expect("register");
-    assert_eq!(response.status(), 201, "register {username}");
-    response
-        .json::<shared::Created<User>>()
-        .await
-        .expect("user")
-        .result
+    let (status, body) = json(response).await;
+    assert_eq!(status, 201, "register {username}: {body}");
+    decode::<shared::Created<User>>(&body).result
 }
 
 /// Logs `username` in with `password123` and returns the token.
@@ -590,12 +640,9 @@ pub async fn login(users: &Service, username: &str) -> String {
         .send()
         .await
         .expect("login");
-    assert_eq!(response.status(), 200, "login {username}");
-    response
-        .json::<LoginResponse>()
-        .await
-        .expect("token")
-        .api_key
+    let (status, body) = json(response).await;
+    assert_eq!(status, 200, "login {username}: {body}");
+    decode::<LoginResponse>(&body).api_key
 }
 
 /// Registers and logs in a new shopper; returns the user and the token.
@@ -613,16 +660,11 @@ pub async fn admin(users: &Service) -> (User, String) {
     let (ok, out) = users.command(&["make-admin", &name]).await;
     assert!(ok, "make-admin failed: {out}");
     let token = login(users, &name).await;
-    let me = client()
-        .get(users.url("/api/user"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("me")
-        .json::<ResultBody<User>>()
-        .await
-        .expect("user")
-        .result;
+    let (status, body) = users
+        .authed(reqwest::Method::GET, "/api/user", &token)
+        .await;
+    assert_eq!(status, 200, "the admin {name}: {body}");
+    let me: User = result(&body);
     assert!(me.is_admin);
     (me, token)
 }

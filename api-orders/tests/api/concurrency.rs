@@ -2,8 +2,9 @@
 //! order, within one process and across replicas sharing one database.
 
 use futures_util::future::join_all;
-use serde_json::{json, Value};
-use testkit::{json as read, shopper, Service};
+use serde_json::json;
+use shared::{ListBody, Order};
+use testkit::{shopper, typed, Service};
 
 use crate::support::{post, quantity, shop, shop_processes, Processes, Shop};
 
@@ -42,10 +43,8 @@ async fn parallel_adds(
 }
 
 /// The user's orders as the service lists them.
-async fn orders_of(shop: &Shop, token: &str) -> Vec<Value> {
-    let (status, body) = shop.get("/api/orders", token).await;
-    assert_eq!(status, 200, "{body}");
-    body["results"].as_array().unwrap().clone()
+async fn orders_of(shop: &Shop, token: &str) -> Vec<Order> {
+    shop.history(token, "").await.results
 }
 
 async fn exact_after_parallel_adds(shop: &Shop, calls: usize) {
@@ -55,8 +54,7 @@ async fn exact_after_parallel_adds(shop: &Shop, calls: usize) {
     let orders = orders_of(shop, &token).await;
     assert_eq!(orders.len(), 1, "one open order: {orders:?}");
     assert_eq!(quantity(&orders[0], 1), calls as i64);
-    let (_, cart) = shop.get("/api/order", &token).await;
-    assert_eq!(quantity(&cart["result"], 1), calls as i64);
+    assert_eq!(quantity(&shop.cart(&token).await, 1), calls as i64);
 }
 
 #[testkit::both_backends]
@@ -79,7 +77,7 @@ async fn parallel_adds_of_different_products_make_one_cart(backend: testkit::Bac
     assert!(failures.is_empty(), "{failures:?}");
     let orders = orders_of(&shop, &token).await;
     assert_eq!(orders.len(), 1, "one open order");
-    assert_eq!(orders[0]["items"].as_array().unwrap().len(), 6);
+    assert_eq!(orders[0].items.len(), 6);
     for product in 1..=6 {
         assert_eq!(quantity(&orders[0], product), 10, "product {product}");
     }
@@ -117,7 +115,7 @@ async fn two_replicas_over_one_database_stay_exact(backend: testkit::Backend) {
     .await;
     assert!(failures.is_empty(), "{failures:?}");
     for service in [&shop.orders, &replica] {
-        let (status, body) = read(
+        let (status, body) = typed::<ListBody<Order>>(
             shop.http
                 .get(service.url("/api/orders"))
                 .bearer_auth(&token)
@@ -127,7 +125,7 @@ async fn two_replicas_over_one_database_stay_exact(backend: testkit::Backend) {
         )
         .await;
         assert_eq!(status, 200);
-        let orders = body["results"].as_array().unwrap();
+        let orders = &body.results;
         assert_eq!(
             orders.len(),
             1,
@@ -191,16 +189,11 @@ async fn checkouts_racing_adds_lose_nothing(backend: testkit::Backend) {
         "{results:?}"
     );
     let orders = orders_of(&shop, &token).await;
-    assert!(orders.iter().filter(|o| o["is_open"] == true).count() <= 1);
+    assert!(orders.iter().filter(|o| o.is_open).count() <= 1);
     let held: i64 = orders.iter().map(|o| quantity(o, 1)).sum();
     assert_eq!(held, adds + 1, "every add is in exactly one order");
-    for order in orders.iter().filter(|o| o["is_open"] == false) {
-        let lines: i64 = order["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|i| i["line_total"].as_i64().unwrap())
-            .sum();
-        assert_eq!(order["total"], lines, "a frozen total matches its lines");
+    for order in orders.iter().filter(|o| !o.is_open) {
+        let lines: i64 = order.items.iter().map(|i| i.line_total).sum();
+        assert_eq!(order.total, lines, "a frozen total matches its lines");
     }
 }

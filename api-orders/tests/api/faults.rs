@@ -7,7 +7,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use testkit::{assert_error, client, json, shopper, users_service, Service, TestDb};
+use shared::{ErrorBody, LoginResponse, Order};
+use testkit::{assert_error, client, decode, json, shopper, typed, users_service, Service, TestDb};
 
 use crate::support::{quantity, shop, shop_processes, Processes};
 
@@ -94,9 +95,10 @@ async fn a_double_submitted_add_item_adds_once(backend: testkit::Backend) {
         add_with_key(&shop.http, &shop.orders, &token, "click-1", body.clone()),
     );
     assert_eq!((first.0, second.0), (200, 200), "{first:?} {second:?}");
+    // The replay is the same answer to the byte: raw bodies compared whole.
     assert_eq!(first.1, second.1, "one answer, given twice");
-    let (_, cart) = shop.get("/api/order", &token).await;
-    assert_eq!(quantity(&cart["result"], 2), 3, "added once: {cart}");
+    let cart = shop.cart(&token).await;
+    assert_eq!(quantity(&cart, 2), 3, "added once: {cart:?}");
 
     // A retry later replays; the same key with another body is refused.
     let retry = add_with_key(&shop.http, &shop.orders, &token, "click-1", body.clone()).await;
@@ -110,12 +112,12 @@ async fn a_double_submitted_add_item_adds_once(backend: testkit::Backend) {
     )
     .await;
     assert_eq!(status, 422, "{reused}");
-    assert_eq!(reused["error"], "idempotency_key_reused");
+    assert_eq!(decode::<ErrorBody>(&reused).error, "idempotency_key_reused");
     // Keys are per caller: another shopper's "click-1" is their own.
     let (status, theirs) = add_with_key(&shop.http, &shop.orders, &other, "click-1", body).await;
     assert_eq!(status, 200, "{theirs}");
-    let (_, cart) = shop.get("/api/order", &token).await;
-    assert_eq!(quantity(&cart["result"], 2), 3, "nothing more: {cart}");
+    let cart = shop.cart(&token).await;
+    assert_eq!(quantity(&cart, 2), 3, "nothing more: {cart:?}");
 }
 
 #[testkit::both_backends]
@@ -130,11 +132,11 @@ async fn replicas_agree_on_an_idempotency_key(backend: testkit::Backend) {
     );
     assert_eq!((first.0, second.0), (200, 200), "{first:?} {second:?}");
     assert_eq!(first.1, second.1);
-    let (_, cart) = shop.get("/api/order", &token).await;
+    let cart = shop.cart(&token).await;
     assert_eq!(
-        quantity(&cart["result"], 3),
+        quantity(&cart, 3),
         2,
-        "added once across replicas: {cart}"
+        "added once across replicas: {cart:?}"
     );
 }
 
@@ -158,8 +160,8 @@ async fn a_retried_checkout_with_its_key_returns_the_one_order(backend: testkit:
     let (status, again) = json(checkout().await.unwrap()).await;
     assert_eq!(status, 200);
     assert_eq!(again, first);
-    let (_, history) = shop.get("/api/orders", &token).await;
-    assert_eq!(history["total"], 1, "one order: {history}");
+    let history = shop.history(&token, "").await;
+    assert_eq!(history.total, 1, "one order: {history:?}");
 }
 
 #[testkit::both_backends]
@@ -167,14 +169,15 @@ async fn an_emptied_cart_is_not_in_the_history(backend: testkit::Backend) {
     let shop = shop(backend).await;
     let (_, token) = shopper(&shop.users).await;
     shop.add(&token, 1, 1).await;
-    let (_, history) = shop.get("/api/orders", &token).await;
+    let history = shop.history(&token, "").await;
     assert_eq!(
-        history["total"], 1,
-        "the cart with an item is listed: {history}"
+        history.total, 1,
+        "the cart with an item is listed: {history:?}"
     );
     shop.update(&token, 1, 0).await;
     let (status, history) = shop.get("/api/orders", &token).await;
     assert_eq!(status, 200);
+    // The whole body, as raw JSON: an empty page and nothing else.
     assert_eq!(history, json!({"results": [], "total": 0}));
     let (status, cart) = shop.get("/api/order", &token).await;
     assert_eq!(status, 200, "the empty cart still exists: {cart}");
@@ -185,12 +188,11 @@ async fn update_item_takes_0_to_999_and_an_empty_form_number_is_a_422(backend: t
     let shop = shop(backend).await;
     let (_, token) = shopper(&shop.users).await;
     shop.add(&token, 1, 1).await;
-    let (status, body) = shop.update(&token, 1, 999).await;
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(quantity(&body["result"], 1), 999);
-    let (status, body) = shop.update(&token, 1, 1000).await;
-    assert_error(status, &body, 422, "validation_failed");
-    assert!(body["fields"]["qty"].is_string());
+    let order = shop.update(&token, 1, 999).await;
+    assert_eq!(quantity(&order, 1), 999);
+    let (status, body) = shop.try_update(&token, 1, 1000).await;
+    let error = assert_error(status, &body, 422, "validation_failed");
+    assert!(error.fields.unwrap_or_default().contains_key("qty"));
     let form = shop
         .http
         .post(shop.orders.url("/api/order/add-item"))
@@ -200,11 +202,13 @@ async fn update_item_takes_0_to_999_and_an_empty_form_number_is_a_422(backend: t
         .await
         .unwrap();
     let (status, body) = json(form).await;
-    assert_error(status, &body, 422, "validation_failed");
-    assert!(body["fields"]["qty"].is_string(), "{body}");
-    let (_, cart) = shop.get("/api/order", &token).await;
+    let error = assert_error(status, &body, 422, "validation_failed");
+    assert!(
+        error.fields.unwrap_or_default().contains_key("qty"),
+        "{body}"
+    );
     assert_eq!(
-        quantity(&cart["result"], 1),
+        quantity(&shop.cart(&token).await, 1),
         999,
         "the refused add added nothing"
     );
@@ -253,11 +257,11 @@ async fn every_acknowledged_checkout_survives_a_kill_9_under_load(backend: testk
                         let Ok(body) = paid.json::<Value>().await else {
                             break;
                         };
-                        let order = &body["result"];
-                        acknowledged.lock().unwrap().insert(
-                            order["id"].as_i64().unwrap(),
-                            (token.clone(), order["total"].as_i64().unwrap()),
-                        );
+                        let order: Order = testkit::result(&body);
+                        acknowledged
+                            .lock()
+                            .unwrap()
+                            .insert(order.id, (token.clone(), order.total));
                     }
                 }
             })
@@ -280,14 +284,8 @@ async fn every_acknowledged_checkout_survives_a_kill_9_under_load(backend: testk
     );
     shop.orders.restart().await;
     for token in &shoppers {
-        let (status, history) = shop.get("/api/orders?limit=1000", token).await;
-        assert_eq!(status, 200, "{history}");
-        let kept: HashMap<i64, &Value> = history["results"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|o| (o["id"].as_i64().unwrap(), o))
-            .collect();
+        let history = shop.history(token, "?limit=1000").await;
+        let kept: HashMap<i64, &Order> = history.results.iter().map(|o| (o.id, o)).collect();
         for (id, (owner, total)) in &acknowledged {
             if owner != token {
                 continue;
@@ -295,8 +293,8 @@ async fn every_acknowledged_checkout_survives_a_kill_9_under_load(backend: testk
             let order = kept
                 .get(id)
                 .unwrap_or_else(|| panic!("acknowledged order {id} is lost"));
-            assert_eq!(order["is_open"], false);
-            assert_eq!(order["total"].as_i64().unwrap(), *total, "order {id}");
+            assert!(!order.is_open);
+            assert_eq!(order.total, *total, "order {id}");
         }
     }
 }
@@ -333,7 +331,7 @@ async fn no_secret_reaches_a_log_line_even_at_trace_level() {
         .await
         .unwrap();
     assert_eq!(wrong.status(), 401);
-    let (_, login) = json(
+    let (_, login) = typed::<LoginResponse>(
         http.post(users.url("/api/user/login"))
             .json(&json!({"username": name, "password": password}))
             .send()
@@ -341,7 +339,7 @@ async fn no_secret_reaches_a_log_line_even_at_trace_level() {
             .unwrap(),
     )
     .await;
-    let token = login["api_key"].as_str().unwrap().to_owned();
+    let token = login.api_key;
     let added = http
         .post(orders.url("/api/order/add-item"))
         .bearer_auth(&token)

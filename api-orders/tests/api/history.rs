@@ -1,48 +1,40 @@
 //! `GET /api/orders`: order history.
 
-use serde_json::Value;
+use shared::{ListBody, Order};
 use testkit::{admin, assert_error, shopper};
 
 use crate::support::shop;
 
-fn ids(body: &Value) -> Vec<i64> {
-    body["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| o["id"].as_i64().unwrap())
-        .collect()
+fn ids(page: &ListBody<Order>) -> Vec<i64> {
+    page.results.iter().map(|o| o.id).collect()
 }
 
 #[testkit::both_backends]
 async fn history_lists_own_orders_newest_first(backend: testkit::Backend) {
     let shop = shop(backend).await;
     let (user, token) = shopper(&shop.users).await;
-    let (_, empty) = shop.get("/api/orders", &token).await;
-    assert_eq!(empty["results"], serde_json::json!([]));
-    assert_eq!(empty["total"], 0);
+    let empty = shop.history(&token, "").await;
+    assert_eq!(empty.results, []);
+    assert_eq!(empty.total, 0);
 
     let mut placed = Vec::new();
     for product in [1, 2] {
         shop.add(&token, product, 1).await;
-        let (_, order) = shop.checkout(&token).await;
-        placed.push(order["result"]["id"].as_i64().unwrap());
+        placed.push(shop.checkout(&token).await.id);
     }
-    let (_, cart) = shop.add(&token, 3, 2).await;
-    placed.push(cart["result"]["id"].as_i64().unwrap());
+    placed.push(shop.add(&token, 3, 2).await.id);
 
-    let (status, body) = shop.get("/api/orders", &token).await;
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(body["total"], 3);
+    let page = shop.history(&token, "").await;
+    assert_eq!(page.total, 3);
     placed.reverse();
-    assert_eq!(ids(&body), placed, "newest first, the cart included");
-    let results = body["results"].as_array().unwrap();
-    assert_eq!(results[0]["is_open"], true);
+    assert_eq!(ids(&page), placed, "newest first, the cart included");
+    let results = &page.results;
+    assert!(results[0].is_open);
     assert!(results[1..]
         .iter()
-        .all(|o| o["is_open"] == false && o["user_id"] == user.id));
+        .all(|o| !o.is_open && o.user_id == user.id));
     assert_eq!(
-        results[2]["items"][0]["product"], 1,
+        results[2].items[0].product, 1,
         "orders come with their lines"
     );
 }
@@ -56,16 +48,15 @@ async fn history_never_shows_other_users_orders(backend: testkit::Backend) {
     shop.checkout(&alice_token).await;
     shop.add(&bob_token, 2, 1).await;
 
-    let (_, body) = shop.get("/api/orders", &bob_token).await;
-    assert_eq!(body["total"], 1);
-    assert_eq!(body["results"][0]["user_id"], bob.id);
+    let page = shop.history(&bob_token, "").await;
+    assert_eq!(page.total, 1);
+    assert_eq!(page.results[0].user_id, bob.id);
     // A shopper's user_id filter is ignored: still only their own orders.
-    let (status, body) = shop
-        .get(&format!("/api/orders?user_id={}", alice.id), &bob_token)
+    let page = shop
+        .history(&bob_token, &format!("?user_id={}", alice.id))
         .await;
-    assert_eq!(status, 200);
-    assert_eq!(body["total"], 1);
-    assert_eq!(body["results"][0]["user_id"], bob.id);
+    assert_eq!(page.total, 1);
+    assert_eq!(page.results[0].user_id, bob.id);
 }
 
 #[testkit::both_backends]
@@ -79,32 +70,22 @@ async fn admins_see_everyones_orders_and_filter_by_user_id(backend: testkit::Bac
     shop.add(&bob_token, 2, 1).await;
     shop.add(&alice_token, 3, 1).await;
 
-    let (status, all) = shop.get("/api/orders", &admin_token).await;
-    assert_eq!(status, 200, "{all}");
-    assert_eq!(all["total"], 3);
-    let owners: Vec<i64> = all["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| o["user_id"].as_i64().unwrap())
-        .collect();
+    let all = shop.history(&admin_token, "").await;
+    assert_eq!(all.total, 3);
+    let owners: Vec<i64> = all.results.iter().map(|o| o.user_id).collect();
     assert_eq!(
         owners,
         vec![alice.id, bob.id, alice.id],
         "newest first across users"
     );
 
-    let (_, only_alice) = shop
-        .get(&format!("/api/orders?user_id={}", alice.id), &admin_token)
+    let only_alice = shop
+        .history(&admin_token, &format!("?user_id={}", alice.id))
         .await;
-    assert_eq!(only_alice["total"], 2);
-    assert!(only_alice["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .all(|o| o["user_id"] == alice.id));
-    let (_, nobody) = shop.get("/api/orders?user_id=999999", &admin_token).await;
-    assert_eq!(nobody["total"], 0);
+    assert_eq!(only_alice.total, 2);
+    assert!(only_alice.results.iter().all(|o| o.user_id == alice.id));
+    let nobody = shop.history(&admin_token, "?user_id=999999").await;
+    assert_eq!(nobody.total, 0);
 }
 
 #[testkit::both_backends]
@@ -115,14 +96,12 @@ async fn history_pages_with_limit_and_offset(backend: testkit::Backend) {
         shop.add(&token, 1, 1).await;
         shop.checkout(&token).await;
     }
-    let (_, all) = shop.get("/api/orders", &token).await;
-    let all = ids(&all);
-    let (status, page) = shop.get("/api/orders?limit=1&offset=1", &token).await;
-    assert_eq!(status, 200);
-    assert_eq!(page["total"], 3, "total counts every order, not the page");
+    let all = ids(&shop.history(&token, "").await);
+    let page = shop.history(&token, "?limit=1&offset=1").await;
+    assert_eq!(page.total, 3, "total counts every order, not the page");
     assert_eq!(ids(&page), vec![all[1]]);
-    let (_, past_end) = shop.get("/api/orders?offset=10", &token).await;
-    assert_eq!(past_end["results"], serde_json::json!([]));
+    let past_end = shop.history(&token, "?offset=10").await;
+    assert_eq!(past_end.results, []);
     for bad in ["limit=0", "limit=-1", "offset=-1", "limit=abc", "offset=1x"] {
         let (status, body) = shop.get(&format!("/api/orders?{bad}"), &token).await;
         assert_error(status, &body, 422, "validation_failed");

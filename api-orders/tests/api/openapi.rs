@@ -76,6 +76,7 @@ async fn every_route_documents_the_common_failures_it_gives() {
                         .iter()
                         .any(|p| p["in"] == "header" && p["name"] == "Idempotency-Key")
                 });
+                // Any route's answer, success or error (or text): raw JSON.
                 let refused_key = status == 422 && body["fields"].get("Idempotency-Key").is_some();
                 assert_eq!(
                     refused_key, takes_key,

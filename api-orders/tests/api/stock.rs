@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use futures_util::future::join_all;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use shared::{ErrorBody, Order, Product, ResultBody};
-use testkit::{admin, json, shopper, Backend, Service};
+use shared::{ErrorBody, Order, Product, ProductCreated};
+use testkit::{admin, decode, json, shopper, Backend, Service};
 
 use crate::support::{shop, shop_processes, Processes, Shop};
 
@@ -67,16 +67,12 @@ impl Shop {
             .expect("patch");
         let (status, body) = json(response).await;
         assert_eq!(status, 200, "patch {id}: {body}");
-        serde_json::from_value::<ResultBody<Product>>(body)
-            .expect("a product")
-            .result
+        testkit::result(&body)
     }
 
     /// The stock the products service has for `id`.
     async fn stock(&self, id: i64) -> Option<i64> {
-        serde_json::from_value::<Product>(self.product(id).await)
-            .expect("a product")
-            .stock
+        self.product(id).await.stock
     }
 
     async fn checkout_on(&self, orders: &Service, token: &str, key: &str) -> (StatusCode, Value) {
@@ -94,22 +90,16 @@ impl Shop {
 
     /// The caller's orders, newest first.
     async fn orders_of(&self, token: &str) -> Vec<Order> {
-        let (status, body) = self.get("/api/orders", token).await;
-        assert_eq!(status, 200, "{body}");
-        serde_json::from_value::<shared::ListBody<Order>>(body)
-            .expect("orders")
-            .results
+        self.history(token, "").await.results
     }
 }
 
 fn order(body: Value) -> Order {
-    serde_json::from_value::<ResultBody<Order>>(body)
-        .expect("an order")
-        .result
+    testkit::result(&body)
 }
 
 fn error(body: Value) -> ErrorBody {
-    serde_json::from_value(body).expect("an error body")
+    decode(&body)
 }
 
 async fn last_unit_goes_to_one(backend: Backend) {
@@ -119,7 +109,7 @@ async fn last_unit_goes_to_one(backend: Backend) {
     let mut shoppers = Vec::new();
     for _ in 0..20 {
         let (_, token) = shopper(&shop.users).await;
-        assert_eq!(shop.add(&token, PRODUCT, 1).await.0, 200);
+        shop.add(&token, PRODUCT, 1).await;
         shoppers.push(token);
     }
 
@@ -166,14 +156,12 @@ async fn products_down_at_checkout(backend: Backend) {
     let (status, body) = shop.checkout_on(&shop.orders, &token, "down-1").await;
     assert_eq!(status, 503, "{body}");
     assert_eq!(error(body).error, "unavailable");
-    let (status, cart) = shop.get("/api/order", &token).await;
-    assert_eq!(status, 200, "the cart is still open: {cart}");
-    assert!(order(cart).is_open);
+    assert!(shop.cart(&token).await.is_open, "the cart is still open");
 
     shop.products.restart().await;
     assert_eq!(shop.stock(PRODUCT).await, Some(10), "nothing was reserved");
     // The cart can change again at once: the attempt was abandoned.
-    assert_eq!(shop.update(&token, PRODUCT, 2).await.0, 200);
+    shop.update(&token, PRODUCT, 2).await;
     let (status, body) = shop.checkout_on(&shop.orders, &token, "down-2").await;
     assert_eq!(status, 200, "{body}");
     assert!(!order(body).is_open);
@@ -223,7 +211,7 @@ async fn crash_after_reserving(backend: Backend) {
     doomed.kill().await;
     assert_eq!(shop.stock(PRODUCT).await, Some(3), "reserved, not closed");
     // Until the attempt is repaired the cart cannot change.
-    let (status, body) = shop.add(&token, PRODUCT, 1).await;
+    let (status, body) = shop.try_add(&token, PRODUCT, 1).await;
     assert_eq!(status, 409, "{body}");
     assert_eq!(error(body).error, "checkout_in_progress");
 
@@ -232,10 +220,9 @@ async fn crash_after_reserving(backend: Backend) {
     })
     .await;
     println!("repaired in {took:?}");
-    let (status, cart) = shop.get("/api/order", &token).await;
-    assert_eq!(status, 200);
-    assert!(order(cart).is_open, "the order stayed open");
-    assert_eq!(shop.update(&token, PRODUCT, 2).await.0, 200, "usable again");
+    assert!(shop.cart(&token).await.is_open, "the order stayed open");
+    // Usable again.
+    shop.update(&token, PRODUCT, 2).await;
 
     // The shopper's retry with the same key makes one order.
     let retried = retry_checkout(&shop, &token, "crash-1").await;
@@ -252,8 +239,7 @@ async fn crash_after_closing(backend: Backend) {
     let shop = shop_processes(backend, &quick_repair(), orders).await;
     shop.patch_product(PRODUCT, json!({"stock": 5})).await;
     let (_, token) = shopper(&shop.users).await;
-    let (_, cart) = shop.add(&token, PRODUCT, 2).await;
-    let cart = order(cart);
+    let cart = shop.add(&token, PRODUCT, 2).await;
 
     let mut env = quick_repair();
     env.push(("FAILPOINT", "checkout-after-close".into()));
@@ -292,8 +278,7 @@ async fn retry_checkout(shop: &Shop, token: &str, key: &str) -> Order {
 async fn hidden_product_in_the_cart(backend: Backend) {
     let shop = shop(backend).await;
     let (_, token) = shopper(&shop.users).await;
-    let (_, cart) = shop.add(&token, PRODUCT, 2).await;
-    let line = order(cart).items[0].clone();
+    let line = shop.add(&token, PRODUCT, 2).await.items[0].clone();
     shop.patch_product(
         PRODUCT,
         json!({"hidden": true, "name": "Renamed", "price": 1}),
@@ -309,9 +294,7 @@ async fn hidden_product_in_the_cart(backend: Backend) {
         "no longer on sale"
     );
 
-    let (status, cart) = shop.get("/api/order", &token).await;
-    assert_eq!(status, 200);
-    let kept = order(cart).items[0].clone();
+    let kept = shop.cart(&token).await.items[0].clone();
     assert_eq!(kept, line, "the line keeps its name and price");
     // Removing it makes the cart checkable again.
     shop.add(&token, OTHER, 1).await;
@@ -328,7 +311,7 @@ async fn short_stock_changes_nothing(backend: Backend) {
     let (_, token) = shopper(&shop.users).await;
     shop.add(&token, PRODUCT, 3).await;
     shop.add(&token, OTHER, 1).await;
-    let (_, before) = shop.add(&token, 3, 4).await;
+    let before = shop.add(&token, 3, 4).await;
 
     let (status, body) = shop.checkout_on(&shop.orders, &token, "short-1").await;
     assert_eq!(status, 409, "{body}");
@@ -337,8 +320,7 @@ async fn short_stock_changes_nothing(backend: Backend) {
     assert_eq!(fields[&PRODUCT.to_string()], "only 2 left");
     assert_eq!(fields[&OTHER.to_string()], "out of stock: none left");
     assert_eq!(shop.stock(3).await, Some(50), "no line was reserved");
-    let (_, after) = shop.get("/api/order", &token).await;
-    assert_eq!(order(after), order(before), "the cart is unchanged");
+    assert_eq!(shop.cart(&token).await, before, "the cart is unchanged");
 
     // Taking what is left works.
     shop.update(&token, PRODUCT, 2).await;
@@ -366,8 +348,8 @@ async fn cart_holds_at_most_100_products(backend: Backend) {
             .expect("create");
         let (status, created) = json(response).await;
         assert_eq!(status, 201, "{created}");
-        let id = created["product"]["id"].as_i64().expect("id");
-        let (status, body) = shop.add(&token, id, 1).await;
+        let id = decode::<ProductCreated>(&created).product.id;
+        let (status, body) = shop.try_add(&token, id, 1).await;
         if i < most {
             assert_eq!(status, 200, "line {i}: {body}");
         } else {
@@ -375,9 +357,8 @@ async fn cart_holds_at_most_100_products(backend: Backend) {
             assert!(error(body).fields.unwrap().contains_key("product_id"));
         }
     }
-    let (_, cart) = shop.get("/api/order", &token).await;
     assert_eq!(
-        order(cart).items.len(),
+        shop.cart(&token).await.items.len(),
         most,
         "the refused add changed nothing"
     );

@@ -3,6 +3,7 @@
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use reqwest::StatusCode;
 use serde_json::Value;
+use shared::{Item, ListBody, Order, Product};
 use testkit::{client, json, Backend, Program, Service, TestDb};
 
 /// Users, products and orders, each on its own fresh database.
@@ -140,10 +141,14 @@ impl Shop {
         start_orders(&self.orders_db, &self.users, &self.products, &env, true).await
     }
 
+    /// `POST path` with a JSON body: the status and the raw JSON body, for
+    /// the tests of refusals and of the wire itself. A success body decodes
+    /// with `testkit::result`, an error with `testkit::assert_error`.
     pub async fn post(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
         post(&self.http, &self.orders, path, token, body).await
     }
 
+    /// `GET path`: the status and the raw JSON body, as [`Shop::post`].
     pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
         json(
             self.http
@@ -156,8 +161,8 @@ impl Shop {
         .await
     }
 
-    /// `POST /api/order/add-item`.
-    pub async fn add(&self, token: &str, product_id: i64, qty: i64) -> (StatusCode, Value) {
+    /// `POST /api/order/add-item`, whatever it answers: status and raw body.
+    pub async fn try_add(&self, token: &str, product_id: i64, qty: i64) -> (StatusCode, Value) {
         self.post(
             "/api/order/add-item",
             token,
@@ -166,8 +171,15 @@ impl Shop {
         .await
     }
 
-    /// `POST /api/order/update-item`.
-    pub async fn update(&self, token: &str, product_id: i64, qty: i64) -> (StatusCode, Value) {
+    /// `POST /api/order/add-item`, which must answer 200; the cart it answers.
+    pub async fn add(&self, token: &str, product_id: i64, qty: i64) -> Order {
+        let (status, body) = self.try_add(token, product_id, qty).await;
+        assert_eq!(status, 200, "add {qty} of {product_id}: {body}");
+        testkit::result(&body)
+    }
+
+    /// `POST /api/order/update-item`, whatever it answers: status and raw body.
+    pub async fn try_update(&self, token: &str, product_id: i64, qty: i64) -> (StatusCode, Value) {
         self.post(
             "/api/order/update-item",
             token,
@@ -176,7 +188,15 @@ impl Shop {
         .await
     }
 
-    pub async fn checkout(&self, token: &str) -> (StatusCode, Value) {
+    /// `POST /api/order/update-item`, which must answer 200; the cart it answers.
+    pub async fn update(&self, token: &str, product_id: i64, qty: i64) -> Order {
+        let (status, body) = self.try_update(token, product_id, qty).await;
+        assert_eq!(status, 200, "update {product_id} to {qty}: {body}");
+        testkit::result(&body)
+    }
+
+    /// `POST /api/order/checkout`, whatever it answers: status and raw body.
+    pub async fn try_checkout(&self, token: &str) -> (StatusCode, Value) {
         json(
             self.http
                 .post(self.orders.url("/api/order/checkout"))
@@ -188,8 +208,30 @@ impl Shop {
         .await
     }
 
+    /// `POST /api/order/checkout`, which must answer 200; the closed order.
+    pub async fn checkout(&self, token: &str) -> Order {
+        let (status, body) = self.try_checkout(token).await;
+        assert_eq!(status, 200, "checkout: {body}");
+        testkit::result(&body)
+    }
+
+    /// `GET /api/order`, which must answer 200: the cart.
+    pub async fn cart(&self, token: &str) -> Order {
+        let (status, body) = self.get("/api/order", token).await;
+        assert_eq!(status, 200, "the cart: {body}");
+        testkit::result(&body)
+    }
+
+    /// `GET /api/orders{query}` (`""`, `"?limit=1"`, ...), which must answer
+    /// 200: a page of the caller's orders (every user's for an admin).
+    pub async fn history(&self, token: &str, query: &str) -> ListBody<Order> {
+        let (status, body) = self.get(&format!("/api/orders{query}"), token).await;
+        assert_eq!(status, 200, "orders{query}: {body}");
+        testkit::decode(&body)
+    }
+
     /// The product as the products service describes it.
-    pub async fn product(&self, id: i64) -> Value {
+    pub async fn product(&self, id: i64) -> Product {
         let (status, body) = json(
             self.http
                 .get(self.products.url(&format!("/api/product/{id}")))
@@ -199,12 +241,12 @@ impl Shop {
         )
         .await;
         assert_eq!(status, 200, "product {id}: {body}");
-        body["result"].clone()
+        testkit::result(&body)
     }
 
     /// The catalogue price of a product, in cents.
     pub async fn price(&self, id: i64) -> i64 {
-        self.product(id).await["price"].as_i64().expect("price")
+        self.product(id).await.price
     }
 
     /// Changes a product's price behind the products service's back (it has
@@ -266,17 +308,11 @@ pub async fn post(
 }
 
 /// The only line of an order for `product`, if any.
-pub fn line(order: &Value, product: i64) -> Option<Value> {
-    order["items"]
-        .as_array()?
-        .iter()
-        .find(|i| i["product"] == product)
-        .cloned()
+pub fn line(order: &Order, product: i64) -> Option<&Item> {
+    order.items.iter().find(|i| i.product == product)
 }
 
 /// How many of `product` an order holds.
-pub fn quantity(order: &Value, product: i64) -> i64 {
-    line(order, product)
-        .and_then(|l| l["quantity"].as_i64())
-        .unwrap_or(0)
+pub fn quantity(order: &Order, product: i64) -> i64 {
+    line(order, product).map_or(0, |l| l.quantity)
 }

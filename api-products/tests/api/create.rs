@@ -2,6 +2,7 @@
 
 use futures_util::future::join_all;
 use serde_json::json;
+use shared::ProductCreated;
 use testkit::{assert_error, client, json};
 
 use crate::support::{product, Shop};
@@ -27,24 +28,23 @@ async fn an_admin_adds_a_product_with_json(backend: testkit::Backend) {
         .headers()
         .get("location")
         .map(|v| v.to_str().unwrap().to_owned());
-    let (status, body) = json(response).await;
-    assert_eq!(status, 201, "{body}");
-    assert_eq!(body["message"], "Product added");
-    let p = &body["product"];
+    let (status, body) = testkit::typed::<ProductCreated>(response).await;
+    assert_eq!(status, 201, "{body:?}");
+    assert_eq!(body.message, "Product added");
+    let p = &body.product;
     assert_eq!(
-        p["name"], "Walnut Spoon",
+        p.name, "Walnut Spoon",
         "the name is trimmed and its spaces collapsed"
     );
-    assert_eq!(p["slug"], "walnut-spoon");
-    assert_eq!(p["price"], 850);
-    assert_eq!(p["image"], "https://cdn.example.com/spoon.jpg");
-    assert_eq!(p["description"], "Carved by hand.\nOiled with linseed.");
-    assert_eq!(location, Some(format!("/api/product/{}", p["id"])));
+    assert_eq!(p.slug, "walnut-spoon");
+    assert_eq!(p.price, 850);
+    assert_eq!(p.image, "https://cdn.example.com/spoon.jpg");
+    assert_eq!(p.description, "Carved by hand.\nOiled with linseed.");
+    assert_eq!(location, Some(format!("/api/product/{}", p.id)));
 
-    let (_, by_slug) = shop.get("/api/product/walnut-spoon").await;
-    assert_eq!(&by_slug["result"], p);
-    let (_, listed) = shop.get("/api/products?q=walnut").await;
-    assert_eq!(&listed["results"][0], p);
+    assert_eq!(&shop.find("walnut-spoon").await, p);
+    let listed = shop.list("/api/products?q=walnut").await;
+    assert_eq!(&listed.results[0], p);
 }
 
 #[testkit::both_backends]
@@ -66,15 +66,13 @@ async fn an_admin_adds_a_product_with_a_form(backend: testkit::Backend) {
         .unwrap();
     let (status, body) = json(response).await;
     assert_eq!(status, 201, "{body}");
-    assert_eq!(body["product"]["price"], 1250);
+    let p = testkit::decode::<ProductCreated>(&body).product;
+    assert_eq!(p.price, 1250);
     assert_eq!(
-        body["product"]["slug"], "enamel-milk-jug",
+        p.slug, "enamel-milk-jug",
         "an empty form slug is made from the name"
     );
-    assert_eq!(
-        body["product"]["image"],
-        shop.url("/images/stoneware-mug.svg")
-    );
+    assert_eq!(p.image, shop.url("/images/stoneware-mug.svg"));
 }
 
 #[testkit::both_backends]
@@ -87,14 +85,14 @@ async fn the_slug_is_made_from_the_name_when_absent(backend: testkit::Backend) {
         ("2024", "product-2024"),
     ] {
         let p = shop.add(&token, &product(name, 100)).await;
-        assert_eq!(p["slug"], slug, "{name}");
+        assert_eq!(p.slug, slug, "{name}");
         let (status, _) = shop.get(&format!("/api/product/{slug}")).await;
         assert_eq!(status, 200);
     }
     let (status, body) = shop.create(&token, &product("!!! ???", 100)).await;
-    assert_error(status, &body, 422, "validation_failed");
+    let error = assert_error(status, &body, 422, "validation_failed");
     assert!(
-        body["fields"]["slug"].is_string(),
+        error.fields.unwrap_or_default().contains_key("slug"),
         "a name with nothing to make a slug of: {body}"
     );
 }
@@ -103,17 +101,17 @@ async fn the_slug_is_made_from_the_name_when_absent(backend: testkit::Backend) {
 async fn prices_are_whole_cents_from_zero_to_a_million_units(backend: testkit::Backend) {
     let shop = Shop::start(backend).await;
     let token = shop.admin().await;
+    assert_eq!(shop.add(&token, &product("Free Sample", 0)).await.price, 0);
     assert_eq!(
-        shop.add(&token, &product("Free Sample", 0)).await["price"],
-        0
-    );
-    assert_eq!(
-        shop.add(&token, &product("Gold Kettle", 100_000_000)).await["price"],
+        shop.add(&token, &product("Gold Kettle", 100_000_000))
+            .await
+            .price,
         100_000_000
     );
     assert_eq!(
         shop.add(&token, &json!({"name": "String Price", "price": "42"}))
-            .await["price"],
+            .await
+            .price,
         42
     );
     for price in [
@@ -129,12 +127,16 @@ async fn prices_are_whole_cents_from_zero_to_a_million_units(backend: testkit::B
         let (status, body) = shop
             .create(&token, &json!({"name": "Bad Price", "price": price}))
             .await;
-        assert_error(status, &body, 422, "validation_failed");
-        assert!(body["fields"]["price"].is_string(), "price {price}: {body}");
+        let error = assert_error(status, &body, 422, "validation_failed");
+        let fields = error.fields.unwrap_or_default();
+        assert!(fields.contains_key("price"), "price {price}: {body}");
     }
     let (status, body) = shop.create(&token, &json!({"name": "No Price"})).await;
-    assert_error(status, &body, 422, "validation_failed");
-    assert!(body["fields"]["price"].is_string(), "{body}");
+    let error = assert_error(status, &body, 422, "validation_failed");
+    assert!(
+        error.fields.unwrap_or_default().contains_key("price"),
+        "{body}"
+    );
 }
 
 #[testkit::both_backends]
@@ -153,9 +155,10 @@ async fn invalid_fields_are_422_naming_every_one(backend: testkit::Backend) {
             }),
         )
         .await;
-    assert_error(status, &body, 422, "validation_failed");
+    let error = assert_error(status, &body, 422, "validation_failed");
+    let fields = error.fields.unwrap_or_default();
     for field in ["name", "price", "slug", "image", "description"] {
-        assert!(body["fields"][field].is_string(), "{field}: {body}");
+        assert!(fields.contains_key(field), "{field}: {body}");
     }
 
     for (fields, bad) in [
@@ -179,11 +182,12 @@ async fn invalid_fields_are_422_naming_every_one(backend: testkit::Backend) {
             body[k] = v.clone();
         }
         let (status, answer) = shop.create(&token, &body).await;
-        assert_error(status, &answer, 422, "validation_failed");
-        assert!(answer["fields"][bad].is_string(), "{body}: {answer}");
+        let error = assert_error(status, &answer, 422, "validation_failed");
+        let fields = error.fields.unwrap_or_default();
+        assert!(fields.contains_key(bad), "{body}: {answer}");
     }
-    let (_, page) = shop.get("/api/products?q=valid").await;
-    assert_eq!(page["total"], 0, "nothing invalid was stored");
+    let page = shop.list("/api/products?q=valid").await;
+    assert_eq!(page.total, 0, "nothing invalid was stored");
     shop.add(
         &token,
         &json!({"name": "x".repeat(100), "price": 1, "description": "y".repeat(2000)}),
@@ -280,8 +284,7 @@ async fn a_taken_slug_or_name_is_409(backend: testkit::Backend) {
         )
         .await;
     assert_error(status, &body, 409, "name_taken");
-    let (_, page) = shop.get("/api/products?q=jar").await;
-    assert_eq!(page["total"], 1);
+    assert_eq!(shop.list("/api/products?q=jar").await.total, 1);
 }
 
 #[testkit::both_backends]
@@ -295,6 +298,5 @@ async fn concurrent_duplicates_make_exactly_one_product(backend: testkit::Backen
     for (status, answer) in answers.iter().filter(|(s, _)| *s != 201) {
         assert_error(*status, answer, 409, "slug_taken");
     }
-    let (_, page) = shop.get("/api/products?q=racing").await;
-    assert_eq!(page["total"], 1);
+    assert_eq!(shop.list("/api/products?q=racing").await.total, 1);
 }

@@ -4,7 +4,8 @@
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use testkit::{assert_error, client, json, Service, TableLock, TestDb};
+use shared::{ErrorBody, ListBody, Product};
+use testkit::{assert_error, client, json, typed, Service, TableLock, TestDb};
 
 use crate::support::{product, Shop};
 
@@ -16,8 +17,7 @@ async fn a_locked_table_gives_503_within_the_limit_then_the_service_recovers(
 ) {
     let shop = Shop::start(backend).await;
     let admin = shop.admin().await;
-    let (_, before) = shop.get("/api/products?limit=1").await;
-    let total_before = before["total"].as_i64().unwrap();
+    let total_before = shop.list("/api/products?limit=1").await.total;
 
     let lock = TableLock::hold(&shop.db, "products").await;
     let started = Instant::now();
@@ -44,12 +44,12 @@ async fn a_locked_table_gives_503_within_the_limit_then_the_service_recovers(
     // Back without a restart; the refused product was not written.
     let (status, _) = shop.get("/api/products?limit=1").await;
     assert_eq!(status, 200);
-    let (_, page) = shop.get("/api/products?q=Locked%20Out").await;
-    assert_eq!(page["total"], 0, "{page}");
+    let page = shop.list("/api/products?q=Locked%20Out").await;
+    assert_eq!(page.total, 0, "{page:?}");
     let (status, created) = shop.create(&admin, &product("Locked Out Lamp", 1200)).await;
     assert_eq!(status, 201, "{created}");
-    let (_, after) = shop.get("/api/products?limit=1").await;
-    assert_eq!(after["total"].as_i64().unwrap(), total_before + 1);
+    let after = shop.list("/api/products?limit=1").await;
+    assert_eq!(after.total, total_before + 1);
 }
 
 #[testkit::both_backends]
@@ -126,13 +126,8 @@ async fn past_the_in_flight_cap_requests_are_shed_at_once_and_health_still_answe
                 .await
                 .unwrap();
             let retry = response.headers().contains_key("retry-after");
-            let (status, body) = json(response).await;
-            (
-                status.as_u16(),
-                body["error"].as_str().unwrap_or_default().to_owned(),
-                retry,
-                started.elapsed(),
-            )
+            let (status, body) = typed::<ErrorBody>(response).await;
+            (status.as_u16(), body.error, retry, started.elapsed())
         }
     });
     let health = async {
@@ -188,8 +183,8 @@ async fn images_are_served_with_their_policy_and_urls_ignore_the_host_header(
         .send()
         .await
         .unwrap();
-    let (_, page) = json(response).await;
-    let image = page["results"][0]["image"].as_str().unwrap().to_owned();
+    let (_, page) = typed::<ListBody<Product>>(response).await;
+    let image = page.results[0].image.clone();
     assert!(
         image.starts_with("https://shop.example/products/images/"),
         "{image}"
@@ -215,8 +210,8 @@ async fn images_are_served_with_their_policy_and_urls_ignore_the_host_header(
         .send()
         .await
         .unwrap();
-    let (_, page) = json(response).await;
-    let image = page["results"][0]["image"].as_str().unwrap();
+    let (_, page) = typed::<ListBody<Product>>(response).await;
+    let image = &page.results[0].image;
     assert!(
         image.starts_with(&format!("{}/images/", plain.products.base)),
         "{image}"

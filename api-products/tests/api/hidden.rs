@@ -41,13 +41,12 @@ async fn get_as(shop: &Shop, token: Option<&str>, path: &str) -> (StatusCode, Va
 async fn list_as(shop: &Shop, token: Option<&str>, path: &str) -> ListBody<Product> {
     let (status, page) = get_as(shop, token, path).await;
     assert_eq!(status, 200, "{path}: {page}");
-    serde_json::from_value(page).expect("a list of products")
+    testkit::decode(&page)
 }
 
 /// A new product, hidden at once; returns it.
 async fn hidden_product(shop: &Shop, admin: &str, name: &str) -> Product {
-    let added = shop.add(admin, &product(name, 900)).await;
-    let id = added["id"].as_i64().expect("id");
+    let id = shop.add(admin, &product(name, 900)).await.id;
     let hidden = shop.change(admin, id, &json!({"hidden": true})).await;
     assert!(hidden.hidden);
     hidden
@@ -102,7 +101,7 @@ async fn visible_to_admins(backend: Backend) {
     let slug_path = format!("/api/product/{}", secret.slug);
     let (status, by_slug) = get_as(&shop, Some(&admin), &slug_path).await;
     assert_eq!(status, 200, "{by_slug}");
-    assert_eq!(by_slug["result"]["hidden"], true);
+    assert!(testkit::result::<Product>(&by_slug).hidden);
 
     let (status, answer) = get_as(&shop, None, "/api/products?include_hidden=maybe").await;
     assert_error(status, &answer, 422, "validation_failed");
@@ -144,8 +143,7 @@ async fn totals_follow_changes(backend: Backend) {
         }
     };
     let at_start = check("the demo catalogue").await;
-    let added = shop.add(&admin, &product("Count Me In", 500)).await;
-    let id = added["id"].as_i64().expect("id");
+    let id = shop.add(&admin, &product("Count Me In", 500)).await.id;
     assert_eq!(check("added").await, at_start + 1);
     for _ in 0..2 {
         shop.change(&admin, id, &json!({"hidden": true})).await;

@@ -3,10 +3,10 @@
 //! creation, every invalid one named, 404 and 409 as for creation.
 
 use serde_json::{json, Value};
-use shared::Product;
-use testkit::{assert_error, client, json, Backend};
+use shared::{Product, ProductCreated};
+use testkit::{assert_error, client, decode, json, result, Backend};
 
-use crate::support::{fields, product, result, Shop};
+use crate::support::{product, Shop};
 
 #[testkit::both_backends]
 async fn stock_is_given_at_creation_or_not_tracked(backend: testkit::Backend) {
@@ -62,8 +62,16 @@ async fn stock_at_creation(backend: Backend) {
     shop.stocked(&admin, "Huge Stock Cup", Some(1_000_000))
         .await;
     let untracked = shop.stocked(&admin, "Untracked Cup", None).await;
-    let plain = shop.add(&admin, &product("Plain Cup", 100)).await;
-    assert_eq!(plain["stock"], Value::Null, "absent stock: not tracked");
+    // Raw JSON: `stock` and `hidden` must be on the wire, where the DTO
+    // would read them as `None` and `false` if they were left out.
+    let (status, created) = shop.create(&admin, &product("Plain Cup", 100)).await;
+    assert_eq!(status, 201, "{created}");
+    let plain = &created["product"];
+    assert_eq!(
+        plain.get("stock"),
+        Some(&Value::Null),
+        "absent stock: not tracked"
+    );
     assert_eq!(plain["hidden"], false);
     assert_eq!(shop.product(&admin, untracked).await.stock, None);
 
@@ -77,8 +85,11 @@ async fn stock_at_creation(backend: Backend) {
         let mut body = product("Bad Stock Cup", 100);
         body["stock"] = stock.clone();
         let (status, answer) = shop.create(&admin, &body).await;
-        assert_error(status, &answer, 422, "validation_failed");
-        assert!(fields(&answer).contains_key("stock"), "{stock}: {answer}");
+        let error = assert_error(status, &answer, 422, "validation_failed");
+        assert!(
+            error.fields.unwrap_or_default().contains_key("stock"),
+            "{stock}: {answer}"
+        );
     }
     let form = client()
         .post(shop.url("/api/product/create"))
@@ -86,7 +97,7 @@ async fn stock_at_creation(backend: Backend) {
         .form(&[("name", "Form Stock Cup"), ("price", "100"), ("stock", "7")]);
     let (status, answer) = json(form.send().await.unwrap()).await;
     assert_eq!(status, 201, "{answer}");
-    assert_eq!(answer["product"]["stock"], 7);
+    assert_eq!(decode::<ProductCreated>(&answer).product.stock, Some(7));
 }
 
 /// What a patch should do to the product (given its image URL base).
@@ -124,8 +135,8 @@ async fn each_field_alone(backend: Backend) {
         assert_eq!(changed, expected, "after {body}");
         assert_eq!(shop.product(&admin, id).await, expected, "stored: {body}");
     }
-    let (_, found) = shop.get("/api/products?q=wicker").await;
-    assert_eq!(found["total"], 1, "search follows the new name: {found}");
+    let found = shop.list("/api/products?q=wicker").await;
+    assert_eq!(found.total, 1, "search follows the new name: {found:?}");
     let (status, _) = shop.get("/api/product/wicker-basket").await;
     assert_eq!(status, 200, "the new slug finds it");
     let (status, _) = shop.get("/api/product/willow-basket").await;
@@ -196,8 +207,8 @@ async fn invalid_changes(backend: Backend) {
         "hidden": false,
     });
     let (status, answer) = shop.patch(&admin, &id.to_string(), &everything_wrong).await;
-    assert_error(status, &answer, 422, "validation_failed");
-    let named: Vec<String> = fields(&answer).into_keys().collect();
+    let error = assert_error(status, &answer, 422, "validation_failed");
+    let named: Vec<String> = error.fields.unwrap_or_default().into_keys().collect();
     let all = ["description", "image", "name", "price", "slug", "stock"];
     assert_eq!(named, all, "{answer}");
 
@@ -218,8 +229,11 @@ async fn invalid_changes(backend: Backend) {
         (json!({"price": 1, "stock": -1}), "stock"),
     ] {
         let (status, answer) = shop.patch(&admin, &id.to_string(), &body).await;
-        assert_error(status, &answer, 422, "validation_failed");
-        assert!(fields(&answer).contains_key(field), "{body}: {answer}");
+        let error = assert_error(status, &answer, 422, "validation_failed");
+        assert!(
+            error.fields.unwrap_or_default().contains_key(field),
+            "{body}: {answer}"
+        );
     }
     assert_eq!(shop.product(&admin, id).await, before, "nothing changed");
 }
@@ -237,8 +251,7 @@ async fn needs_an_admin(backend: Backend) {
     assert_error(status, &answer, 403, "forbidden");
     let (status, answer) = shop.patch(&shop.service_token, "1", &body).await;
     assert_eq!(status, 401, "the service token is no user's: {answer}");
-    let (_, mug) = shop.get("/api/product/1").await;
-    assert_ne!(mug["result"]["price"], 1, "nothing changed");
+    assert_ne!(shop.find("1").await.price, 1, "nothing changed");
 }
 
 async fn unknown_ids(backend: Backend) {
@@ -250,9 +263,9 @@ async fn unknown_ids(backend: Backend) {
         let (status, answer) = shop.patch(&admin, id, &json!({"price": 5})).await;
         assert_error(status, &answer, 404, "not_found");
     }
-    let (_, mug) = shop.get("/api/product/stoneware-mug").await;
     assert_eq!(
-        mug["result"]["price"], 1800,
+        shop.find("stoneware-mug").await.price,
+        1800,
         "a slug does not address a patch"
     );
 }

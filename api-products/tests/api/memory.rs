@@ -6,7 +6,8 @@
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use testkit::{client, json, Backend, Service};
+use shared::{ListBody, Product};
+use testkit::{client, decode, json, Backend, Service};
 
 use crate::support::{product, Shop};
 
@@ -20,6 +21,7 @@ async fn no_cache_reads_are_always_fresh(backend: testkit::Backend) {
     no_cache_is_fresh(backend).await
 }
 
+/// `GET path` on one replica, which must answer 200; the raw JSON body.
 async fn get(service: &Service, path: &str, no_cache: bool) -> Value {
     let mut request = client().get(service.url(path));
     if no_cache {
@@ -30,8 +32,14 @@ async fn get(service: &Service, path: &str, no_cache: bool) -> Value {
     body
 }
 
+/// The price of a `GET /api/product/{id}` answer.
 fn price(body: &Value) -> i64 {
-    body["result"]["price"].as_i64().expect("price")
+    testkit::result::<Product>(body).price
+}
+
+/// The `total` of a `GET /api/products` answer.
+fn total(body: &Value) -> i64 {
+    decode::<ListBody<Product>>(body).total
 }
 
 async fn change_reaches_every_replica(backend: Backend) {
@@ -46,11 +54,7 @@ async fn change_reaches_every_replica(backend: Backend) {
     let created = shop.add(&admin, &product("Memory Test Mug", 999)).await;
     shop.change(&admin, 1, &json!({"price": 1234})).await;
     let after = get(&shop.products, "/api/products", false).await;
-    assert_eq!(
-        after["total"],
-        before["total"].as_i64().unwrap() + 1,
-        "at once here"
-    );
+    assert_eq!(total(&after), total(&before) + 1, "at once here");
     assert_eq!(
         price(&get(&shop.products, "/api/product/1", false).await),
         1234
@@ -60,7 +64,7 @@ async fn change_reaches_every_replica(backend: Backend) {
     loop {
         let list = get(&other, "/api/products", false).await;
         let one = get(&other, "/api/product/1", false).await;
-        if list["total"] == after["total"] && price(&one) == 1234 {
+        if total(&list) == total(&after) && price(&one) == 1234 {
             break;
         }
         assert!(
@@ -70,7 +74,7 @@ async fn change_reaches_every_replica(backend: Backend) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     println!(
-        "other replica caught up in {:?} ({created})",
+        "other replica caught up in {:?} ({created:?})",
         start.elapsed()
     );
 }

@@ -4,9 +4,9 @@
 
 use futures_util::future::join_all;
 use shared::Reservation;
-use testkit::{assert_error, Backend, Service};
+use testkit::{assert_error, result, Backend, Service};
 
-use crate::support::{reservation, result, Shop};
+use crate::support::{reservation, Shop};
 
 /// How many orders race.
 const RACERS: i64 = 20;
@@ -62,9 +62,10 @@ async fn last_unit_race(backend: Backend, replicas: bool) {
         .collect();
     assert_eq!(winners.len(), 1, "{answers:?}");
     for (status, answer) in answers.iter().filter(|(status, _)| *status != 200) {
-        assert_error(*status, answer, 409, "out_of_stock");
-        let named = &answer["fields"][last.to_string()];
-        assert_eq!(named, "out of stock: none left", "{answer}");
+        let error = assert_error(*status, answer, 409, "out_of_stock");
+        let fields = error.fields.unwrap_or_default();
+        let named = fields.get(&last.to_string()).map(String::as_str);
+        assert_eq!(named, Some("out of stock: none left"), "{answer}");
     }
     let won: Reservation = result(&winners[0].1);
     assert_eq!(shop.product(&admin, last).await.stock, Some(0));

@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 use serde_json::{json, Value};
 use shared::stock::shortage;
 use shared::{Released, Reservation, StockLine};
-use testkit::{assert_error, client, json, Backend};
+use testkit::{assert_error, client, json, result, Backend};
 
-use crate::support::{fields, random_token, reservation, result, Shop};
+use crate::support::{random_token, reservation, Shop};
 
 #[testkit::both_backends]
 async fn the_stock_routes_take_only_the_service_token(backend: testkit::Backend) {
@@ -132,8 +132,11 @@ async fn invalid_reservations(backend: Backend) {
         ),
     ] {
         let (status, answer) = reserve_body(&shop, &body).await;
-        assert_error(status, &answer, 422, "validation_failed");
-        assert!(fields(&answer).contains_key(field), "{body}: {answer}");
+        let error = assert_error(status, &answer, 422, "validation_failed");
+        assert!(
+            error.fields.unwrap_or_default().contains_key(field),
+            "{body}: {answer}"
+        );
     }
     let (status, answer) = reserve_body(&shop, &json!({"lines": []})).await;
     assert_error(status, &answer, 422, "validation_failed");
@@ -142,15 +145,21 @@ async fn invalid_reservations(backend: Backend) {
     let most = shared::stock::MAX_LINES as i64;
     let many: Vec<(i64, i64)> = (1..=most + 1).map(|id| (id, 1)).collect();
     let (status, answer) = reserve_body(&shop, &reservation(1, &many)).await;
-    assert_error(status, &answer, 422, "validation_failed");
-    assert!(fields(&answer).contains_key("lines"), "{answer}");
+    let error = assert_error(status, &answer, 422, "validation_failed");
+    assert!(
+        error.fields.unwrap_or_default().contains_key("lines"),
+        "{answer}"
+    );
     let token = Some(shop.service_token.as_str());
     let body = json!({"order_id": 0});
     let (status, answer) = shop
         .stock_call(&shop.products, "release", token, &body)
         .await;
-    assert_error(status, &answer, 422, "validation_failed");
-    assert!(fields(&answer).contains_key("order_id"), "{answer}");
+    let error = assert_error(status, &answer, 422, "validation_failed");
+    assert!(
+        error.fields.unwrap_or_default().contains_key("order_id"),
+        "{answer}"
+    );
 }
 
 async fn reserve_body(shop: &Shop, body: &Value) -> (reqwest::StatusCode, Value) {
@@ -193,7 +202,7 @@ async fn release_twice(backend: Backend) {
     for _ in 0..2 {
         let (status, answer) = shop.release(11).await;
         assert_eq!(status, 200, "{answer}");
-        let released: Released = serde_json::from_value(answer).unwrap();
+        let released: Released = testkit::decode(&answer);
         let expected = Released {
             message: "Reservation released".into(),
             order_id: 11,
@@ -241,13 +250,17 @@ async fn unknown_or_hidden(backend: Backend) {
     shop.change(&admin, gone, &json!({"hidden": true})).await;
     let asked = [(a, 2), (gone, 1), (999_999, 1), (short, 5)];
     let (status, answer) = shop.reserve(31, &asked).await;
-    assert_error(status, &answer, 404, "not_found");
+    let error = assert_error(status, &answer, 404, "not_found");
     let off_sale = shortage(None);
     let expected = BTreeMap::from([
         (gone.to_string(), off_sale.clone()),
         ("999999".to_string(), off_sale),
     ]);
-    assert_eq!(fields(&answer), expected, "unknown products first");
+    assert_eq!(
+        error.fields.unwrap_or_default(),
+        expected,
+        "unknown products first"
+    );
     let after = stocks(&shop, &admin, &[a, gone, short]).await;
     assert_eq!(after, [Some(10), Some(10), Some(1)], "nothing taken");
     let (status, answer) = shop.release(31).await;
@@ -263,12 +276,16 @@ async fn short_products(backend: Backend) {
     let free = shop.stocked(&admin, "Jar Free", None).await;
     let asked = [(plenty, 5), (two, 3), (free, 999), (none, 1)];
     let (status, answer) = shop.reserve(41, &asked).await;
-    assert_error(status, &answer, 409, "out_of_stock");
+    let error = assert_error(status, &answer, 409, "out_of_stock");
     let expected = BTreeMap::from([
         (two.to_string(), "only 2 left".to_string()),
         (none.to_string(), shortage(Some(0))),
     ]);
-    assert_eq!(fields(&answer), expected, "every short product");
+    assert_eq!(
+        error.fields.unwrap_or_default(),
+        expected,
+        "every short product"
+    );
     let after = stocks(&shop, &admin, &[plenty, two, none, free]).await;
     assert_eq!(after, [Some(50), Some(2), Some(0), None], "all or nothing");
 
@@ -326,6 +343,7 @@ async fn documented(backend: Backend) {
     let shop = Shop::start(backend).await;
     let (status, doc) = shop.get("/api-docs/openapi.json").await;
     assert_eq!(status, 200);
+    // The OpenAPI document is no DTO of ours: read as raw JSON.
     let scheme = &doc["components"]["securitySchemes"]["service_token"];
     assert_eq!(scheme["scheme"], "bearer", "{scheme}");
     for path in ["/api/stock/reserve", "/api/stock/release"] {

@@ -6,6 +6,7 @@ use std::hash::{BuildHasher, Hasher};
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
+use shared::{ListBody, Product, ProductCreated};
 use testkit::{client, json, users_service, Backend, Service, TestDb};
 
 pub struct Shop {
@@ -86,9 +87,25 @@ impl Shop {
         testkit::shopper(&self.users).await.1
     }
 
-    /// `GET` a products path; status and JSON body.
+    /// `GET` a products path, anonymously: the status and the raw JSON body,
+    /// for the tests of refusals and of the wire itself.
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
         json(client().get(self.url(path)).send().await.expect("get")).await
+    }
+
+    /// `GET` a list path (`/api/products?...`) anonymously, which must answer
+    /// 200: the page of products.
+    pub async fn list(&self, path: &str) -> ListBody<Product> {
+        let (status, page) = self.get(path).await;
+        assert_eq!(status, 200, "{path}: {page}");
+        testkit::decode(&page)
+    }
+
+    /// `GET /api/product/{id_or_slug}` anonymously, which must answer 200: the product.
+    pub async fn find(&self, id_or_slug: &str) -> Product {
+        let (status, answer) = self.get(&format!("/api/product/{id_or_slug}")).await;
+        assert_eq!(status, 200, "product {id_or_slug}: {answer}");
+        testkit::result(&answer)
     }
 
     /// `POST /api/product/create` as JSON with `token`.
@@ -101,10 +118,10 @@ impl Shop {
     }
 
     /// Creates a product that must succeed; returns it.
-    pub async fn add(&self, token: &str, body: &Value) -> Value {
+    pub async fn add(&self, token: &str, body: &Value) -> Product {
         let (status, created) = self.create(token, body).await;
         assert_eq!(status, 201, "create {body}: {created}");
-        created["product"].clone()
+        testkit::decode::<ProductCreated>(&created).product
     }
 }
 
@@ -153,20 +170,20 @@ impl Shop {
     }
 
     /// Changes a product, which must succeed; returns it as it is now.
-    pub async fn change(&self, admin: &str, id: i64, body: &Value) -> shared::Product {
+    pub async fn change(&self, admin: &str, id: i64, body: &Value) -> Product {
         let (status, answer) = self.patch(admin, &id.to_string(), body).await;
         assert_eq!(status, 200, "patch {id} with {body}: {answer}");
-        result(&answer)
+        testkit::result(&answer)
     }
 
     /// A product as an admin sees it (hidden or not).
-    pub async fn product(&self, admin: &str, id: i64) -> shared::Product {
+    pub async fn product(&self, admin: &str, id: i64) -> Product {
         let request = client()
             .get(self.url(&format!("/api/product/{id}")))
             .bearer_auth(admin);
         let (status, answer) = json(request.send().await.expect("get")).await;
         assert_eq!(status, 200, "product {id}: {answer}");
-        result(&answer)
+        testkit::result(&answer)
     }
 
     /// A new product with `stock` (`None`: not tracked); returns its id.
@@ -174,8 +191,8 @@ impl Shop {
         let mut body = product(name, 500);
         body["stock"] = json!(stock);
         let added = self.add(admin, &body).await;
-        assert_eq!(added["stock"], json!(stock), "{added}");
-        added["id"].as_i64().expect("id")
+        assert_eq!(added.stock, stock, "{added:?}");
+        added.id
     }
 }
 
@@ -188,40 +205,17 @@ pub fn reservation(order_id: i64, lines: &[(i64, i64)]) -> Value {
     json!({"order_id": order_id, "lines": lines})
 }
 
-/// The `result` of an answer, read as `T`.
-pub fn result<T: serde::de::DeserializeOwned>(answer: &Value) -> T {
-    serde_json::from_value(answer["result"].clone())
-        .unwrap_or_else(|e| panic!("result of {answer}: {e}"))
-}
-
-/// The `fields` of an error answer, read as a map.
-pub fn fields(answer: &Value) -> std::collections::BTreeMap<String, String> {
-    let body: shared::ErrorBody = serde_json::from_value(answer.clone())
-        .unwrap_or_else(|e| panic!("error body {answer}: {e}"));
-    body.fields.unwrap_or_default()
-}
-
 /// A valid creation body.
 pub fn product(name: &str, price: i64) -> Value {
     json!({"name": name, "price": price, "description": format!("{name}, for testing.")})
 }
 
-/// The ids of a list answer.
-pub fn ids(page: &Value) -> Vec<i64> {
-    page["results"]
-        .as_array()
-        .expect("results")
-        .iter()
-        .map(|p| p["id"].as_i64().expect("id"))
-        .collect()
+/// The ids of a page of products.
+pub fn ids(page: &ListBody<Product>) -> Vec<i64> {
+    page.results.iter().map(|p| p.id).collect()
 }
 
-/// The names of a list answer.
-pub fn names(page: &Value) -> Vec<String> {
-    page["results"]
-        .as_array()
-        .expect("results")
-        .iter()
-        .map(|p| p["name"].as_str().expect("name").to_owned())
-        .collect()
+/// The names of a page of products.
+pub fn names(page: &ListBody<Product>) -> Vec<String> {
+    page.results.iter().map(|p| p.name.clone()).collect()
 }

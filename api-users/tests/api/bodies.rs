@@ -86,8 +86,9 @@ async fn wrong_types_are_422_naming_the_field(backend: testkit::Backend) {
             .unwrap(),
     )
     .await;
-    assert_error(status, &body, 422, "validation_failed");
-    assert!(body["fields"]["username"].is_string(), "{body}");
+    let error = assert_error(status, &body, 422, "validation_failed");
+    let fields = error.fields.unwrap_or_default();
+    assert!(fields.contains_key("username"), "{body}");
     let (status, body) = json(
         client()
             .post(users.url("/api/user/login"))

@@ -144,13 +144,8 @@ async fn a_login_without_username_or_password_is_a_422_naming_them(backend: test
                 .unwrap(),
         )
         .await;
-        assert_error(status, &answer, 422, "validation_failed");
-        let fields: Vec<&str> = answer["fields"]
-            .as_object()
-            .unwrap()
-            .keys()
-            .map(String::as_str)
-            .collect();
+        let error = assert_error(status, &answer, 422, "validation_failed");
+        let fields: Vec<String> = error.fields.expect("fields").into_keys().collect();
         assert_eq!(fields, named, "{body}");
     }
     let form = c
@@ -251,6 +246,7 @@ async fn registering_twice_with_one_idempotency_key_creates_one_user(backend: te
     let (s1, b1) = json(first.unwrap()).await;
     let (s2, b2) = json(second.unwrap()).await;
     assert_eq!((s1.as_u16(), s2.as_u16()), (201, 201), "{b1} {b2}");
+    // The replay is the same answer to the byte: raw bodies compared whole.
     assert_eq!(b1, b2, "the second answer is the first one replayed");
     let (s3, b3) = json(send(body.clone()).await.unwrap()).await;
     assert_eq!((s3.as_u16(), &b3), (201, &b1));
@@ -278,8 +274,9 @@ async fn registering_twice_with_one_idempotency_key_creates_one_user(backend: te
             .unwrap(),
     )
     .await;
-    assert_error(s6, &b6, 422, "validation_failed");
-    assert!(b6["fields"]["Idempotency-Key"].is_string(), "{b6}");
+    let error = assert_error(s6, &b6, 422, "validation_failed");
+    let fields = error.fields.unwrap_or_default();
+    assert!(fields.contains_key("Idempotency-Key"), "{b6}");
 }
 
 /// Slowloris: thousands of clients that open a connection and send part of

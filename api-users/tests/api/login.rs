@@ -1,7 +1,9 @@
 use reqwest::Method;
 use serde_json::json;
+use shared::{ErrorBody, LoginResponse, User};
 use testkit::{
-    assert_error, client, json, login, register, username, users_service, Service, TestDb,
+    assert_error, client, decode, json, login, register, result, typed, username, users_service,
+    Service, TestDb,
 };
 
 #[testkit::both_backends]
@@ -9,7 +11,7 @@ async fn login_returns_a_token_that_works_as_bearer_and_basic(backend: testkit::
     let (_db, users) = users_service(backend).await;
     let name = username("tok");
     let user = register(&users, &name).await;
-    let (status, body) = json(
+    let (status, body) = typed::<LoginResponse>(
         client()
             .post(users.url("/api/user/login"))
             .json(&json!({"username": name, "password": "password123"}))
@@ -18,9 +20,9 @@ async fn login_returns_a_token_that_works_as_bearer_and_basic(backend: testkit::
             .unwrap(),
     )
     .await;
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(body["message"], "Logged in");
-    let token = body["api_key"].as_str().unwrap().to_owned();
+    assert_eq!(status, 200, "{body:?}");
+    assert_eq!(body.message, "Logged in");
+    let token = body.api_key;
     assert!(
         token.len() >= 40,
         "token too short to be unguessable: {token}"
@@ -36,7 +38,7 @@ async fn login_returns_a_token_that_works_as_bearer_and_basic(backend: testkit::
         )
         .await;
         assert_eq!(status, 200, "{scheme}: {me}");
-        assert_eq!(me["result"]["id"], user.id);
+        assert_eq!(result::<User>(&me).id, user.id);
     }
 }
 
@@ -54,7 +56,7 @@ async fn login_with_a_form_works_and_each_login_gets_its_own_token(backend: test
         .unwrap();
     let (status, body) = json(response).await;
     assert_eq!(status, 200, "{body}");
-    assert_ne!(body["api_key"].as_str().unwrap(), first);
+    assert_ne!(decode::<LoginResponse>(&body).api_key, first);
 }
 
 #[testkit::both_backends]
@@ -170,7 +172,8 @@ async fn logout_without_a_token_is_401(backend: testkit::Backend) {
     )
     .await;
     assert_eq!(status, 401);
-    assert!(body["error"].is_string());
+    // The shape of every error.
+    decode::<ErrorBody>(&body);
 }
 
 #[testkit::both_backends]

@@ -1,5 +1,6 @@
 use reqwest::Method;
-use testkit::{client, json, shopper, users_service};
+use shared::{ErrorBody, User};
+use testkit::{client, decode, json, result, shopper, users_service};
 
 #[testkit::both_backends]
 async fn current_user_is_the_token_owner_without_secrets(backend: testkit::Backend) {
@@ -7,8 +8,10 @@ async fn current_user_is_the_token_owner_without_secrets(backend: testkit::Backe
     let (user, token) = shopper(&users).await;
     let (status, body) = users.authed(Method::GET, "/api/user", &token).await;
     assert_eq!(status, 200);
-    assert_eq!(body["result"]["id"], user.id);
-    assert_eq!(body["result"]["username"], user.username.as_str());
+    let me: User = result(&body);
+    assert_eq!(me.id, user.id);
+    assert_eq!(me.username, user.username);
+    // No secret anywhere in the raw body.
     let text = body.to_string();
     assert!(!text.contains(&token), "the token came back");
     assert!(
@@ -34,7 +37,8 @@ async fn current_user_without_or_with_a_bad_token_is_401(backend: testkit::Backe
         }
         let (status, body) = json(request.send().await.unwrap()).await;
         assert_eq!(status, 401, "{header:?}: {body}");
-        assert!(body["error"].is_string() && body["message"].is_string());
+        // A `message` and an `error` string: the shape of every error.
+        decode::<ErrorBody>(&body);
     }
     let huge = format!("Bearer {}", "a".repeat(4000));
     let (status, _) = json(
