@@ -256,8 +256,24 @@ async fn migrate_sqlite(
 ) -> anyhow::Result<()> {
     use diesel::Connection;
     tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
-        let mut conn = SqliteConnection::establish(&path)?;
-        diesel::connection::SimpleConnection::batch_execute(&mut conn, &pragmas)?;
+        // SQLite answers "database is locked" at once, without waiting out
+        // busy_timeout, where waiting could deadlock: switching a new file to
+        // WAL while another process migrates it, say. Start over then.
+        let deadline = std::time::Instant::now() + STARTUP_LOCK_WAIT;
+        let mut conn = loop {
+            let attempt = SqliteConnection::establish(&path)
+                .map_err(anyhow::Error::from)
+                .and_then(|mut conn| {
+                    diesel::connection::SimpleConnection::batch_execute(&mut conn, &pragmas)?;
+                    Ok(conn)
+                });
+            match attempt {
+                Err(e) if is_locked(&e) && std::time::Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                other => break other?,
+            }
+        };
         // Under an exclusive lock, so that processes starting together on one
         // file migrate one after the other: the later ones wait (busy_timeout),
         // then find nothing pending, instead of running the same migration twice.
@@ -270,6 +286,15 @@ async fn migrate_sqlite(
         })
     })
     .await?
+}
+
+/// How long a process starting on an SQLite file another one is migrating
+/// keeps trying.
+const STARTUP_LOCK_WAIT: Duration = Duration::from_secs(30);
+
+fn is_locked(e: &anyhow::Error) -> bool {
+    e.chain()
+        .any(|cause| cause.to_string().contains("database is locked"))
 }
 
 async fn migrate_postgres(url: String, sets: [EmbeddedMigrations; 2]) -> anyhow::Result<()> {

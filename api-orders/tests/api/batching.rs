@@ -3,11 +3,11 @@
 
 use futures_util::future::join_all;
 use reqwest::StatusCode;
-use serde_json::json;
-use shared::{ErrorBody, Order, ResultBody};
-use testkit::{shopper, Service};
+use serde_json::{json, Value};
+use shared::{ErrorBody, Order};
+use testkit::{decode, result, shopper, Service};
 
-use crate::support::{shop, shop_processes, Processes, Shop};
+use crate::support::{post, quantity, shop, shop_processes, Processes, Shop};
 
 /// What one cart request came to: the cart, or the refusal.
 #[derive(Debug)]
@@ -16,59 +16,17 @@ enum Answer {
     Refused(StatusCode, ErrorBody),
 }
 
-async fn send(
-    shop: &Shop,
-    service: &Service,
-    path: &str,
-    token: &str,
-    body: serde_json::Value,
-) -> Answer {
-    let response = shop
-        .http
-        .post(service.url(path))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .expect("send");
-    let status = response.status();
-    let text = response.text().await.expect("body");
+async fn send(shop: &Shop, service: &Service, path: &str, token: &str, body: Value) -> Answer {
+    let (status, body) = post(&shop.http, service, path, token, body).await;
     if status == StatusCode::OK {
-        let cart: ResultBody<Order> =
-            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
-        Answer::Cart(cart.result)
+        Answer::Cart(result(&body))
     } else {
-        let error = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{status} {e}: {text}"));
-        Answer::Refused(status, error)
+        Answer::Refused(status, decode(&body))
     }
 }
 
-fn add(product_id: i64, qty: i64) -> serde_json::Value {
+fn add(product_id: i64, qty: i64) -> Value {
     json!({"product_id": product_id, "qty": qty})
-}
-
-/// The user's cart as the service reads it now (`None`: no cart).
-async fn cart(shop: &Shop, token: &str) -> Option<Order> {
-    let response = shop
-        .http
-        .get(shop.orders.url("/api/order"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("cart");
-    match response.status() {
-        StatusCode::NOT_FOUND => None,
-        StatusCode::OK => Some(response.json::<ResultBody<Order>>().await.unwrap().result),
-        status => panic!("GET /api/order: {status}"),
-    }
-}
-
-fn quantity(order: &Order, product: i64) -> i64 {
-    order
-        .items
-        .iter()
-        .find(|item| item.product == product)
-        .map_or(0, |item| item.quantity)
 }
 
 #[testkit::both_backends]
@@ -79,20 +37,11 @@ async fn a_refused_change_in_a_burst_leaves_the_others_as_they_would_be_alone(
     let (_, full) = shopper(&shop.users).await;
     let (_, busy) = shopper(&shop.users).await;
     let (_, cartless) = shopper(&shop.users).await;
-    let orders = &shop.orders;
     // A line 4 short of the most a line holds (999): one add of 3 fits.
-    assert!(matches!(
-        send(&shop, orders, "/api/order/add-item", &full, add(1, 1)).await,
-        Answer::Cart(_)
-    ));
-    let set = json!({"product_id": 1, "qty": 995});
-    assert!(matches!(
-        send(&shop, orders, "/api/order/update-item", &full, set).await,
-        Answer::Cart(_)
-    ));
-    // Warm each token in the service's cache, so the burst arrives together.
-    for token in [&full, &busy, &cartless] {
-        cart(&shop, token).await;
+    shop.add(&full, 1, 1).await;
+    shop.update(&full, 1, 995).await;
+    for token in [&busy, &cartless] {
+        shop.warm(&[&shop.orders], token).await;
     }
 
     let burst = (0..46).map(|i| {
@@ -119,10 +68,8 @@ async fn a_refused_change_in_a_burst_leaves_the_others_as_they_would_be_alone(
             }
             (0..=2, Answer::Refused(status, error)) => {
                 assert_eq!(status, 422, "{error:?}");
-                assert!(
-                    error.fields.as_ref().is_some_and(|f| f.contains_key("qty")),
-                    "{error:?}"
-                );
+                let fields = error.fields.unwrap_or_default();
+                assert!(fields.contains_key("qty"), "{fields:?}");
             }
             (3..=19, Answer::Cart(order)) => assert!(quantity(&order, 2) >= 1),
             (20..=22, Answer::Refused(status, error)) => {
@@ -132,16 +79,14 @@ async fn a_refused_change_in_a_burst_leaves_the_others_as_they_would_be_alone(
         }
     }
     assert_eq!(full_added, 1, "exactly one add of 3 fits under 999");
-    assert_eq!(quantity(&cart(&shop, &full).await.unwrap(), 1), 998);
+    assert_eq!(quantity(&shop.cart(&full).await, 1), 998);
     assert_eq!(
-        quantity(&cart(&shop, &busy).await.unwrap(), 2),
+        quantity(&shop.cart(&busy).await, 2),
         34,
         "17 adds of 1, twice"
     );
-    assert!(
-        cart(&shop, &cartless).await.is_none(),
-        "an update opens no cart"
-    );
+    let (status, _) = shop.get("/api/order", &cartless).await;
+    assert_eq!(status, 404, "an update opens no cart");
 }
 
 #[testkit::both_backends]
@@ -152,40 +97,21 @@ async fn replicas_batching_many_carts_at_once_stay_exact(backend: testkit::Backe
     let replica = shop.orders_replica().await;
     let mut tokens = Vec::new();
     for _ in 0..8 {
-        tokens.push(shopper(&shop.users).await.1);
-    }
-    for token in &tokens {
-        for service in [&shop.orders, &replica] {
-            let response = shop
-                .http
-                .get(service.url("/api/orders"))
-                .bearer_auth(token)
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(response.status(), 200);
-        }
+        let (_, token) = shopper(&shop.users).await;
+        shop.warm(&[&shop.orders, &replica], &token).await;
+        tokens.push(token);
     }
     let burst = (0..240).map(|i| {
         let service = if i % 2 == 0 { &shop.orders } else { &replica };
-        let token = &tokens[i % 8];
-        let shop = &shop;
-        async move {
-            send(
-                shop,
-                service,
-                "/api/order/add-item",
-                token,
-                add(1 + (i % 3) as i64, 1),
-            )
-            .await
-        }
+        let (shop, token) = (&shop, &tokens[i % 8]);
+        let body = add(1 + (i % 3) as i64, 1);
+        async move { send(shop, service, "/api/order/add-item", token, body).await }
     });
     for answer in join_all(burst).await {
         assert!(matches!(answer, Answer::Cart(_)), "{answer:?}");
     }
     for token in &tokens {
-        let order = cart(&shop, token).await.expect("a cart");
+        let order = shop.cart(token).await;
         for product in 1..=3 {
             assert_eq!(
                 quantity(&order, product),

@@ -11,8 +11,7 @@ use crate::support::{post, quantity, shop, shop_processes, Processes, Shop};
 /// Sends `calls` add-item requests at once, the i-th to `services[i % len]`,
 /// for the products `product_of(i)`, one each; returns the answers that are not 200.
 ///
-/// Each service confirms the token first, so the burst measures the cart and
-/// not a cold token cache (which would send the whole burst to the users service).
+/// Each service confirms the token first ([`Shop::warm`]).
 async fn parallel_adds(
     shop: &Shop,
     services: &[&Service],
@@ -20,16 +19,7 @@ async fn parallel_adds(
     calls: usize,
     product_of: impl Fn(usize) -> i64,
 ) -> Vec<String> {
-    for service in services {
-        let response = shop
-            .http
-            .get(service.url("/api/orders"))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200);
-    }
+    shop.warm(services, token).await;
     let requests = (0..calls).map(|i| {
         let service = services[i % services.len()];
         let body = json!({"product_id": product_of(i), "qty": 1});

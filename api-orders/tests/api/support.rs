@@ -148,6 +148,22 @@ impl Shop {
         post(&self.http, &self.orders, path, token, body).await
     }
 
+    /// Has each of `services` confirm `token` with the users service once, so
+    /// that a burst that follows meets a warm token cache and measures the
+    /// cart (a cold one would send the whole burst to the users service).
+    pub async fn warm(&self, services: &[&Service], token: &str) {
+        for service in services {
+            let response = self
+                .http
+                .get(service.url("/api/orders"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .expect("warm");
+            assert_eq!(response.status(), 200, "warming the token cache");
+        }
+    }
+
     /// `GET path`: the status and the raw JSON body, as [`Shop::post`].
     pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
         json(
