@@ -87,7 +87,7 @@ async fn run_lane(db: Db, mut queue: mpsc::Receiver<Job>, give_up: Duration) {
         // A request already answered (timed out, its client gone) is not
         // applied: nobody would learn that it was.
         batch.retain(|job| !job.answer.is_closed());
-        let (stale, mut jobs): (Vec<_>, Vec<_>) = batch
+        let (stale, jobs): (Vec<_>, Vec<_>) = batch
             .drain(..)
             .partition(|job: &Job| job.queued.elapsed() > give_up);
         for job in stale {
@@ -96,19 +96,24 @@ async fn run_lane(db: Db, mut queue: mpsc::Receiver<Job>, give_up: Duration) {
         if jobs.is_empty() {
             continue;
         }
-        // Stable: each user's changes keep their order.
-        jobs.sort_by_key(|job| job.op.user_id());
         let (ops, answers): (Vec<CartOp>, Vec<_>) =
             jobs.into_iter().map(|job| (job.op, job.answer)).unzip();
-        match queries::apply(&db, &ops).await {
+        let changes = ops.len();
+        // In a task of its own, so that a bug that panics fails this batch
+        // (500s), not the lane for good.
+        let db = db.clone();
+        let applied = tokio::spawn(async move { queries::apply(&db, &ops).await })
+            .await
+            .unwrap_or_else(|e| Err(anyhow::anyhow!("applying cart changes: {e}").into()));
+        match applied {
             Ok(outcomes) => {
-                tracing::debug!(changes = ops.len(), "cart changes committed");
+                tracing::debug!(changes, "cart changes committed");
                 for (answer, outcome) in answers.into_iter().zip(outcomes) {
                     let _ = answer.send(Ok(outcome));
                 }
             }
             Err(e) => {
-                tracing::warn!(error = %e, changes = ops.len(), "cart changes not committed");
+                tracing::warn!(error = %e, changes, "cart changes not committed");
                 for answer in answers {
                     let _ = answer.send(Err(same_error(&e)));
                 }
