@@ -56,11 +56,8 @@ pub async fn apply(db: &Db, ops: &[CartOp]) -> ApiResult<Vec<CartChange>> {
                 for user in openers {
                     opened.push(conn.open_cart(user, now).await?);
                 }
-                let mut lines: HashMap<i64, Vec<ItemRow>> = HashMap::new();
                 let ids = orders.iter().chain(&opened).map(|o| o.id).collect();
-                for item in conn.items_of(ids).await? {
-                    lines.entry(item.order_id).or_default().push(item);
-                }
+                let mut lines = by_order(conn.items_of(ids).await?);
                 let stored = orders.into_iter().map(|order| (order, true));
                 let new = opened.into_iter().map(|order| (order, false));
                 let mut carts: HashMap<i64, Cart> = stored
@@ -94,6 +91,15 @@ pub async fn apply(db: &Db, ops: &[CartOp]) -> ApiResult<Vec<CartChange>> {
     })
 }
 
+/// Lines grouped by their order.
+fn by_order(items: Vec<ItemRow>) -> HashMap<i64, Vec<ItemRow>> {
+    let mut lines: HashMap<i64, Vec<ItemRow>> = HashMap::new();
+    for item in items {
+        lines.entry(item.order_id).or_default().push(item);
+    }
+    lines
+}
+
 /// The user's cart with its lines, if there is a cart.
 pub async fn cart(db: &Db, user_id: i64) -> ApiResult<Option<OrderWithItems>> {
     with_read_conn!(db, |conn| {
@@ -122,14 +128,12 @@ pub async fn history(
         conn.transaction::<_, ApiError, _>(|conn| {
             async move {
                 let (orders, total) = conn.history(user_id, page).await?;
-                let mut by_order: HashMap<i64, Vec<ItemRow>> = HashMap::new();
-                for item in conn.items_of(orders.iter().map(|o| o.id).collect()).await? {
-                    by_order.entry(item.order_id).or_default().push(item);
-                }
+                let ids = orders.iter().map(|o| o.id).collect();
+                let mut lines = by_order(conn.items_of(ids).await?);
                 let orders = orders
                     .into_iter()
                     .map(|order| {
-                        let items = by_order.remove(&order.id).unwrap_or_default();
+                        let items = lines.remove(&order.id).unwrap_or_default();
                         OrderWithItems { order, items }
                     })
                     .collect();
