@@ -120,6 +120,11 @@ impl PageCache {
         entries.insert(key, entry);
     }
 
+    /// How long an answer is kept (zero: the cache is off).
+    pub fn ttl(&self) -> Duration {
+        self.ttl
+    }
+
     /// The current generation, to pass to [`PageCache::put`].
     pub fn generation(&self) -> u64 {
         self.generation.load(Ordering::Acquire)
@@ -136,7 +141,7 @@ impl PageCache {
 }
 
 /// `Cache-Control: no-cache` (or `no-store`, or `max-age=0`) on the request.
-fn wants_fresh(request: &HeaderMap) -> bool {
+pub fn wants_fresh(request: &HeaderMap) -> bool {
     request
         .get_all(CACHE_CONTROL)
         .iter()

@@ -12,6 +12,7 @@ mod db;
 mod domain;
 mod etag;
 mod images;
+mod index;
 mod routes;
 mod state;
 
@@ -27,7 +28,8 @@ pub fn settings(vars: impl Fn(&str) -> Option<String>) -> anyhow::Result<Setting
 
 /// Connects to the database (migrating and seeding it), binds the listening
 /// socket and builds the router; `vars` holds the settings of this service
-/// beyond the common ones (`SERVICE_TOKEN`, `PUBLIC_URL`, `CATALOGUE_CACHE_MS`).
+/// beyond the common ones (`SERVICE_TOKEN`, `PUBLIC_URL`, `CATALOGUE_CACHE_MS`,
+/// `CATALOGUE_INDEX_MAX`).
 pub async fn build(
     settings: Settings,
     vars: impl Fn(&str) -> Option<String>,
@@ -41,7 +43,8 @@ pub async fn build(
     let listener = server::http::bind(&settings).await?;
     let config = config::ProductsConfig::from_vars(listener.local_addr()?, &vars)?;
     let pages = cache::PageCache::from_vars(&vars)?;
-    let state = state::AppState::new(db.clone(), &settings, config, service_token, pages);
+    let index = index::CatalogueIndex::from_vars(&vars, pages.ttl())?;
+    let state = state::AppState::new(db.clone(), &settings, config, service_token, pages, index);
     let (routes, openapi) = routes::router(state);
     Ok(App::new(listener, routes, openapi, db, settings))
 }

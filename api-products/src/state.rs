@@ -7,6 +7,7 @@ use server::{Db, RemoteVerifier, ServiceToken, Settings, Verifier};
 
 use crate::cache::PageCache;
 use crate::config::ProductsConfig;
+use crate::index::CatalogueIndex;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -17,6 +18,8 @@ pub struct AppState {
     pub service_token: ServiceToken,
     /// Shoppers' catalogue reads, served from memory (see `cache`).
     pub pages: Arc<PageCache>,
+    /// Every product's name, for search and paging (see `index`).
+    pub index: Arc<CatalogueIndex>,
 }
 
 impl AppState {
@@ -26,6 +29,7 @@ impl AppState {
         config: ProductsConfig,
         service_token: ServiceToken,
         pages: PageCache,
+        index: CatalogueIndex,
     ) -> Self {
         let verifier: Verifier = Arc::new(RemoteVerifier::new(
             &settings.users_url,
@@ -37,7 +41,15 @@ impl AppState {
             verifier,
             service_token,
             pages: Arc::new(pages),
+            index: Arc::new(index),
         }
+    }
+
+    /// This replica added or changed a product: its answers in memory and
+    /// its names are stale.
+    pub fn catalogue_changed(&self) {
+        self.pages.invalidate();
+        self.index.invalidate();
     }
 
     /// Where browsers reach this service: `PUBLIC_URL`, else the address it

@@ -8,7 +8,7 @@ use server::db::unique_violation;
 use server::{with_conn, with_read_conn, ApiError, ApiResult, Db, Page};
 
 use super::models::{NewProductRow, ProductChanges, ProductRow};
-use super::schema::{catalogue_counts, products};
+use super::schema::{catalogue_counts, catalogue_revision, products};
 use crate::catalogue::DemoProduct;
 use crate::domain::{ProductRef, SearchTerm};
 use crate::images;
@@ -146,6 +146,60 @@ async fn sqlite_search(
     .load::<ProductRow>(conn)
     .await?;
     Ok((rows, total))
+}
+
+/// The catalogue's revision (bumped by every insert, delete and change of a
+/// name or of `hidden`) and how many products it has, hidden ones too: what
+/// the search index checks before it reloads.
+pub async fn revision(db: &Db) -> ApiResult<(i64, i64)> {
+    with_read_conn!(db, |conn| {
+        let revision = catalogue_revision::table
+            .select(catalogue_revision::revision)
+            .first::<i64>(conn)
+            .await?;
+        let size: i64 = catalogue_counts::table
+            .select(catalogue_counts::products)
+            .load::<i64>(conn)
+            .await?
+            .into_iter()
+            .sum();
+        Ok((revision, size))
+    })
+}
+
+/// Every product's id, lowercase name and `hidden`, by id: what the search
+/// index holds.
+pub async fn names(db: &Db) -> ApiResult<Vec<(i64, String, bool)>> {
+    with_read_conn!(db, |conn| {
+        products::table
+            .select((products::id, products::name_key, products::hidden))
+            .order(products::id)
+            .load(conn)
+            .await
+            .map_err(ApiError::from)
+    })
+}
+
+/// The products with these ids, by id; hidden ones only with
+/// `include_hidden` (one hidden since the index was read drops out).
+pub async fn by_ids(db: &Db, ids: &[i64], include_hidden: bool) -> ApiResult<Vec<ProductRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    with_read_conn!(db, |conn| {
+        let mut query = products::table
+            .filter(products::id.eq_any(ids))
+            .into_boxed();
+        if !include_hidden {
+            query = query.filter(products::hidden.eq(false));
+        }
+        query
+            .order(products::id)
+            .select(ProductRow::as_select())
+            .load(conn)
+            .await
+            .map_err(ApiError::from)
+    })
 }
 
 /// The product with that id or slug.

@@ -25,6 +25,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// The catalogue's revision, one row bumped by triggers on every insert,
+    /// delete and change of a name or of `hidden` (migration
+    /// `2026-12-05-000000_revision`): when the search index reloads.
+    catalogue_revision (id) {
+        id -> Integer,
+        revision -> BigInt,
+    }
+}
+
+diesel::table! {
     stock_reservations (order_id) {
         order_id -> BigInt,
         released -> Bool,
@@ -46,6 +56,7 @@ diesel::joinable!(stock_reservation_lines -> products (product_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     catalogue_counts,
+    catalogue_revision,
     products,
     stock_reservations,
     stock_reservation_lines,

@@ -13,6 +13,7 @@ use shared::{
     UpdateProductRequest,
 };
 
+use crate::cache::wants_fresh;
 use crate::db::models::{NewProductRow, ProductChanges, ProductRow};
 use crate::db::queries::{self, Taken, Write};
 use crate::domain::patch::ProductPatch;
@@ -76,7 +77,18 @@ pub async fn list(
         None => None,
     };
     let generation = state.pages.generation();
-    let (rows, total) = queries::list(&state.db, search.as_ref(), include_hidden, page).await?;
+    let fresh = wants_fresh(&headers);
+    let (rows, total) = match state.index.names(&state.db, fresh).await? {
+        Some(names) => {
+            let term = search.as_ref().map(SearchTerm::as_str);
+            let (ids, total) = names.page(term, include_hidden, page);
+            (
+                queries::by_ids(&state.db, &ids, include_hidden).await?,
+                total,
+            )
+        }
+        None => queries::list(&state.db, search.as_ref(), include_hidden, page).await?,
+    };
     let base = state.public_base();
     let results = rows.into_iter().map(|row| row.into_product(base)).collect();
     let answer = Tagged::of(&ListBody { results, total })?;
@@ -162,7 +174,7 @@ pub async fn create(
     )
     .await?;
     let row = written(write)?;
-    state.pages.invalidate();
+    state.catalogue_changed();
     tracing::info!(product_id = row.id, slug = %row.slug, admin_id = admin.id, "product added");
     let location = format!("/api/product/{}", row.id);
     let product = row.into_product(state.public_base());
@@ -203,7 +215,7 @@ pub async fn update(
     let patch = ProductPatch::parse(&req)?;
     let write = queries::update(&state.db, id, &ProductChanges::of(&patch)).await?;
     let row = written(write)?;
-    state.pages.invalidate();
+    state.catalogue_changed();
     tracing::info!(
         product_id = row.id,
         admin_id = admin.id,

@@ -1,6 +1,6 @@
 //! `GET /api/products?q=`: a literal, case-insensitive "name contains".
 
-use serde_json::json;
+use serde_json::{json, Value};
 use shared::{ListBody, Product};
 use testkit::assert_error;
 
@@ -98,4 +98,124 @@ async fn search_terms_longer_than_100_characters_are_422(backend: testkit::Backe
     let (status, body) = shop.get(&q(&"x".repeat(101))).await;
     let error = assert_error(status, &body, 422, "validation_failed");
     assert!(error.fields.unwrap_or_default().contains_key("q"), "{body}");
+}
+
+/// `GET path` on `service`, as `admin` when given: the status and raw body,
+/// with the service's own address taken out of the image URLs.
+async fn read(service: &testkit::Service, path: &str, admin: Option<&str>) -> (u16, Value) {
+    let mut request = testkit::client().get(service.url(path));
+    if let Some(token) = admin {
+        request = request.bearer_auth(token);
+    }
+    let (status, body) = testkit::json(request.send().await.expect("get")).await;
+    let body = body.to_string().replace(&service.base, "");
+    (status.as_u16(), serde_json::from_str(&body).expect("json"))
+}
+
+/// The names in memory (`index`) and the database's indexes answer every
+/// search and page alike: the same products in the same order, the same
+/// total, hidden ones for admins only. The database answers on a replica
+/// told to keep no names, and on one whose limit the catalogue exceeds.
+#[testkit::both_backends]
+async fn the_names_in_memory_and_the_database_answer_alike(backend: testkit::Backend) {
+    let shop = Shop::start(backend).await;
+    let off = || ("CATALOGUE_CACHE_MS", "0".to_owned());
+    let database = shop
+        .sibling(&[("CATALOGUE_INDEX_MAX", "0".into()), off()])
+        .await;
+    let too_small = shop
+        .sibling(&[("CATALOGUE_INDEX_MAX", "5".into()), off()])
+        .await;
+    let memory = shop.sibling(&[off()]).await;
+    let admin = shop.admin().await;
+    for name in [
+        "100% Cotton Apron",
+        "Tea_Towel Deluxe",
+        "Back\\slash Bowl",
+        "Crème Brûlée Dish",
+        "ÉCLAIR TRAY",
+        "Straße Mug",
+        "Ωmega Mugs, Set of 6",
+        "Quote \"Mug\" Stand",
+        "Mug Mug Mug",
+    ] {
+        shop.add(&admin, &json!({"name": name, "price": 1000}))
+            .await;
+    }
+    let hidden = shop.add(&admin, &product("Hidden Walnut Mug", 700)).await;
+    shop.change(&admin, hidden.id, &json!({"hidden": true}))
+        .await;
+    let renamed = shop.add(&admin, &product("Old Name Jug", 800)).await;
+    shop.change(&admin, renamed.id, &json!({"name": "New Name Jug"}))
+        .await;
+
+    let terms = [
+        "mug", "MUG", "m", "mu", "ug ", "set of", "%", "_", "\\", "\"mug\"", "'", "é", "brûlée",
+        "ÉCLAIR", "ße", "ω", "walnut", "old name", "new name", "zeppelin", "mug mug",
+    ];
+    let mut compared = 0;
+    for term in terms {
+        let encoded: String = term.bytes().map(|b| format!("%{b:02X}")).collect();
+        for page in ["", "&limit=2", "&limit=1&offset=2", "&limit=3&offset=500"] {
+            for hidden_too in [false, true] {
+                let path = format!(
+                    "/api/products?q={encoded}{page}{}",
+                    if hidden_too {
+                        "&include_hidden=true"
+                    } else {
+                        ""
+                    }
+                );
+                let who = hidden_too.then_some(admin.as_str());
+                let expected = read(&database, &path, who).await;
+                assert_eq!(expected.0, 200, "{path}: {}", expected.1);
+                assert_eq!(read(&memory, &path, who).await, expected, "{path}");
+                assert_eq!(read(&too_small, &path, who).await, expected, "{path}");
+                compared += 1;
+            }
+        }
+    }
+    // And the whole catalogue, page by page.
+    for page in [
+        "",
+        "?limit=4&offset=3",
+        "?limit=5&offset=20",
+        "?include_hidden=true&limit=7&offset=10",
+    ] {
+        let path = format!("/api/products{page}");
+        let expected = read(&database, &path, Some(&admin)).await;
+        assert_eq!(read(&memory, &path, Some(&admin)).await, expected, "{path}");
+    }
+    // Not a comparison of empty answers: the terms do find products.
+    let (_, mugs) = read(
+        &memory,
+        "/api/products?q=mug&include_hidden=true",
+        Some(&admin),
+    )
+    .await;
+    let mugs: ListBody<Product> = testkit::decode(&mugs);
+    assert_eq!(mugs.total, 6, "{mugs:?}");
+    assert!(compared > 100);
+}
+
+/// The replica that makes a change searches the changed names at once.
+#[testkit::both_backends]
+async fn a_new_renamed_or_hidden_product_is_searched_as_it_is_now(backend: testkit::Backend) {
+    let shop = Shop::start(backend).await;
+    let admin = shop.admin().await;
+    assert_eq!(shop.list(&q("pitcher")).await.total, 0);
+    let added = shop.add(&admin, &product("Copper Pitcher", 3000)).await;
+    assert_eq!(names(&shop.list(&q("pitcher")).await), ["Copper Pitcher"]);
+    shop.change(&admin, added.id, &json!({"name": "Copper Jug"}))
+        .await;
+    assert_eq!(shop.list(&q("pitcher")).await.total, 0);
+    assert_eq!(names(&shop.list(&q("copper j")).await), ["Copper Jug"]);
+    let everything = shop.list("/api/products").await.total;
+    shop.change(&admin, added.id, &json!({"hidden": true}))
+        .await;
+    assert_eq!(shop.list(&q("copper")).await.total, 0);
+    assert_eq!(shop.list("/api/products").await.total, everything - 1);
+    shop.change(&admin, added.id, &json!({"hidden": false}))
+        .await;
+    assert_eq!(names(&shop.list(&q("COPPER")).await), ["Copper Jug"]);
 }

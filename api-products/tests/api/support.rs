@@ -73,6 +73,14 @@ impl Shop {
         Service::process(testkit::bin!("api-products"), &self.db, &self.env).await
     }
 
+    /// Another products service on the same database, in this process, with
+    /// the same environment and `extra` on top.
+    pub async fn sibling(&self, extra: &[(&'static str, String)]) -> Service {
+        let mut env = self.env.clone();
+        env.extend_from_slice(extra);
+        Service::start("api-products", &self.db, &env).await
+    }
+
     pub fn url(&self, path: &str) -> String {
         self.products.url(path)
     }
