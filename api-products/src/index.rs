@@ -15,7 +15,7 @@
 //! second. While one request reloads, the others answer from the names they
 //! have, unless this replica's own change made them stale.
 //!
-//! `CATALOGUE_INDEX_MAX` (default 1,000,000) bounds the memory: a larger
+//! `CATALOGUE_INDEX_MAX` (default 500,000) bounds the memory: a larger
 //! catalogue, or 0, is searched by the database's trigram indexes instead
 //! (`queries::list`).
 
@@ -31,45 +31,70 @@ use crate::db::queries;
 /// How long a replica trusts the names it has before it checks the revision.
 pub const CHECK_EVERY: Duration = Duration::from_millis(100);
 
-/// Products kept in memory at most, unless `CATALOGUE_INDEX_MAX` says otherwise.
-const DEFAULT_MAX: usize = 1_000_000;
+/// Products kept in memory at most, unless `CATALOGUE_INDEX_MAX` says
+/// otherwise: about 23 MB, twice that while a reload replaces them.
+const DEFAULT_MAX: usize = 500_000;
+
+/// Names read from the database per query while loading.
+const LOAD_BATCH: i64 = 20_000;
 
 /// Every product's id, lowercase name and `hidden`, by id.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Names {
     ids: Vec<i64>,
     hidden: Vec<bool>,
     /// Positions (in `ids`) of the products shoppers see.
     visible: Vec<u32>,
-    /// The names, each followed by a newline; name `i` is
-    /// `keys[starts[i]..starts[i + 1] - 1]`.
+    /// The names, each followed by a newline: name `i` starts at `starts[i]`
+    /// and ends before the newline that precedes the next one's start.
     keys: String,
     starts: Vec<u32>,
 }
 
 impl Names {
     /// From `(id, name_key, hidden)` rows in id order.
-    pub fn new(rows: Vec<(i64, String, bool)>) -> Self {
-        let bytes: usize = rows.iter().map(|(_, key, _)| key.len() + 1).sum();
-        let mut names = Self {
-            ids: Vec::with_capacity(rows.len()),
-            hidden: Vec::with_capacity(rows.len()),
-            visible: Vec::with_capacity(rows.len()),
-            keys: String::with_capacity(bytes),
-            starts: Vec::with_capacity(rows.len() + 1),
-        };
-        for (at, (id, key, hidden)) in rows.into_iter().enumerate() {
-            if !hidden {
-                names.visible.push(at as u32);
-            }
-            names.ids.push(id);
-            names.hidden.push(hidden);
-            names.starts.push(names.keys.len() as u32);
-            names.keys.push_str(&key);
-            names.keys.push('\n');
+    #[cfg(test)]
+    fn new(rows: Vec<(i64, String, bool)>) -> Self {
+        let mut names = Self::default();
+        for (id, key, hidden) in rows {
+            names.push(id, &key, hidden);
         }
-        names.starts.push(names.keys.len() as u32);
         names
+    }
+
+    /// Adds a product after those held (ids ascending).
+    fn push(&mut self, id: i64, key: &str, hidden: bool) {
+        if !hidden {
+            self.visible.push(self.ids.len() as u32);
+        }
+        self.ids.push(id);
+        self.hidden.push(hidden);
+        self.starts.push(self.keys.len() as u32);
+        self.keys.push_str(key);
+        self.keys.push('\n');
+    }
+
+    /// Reads every product's name, a batch of [`LOAD_BATCH`] at a time, so
+    /// that loading takes little more memory than the names themselves.
+    async fn load(db: &Db) -> ApiResult<Self> {
+        let mut names = Self::default();
+        let mut after = i64::MIN;
+        loop {
+            let batch = queries::names_after(db, after, LOAD_BATCH).await?;
+            for (id, key, hidden) in &batch {
+                names.push(*id, key, *hidden);
+            }
+            match batch.last() {
+                Some((last, _, _)) if batch.len() as i64 == LOAD_BATCH => after = *last,
+                _ => break,
+            }
+        }
+        names.ids.shrink_to_fit();
+        names.hidden.shrink_to_fit();
+        names.visible.shrink_to_fit();
+        names.keys.shrink_to_fit();
+        names.starts.shrink_to_fit();
+        Ok(names)
     }
 
     /// The ids on `page` of the products whose lowercase names contain `term`
@@ -114,7 +139,10 @@ impl Names {
                 let found = from + found;
                 // The name the match starts in: the last one starting at or before it.
                 let at = self.starts.partition_point(|&s| s as usize <= found) - 1;
-                let next = self.starts[at + 1] as usize;
+                let next = self
+                    .starts
+                    .get(at + 1)
+                    .map_or(haystack.len(), |&s| s as usize);
                 if found + term.len() < next {
                     from = next;
                     return Some(at);
@@ -160,7 +188,7 @@ impl CatalogueIndex {
         }
     }
 
-    /// `CATALOGUE_INDEX_MAX` (default 1,000,000); checked every
+    /// `CATALOGUE_INDEX_MAX` (default 500,000); checked every
     /// [`CHECK_EVERY`], or on every read when `cache_ttl` (the page cache's)
     /// is shorter.
     pub fn from_vars(
@@ -237,7 +265,7 @@ impl CatalogueIndex {
         } else {
             let started = Instant::now();
             // Read after the revision: never older than the revision recorded.
-            let names = Names::new(queries::names(db).await?);
+            let names = Names::load(db).await?;
             tracing::debug!(products = names.ids.len(), revision, took = ?started.elapsed(), "names loaded");
             Some(Arc::new(names))
         };

@@ -167,13 +167,15 @@ pub async fn revision(db: &Db) -> ApiResult<(i64, i64)> {
     })
 }
 
-/// Every product's id, lowercase name and `hidden`, by id: what the search
-/// index holds.
-pub async fn names(db: &Db) -> ApiResult<Vec<(i64, String, bool)>> {
+/// The id, lowercase name and `hidden` of the first `limit` products with
+/// ids above `after`, by id: what the search index holds, a batch at a time.
+pub async fn names_after(db: &Db, after: i64, limit: i64) -> ApiResult<Vec<(i64, String, bool)>> {
     with_read_conn!(db, |conn| {
         products::table
+            .filter(products::id.gt(after))
             .select((products::id, products::name_key, products::hidden))
             .order(products::id)
+            .limit(limit)
             .load(conn)
             .await
             .map_err(ApiError::from)
