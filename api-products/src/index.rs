@@ -243,7 +243,7 @@ impl CatalogueIndex {
         }
         // Cleared before reading: a change made after this read sets it again.
         self.stale.store(false, Ordering::Release);
-        let (revision, size) = queries::revision(db).await?;
+        let revision = queries::revision(db).await?;
         let unchanged = {
             let mut held = self.lock();
             let same = matches!(held.checked, Some((r, _)) if r == revision);
@@ -255,6 +255,7 @@ impl CatalogueIndex {
         if let Some(names) = unchanged {
             return Ok(names);
         }
+        let size = queries::size(db).await?;
         let names = if usize::try_from(size).unwrap_or(usize::MAX) > self.max {
             tracing::info!(
                 products = size,

@@ -148,22 +148,26 @@ async fn sqlite_search(
     Ok((rows, total))
 }
 
-/// The catalogue's revision (bumped by every insert, delete and change of a
-/// name or of `hidden`) and how many products it has, hidden ones too: what
-/// the search index checks before it reloads.
-pub async fn revision(db: &Db) -> ApiResult<(i64, i64)> {
+/// The catalogue's revision, bumped by every insert, delete and change of a
+/// name or of `hidden`: what the search index checks before it reloads.
+pub async fn revision(db: &Db) -> ApiResult<i64> {
     with_read_conn!(db, |conn| {
-        let revision = catalogue_revision::table
+        catalogue_revision::table
             .select(catalogue_revision::revision)
             .first::<i64>(conn)
-            .await?;
-        let size: i64 = catalogue_counts::table
+            .await
+            .map_err(ApiError::from)
+    })
+}
+
+/// How many products there are, hidden ones too (the counts triggers keep).
+pub async fn size(db: &Db) -> ApiResult<i64> {
+    with_read_conn!(db, |conn| {
+        let counts = catalogue_counts::table
             .select(catalogue_counts::products)
             .load::<i64>(conn)
-            .await?
-            .into_iter()
-            .sum();
-        Ok((revision, size))
+            .await?;
+        Ok(counts.into_iter().sum())
     })
 }
 
