@@ -134,15 +134,12 @@ impl Names {
         let finder = memmem::Finder::new(term.as_bytes());
         let haystack = self.keys.as_bytes();
         let mut from = 0;
+        let mut at = 0;
         std::iter::from_fn(move || {
             while let Some(found) = finder.find(&haystack[from..]) {
                 let found = from + found;
-                // The name the match starts in: the last one starting at or before it.
-                let at = self.starts.partition_point(|&s| s as usize <= found) - 1;
-                let next = self
-                    .starts
-                    .get(at + 1)
-                    .map_or(haystack.len(), |&s| s as usize);
+                at = self.name_at(found, at);
+                let next = self.start(at + 1).unwrap_or(haystack.len());
                 if found + term.len() < next {
                     from = next;
                     return Some(at);
@@ -152,6 +149,26 @@ impl Names {
             }
             None
         })
+    }
+
+    /// Where name `at` starts in `keys`, if there is one.
+    fn start(&self, at: usize) -> Option<usize> {
+        self.starts.get(at).map(|&s| s as usize)
+    }
+
+    /// The name byte `byte` of `keys` is in, knowing it is name `from` or a
+    /// later one: a galloping search, since matches come in order and are
+    /// mostly a few names apart (a binary search over all names, from
+    /// scratch, was most of a broad term's cost).
+    fn name_at(&self, byte: usize, from: usize) -> usize {
+        let starts_after = |at: usize| self.start(at).is_some_and(|s| s > byte);
+        let (mut low, mut step) = (from, 1);
+        while !starts_after(low + step) && low + step < self.starts.len() {
+            low += step;
+            step *= 2;
+        }
+        let high = (low + step).min(self.starts.len());
+        low + self.starts[low..high].partition_point(|&s| s as usize <= byte) - 1
     }
 }
 
@@ -346,6 +363,36 @@ mod tests {
         );
         assert_eq!(names.page(Some("k\nm"), false, page(5, 0)), (vec![3], 1));
         assert_eq!(names.page(Some("\n"), false, page(5, 0)), (vec![3], 1));
+    }
+
+    #[test]
+    fn finds_the_same_as_a_plain_filter_at_any_spacing() {
+        let rows: Vec<(i64, String, bool)> = (0..5000)
+            .map(|i| {
+                let word = if i % 97 == 0 || i % 1000 == 999 || i < 3 {
+                    "walnut"
+                } else {
+                    "oak"
+                };
+                (i * 3 + 1, format!("{word} item {i}"), i % 5 == 0)
+            })
+            .collect();
+        let names = Names::new(rows.clone());
+        for term in ["walnut", "item 1", "oak item 4999", "t item", "9", "zz"] {
+            for include_hidden in [false, true] {
+                let expected: Vec<i64> = rows
+                    .iter()
+                    .filter(|(_, key, hidden)| key.contains(term) && (include_hidden || !hidden))
+                    .map(|(id, _, _)| *id)
+                    .collect();
+                let (ids, total) = names.page(Some(term), include_hidden, page(10_000, 0));
+                assert_eq!(
+                    (ids, total),
+                    (expected.clone(), expected.len() as i64),
+                    "{term}"
+                );
+            }
+        }
     }
 
     #[test]
