@@ -26,19 +26,27 @@ use server::{KeyedTurns, Turn};
 
 use crate::etag::Tagged;
 
-/// Answers kept at most; past it the cache starts over (a crawler paging
-/// through every search cannot grow it without bound).
-const MAX_ENTRIES: usize = 10_000;
+/// Bytes of answers kept at most (a crawler paging through every search, or
+/// visitors each searching something else, cannot grow it without bound):
+/// past it the expired answers go, and if that is not enough, all of them.
+const MAX_BYTES: usize = 8 << 20;
 
 #[derive(Debug)]
 pub struct PageCache {
     ttl: Duration,
     /// Bumped by every change this process makes: older entries are dead.
     generation: AtomicU64,
-    entries: Mutex<HashMap<String, Entry>>,
+    entries: Mutex<Entries>,
     /// One request per key fills an expired answer; the others wait for it
     /// instead of all reading the database at once.
     fills: KeyedTurns<String>,
+}
+
+#[derive(Debug, Default)]
+struct Entries {
+    by_key: HashMap<String, Entry>,
+    /// Of the keys and answers held.
+    bytes: usize,
 }
 
 #[derive(Debug)]
@@ -53,7 +61,7 @@ impl PageCache {
         Self {
             ttl,
             generation: AtomicU64::new(0),
-            entries: Mutex::new(HashMap::new()),
+            entries: Mutex::default(),
             fills: KeyedTurns::default(),
         }
     }
@@ -77,7 +85,7 @@ impl PageCache {
         }
         let generation = self.generation.load(Ordering::Acquire);
         let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        let entry = entries.get(key)?;
+        let entry = entries.by_key.get(key)?;
         (entry.generation == generation && entry.stored.elapsed() < self.ttl)
             .then(|| entry.answer.clone())
     }
@@ -108,16 +116,33 @@ impl PageCache {
         if self.ttl.is_zero() || generation != self.generation.load(Ordering::Acquire) {
             return;
         }
+        let size = key.len() + answer.bytes.len();
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        if entries.len() >= MAX_ENTRIES {
-            entries.clear();
+        if entries.bytes + size > MAX_BYTES {
+            let ttl = self.ttl;
+            entries
+                .by_key
+                .retain(|_, e| e.generation == generation && e.stored.elapsed() < ttl);
+            entries.bytes = entries
+                .by_key
+                .iter()
+                .map(|(k, e)| k.len() + e.answer.bytes.len())
+                .sum();
+            if entries.bytes + size > MAX_BYTES {
+                entries.by_key.clear();
+                entries.bytes = 0;
+            }
         }
         let entry = Entry {
             stored: Instant::now(),
             generation,
             answer: answer.clone(),
         };
-        entries.insert(key, entry);
+        let key_len = key.len();
+        entries.bytes += size;
+        if let Some(old) = entries.by_key.insert(key, entry) {
+            entries.bytes -= key_len + old.answer.bytes.len();
+        }
     }
 
     /// How long an answer is kept (zero: the cache is off).
@@ -133,10 +158,9 @@ impl PageCache {
     /// Forgets everything: this process changed the catalogue or its stock.
     pub fn invalidate(&self) {
         self.generation.fetch_add(1, Ordering::AcqRel);
-        self.entries
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clear();
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        entries.by_key.clear();
+        entries.bytes = 0;
     }
 }
 
@@ -204,6 +228,30 @@ mod tests {
         let mut fresh = HeaderMap::new();
         fresh.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
         assert!(matches!(cache.get_or_turn("k", &fresh).await, Err(None)));
+    }
+
+    #[test]
+    fn bounded_in_bytes_expired_answers_going_first() {
+        let cache = PageCache::new(Duration::from_secs(1));
+        let big = answer(&"x".repeat(MAX_BYTES / 4));
+        cache.put("old".into(), cache.generation(), &big);
+        std::thread::sleep(Duration::from_millis(1100));
+        cache.put("a".into(), cache.generation(), &big);
+        cache.put("a".into(), cache.generation(), &big);
+        cache.put("b".into(), cache.generation(), &big);
+        let held = |cache: &PageCache| cache.entries.lock().unwrap().by_key.len();
+        assert_eq!(held(&cache), 3, "replacing an answer counts it once");
+        // A fourth would pass the bound: the expired one goes, the rest stay.
+        cache.put("c".into(), cache.generation(), &big);
+        let none = HeaderMap::new();
+        assert_eq!(held(&cache), 3);
+        assert!(cache.get("a", &none).is_some() && cache.get("c", &none).is_some());
+        // A fifth, with nothing expired: everything goes but the new one.
+        cache.put("d".into(), cache.generation(), &big);
+        assert_eq!(held(&cache), 1);
+        assert!(cache.get("d", &none).is_some());
+        let bytes = cache.entries.lock().unwrap().bytes;
+        assert_eq!(bytes, 1 + big.bytes.len());
     }
 
     #[test]
