@@ -31,6 +31,11 @@ use crate::etag::Tagged;
 /// past it the expired answers go, and if that is not enough, all of them.
 const MAX_BYTES: usize = 8 << 20;
 
+/// What an answer costs beyond its key and body: its ETag, the entry and its
+/// share of the table (an answer of one product is about 400 bytes, so
+/// counting only the bodies let the memory held grow to twice the bound).
+const ENTRY_OVERHEAD: usize = 160;
+
 #[derive(Debug)]
 pub struct PageCache {
     ttl: Duration,
@@ -47,6 +52,13 @@ struct Entries {
     by_key: HashMap<String, Entry>,
     /// Of the keys and answers held.
     bytes: usize,
+}
+
+impl Entries {
+    /// What keeping `answer` under `key` counts against [`MAX_BYTES`].
+    fn size(key: &str, answer: &Tagged) -> usize {
+        key.len() + answer.bytes.len() + answer.etag.len() + ENTRY_OVERHEAD
+    }
 }
 
 #[derive(Debug)]
@@ -116,7 +128,7 @@ impl PageCache {
         if self.ttl.is_zero() || generation != self.generation.load(Ordering::Acquire) {
             return;
         }
-        let size = key.len() + answer.bytes.len();
+        let size = Entries::size(&key, answer);
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         if entries.bytes + size > MAX_BYTES {
             let ttl = self.ttl;
@@ -138,10 +150,9 @@ impl PageCache {
             generation,
             answer: answer.clone(),
         };
-        let key_len = key.len();
         entries.bytes += size;
         if let Some(old) = entries.by_key.insert(key, entry) {
-            entries.bytes -= key_len + old.answer.bytes.len();
+            entries.bytes -= size - answer.bytes.len() + old.answer.bytes.len();
         }
     }
 
@@ -158,9 +169,7 @@ impl PageCache {
     /// Forgets everything: this process changed the catalogue or its stock.
     pub fn invalidate(&self) {
         self.generation.fetch_add(1, Ordering::AcqRel);
-        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        entries.by_key.clear();
-        entries.bytes = 0;
+        *self.entries.lock().unwrap_or_else(|p| p.into_inner()) = Entries::default();
     }
 }
 
@@ -251,7 +260,7 @@ mod tests {
         assert_eq!(held(&cache), 1);
         assert!(cache.get("d", &none).is_some());
         let bytes = cache.entries.lock().unwrap().bytes;
-        assert_eq!(bytes, 1 + big.bytes.len());
+        assert_eq!(bytes, Entries::size("d", &big));
     }
 
     #[test]
