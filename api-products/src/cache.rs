@@ -29,7 +29,7 @@ use crate::etag::Tagged;
 /// Bytes of answers kept at most (a crawler paging through every search, or
 /// visitors each searching something else, cannot grow it without bound):
 /// past it the expired answers go, and if that is not enough, all of them.
-const MAX_BYTES: usize = 8 << 20;
+const MAX_BYTES: usize = 4 << 20;
 
 /// What an answer costs beyond its key and body: its ETag, the entry and its
 /// share of the table (an answer of one product is about 400 bytes, so
