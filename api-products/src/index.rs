@@ -265,8 +265,18 @@ impl CatalogueIndex {
                 return Ok(names);
             }
         }
-        // Cleared before reading: a change made after this read sets it again.
-        self.stale.store(false, Ordering::Release);
+        // Cleared before reading: a change made after this read sets it
+        // again; a check that fails leaves it set.
+        let was_stale = self.stale.swap(false, Ordering::AcqRel);
+        let checked = self.check(db).await;
+        if checked.is_err() && was_stale {
+            self.stale.store(true, Ordering::Release);
+        }
+        checked
+    }
+
+    /// Reads the revision and, when it changed, the names.
+    async fn check(&self, db: &Db) -> ApiResult<Option<Arc<Names>>> {
         let revision = queries::revision(db).await?;
         let unchanged = {
             let mut held = self.lock();
