@@ -228,6 +228,17 @@ impl CatalogueIndex {
         Ok(Self::new(max, CHECK_EVERY.min(cache_ttl)))
     }
 
+    /// Loads the names in the background, so that the first visitors after
+    /// a start do not wait for them (about 100 ms at 100,000 products).
+    pub fn warm(self: &Arc<Self>, db: &Db) {
+        let (index, db) = (self.clone(), db.clone());
+        tokio::spawn(async move {
+            if let Err(e) = index.names(&db, false).await {
+                tracing::warn!(error = %e, "loading the names for search; the first search will try again");
+            }
+        });
+    }
+
     /// This replica changed the catalogue: the next read checks the revision
     /// and waits for the reload.
     pub fn invalidate(&self) {

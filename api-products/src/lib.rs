@@ -45,6 +45,7 @@ pub async fn build(
     let pages = cache::PageCache::from_vars(&vars)?;
     let index = index::CatalogueIndex::from_vars(&vars, pages.ttl())?;
     let state = state::AppState::new(db.clone(), &settings, config, service_token, pages, index);
+    state.index.warm(&db);
     let (routes, openapi) = routes::router(state);
     Ok(App::new(listener, routes, openapi, db, settings))
 }
