@@ -30,7 +30,9 @@ pub enum Taken {
 }
 
 /// A page of products by id whose names contain `search`, and how many match;
-/// hidden products only with `include_hidden`. Without a search, the count is
+/// hidden products only with `include_hidden`: the database's answer, for a
+/// catalogue larger than the names a replica keeps (`crate::index`, which
+/// answers the same from memory otherwise). Without a search, the count is
 /// the one the triggers keep, so a page costs the same at 100 or 100,000
 /// products; on SQLite a search of three characters or more is answered by
 /// the trigram index ([`sqlite_search`]), on PostgreSQL by its trigram index
