@@ -3,7 +3,8 @@
 use chrono::Utc;
 use diesel::prelude::*;
 use diesel::QueryResult;
-use diesel_async::RunQueryDsl;
+use diesel_async::scoped_futures::ScopedFutureExt;
+use diesel_async::{AsyncConnection, RunQueryDsl};
 use server::db::unique_violation;
 use server::{with_conn, with_read_conn, ApiError, ApiResult, Db, Page};
 
@@ -286,9 +287,9 @@ async fn settle(
 
 /// Adds the demo catalogue if there are no products; returns how many were added.
 ///
-/// Replicas starting together on one database cannot duplicate it: the rows go
-/// in with `ON CONFLICT DO NOTHING` against the unique slug and name, so a
-/// replica that also saw an empty table adds nothing the first one added.
+/// Replicas starting together on one database cannot duplicate it: they take
+/// turns (one transaction that writes first), and the rows go in with
+/// `ON CONFLICT DO NOTHING` against the unique slug and name besides.
 pub async fn seed_if_empty(db: &Db, demo: &[DemoProduct]) -> ApiResult<usize> {
     let now = Utc::now().naive_utc();
     let paths: Vec<String> = demo.iter().map(|p| images::path_of(p.image)).collect();
@@ -307,18 +308,32 @@ pub async fn seed_if_empty(db: &Db, demo: &[DemoProduct]) -> ApiResult<usize> {
         })
         .collect();
     with_conn!(db, |conn| {
-        let existing = products::table.count().get_result::<i64>(conn).await?;
-        if existing > 0 {
-            return Ok(0);
-        }
-        let mut added = 0;
-        for row in &rows {
-            added += diesel::insert_into(products::table)
-                .values(row)
-                .on_conflict_do_nothing()
-                .execute(conn)
-                .await?;
-        }
-        Ok(added)
+        conn.transaction::<_, diesel::result::Error, _>(|conn| {
+            async move {
+                // A write first takes the catalogue's write lock: replicas
+                // seeding at once take turns, and the demo catalogue appears
+                // whole, so a replica that is ready never lists part of it.
+                diesel::update(catalogue_revision::table)
+                    .set(catalogue_revision::revision.eq(catalogue_revision::revision))
+                    .execute(conn)
+                    .await?;
+                let existing = products::table.count().get_result::<i64>(conn).await?;
+                if existing > 0 {
+                    return Ok(0);
+                }
+                let mut added = 0;
+                for row in &rows {
+                    added += diesel::insert_into(products::table)
+                        .values(row)
+                        .on_conflict_do_nothing()
+                        .execute(conn)
+                        .await?;
+                }
+                Ok(added)
+            }
+            .scope_boxed()
+        })
+        .await
+        .map_err(ApiError::from)
     })
 }
