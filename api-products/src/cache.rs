@@ -55,9 +55,29 @@ struct Entries {
 }
 
 impl Entries {
-    /// What keeping `answer` under `key` counts against [`MAX_BYTES`].
-    fn size(key: &str, answer: &Tagged) -> usize {
-        key.len() + answer.bytes.len() + answer.etag.len() + ENTRY_OVERHEAD
+    /// What keeping `answer` under a key of `key_len` bytes counts against
+    /// [`MAX_BYTES`].
+    fn size(key_len: usize, answer: &Tagged) -> usize {
+        key_len + answer.bytes.len() + answer.etag.len() + ENTRY_OVERHEAD
+    }
+
+    /// Keeps `entry` under `key`, counting it in place of any it replaces.
+    fn insert(&mut self, key: String, entry: Entry) {
+        let key_len = key.len();
+        self.bytes += Self::size(key_len, &entry.answer);
+        if let Some(old) = self.by_key.insert(key, entry) {
+            self.bytes -= Self::size(key_len, &old.answer);
+        }
+    }
+
+    /// Keeps only the entries `keep` accepts, and counts them again.
+    fn retain(&mut self, keep: impl Fn(&Entry) -> bool) {
+        self.by_key.retain(|_, e| keep(e));
+        self.bytes = self
+            .by_key
+            .iter()
+            .map(|(k, e)| Self::size(k.len(), &e.answer))
+            .sum();
     }
 }
 
@@ -128,21 +148,14 @@ impl PageCache {
         if self.ttl.is_zero() || generation != self.generation.load(Ordering::Acquire) {
             return;
         }
-        let size = Entries::size(&key, answer);
+        let size = Entries::size(key.len(), answer);
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         if entries.bytes + size > MAX_BYTES {
             let ttl = self.ttl;
-            entries
-                .by_key
-                .retain(|_, e| e.generation == generation && e.stored.elapsed() < ttl);
-            entries.bytes = entries
-                .by_key
-                .iter()
-                .map(|(k, e)| k.len() + e.answer.bytes.len())
-                .sum();
+            entries.retain(|e| e.generation == generation && e.stored.elapsed() < ttl);
             if entries.bytes + size > MAX_BYTES {
-                entries.by_key.clear();
-                entries.bytes = 0;
+                // A new table: a cleared one keeps its size.
+                *entries = Entries::default();
             }
         }
         let entry = Entry {
@@ -150,10 +163,7 @@ impl PageCache {
             generation,
             answer: answer.clone(),
         };
-        entries.bytes += size;
-        if let Some(old) = entries.by_key.insert(key, entry) {
-            entries.bytes -= size - answer.bytes.len() + old.answer.bytes.len();
-        }
+        entries.insert(key, entry);
     }
 
     /// How long an answer is kept (zero: the cache is off).
@@ -255,12 +265,18 @@ mod tests {
         let none = HeaderMap::new();
         assert_eq!(held(&cache), 3);
         assert!(cache.get("a", &none).is_some() && cache.get("c", &none).is_some());
+        let bytes = cache.entries.lock().unwrap().bytes;
+        assert_eq!(
+            bytes,
+            3 * Entries::size(1, &big),
+            "counted alike when kept and recounted"
+        );
         // A fifth, with nothing expired: everything goes but the new one.
         cache.put("d".into(), cache.generation(), &big);
         assert_eq!(held(&cache), 1);
         assert!(cache.get("d", &none).is_some());
         let bytes = cache.entries.lock().unwrap().bytes;
-        assert_eq!(bytes, Entries::size("d", &big));
+        assert_eq!(bytes, Entries::size(1, &big));
     }
 
     #[test]
