@@ -177,6 +177,7 @@ mod tests {
             created_at: NaiveDateTime::default(),
             checked_out_at: None,
             checkout_state: checkout_state.map(str::to_owned),
+            checkout_reservation: checkout_state.map(|_| "o7-test".to_owned()),
         };
         let items = lines
             .iter()

@@ -1,21 +1,29 @@
-//! Checkout as a small saga across two services (contract v1.2): an order is
-//! closed only after its stock is reserved, and stock stays reserved only for
-//! an order that ends closed.
+//! Checkout as a small saga across two services (contract v1.2, v1.3): an
+//! order is closed only after its stock is reserved, and stock stays reserved
+//! only for an order that ends closed.
 //!
-//! 1. **Intent**: the cart is marked `reserving` (its lines frozen) with the
-//!    request's `Idempotency-Key`, in this service's database.
-//! 2. **Reserve**: the products service takes every line's stock, all or
-//!    none, idempotently per order id.
+//! 1. **Intent**: the cart is marked `reserving` (its lines frozen) under a
+//!    new reservation name, one per attempt, with the request's
+//!    `Idempotency-Key`, in this service's database.
+//! 2. **Reserve**: the products service takes every line's stock under that
+//!    name, all or none; asking again with the same lines takes nothing more.
 //! 3. **Close**: the order is closed with its total, and the mark cleared.
 //!
-//! If stock is short, or the products service certainly did nothing, the mark
-//! is cleared and the cart is as it was. If the process dies or the request
-//! is cut between the steps, the mark stays: a retry of the checkout goes on
-//! where it stopped (reserving again takes nothing more), and otherwise the
-//! [`repair`] loop of any replica undoes it once it is older than every
-//! request's time limit, releasing the stock, so that the cart is usable again
-//! and no unit stays taken for an order that never closed. Replicas agree on
-//! who repairs what through one conditional update in the database.
+//! The mark is cleared without closing only once the attempt's reservation
+//! certainly holds nothing and never will: the products service refused it
+//! (short, off sale), or a release of it was answered. A release of a name the
+//! products service has not seen yet leaves a tombstone there, so a reserve
+//! still on its way (a slow network, a queued request) takes nothing when it
+//! lands; and since each attempt has its own name, the next attempt of the
+//! same cart never gets an older attempt's lines back. The one exception is
+//! a reserve that never left (no connection): nothing can land.
+//!
+//! If the process dies or the request is cut between the steps, the mark
+//! stays: a retry of the checkout goes on with the same reservation, and
+//! otherwise the [`repair`] loop of any replica undoes it once it is older
+//! than every request's time limit, releasing the reservation. Every change
+//! of the mark is conditional on the state and reservation read, so a retry
+//! and the repair loop never both win.
 
 use std::time::Duration;
 
@@ -91,12 +99,12 @@ pub async fn checkout(
     user_id: i64,
     key: Option<&str>,
 ) -> ApiResult<OrderWithItems> {
-    let order = match steps::record_intent(&state.db, user_id, key, now()).await? {
+    let (order, reservation) = match steps::record_intent(&state.db, user_id, key, now()).await? {
         Intent::NoCart => return Err(ApiError::not_found("No order found")),
         Intent::Empty => return Err(ApiError::conflict("empty_order", "The cart is empty")),
         Intent::BeingUndone => return Err(checkout_in_progress()),
         Intent::Done(order) => return Ok(order),
-        Intent::Reserve(order) => order,
+        Intent::Reserve(order, reservation) => (order, reservation),
     };
     let order_id = order.order.id;
     let lines: Vec<StockLine> = order
@@ -107,10 +115,12 @@ pub async fn checkout(
             qty: item.quantity,
         })
         .collect();
-    match state.products.reserve(order_id, &lines).await {
+    match state.products.reserve(&reservation, order_id, &lines).await {
         Ok(()) => {}
         Err(ReserveError::Short(short)) => {
-            steps::abandon(&state.db, order_id).await?;
+            // Nothing taken by this request; a twin of it (a double click
+            // that went on with the same attempt) may still be on its way.
+            release_then_abandon(state, order_id, &reservation).await?;
             tracing::info!(
                 user_id,
                 order_id,
@@ -119,23 +129,50 @@ pub async fn checkout(
             );
             return Err(ApiError::out_of_stock(short));
         }
+        Err(ReserveError::Released) => {
+            // The repair loop, or a twin that gave up, released this attempt.
+            return Err(checkout_in_progress());
+        }
         Err(ReserveError::Failed { maybe_reserved }) => {
-            // Undo now if we can; otherwise the repair loop will.
-            if !maybe_reserved || state.products.release(order_id).await {
-                steps::abandon(&state.db, order_id).await?;
+            if maybe_reserved {
+                release_then_abandon(state, order_id, &reservation).await?;
+            } else {
+                steps::abandon(&state.db, order_id, &reservation).await?;
             }
             return Err(ApiError::Unavailable("The products service"));
         }
     }
     failpoint::hit(failpoint::AFTER_RESERVE);
-    match steps::close(&state.db, user_id, order_id, now()).await? {
+    match steps::close(&state.db, user_id, order_id, &reservation, now()).await? {
         Closing::Closed(order) => {
             failpoint::hit(failpoint::AFTER_CLOSE);
             Ok(order)
         }
         Closing::ClosedAlready(order) => Ok(order),
         Closing::BeingUndone => Err(checkout_in_progress()),
+        Closing::Abandoned => {
+            // A twin ended the attempt while this request reserved: the
+            // reservation is nobody's, so its units go back now.
+            if !state.products.release(&reservation).await {
+                tracing::error!(
+                    order_id,
+                    reservation,
+                    "checkout: a reservation of an abandoned attempt could not be released"
+                );
+            }
+            Err(checkout_in_progress())
+        }
     }
+}
+
+/// Releases the attempt's reservation, then clears the mark: the cart can
+/// change again. When the products service does not answer the release, the
+/// mark stays and the repair loop releases it later.
+async fn release_then_abandon(state: &AppState, order_id: i64, reservation: &str) -> ApiResult<()> {
+    if state.products.release(reservation).await {
+        steps::abandon(&state.db, order_id, reservation).await?;
+    }
+    Ok(())
 }
 
 /// Starts this replica's repair loop: it runs until aborted (the app stops)
@@ -159,14 +196,16 @@ pub fn spawn_repair(state: AppState, config: RepairConfig) -> tokio::task::JoinH
 pub async fn repair(state: &AppState, after: Duration) -> ApiResult<usize> {
     let before = now() - chrono::Duration::from_std(after).unwrap_or_default();
     let mut undone = 0;
-    for order_id in steps::stalled(&state.db, before, 100).await? {
-        if !steps::claim_stalled(&state.db, order_id, before, now()).await? {
+    for attempt in steps::stalled(&state.db, before, 100).await? {
+        if !steps::claim_stalled(&state.db, &attempt, before, now()).await? {
             continue; // another replica, or a retry, has it
         }
-        if state.products.release(order_id).await {
-            steps::undone(&state.db, order_id).await?;
+        let (order_id, reservation) = (attempt.order_id, attempt.reservation.as_str());
+        if state.products.release(reservation).await {
+            steps::undone(&state.db, &attempt).await?;
             tracing::info!(
                 order_id,
+                reservation,
                 "checkout repair: stock released, cart usable again"
             );
             undone += 1;
@@ -174,6 +213,7 @@ pub async fn repair(state: &AppState, after: Duration) -> ApiResult<usize> {
             // Still `releasing`: claimed again once `after` has passed.
             tracing::warn!(
                 order_id,
+                reservation,
                 "checkout repair: the products service did not answer"
             );
         }

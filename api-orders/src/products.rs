@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use server::{ApiError, FieldErrors, ServiceToken};
-use shared::{ErrorBody, Product, ReleaseRequest, ReserveRequest, ResultBody, StockLine};
+use shared::{
+    ErrorBody, Product, ReleaseRequest, Reservation, ReserveRequest, ResultBody, StockLine,
+};
 
 use crate::domain::ProductId;
 
@@ -23,6 +25,9 @@ pub enum ReserveError {
     /// Short products (id to what is left, as the contract's `fields`);
     /// nothing was reserved.
     Short(FieldErrors),
+    /// The reservation was released before this request arrived: nothing
+    /// was reserved, and nothing ever will be under that name.
+    Released,
     /// No answer that says what happened. `maybe_reserved` is false when the
     /// request certainly reserved nothing (it never reached the service, or
     /// was refused before any work).
@@ -48,10 +53,18 @@ impl ProductsClient {
         server::upstream::with_request_id(request)
     }
 
-    /// Reserves `lines` for `order_id`, all or none. Idempotent per order:
-    /// asking again after a lost answer takes nothing more.
-    pub async fn reserve(&self, order_id: i64, lines: &[StockLine]) -> Result<(), ReserveError> {
+    /// Reserves `lines` for `order_id` under `reservation` (one checkout
+    /// attempt), all or none. Idempotent per reservation: asking again after
+    /// a lost answer takes nothing more. An answer that holds other lines
+    /// than those asked is not taken for a success.
+    pub async fn reserve(
+        &self,
+        reservation: &str,
+        order_id: i64,
+        lines: &[StockLine],
+    ) -> Result<(), ReserveError> {
         let body = ReserveRequest {
+            reservation: Some(reservation.to_owned()),
             order_id,
             lines: lines.to_vec(),
         };
@@ -63,26 +76,47 @@ impl ProductsClient {
         let response = match sent {
             Ok(response) => response,
             Err(e) => {
-                tracing::warn!(error = %e, order_id, "reserving stock: no answer");
+                tracing::warn!(error = %e, reservation, "reserving stock: no answer");
                 let maybe_reserved = !e.is_connect() && !e.is_builder();
                 return Err(ReserveError::Failed { maybe_reserved });
             }
         };
         let status = response.status();
         match status {
-            StatusCode::OK => return Ok(()),
-            StatusCode::CONFLICT | StatusCode::NOT_FOUND => {
-                // 409: short; 404: a product hidden or gone. Either way the
-                // body names the products, and nothing was reserved.
-                if let Ok(ErrorBody {
-                    fields: Some(fields),
-                    ..
-                }) = response.json::<ErrorBody>().await
-                {
-                    if !fields.is_empty() {
-                        return Err(ReserveError::Short(fields));
-                    }
+            StatusCode::OK => {
+                let held = response.json::<ResultBody<Reservation>>().await;
+                match held {
+                    Ok(body) if same_lines(&body.result.lines, lines) => return Ok(()),
+                    Ok(body) => tracing::error!(
+                        reservation,
+                        held = ?body.result.lines,
+                        "the reservation holds other lines than asked"
+                    ),
+                    Err(e) => tracing::warn!(error = %e, reservation, "reserve answered nonsense"),
                 }
+                // Whatever it holds is released before the cart unlocks.
+                return Err(ReserveError::Failed {
+                    maybe_reserved: true,
+                });
+            }
+            StatusCode::CONFLICT | StatusCode::NOT_FOUND => {
+                // 409 `out_of_stock`, 404: a product short, hidden or gone;
+                // the body names the products, and nothing was reserved.
+                // 409 `released`: this attempt was released before; 409
+                // `reservation_mismatch`: it holds other lines (released
+                // before the cart unlocks).
+                match response.json::<ErrorBody>().await {
+                    Ok(body) if body.error == "released" => return Err(ReserveError::Released),
+                    Ok(ErrorBody {
+                        fields: Some(fields),
+                        ..
+                    }) if !fields.is_empty() => return Err(ReserveError::Short(fields)),
+                    _ => {}
+                }
+                tracing::warn!(%status, reservation, "reserving stock refused");
+                return Err(ReserveError::Failed {
+                    maybe_reserved: true,
+                });
             }
             StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
                 tracing::error!(
@@ -92,30 +126,33 @@ impl ProductsClient {
             }
             _ => {}
         }
-        tracing::warn!(%status, order_id, "reserving stock failed");
+        tracing::warn!(%status, reservation, "reserving stock failed");
         // A 5xx may come from a request cut short after its work committed.
         Err(ReserveError::Failed {
             maybe_reserved: status.is_server_error(),
         })
     }
 
-    /// Returns the stock reserved for `order_id`; true when nothing is (or
-    /// stays) reserved for it, false when the products service did not say.
-    pub async fn release(&self, order_id: i64) -> bool {
+    /// Returns the stock of `reservation`; true when the products service
+    /// said so, after which nothing is or will be reserved under that name
+    /// (a reserve arriving later takes nothing); false when it did not say.
+    pub async fn release(&self, reservation: &str) -> bool {
         let sent = self
             .stock_request("/api/stock/release")
-            .json(&ReleaseRequest { order_id })
+            .json(&ReleaseRequest {
+                reservation: Some(reservation.to_owned()),
+                order_id: None,
+            })
             .send()
             .await;
         match sent {
-            // 404: there never was a reservation.
-            Ok(r) if matches!(r.status(), StatusCode::OK | StatusCode::NOT_FOUND) => true,
+            Ok(r) if r.status() == StatusCode::OK => true,
             Ok(r) => {
-                tracing::warn!(status = %r.status(), order_id, "releasing stock failed");
+                tracing::warn!(status = %r.status(), reservation, "releasing stock failed");
                 false
             }
             Err(e) => {
-                tracing::warn!(error = %e, order_id, "releasing stock: no answer");
+                tracing::warn!(error = %e, reservation, "releasing stock: no answer");
                 false
             }
         }
@@ -165,4 +202,12 @@ impl ProductsClient {
         }
         Ok(product)
     }
+}
+
+/// Whether a reservation's lines (one per product, by id, as the products
+/// service answers) are the lines asked (a cart's: one per product).
+fn same_lines(held: &[StockLine], asked: &[StockLine]) -> bool {
+    let mut asked = asked.to_vec();
+    asked.sort_by_key(|line| line.product_id);
+    held == asked.as_slice()
 }

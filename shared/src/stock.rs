@@ -1,5 +1,6 @@
 //! Stock reservations, between the orders service and the products service
-//! (contract v1.2). Only a caller holding the service token may use them.
+//! (contract v1.2; v1.3 names each checkout attempt's `reservation`). Only a
+//! caller holding the service token may use them.
 
 use serde::{Deserialize, Serialize};
 
@@ -21,11 +22,36 @@ pub struct StockLine {
     pub qty: i64,
 }
 
+/// The most characters of a reservation's name.
+pub const MAX_RESERVATION_LEN: usize = 64;
+
+/// Whether `name` can name a reservation: 1 to [`MAX_RESERVATION_LEN`] of
+/// `A-Za-z0-9_-`.
+pub fn is_reservation_name(name: &str) -> bool {
+    (1..=MAX_RESERVATION_LEN).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// The reservation a v1.2 orders replica means: it names none, one per order.
+pub fn legacy_reservation(order_id: i64) -> String {
+    format!("order-{order_id}")
+}
+
 /// `POST /api/stock/reserve`: every line reserved in one transaction, or none.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReserveRequest {
-    /// The order the stock is for: the key that makes reserving idempotent.
+    /// One checkout attempt, named by orders (v1.3): the key that makes
+    /// reserving idempotent. Absent (a v1.2 caller): `order-<order_id>`.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9_-]+$")
+    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reservation: Option<String>,
+    /// The order the stock is for (informative since v1.3).
     #[cfg_attr(feature = "openapi", schema(minimum = 1))]
     #[serde(deserialize_with = "crate::lenient::whole")]
     pub order_id: i64,
@@ -34,21 +60,35 @@ pub struct ReserveRequest {
     pub lines: Vec<StockLine>,
 }
 
-/// What is reserved for an order (the answer of reserve, the same on a repeat).
+/// What a reservation holds (the answer of reserve, the same on a repeat):
+/// one line per product, by product id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Reservation {
+    pub reservation: String,
     pub order_id: i64,
     pub lines: Vec<StockLine>,
 }
 
-/// `POST /api/stock/release`: the order's reservation goes back to stock.
+/// `POST /api/stock/release`: the reservation's units go back to stock.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReleaseRequest {
+    /// The checkout attempt to release (v1.3).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9_-]+$")
+    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reservation: Option<String>,
+    /// A v1.2 caller's order, meaning the reservation `order-<order_id>`.
     #[cfg_attr(feature = "openapi", schema(minimum = 1))]
-    #[serde(deserialize_with = "crate::lenient::whole")]
-    pub order_id: i64,
+    #[serde(
+        default,
+        deserialize_with = "crate::lenient::opt_i64",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub order_id: Option<i64>,
 }
 
 /// The answer of release.
@@ -56,7 +96,7 @@ pub struct ReleaseRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Released {
     pub message: String,
-    pub order_id: i64,
+    pub reservation: String,
 }
 
 /// What `fields` of a 409 `out_of_stock` says of a product: `only N left`,

@@ -29,6 +29,9 @@ use tokio::process::{Child, Command};
 
 pub use testkit_macros::both_backends;
 
+pub mod proxy;
+pub use proxy::DelayProxy;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,

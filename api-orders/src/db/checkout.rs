@@ -1,12 +1,16 @@
 //! The checkout saga's steps in the database (the whole story is in
 //! `crate::checkout`): record the intent, close, abandon, and the repair
 //! loop's claim on attempts that died. Each step is one short transaction and
-//! returns what it found; the caller decides what the shopper is told.
+//! returns what it found; the caller decides what the shopper is told. Every
+//! change of `checkout_state` is a conditional update on the state (and the
+//! attempt's reservation) that was read, so that of two racing steps (a retry
+//! and the repair loop on another replica) exactly one wins.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel_async::scoped_futures::ScopedFutureExt;
 use diesel_async::{AsyncConnection, RunQueryDsl};
+use rand::Rng;
 use server::{with_conn, ApiError, ApiResult, Db};
 
 use super::models::{lines_total, OrderRow, OrderWithItems};
@@ -33,14 +37,23 @@ pub enum Intent {
     BeingUndone,
     /// A checkout with this key closed this order already.
     Done(OrderWithItems),
-    /// Recorded: reserve the stock of these lines, then close.
-    Reserve(OrderWithItems),
+    /// Recorded: reserve the stock of these lines under this reservation,
+    /// then close.
+    Reserve(OrderWithItems, String),
+}
+
+/// A new attempt's reservation: unique per attempt, whatever happened to
+/// this database (an order id can come again after a reset; the random part
+/// cannot).
+fn new_reservation(order_id: i64) -> String {
+    let nonce: u64 = rand::thread_rng().gen();
+    format!("o{order_id}-{nonce:016x}")
 }
 
 /// Marks the user's cart as being checked out (its lines frozen from now on)
-/// and remembers `key`. A cart already marked by an attempt that did not
-/// finish is marked again: reserving is idempotent per order, so going on
-/// where it stopped is safe.
+/// under a new reservation, and remembers `key`. A cart already marked by an
+/// attempt that did not finish goes on with that attempt's reservation:
+/// reserving again with the same lines takes nothing more.
 pub async fn record_intent(
     db: &Db,
     user_id: i64,
@@ -70,28 +83,54 @@ pub async fn record_intent(
                 let Some(order) = conn.find_cart(user_id).await? else {
                     return Ok(Intent::NoCart);
                 };
-                if order.checkout_state.as_deref() == Some(RELEASING) {
+                let items = conn.items_of(vec![order.id]).await?;
+                let target = orders::table.find(order.id);
+                // Conditional on what was read: the repair loop of another
+                // replica may claim the attempt between the read and here.
+                let (reservation, marked) = match order.checkout_state.as_deref() {
+                    Some(RELEASING) => return Ok(Intent::BeingUndone),
+                    _ if items.is_empty() => return Ok(Intent::Empty),
+                    Some(_) => {
+                        let Some(reservation) = order.checkout_reservation.clone() else {
+                            return Ok(Intent::BeingUndone);
+                        };
+                        let marked = diesel::update(
+                            target
+                                .filter(orders::checkout_state.eq(RESERVING))
+                                .filter(orders::checkout_reservation.eq(&reservation)),
+                        )
+                        .set(orders::checkout_started_at.eq(now))
+                        .execute(conn)
+                        .await?;
+                        (reservation, marked)
+                    }
+                    None => {
+                        let reservation = new_reservation(order.id);
+                        let marked =
+                            diesel::update(target.filter(orders::checkout_state.is_null()))
+                                .set((
+                                    orders::checkout_state.eq(RESERVING),
+                                    orders::checkout_reservation.eq(&reservation),
+                                    orders::checkout_started_at.eq(now),
+                                ))
+                                .execute(conn)
+                                .await?;
+                        (reservation, marked)
+                    }
+                };
+                if marked == 0 {
                     return Ok(Intent::BeingUndone);
                 }
-                let items = conn.items_of(vec![order.id]).await?;
-                if items.is_empty() {
-                    return Ok(Intent::Empty);
-                }
-                let target = orders::table.find(order.id);
-                diesel::update(target)
-                    .set((
-                        orders::checkout_state.eq(RESERVING),
-                        orders::checkout_started_at.eq(now),
-                    ))
-                    .execute(conn)
-                    .await?;
                 if let Some(key) = &key {
                     diesel::update(target)
                         .set(orders::checkout_key.eq(key))
                         .execute(conn)
                         .await?;
                 }
-                Ok(Intent::Reserve(OrderWithItems { order, items }))
+                Ok(Intent::Reserve(
+                    OrderWithItems { order, items },
+                    reservation,
+                ))
             }
             .scope_boxed()
         })
@@ -107,12 +146,23 @@ pub enum Closing {
     /// Another attempt on this cart (a double click on another replica)
     /// closed it first: the same order, the same answer.
     ClosedAlready(OrderWithItems),
-    /// The repair loop took the attempt over: the stock goes back.
+    /// The repair loop took the attempt over: it gives the stock back.
     BeingUndone,
+    /// The attempt was ended by another request (a twin that found the
+    /// products service unreachable): this reservation is nobody's, and the
+    /// caller gives its stock back.
+    Abandoned,
 }
 
-/// Closes the order whose stock was just reserved.
-pub async fn close(db: &Db, user_id: i64, order_id: i64, now: NaiveDateTime) -> ApiResult<Closing> {
+/// Closes the order whose stock was just reserved under `reservation`.
+pub async fn close(
+    db: &Db,
+    user_id: i64,
+    order_id: i64,
+    reservation: &str,
+    now: NaiveDateTime,
+) -> ApiResult<Closing> {
+    let reservation = reservation.to_owned();
     with_conn!(db, |conn| {
         conn.transaction::<_, ApiError, _>(|conn| {
             async move {
@@ -124,7 +174,8 @@ pub async fn close(db: &Db, user_id: i64, order_id: i64, now: NaiveDateTime) -> 
                     orders::table
                         .find(order_id)
                         .filter(orders::is_open.eq(true))
-                        .filter(orders::checkout_state.eq(RESERVING)),
+                        .filter(orders::checkout_state.eq(RESERVING))
+                        .filter(orders::checkout_reservation.eq(&reservation)),
                 )
                 .set((
                     orders::is_open.eq(false),
@@ -145,10 +196,14 @@ pub async fn close(db: &Db, user_id: i64, order_id: i64, now: NaiveDateTime) -> 
                     .select(OrderRow::as_select())
                     .first(conn)
                     .await?;
-                Ok(if order.is_open {
+                Ok(if !order.is_open {
+                    Closing::ClosedAlready(OrderWithItems { order, items })
+                } else if order.checkout_state.as_deref() == Some(RELEASING)
+                    && order.checkout_reservation.as_deref() == Some(reservation.as_str())
+                {
                     Closing::BeingUndone
                 } else {
-                    Closing::ClosedAlready(OrderWithItems { order, items })
+                    Closing::Abandoned
                 })
             }
             .scope_boxed()
@@ -157,14 +212,16 @@ pub async fn close(db: &Db, user_id: i64, order_id: i64, now: NaiveDateTime) -> 
     })
 }
 
-/// Ends an attempt that reserved nothing (out of stock, products down): the
-/// cart can change again.
-pub async fn abandon(db: &Db, order_id: i64) -> ApiResult<()> {
+/// Ends an attempt whose reservation holds nothing (out of stock, products
+/// down, released): the cart can change again.
+pub async fn abandon(db: &Db, order_id: i64, reservation: &str) -> ApiResult<()> {
+    let reservation = reservation.to_owned();
     with_conn!(db, |conn| {
         diesel::update(
             orders::table
                 .find(order_id)
-                .filter(orders::checkout_state.eq(RESERVING)),
+                .filter(orders::checkout_state.eq(RESERVING))
+                .filter(orders::checkout_reservation.eq(&reservation)),
         )
         .set(orders::checkout_state.eq(None::<&str>))
         .execute(conn)
@@ -174,21 +231,36 @@ pub async fn abandon(db: &Db, order_id: i64) -> ApiResult<()> {
     })
 }
 
+/// An attempt under way: the order and its reservation.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    pub order_id: i64,
+    pub reservation: String,
+}
+
 /// Open orders whose checkout has been under way since before `before`: every
 /// request that could still finish them has hit its time limit.
-pub async fn stalled(db: &Db, before: NaiveDateTime, limit: i64) -> ApiResult<Vec<i64>> {
-    with_conn!(db, |conn| {
+pub async fn stalled(db: &Db, before: NaiveDateTime, limit: i64) -> ApiResult<Vec<Attempt>> {
+    let found: Vec<(i64, Option<String>)> = with_conn!(db, |conn| {
         orders::table
             .filter(orders::checkout_state.is_not_null())
             .filter(orders::checkout_started_at.lt(before))
             .filter(orders::is_open.eq(true))
             .order(orders::checkout_started_at)
             .limit(limit)
-            .select(orders::id)
+            .select((orders::id, orders::checkout_reservation))
             .load(conn)
             .await
             .map_err(ApiError::from)
-    })
+    })?;
+    Ok(found
+        .into_iter()
+        .map(|(order_id, reservation)| Attempt {
+            order_id,
+            // Set with the state since v1.3; the migration names older ones.
+            reservation: reservation.unwrap_or_else(|| shared::stock::legacy_reservation(order_id)),
+        })
+        .collect())
 }
 
 /// Takes a stalled attempt over for undoing it; false when another replica
@@ -196,20 +268,30 @@ pub async fn stalled(db: &Db, before: NaiveDateTime, limit: i64) -> ApiResult<Ve
 /// update decides, on every backend).
 pub async fn claim_stalled(
     db: &Db,
-    order_id: i64,
+    attempt: &Attempt,
     before: NaiveDateTime,
     now: NaiveDateTime,
 ) -> ApiResult<bool> {
+    let Attempt {
+        order_id,
+        reservation,
+    } = attempt.clone();
     with_conn!(db, |conn| {
         diesel::update(
             orders::table
                 .find(order_id)
                 .filter(orders::is_open.eq(true))
                 .filter(orders::checkout_state.is_not_null())
+                .filter(
+                    orders::checkout_reservation
+                        .eq(&reservation)
+                        .or(orders::checkout_reservation.is_null()),
+                )
                 .filter(orders::checkout_started_at.lt(before)),
         )
         .set((
             orders::checkout_state.eq(RELEASING),
+            orders::checkout_reservation.eq(&reservation),
             orders::checkout_started_at.eq(now),
         ))
         .execute(conn)
@@ -220,12 +302,17 @@ pub async fn claim_stalled(
 }
 
 /// The stock of an undone attempt is back: the cart can change again.
-pub async fn undone(db: &Db, order_id: i64) -> ApiResult<()> {
+pub async fn undone(db: &Db, attempt: &Attempt) -> ApiResult<()> {
+    let Attempt {
+        order_id,
+        reservation,
+    } = attempt.clone();
     with_conn!(db, |conn| {
         diesel::update(
             orders::table
                 .find(order_id)
-                .filter(orders::checkout_state.eq(RELEASING)),
+                .filter(orders::checkout_state.eq(RELEASING))
+                .filter(orders::checkout_reservation.eq(&reservation)),
         )
         .set(orders::checkout_state.eq(None::<&str>))
         .execute(conn)

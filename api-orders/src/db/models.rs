@@ -16,6 +16,8 @@ pub struct OrderRow {
     pub checked_out_at: Option<NaiveDateTime>,
     /// `reserving` or `releasing` while a checkout is under way (see `checkout`).
     pub checkout_state: Option<String>,
+    /// The stock reservation of the attempt under way (see `checkout`).
+    pub checkout_reservation: Option<String>,
 }
 
 /// A cart line, as read and as written back.

@@ -12,6 +12,7 @@ diesel::table! {
         checkout_state -> Nullable<Text>,
         checkout_key -> Nullable<Text>,
         checkout_started_at -> Nullable<Timestamp>,
+        checkout_reservation -> Nullable<Text>,
     }
 }
 

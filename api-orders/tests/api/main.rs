@@ -17,5 +17,6 @@ mod journey;
 mod openapi;
 mod outage;
 mod stock;
+mod stock_faults;
 mod support;
 mod traces;

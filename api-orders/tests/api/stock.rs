@@ -55,7 +55,7 @@ const OTHER: i64 = 2;
 
 impl Shop {
     /// `PATCH /api/product/{id}` as an admin.
-    async fn patch_product(&self, id: i64, change: Value) -> Product {
+    pub(crate) async fn patch_product(&self, id: i64, change: Value) -> Product {
         let (_, token) = admin(&self.users).await;
         let response = self
             .http
@@ -71,7 +71,7 @@ impl Shop {
     }
 
     /// The stock the products service has for `id`.
-    async fn stock(&self, id: i64) -> Option<i64> {
+    pub(crate) async fn stock(&self, id: i64) -> Option<i64> {
         self.product(id).await.stock
     }
 
@@ -169,7 +169,7 @@ async fn products_down_at_checkout(backend: Backend) {
 }
 
 /// The environment of an orders process that repairs within seconds.
-fn quick_repair() -> Vec<(&'static str, String)> {
+pub(crate) fn quick_repair() -> Vec<(&'static str, String)> {
     vec![
         ("REQUEST_TIMEOUT_MS", "2000".into()),
         ("UPSTREAM_TIMEOUT_MS", "1000".into()),

@@ -134,6 +134,16 @@ impl Shop {
         self.orders_replica_with(&[]).await
     }
 
+    /// One more api-orders process over the same database, reaching the
+    /// products service at `products_url` (a proxy in front of it).
+    pub async fn orders_replica_via(&self, products_url: &str, env: &[(&str, String)]) -> Service {
+        let mut env = env.to_vec();
+        env.push(("SERVICE_TOKEN", self.service_token.clone()));
+        env.push(("USERS_URL", self.users.base.clone()));
+        env.push(("PRODUCTS_URL", products_url.to_owned()));
+        start("api-orders", true, &self.orders_db, &env).await
+    }
+
     /// One more api-orders process, with `env` added to its environment.
     pub async fn orders_replica_with(&self, env: &[(&str, String)]) -> Service {
         let mut env = env.to_vec();

@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{products, stock_reservation_lines};
+use super::schema::{products, reservation_lines};
 use crate::domain::patch::ProductPatch;
 use crate::domain::StockLevel;
 
@@ -99,10 +99,10 @@ impl<'a> ProductChanges<'a> {
 }
 
 /// A line of a reservation, as stored.
-#[derive(Debug, Clone, Copy, Queryable, Selectable, Insertable)]
-#[diesel(table_name = stock_reservation_lines)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = reservation_lines)]
 pub struct ReservedLineRow {
-    pub order_id: i64,
+    pub reservation: String,
     pub product_id: i64,
     pub qty: i64,
 }

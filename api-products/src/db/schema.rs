@@ -35,8 +35,12 @@ diesel::table! {
 }
 
 diesel::table! {
-    stock_reservations (order_id) {
-        order_id -> BigInt,
+    /// One checkout attempt's reservation, or a release's tombstone
+    /// (migration `2026-12-06-000000_reservations`; the v1.2 tables
+    /// `stock_reservations` and `stock_reservation_lines` are no longer used).
+    reservations (reservation) {
+        reservation -> Text,
+        order_id -> Nullable<BigInt>,
         released -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
@@ -44,20 +48,20 @@ diesel::table! {
 }
 
 diesel::table! {
-    stock_reservation_lines (order_id, product_id) {
-        order_id -> BigInt,
+    reservation_lines (reservation, product_id) {
+        reservation -> Text,
         product_id -> BigInt,
         qty -> BigInt,
     }
 }
 
-diesel::joinable!(stock_reservation_lines -> stock_reservations (order_id));
-diesel::joinable!(stock_reservation_lines -> products (product_id));
+diesel::joinable!(reservation_lines -> reservations (reservation));
+diesel::joinable!(reservation_lines -> products (product_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     catalogue_counts,
     catalogue_revision,
     products,
-    stock_reservations,
-    stock_reservation_lines,
+    reservations,
+    reservation_lines,
 );

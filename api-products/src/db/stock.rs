@@ -1,9 +1,16 @@
-//! Stock reservations: the orders service takes units for an order, all
-//! lines or none, and gives them back on release; both idempotent per order.
+//! Stock reservations: the orders service takes units for one checkout
+//! attempt (a named `reservation`), all lines or none, and gives them back on
+//! release; both idempotent per reservation.
+//!
+//! A reservation is used once. Releasing it, even before its reserve arrived,
+//! leaves it `released` for good (a tombstone when it was never seen), so a
+//! reserve that arrives after its release (a slow network, a queued request)
+//! takes nothing; a reserve of a live reservation with other lines is refused
+//! rather than answered with the lines of another attempt.
 //!
 //! Why it is safe under concurrency, across replicas, on both backends:
-//! - each call is one transaction that first writes the order's reservation
-//!   row (claim or release), so calls for one order queue behind each other
+//! - each call is one transaction that first writes the reservation's row
+//!   (claim or release), so calls for one reservation queue behind each other
 //!   (PostgreSQL: that row's lock; SQLite: the single writer, taken at once
 //!   because the transaction begins with a write);
 //! - a unit is taken with a conditional `UPDATE ... WHERE stock >= qty`, which
@@ -28,8 +35,8 @@ use server::{with_conn, ApiError, ApiResult, Db};
 use shared::StockLine;
 
 use super::models::ReservedLineRow;
-use super::schema::{products, stock_reservation_lines as lines, stock_reservations};
-use crate::domain::stock::{OrderId, StockClaim};
+use super::schema::{products, reservation_lines as lines, reservations};
+use crate::domain::stock::{ReservationId, StockClaim};
 
 /// How often a transaction the database gave up on (a serialization failure
 /// or a deadlock) is tried again before the caller gets a 503.
@@ -40,9 +47,13 @@ const ATTEMPTS: u32 = 3;
 pub enum Reserve {
     /// Every line taken now.
     Reserved(Vec<StockLine>),
-    /// The order holds a live reservation already: what it took then, and
-    /// nothing more taken now.
+    /// The reservation is live already with these same lines: nothing more
+    /// taken now.
     AlreadyReserved(Vec<StockLine>),
+    /// Nothing taken: the reservation was released before this arrived.
+    Released,
+    /// Nothing taken: the reservation is live with other lines.
+    Mismatch,
     /// Nothing taken: these products do not exist or are hidden.
     Unknown(Vec<i64>),
     /// Nothing taken: these products have fewer units than asked (id to the
@@ -57,12 +68,13 @@ pub enum Release {
     Released,
     /// Released before: nothing given back again.
     AlreadyReleased,
-    /// The order never reserved anything.
-    Unknown,
+    /// Never reserved: recorded as released, so a reserve arriving later
+    /// takes nothing.
+    Tombstoned,
 }
 
-/// Takes the claim's units, every line or none; an order that holds a live
-/// reservation gets what it took the first time.
+/// Takes the claim's units, every line or none; a reservation that is live
+/// with the same lines gets what it took the first time.
 pub async fn reserve(db: &Db, claim: &StockClaim) -> ApiResult<Reserve> {
     retrying(|| async {
         let now = Utc::now().naive_utc();
@@ -78,13 +90,14 @@ pub async fn reserve(db: &Db, claim: &StockClaim) -> ApiResult<Reserve> {
     .await
 }
 
-/// Gives an order's reserved units back to the products that track stock.
-pub async fn release(db: &Db, order_id: OrderId) -> ApiResult<Release> {
+/// Gives a reservation's units back to the products that track stock, or
+/// marks a reservation never seen as released.
+pub async fn release(db: &Db, reservation: &ReservationId) -> ApiResult<Release> {
     retrying(|| async {
         let now = Utc::now().naive_utc();
         let released = with_conn!(db, |conn| {
             conn.transaction::<_, DieselError, _>(|conn| {
-                release_in(conn, order_id.get(), now).scope_boxed()
+                release_in(conn, reservation.as_str(), now).scope_boxed()
             })
             .await
         });
@@ -111,10 +124,18 @@ async fn reserve_in<C: StockStore>(
     claim: &StockClaim,
     now: NaiveDateTime,
 ) -> Result<Reserve, Abort> {
-    let order_id = claim.order_id.get();
-    if !conn.claim(order_id, now).await? {
-        let held = conn.lines_of(order_id).await?;
-        return Ok(Reserve::AlreadyReserved(held));
+    let name = claim.reservation.as_str();
+    match conn.claim(name, claim.order_id.get(), now).await? {
+        Claim::New => {}
+        Claim::Released => return Ok(Reserve::Released),
+        Claim::Live => {
+            let held = conn.lines_of(name).await?;
+            return Ok(if held == claim.lines {
+                Reserve::AlreadyReserved(held)
+            } else {
+                Reserve::Mismatch
+            });
+        }
     }
     let mut lines = claim.lines.iter();
     let mut failed = None;
@@ -125,7 +146,7 @@ async fn reserve_in<C: StockStore>(
         }
     }
     let Some(failed) = failed else {
-        conn.record(order_id, &claim.lines).await?;
+        conn.record(name, &claim.lines).await?;
         return Ok(Reserve::Reserved(claim.lines.clone()));
     };
     // Every short product is named, not only the first: the lines after it
@@ -155,18 +176,18 @@ async fn reserve_in<C: StockStore>(
 
 async fn release_in<C: StockStore>(
     conn: &mut C,
-    order_id: i64,
+    reservation: &str,
     now: NaiveDateTime,
 ) -> QueryResult<Release> {
-    if conn.mark_released(order_id, now).await? {
-        for line in conn.lines_of(order_id).await? {
+    if conn.tombstone(reservation, now).await? {
+        Ok(Release::Tombstoned)
+    } else if conn.mark_released(reservation, now).await? {
+        for line in conn.lines_of(reservation).await? {
             conn.give_back(&line).await?;
         }
         Ok(Release::Released)
-    } else if conn.exists(order_id).await? {
-        Ok(Release::AlreadyReleased)
     } else {
-        Ok(Release::Unknown)
+        Ok(Release::AlreadyReleased)
     }
 }
 
@@ -207,6 +228,16 @@ fn is_conflict(e: &DieselError) -> bool {
     }
 }
 
+/// What claiming a reservation's name found.
+enum Claim {
+    /// Never seen: claimed now, its lines to take.
+    New,
+    /// Live already (taken by an earlier request of the same attempt).
+    Live,
+    /// Released (or tombstoned) before: it takes nothing, ever.
+    Released,
+}
+
 /// A product's stock, as read when a reservation failed.
 enum OnHand {
     OffSale,
@@ -217,18 +248,18 @@ enum OnHand {
 /// The steps of reserving and releasing, written once and compiled for each
 /// backend's connection type (see [`impl_stock_store`]).
 trait StockStore: Send {
-    /// Makes the order's reservation live: true when it is new or was
-    /// released (its old lines dropped), false when it is live already.
+    /// Makes the reservation live if it was never seen; else says how it is.
     fn claim(
         &mut self,
+        reservation: &str,
         order_id: i64,
         now: NaiveDateTime,
-    ) -> impl std::future::Future<Output = QueryResult<bool>> + Send;
+    ) -> impl std::future::Future<Output = QueryResult<Claim>> + Send;
 
-    /// The lines of the order's reservation, by product id.
+    /// The lines of the reservation, by product id.
     fn lines_of(
         &mut self,
-        order_id: i64,
+        reservation: &str,
     ) -> impl std::future::Future<Output = QueryResult<Vec<StockLine>>> + Send;
 
     /// Takes the line's units if the product is on sale and has them (or
@@ -247,21 +278,22 @@ trait StockStore: Send {
     /// Stores the lines of a reservation just taken.
     fn record(
         &mut self,
-        order_id: i64,
+        reservation: &str,
         lines: &[StockLine],
     ) -> impl std::future::Future<Output = QueryResult<()>> + Send;
 
-    /// Marks a live reservation released; false if there is none.
-    fn mark_released(
+    /// Records a reservation never seen as released; false if it exists.
+    fn tombstone(
         &mut self,
-        order_id: i64,
+        reservation: &str,
         now: NaiveDateTime,
     ) -> impl std::future::Future<Output = QueryResult<bool>> + Send;
 
-    /// Whether the order ever reserved.
-    fn exists(
+    /// Marks a live reservation released; false if it is not live.
+    fn mark_released(
         &mut self,
-        order_id: i64,
+        reservation: &str,
+        now: NaiveDateTime,
     ) -> impl std::future::Future<Output = QueryResult<bool>> + Send;
 
     /// Adds the line's units back, if the product still tracks stock.
@@ -274,44 +306,43 @@ trait StockStore: Send {
 macro_rules! impl_stock_store {
     ($conn:ty) => {
         impl StockStore for $conn {
-            async fn claim(&mut self, order_id: i64, now: NaiveDateTime) -> QueryResult<bool> {
-                // Waits for a concurrent first claim of the same order to end.
-                let fresh = diesel::insert_into(stock_reservations::table)
+            async fn claim(
+                &mut self,
+                reservation: &str,
+                order_id: i64,
+                now: NaiveDateTime,
+            ) -> QueryResult<Claim> {
+                // Waits for a concurrent first claim of the same name to end.
+                let fresh = diesel::insert_into(reservations::table)
                     .values((
-                        stock_reservations::order_id.eq(order_id),
-                        stock_reservations::released.eq(false),
-                        stock_reservations::created_at.eq(now),
-                        stock_reservations::updated_at.eq(now),
+                        reservations::reservation.eq(reservation),
+                        reservations::order_id.eq(Some(order_id)),
+                        reservations::released.eq(false),
+                        reservations::created_at.eq(now),
+                        reservations::updated_at.eq(now),
                     ))
-                    .on_conflict(stock_reservations::order_id)
+                    .on_conflict(reservations::reservation)
                     .do_nothing()
                     .execute(self)
                     .await?;
                 if fresh == 1 {
-                    return Ok(true);
+                    return Ok(Claim::New);
                 }
-                let renewed = diesel::update(
-                    stock_reservations::table
-                        .find(order_id)
-                        .filter(stock_reservations::released.eq(true)),
-                )
-                .set((
-                    stock_reservations::released.eq(false),
-                    stock_reservations::updated_at.eq(now),
-                ))
-                .execute(self)
-                .await?;
-                if renewed == 1 {
-                    diesel::delete(lines::table.filter(lines::order_id.eq(order_id)))
-                        .execute(self)
-                        .await?;
-                }
-                Ok(renewed == 1)
+                let released = reservations::table
+                    .find(reservation)
+                    .select(reservations::released)
+                    .first::<bool>(self)
+                    .await?;
+                Ok(if released {
+                    Claim::Released
+                } else {
+                    Claim::Live
+                })
             }
 
-            async fn lines_of(&mut self, order_id: i64) -> QueryResult<Vec<StockLine>> {
+            async fn lines_of(&mut self, reservation: &str) -> QueryResult<Vec<StockLine>> {
                 let rows = lines::table
-                    .filter(lines::order_id.eq(order_id))
+                    .filter(lines::reservation.eq(reservation))
                     .order(lines::product_id)
                     .select(ReservedLineRow::as_select())
                     .load(self)
@@ -346,12 +377,12 @@ macro_rules! impl_stock_store {
                 })
             }
 
-            async fn record(&mut self, order_id: i64, taken: &[StockLine]) -> QueryResult<()> {
+            async fn record(&mut self, reservation: &str, taken: &[StockLine]) -> QueryResult<()> {
                 // One row at a time: diesel-async cannot batch inserts on SQLite.
                 for line in taken {
                     diesel::insert_into(lines::table)
                         .values(ReservedLineRow {
-                            order_id,
+                            reservation: reservation.to_owned(),
                             product_id: line.product_id,
                             qty: line.qty,
                         })
@@ -361,31 +392,44 @@ macro_rules! impl_stock_store {
                 Ok(())
             }
 
+            async fn tombstone(
+                &mut self,
+                reservation: &str,
+                now: NaiveDateTime,
+            ) -> QueryResult<bool> {
+                // Waits for a concurrent reserve of the same name to end.
+                let fresh = diesel::insert_into(reservations::table)
+                    .values((
+                        reservations::reservation.eq(reservation),
+                        reservations::order_id.eq(None::<i64>),
+                        reservations::released.eq(true),
+                        reservations::created_at.eq(now),
+                        reservations::updated_at.eq(now),
+                    ))
+                    .on_conflict(reservations::reservation)
+                    .do_nothing()
+                    .execute(self)
+                    .await?;
+                Ok(fresh == 1)
+            }
+
             async fn mark_released(
                 &mut self,
-                order_id: i64,
+                reservation: &str,
                 now: NaiveDateTime,
             ) -> QueryResult<bool> {
                 let released = diesel::update(
-                    stock_reservations::table
-                        .find(order_id)
-                        .filter(stock_reservations::released.eq(false)),
+                    reservations::table
+                        .find(reservation)
+                        .filter(reservations::released.eq(false)),
                 )
                 .set((
-                    stock_reservations::released.eq(true),
-                    stock_reservations::updated_at.eq(now),
+                    reservations::released.eq(true),
+                    reservations::updated_at.eq(now),
                 ))
                 .execute(self)
                 .await?;
                 Ok(released == 1)
-            }
-
-            async fn exists(&mut self, order_id: i64) -> QueryResult<bool> {
-                diesel::select(diesel::dsl::exists(
-                    stock_reservations::table.find(order_id),
-                ))
-                .get_result(self)
-                .await
             }
 
             async fn give_back(&mut self, line: &StockLine) -> QueryResult<()> {

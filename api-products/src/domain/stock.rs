@@ -1,10 +1,12 @@
 //! What the orders service asks of stock (`/api/stock/reserve` and
-//! `/release`), checked once: a positive order id, and for a reservation 1 to
-//! [`MAX_LINES`] lines of distinct products with 1 to [`MAX_QTY`] units each.
+//! `/release`), checked once: a reservation name (v1.3: one checkout attempt),
+//! a positive order id, and for a reservation 1 to [`MAX_LINES`] lines of
+//! distinct products with 1 to [`MAX_QTY`] units each.
 
 use std::collections::BTreeMap;
 
 use server::{ApiError, Fields};
+use shared::stock::{is_reservation_name, legacy_reservation, MAX_RESERVATION_LEN};
 use shared::{ReleaseRequest, ReserveRequest, StockLine};
 
 /// Lines of one reservation: the most different products a cart holds.
@@ -12,8 +14,7 @@ pub use shared::stock::MAX_LINES;
 /// Units of one line: a cart line's most.
 pub const MAX_QTY: i64 = 999;
 
-/// The order a reservation belongs to: the key that makes reserving and
-/// releasing idempotent.
+/// The order a reservation belongs to (informative: the reservation is the key).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OrderId(i64);
 
@@ -29,10 +30,38 @@ impl OrderId {
     pub fn get(self) -> i64 {
         self.0
     }
+}
 
-    /// The order of `POST /api/stock/release`.
+/// One checkout attempt's name: the key that makes reserving and releasing
+/// idempotent, and that a release turns into a tombstone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReservationId(String);
+
+impl ReservationId {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        if is_reservation_name(raw) {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(format!("must be 1 to {MAX_RESERVATION_LEN} of A-Za-z0-9_-"))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The reservation of `POST /api/stock/release`: named, or (a v1.2
+    /// caller) the order's.
     pub fn of_release(req: &ReleaseRequest) -> Result<Self, ApiError> {
-        Self::parse(req.order_id).map_err(|problem| ApiError::field("order_id", problem))
+        match (&req.reservation, req.order_id) {
+            (Some(name), _) => {
+                Self::parse(name).map_err(|problem| ApiError::field("reservation", problem))
+            }
+            (None, Some(order_id)) => OrderId::parse(order_id)
+                .map(|id| Self(legacy_reservation(id.get())))
+                .map_err(|problem| ApiError::field("order_id", problem)),
+            (None, None) => Err(ApiError::field("reservation", "is required")),
+        }
     }
 }
 
@@ -41,6 +70,7 @@ impl OrderId {
 /// locks in the same order, so two reservations never deadlock.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StockClaim {
+    pub reservation: ReservationId,
     pub order_id: OrderId,
     pub lines: Vec<StockLine>,
 }
@@ -51,6 +81,10 @@ impl StockClaim {
     pub fn parse(req: &ReserveRequest) -> Result<Self, ApiError> {
         let mut fields = Fields::default();
         let order_id = fields.check("order_id", OrderId::parse(req.order_id));
+        let reservation = match &req.reservation {
+            Some(name) => fields.check("reservation", ReservationId::parse(name)),
+            None => Some(ReservationId(legacy_reservation(req.order_id))),
+        };
         let count = req.lines.len();
         if !(1..=MAX_LINES).contains(&count) {
             fields.check::<()>(
@@ -70,7 +104,7 @@ impl StockClaim {
                 fields.check::<()>(&at("qty"), Err(format!("must be 1 to {MAX_QTY}")));
             }
         }
-        let Some(order_id) = order_id else {
+        let (Some(order_id), Some(reservation)) = (order_id, reservation) else {
             return Err(fields.into_error());
         };
         fields.finish()?;
@@ -78,7 +112,11 @@ impl StockClaim {
             .into_iter()
             .map(|(product_id, qty)| StockLine { product_id, qty })
             .collect();
-        Ok(Self { order_id, lines })
+        Ok(Self {
+            reservation,
+            order_id,
+            lines,
+        })
     }
 }
 
@@ -91,7 +129,11 @@ mod tests {
     }
 
     fn claim(order_id: i64, lines: Vec<StockLine>) -> Result<StockClaim, ApiError> {
-        StockClaim::parse(&ReserveRequest { order_id, lines })
+        StockClaim::parse(&ReserveRequest {
+            reservation: Some(format!("o{order_id}-a1")),
+            order_id,
+            lines,
+        })
     }
 
     fn invalid(result: Result<StockClaim, ApiError>) -> Vec<String> {
@@ -133,13 +175,44 @@ mod tests {
     }
 
     #[test]
-    fn release_needs_a_positive_order() {
-        assert!(OrderId::of_release(&ReleaseRequest { order_id: 0 }).is_err());
-        assert_eq!(
-            OrderId::of_release(&ReleaseRequest { order_id: 3 })
-                .unwrap()
-                .get(),
-            3
-        );
+    fn a_v12_request_means_the_orders_reservation() {
+        let claim = StockClaim::parse(&ReserveRequest {
+            reservation: None,
+            order_id: 7,
+            lines: vec![line(1, 1)],
+        })
+        .unwrap();
+        assert_eq!(claim.reservation.as_str(), "order-7");
+        let released = ReservationId::of_release(&ReleaseRequest {
+            reservation: None,
+            order_id: Some(3),
+        })
+        .unwrap();
+        assert_eq!(released.as_str(), "order-3");
+    }
+
+    #[test]
+    fn a_reservation_is_named_with_64_of_a_safe_alphabet() {
+        let named = |name: &str| {
+            StockClaim::parse(&ReserveRequest {
+                reservation: Some(name.to_owned()),
+                order_id: 1,
+                lines: vec![line(1, 1)],
+            })
+        };
+        assert_eq!(named("o1-a_B9").unwrap().reservation.as_str(), "o1-a_B9");
+        for bad in ["", "a b", "é", &"x".repeat(65)] {
+            assert_eq!(invalid(named(bad)), ["reservation"], "{bad:?}");
+        }
+        let release = |reservation: Option<&str>, order_id| {
+            ReservationId::of_release(&ReleaseRequest {
+                reservation: reservation.map(str::to_owned),
+                order_id,
+            })
+        };
+        assert!(release(None, None).is_err());
+        assert!(release(None, Some(0)).is_err());
+        assert!(release(Some("a/b"), None).is_err());
+        assert_eq!(release(Some("r-1"), Some(9)).unwrap().as_str(), "r-1");
     }
 }

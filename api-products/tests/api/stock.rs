@@ -1,6 +1,7 @@
-//! `/api/stock/reserve` and `/api/stock/release` (contract v1.2): the service
-//! token only, every line or none, idempotent per order, and a 404 or 409
-//! that names every product at fault.
+//! `/api/stock/reserve` and `/api/stock/release` (contract v1.2, v1.3): the
+//! service token only, every line or none, idempotent per reservation (one
+//! checkout attempt), a release that outlives any reserve arriving after it,
+//! and a 404 or 409 that names every product at fault.
 
 use std::collections::BTreeMap;
 
@@ -32,8 +33,18 @@ async fn releasing_twice_returns_stock_once(backend: testkit::Backend) {
 }
 
 #[testkit::both_backends]
-async fn a_released_order_reserves_anew(backend: testkit::Backend) {
+async fn a_reserve_arriving_after_its_release_takes_nothing(backend: testkit::Backend) {
     reserve_after_release(backend).await;
+}
+
+#[testkit::both_backends]
+async fn a_reservation_is_one_attempt_and_other_lines_are_a_mismatch(backend: testkit::Backend) {
+    one_attempt_per_reservation(backend).await;
+}
+
+#[testkit::both_backends]
+async fn a_reserve_racing_its_release_holds_nothing_afterwards(backend: testkit::Backend) {
+    reserve_racing_release(backend).await;
 }
 
 #[testkit::both_backends]
@@ -178,13 +189,17 @@ async fn reserve_and_repeat(backend: Backend) {
     assert_eq!(status, 200, "{answer}");
     let first: Reservation = result(&answer);
     let expected = Reservation {
+        reservation: "order-7".into(),
         order_id: 7,
         lines: lines(&asked),
     };
-    assert_eq!(first, expected);
+    assert_eq!(
+        first, expected,
+        "a v1.2 request means the order's reservation"
+    );
     assert_eq!(stocks(&shop, &admin, &[a, b]).await, [Some(6), Some(0)]);
 
-    for again in [&asked[..], &[(a, 1)], &[(b, 3), (a, 4)]] {
+    for again in [&asked[..], &[(b, 3), (a, 4)], &[(a, 2), (b, 3), (a, 2)]] {
         let (status, answer) = shop.reserve(7, again).await;
         assert_eq!(status, 200, "a repeat is no shortage: {answer}");
         assert_eq!(result::<Reservation>(&answer), first, "the first answer");
@@ -205,13 +220,15 @@ async fn release_twice(backend: Backend) {
         let released: Released = testkit::decode(&answer);
         let expected = Released {
             message: "Reservation released".into(),
-            order_id: 11,
+            reservation: "order-11".into(),
         };
         assert_eq!(released, expected);
         assert_eq!(stocks(&shop, &admin, &[a, b]).await, [Some(10), Some(5)]);
     }
+    // v1.3: releasing a reservation never seen is a 200 (recorded released).
     let (status, answer) = shop.release(12).await;
-    assert_error(status, &answer, 404, "not_found");
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(stocks(&shop, &admin, &[a, b]).await, [Some(10), Some(5)]);
 
     // What was reserved goes back even to a product hidden since, and not to
     // one that stopped tracking stock.
@@ -227,18 +244,97 @@ async fn reserve_after_release(backend: Backend) {
     let admin = shop.admin().await;
     let a = shop.stocked(&admin, "Jar A", Some(10)).await;
     let b = shop.stocked(&admin, "Jar B", Some(10)).await;
-    assert_eq!(shop.reserve(21, &[(a, 4)]).await.0, 200);
-    assert_eq!(shop.release(21).await.0, 200);
-    let (status, answer) = shop.reserve(21, &[(a, 1), (b, 2)]).await;
+    // Reserved, released, then reserved again (a retry, a queued request):
+    // nothing is taken the second time.
+    assert_eq!(shop.reserve_named("o21-a1", 21, &[(a, 4)]).await.0, 200);
+    assert_eq!(shop.release_named("o21-a1").await.0, 200);
+    let (status, answer) = shop.reserve_named("o21-a1", 21, &[(a, 4)]).await;
+    assert_error(status, &answer, 409, "released");
+    assert_eq!(stocks(&shop, &admin, &[a, b]).await, [Some(10), Some(10)]);
+
+    // Released before it ever arrived (the caller gave up waiting): the
+    // release leaves a tombstone and the late reserve takes nothing.
+    let (status, answer) = shop.release_named("o22-a1").await;
     assert_eq!(status, 200, "{answer}");
-    let renewed: Reservation = result(&answer);
-    assert_eq!(renewed.lines, lines(&[(a, 1), (b, 2)]), "the new lines");
+    let released: Released = testkit::decode(&answer);
+    assert_eq!(released.reservation, "o22-a1");
+    let (status, answer) = shop.reserve_named("o22-a1", 22, &[(a, 1), (b, 2)]).await;
+    assert_error(status, &answer, 409, "released");
+    assert_eq!(stocks(&shop, &admin, &[a, b]).await, [Some(10), Some(10)]);
+    // Releasing the tombstone again gives nothing back.
+    assert_eq!(shop.release_named("o22-a1").await.0, 200);
+    assert_eq!(stocks(&shop, &admin, &[a, b]).await, [Some(10), Some(10)]);
+
+    // The next attempt of the same order has its own name and reserves.
+    let (status, answer) = shop.reserve_named("o22-a2", 22, &[(a, 1), (b, 2)]).await;
+    assert_eq!(status, 200, "{answer}");
     assert_eq!(stocks(&shop, &admin, &[a, b]).await, [Some(9), Some(8)]);
-    let (_, again) = shop.reserve(21, &[(a, 9)]).await;
-    assert_eq!(result::<Reservation>(&again), renewed);
-    assert_eq!(shop.release(21).await.0, 200);
-    let back = stocks(&shop, &admin, &[a, b]).await;
-    assert_eq!(back, [Some(10), Some(10)], "only the new lines went back");
+}
+
+async fn one_attempt_per_reservation(backend: Backend) {
+    let shop = Shop::start(backend).await;
+    let admin = shop.admin().await;
+    let a = shop.stocked(&admin, "Jar A", Some(10)).await;
+    let b = shop.stocked(&admin, "Jar B", Some(10)).await;
+    let (status, answer) = shop.reserve_named("o23-a1", 23, &[(a, 2)]).await;
+    assert_eq!(status, 200, "{answer}");
+    let first: Reservation = result(&answer);
+    assert_eq!(first.reservation, "o23-a1");
+    assert_eq!(first.order_id, 23);
+    // The same name with other lines (a cart that changed) is refused, not
+    // answered with the old lines: the caller would sell the new ones unreserved.
+    for other in [&[(a, 3)][..], &[(a, 2), (b, 1)], &[(b, 2)]] {
+        let (status, answer) = shop.reserve_named("o23-a1", 23, other).await;
+        assert_error(status, &answer, 409, "reservation_mismatch");
+    }
+    assert_eq!(stocks(&shop, &admin, &[a, b]).await, [Some(8), Some(10)]);
+    // The same lines again: the first answer, nothing more taken.
+    let (status, answer) = shop.reserve_named("o23-a1", 23, &[(a, 2)]).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(result::<Reservation>(&answer), first);
+    assert_eq!(stocks(&shop, &admin, &[a, b]).await, [Some(8), Some(10)]);
+    // Invalid names are a 422 naming `reservation`.
+    for bad in ["", "a b", "ünicode", &"x".repeat(65)] {
+        let (status, answer) = shop.reserve_named(bad, 23, &[(a, 1)]).await;
+        let error = assert_error(status, &answer, 422, "validation_failed");
+        assert!(
+            error.fields.unwrap_or_default().contains_key("reservation"),
+            "{answer}"
+        );
+        let (status, answer) = shop.release_named(bad).await;
+        assert_error(status, &answer, 422, "validation_failed");
+    }
+}
+
+async fn reserve_racing_release(backend: Backend) {
+    let shop = Shop::start(backend).await;
+    let admin = shop.admin().await;
+    let a = shop.stocked(&admin, "Jar A", Some(1000)).await;
+    // Reserves and releases of one name, sent together: whichever order the
+    // database puts them in, once the release has answered the name holds
+    // nothing, and each unit taken came back.
+    for round in 0..20 {
+        let name = format!("race-{round}");
+        let asked = [(a, 3)];
+        let (reserved, released) = tokio::join!(
+            shop.reserve_named(&name, 1, &asked),
+            shop.release_named(&name)
+        );
+        assert_eq!(released.0, 200, "{}", released.1);
+        assert!(
+            [200, 409].contains(&reserved.0.as_u16()),
+            "{} {}",
+            reserved.0,
+            reserved.1
+        );
+        let (status, answer) = shop.reserve_named(&name, 1, &[(a, 3)]).await;
+        assert_error(status, &answer, 409, "released");
+    }
+    assert_eq!(
+        stocks(&shop, &admin, &[a]).await,
+        [Some(1000)],
+        "every unit back"
+    );
 }
 
 async fn unknown_or_hidden(backend: Backend) {
@@ -264,7 +360,8 @@ async fn unknown_or_hidden(backend: Backend) {
     let after = stocks(&shop, &admin, &[a, gone, short]).await;
     assert_eq!(after, [Some(10), Some(10), Some(1)], "nothing taken");
     let (status, answer) = shop.release(31).await;
-    assert_error(status, &answer, 404, "not_found");
+    assert_eq!(status, 200, "nothing to give back: {answer}");
+    assert_eq!(stocks(&shop, &admin, &[a, gone, short]).await, after);
 }
 
 async fn short_products(backend: Backend) {
@@ -346,11 +443,17 @@ async fn documented(backend: Backend) {
     // The OpenAPI document is no DTO of ours: read as raw JSON.
     let scheme = &doc["components"]["securitySchemes"]["service_token"];
     assert_eq!(scheme["scheme"], "bearer", "{scheme}");
-    for path in ["/api/stock/reserve", "/api/stock/release"] {
+    for (path, statuses) in [
+        (
+            "/api/stock/reserve",
+            &["200", "401", "403", "404", "409", "422"][..],
+        ),
+        ("/api/stock/release", &["200", "401", "403", "422"]),
+    ] {
         let operation = &doc["paths"][path]["post"];
         let security = &operation["security"][0];
         assert!(security["service_token"].is_array(), "{path}: {operation}");
-        for status in ["200", "401", "403", "404", "422"] {
+        for status in statuses {
             assert!(
                 operation["responses"][status].is_object(),
                 "{path} {status}"

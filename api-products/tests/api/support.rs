@@ -160,9 +160,32 @@ impl Shop {
             .await
     }
 
-    /// `POST /api/stock/release` with the service token.
+    /// `POST /api/stock/release` with the service token, as a v1.2 caller
+    /// asks: by order, meaning the reservation `order-<order_id>`.
     pub async fn release(&self, order_id: i64) -> (StatusCode, Value) {
         let body = json!({ "order_id": order_id });
+        let token = Some(self.service_token.as_str());
+        self.stock_call(&self.products, "release", token, &body)
+            .await
+    }
+
+    /// `POST /api/stock/reserve` of a named reservation (v1.3).
+    pub async fn reserve_named(
+        &self,
+        name: &str,
+        order_id: i64,
+        lines: &[(i64, i64)],
+    ) -> (StatusCode, Value) {
+        let mut body = reservation(order_id, lines);
+        body["reservation"] = json!(name);
+        let token = Some(self.service_token.as_str());
+        self.stock_call(&self.products, "reserve", token, &body)
+            .await
+    }
+
+    /// `POST /api/stock/release` of a named reservation (v1.3).
+    pub async fn release_named(&self, name: &str) -> (StatusCode, Value) {
+        let body = json!({ "reservation": name });
         let token = Some(self.service_token.as_str());
         self.stock_call(&self.products, "release", token, &body)
             .await
