@@ -212,9 +212,14 @@ pub async fn history(
 ) -> ApiResult<Json<ListBody<Order>>> {
     let page = Page::parse(query.limit, query.offset)?;
     let owner = if user.is_admin {
-        // Everyone's orders need the admin flag confirmed now, not a stale cache.
-        state.verifier.verify(&token, Freshness::Fresh).await?;
-        query.user_id
+        // Everyone's orders need the admin flag confirmed now, not a stale
+        // cache: an admin demoted since sees their own orders only.
+        let confirmed = state.verifier.verify(&token, Freshness::Fresh).await?;
+        if confirmed.is_admin {
+            query.user_id
+        } else {
+            Some(confirmed.id)
+        }
     } else {
         Some(user.id)
     };

@@ -13,6 +13,9 @@ use serde_json::{json, Value};
 use shared::{ErrorBody, Order};
 use testkit::{admin, json, shopper, Backend, DelayProxy};
 
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use reqwest::StatusCode;
+
 use crate::stock::quick_repair;
 use crate::support::{shop, shop_processes, Processes, Shop};
 
@@ -26,6 +29,14 @@ async fn stock_is_conserved_when_orders_and_products_are_killed_under_checkout_l
     backend: testkit::Backend,
 ) {
     kills_under_load(backend).await
+}
+
+/// PostgreSQL only: SQLite's single writer holds a checkout's transaction
+/// from its first statement, so nothing can come between its read and its
+/// update there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_racing_the_repair_loop_never_revives_an_attempt_being_undone() {
+    retry_racing_repair().await
 }
 
 /// The products whose stock the load takes, and how much each starts with.
@@ -115,6 +126,66 @@ async fn kills_under_load(backend: Backend) {
         acknowledged.lock().unwrap().len()
     );
     quiet_and_conserved(&shop, &orders, &tokens, &acknowledged).await;
+}
+
+async fn retry_racing_repair() {
+    let shop = shop_processes(Backend::Postgres, &quick_repair(), Processes::ORDERS).await;
+    stock_up(&shop).await;
+    let (_, token) = shopper(&shop.users).await;
+    let cart = shop.add(&token, PRODUCTS[0], 2).await;
+    // An attempt that died after reserving: left `reserving`.
+    let mut env = quick_repair();
+    env.push(("FAILPOINT", "checkout-after-reserve".into()));
+    let mut doomed = shop.orders_replica_with(&env).await;
+    let died = shop
+        .http
+        .post(doomed.url("/api/order/checkout"))
+        .bearer_auth(&token)
+        .send()
+        .await;
+    assert!(died.is_err(), "the process died: {died:?}");
+    doomed.kill().await;
+    assert_eq!(shop.stock(PRODUCTS[0]).await, Some(STOCK - 2));
+
+    // Hold the order's row, so that the repair loop's claim (once the attempt
+    // is old enough) waits on it, and a retry's read goes through while its
+    // update waits behind the claim: released together, the claim commits
+    // first and the retry must see it.
+    let mut lock = AsyncPgConnection::establish(&shop.orders_db.url)
+        .await
+        .expect("connect");
+    diesel::sql_query("BEGIN").execute(&mut lock).await.unwrap();
+    diesel::sql_query(format!(
+        "SELECT id FROM orders WHERE id = {} FOR UPDATE",
+        cart.id
+    ))
+    .execute(&mut lock)
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_secs(6)).await; // the repair loop waits now
+    let retry = {
+        let request = shop
+            .http
+            .post(shop.orders.url("/api/order/checkout"))
+            .bearer_auth(&token)
+            .timeout(Duration::from_secs(20));
+        tokio::spawn(async move { json(request.send().await.expect("retry")).await })
+    };
+    tokio::time::sleep(Duration::from_secs(1)).await; // the retry waits too
+    diesel::sql_query("COMMIT")
+        .execute(&mut lock)
+        .await
+        .unwrap();
+    let (status, body) = retry.await.unwrap();
+    println!("the retry answered {status} {body}");
+    assert!(
+        [StatusCode::OK, StatusCode::CONFLICT].contains(&status),
+        "{status} {body}"
+    );
+
+    // Whatever the retry answered, once quiet the stock and the orders agree.
+    let tokens = [token];
+    quiet_and_conserved(&shop, &shop.orders.base, &tokens, &Acknowledged::default()).await;
 }
 
 /// Gives the load's products `STOCK` units each.

@@ -279,38 +279,40 @@ impl Shop {
     /// no route for that), to see which price an order keeps.
     pub async fn set_price(&self, id: i64, price: i64) {
         let sql = format!("UPDATE products SET price = {price} WHERE id = {id}");
-        let updated = match self.products_db.backend {
-            Backend::Postgres => {
-                let mut conn = AsyncPgConnection::establish(&self.products_db.url)
-                    .await
-                    .expect("connect");
-                diesel::sql_query(sql)
-                    .execute(&mut conn)
-                    .await
-                    .expect("update")
-            }
-            Backend::Sqlite => {
-                let path = self
-                    .products_db
-                    .url
-                    .trim_start_matches("sqlite://")
-                    .to_owned();
-                let mut conn = diesel_async::sync_connection_wrapper::SyncConnectionWrapper::<
-                    diesel::sqlite::SqliteConnection,
-                >::establish(&path)
+        let updated = execute(&self.products_db, &sql).await;
+        assert_eq!(updated, 1, "no product {id}");
+    }
+}
+
+/// Runs one SQL statement on a service's database behind its back; the rows
+/// it changed.
+pub async fn execute(db: &TestDb, sql: &str) -> usize {
+    match db.backend {
+        Backend::Postgres => {
+            let mut conn = AsyncPgConnection::establish(&db.url)
                 .await
                 .expect("connect");
-                diesel::sql_query("PRAGMA busy_timeout = 5000")
-                    .execute(&mut conn)
-                    .await
-                    .expect("pragma");
-                diesel::sql_query(sql)
-                    .execute(&mut conn)
-                    .await
-                    .expect("update")
-            }
-        };
-        assert_eq!(updated, 1, "no product {id}");
+            diesel::sql_query(sql)
+                .execute(&mut conn)
+                .await
+                .expect("statement")
+        }
+        Backend::Sqlite => {
+            let path = db.url.trim_start_matches("sqlite://").to_owned();
+            let mut conn = diesel_async::sync_connection_wrapper::SyncConnectionWrapper::<
+                diesel::sqlite::SqliteConnection,
+            >::establish(&path)
+            .await
+            .expect("connect");
+            diesel::sql_query("PRAGMA busy_timeout = 5000")
+                .execute(&mut conn)
+                .await
+                .expect("pragma");
+            diesel::sql_query(sql)
+                .execute(&mut conn)
+                .await
+                .expect("statement")
+        }
     }
 }
 
