@@ -25,6 +25,7 @@
 //! of the mark is conditional on the state and reservation read, so a retry
 //! and the repair loop never both win.
 
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use chrono::{NaiveDateTime, Utc};
@@ -33,6 +34,8 @@ use shared::StockLine;
 
 use crate::db::checkout::{self as steps, Closing, Intent};
 use crate::db::models::OrderWithItems;
+use crate::db::queries;
+use crate::domain::ProductId;
 use crate::failpoint;
 use crate::products::ReserveError;
 use crate::state::AppState;
@@ -99,8 +102,15 @@ pub async fn checkout(
     user_id: i64,
     key: Option<&str>,
 ) -> ApiResult<OrderWithItems> {
-    let (order, reservation) = match steps::record_intent(&state.db, user_id, key, now()).await? {
+    let prices = current_prices(state, user_id).await;
+    let intent = steps::record_intent(&state.db, user_id, key, prices, now()).await?;
+    let (order, reservation) = match intent {
         Intent::NoCart => return Err(ApiError::not_found("No order found")),
+        Intent::PricesUnknown => return Err(ApiError::Unavailable("The products service")),
+        Intent::PricesChanged(rose) => {
+            tracing::info!(user_id, products = rose.len(), "checkout: prices went up");
+            return Err(prices_changed(rose));
+        }
         Intent::Empty => return Err(ApiError::conflict("empty_order", "The cart is empty")),
         Intent::BeingUndone => return Err(checkout_in_progress()),
         Intent::Done(order) => return Ok(order),
@@ -163,6 +173,56 @@ pub async fn checkout(
             Err(checkout_in_progress())
         }
     }
+}
+
+/// The catalogue's prices now of the products in the user's cart (contract
+/// v1.3: checkout charges the current price, never an older higher one);
+/// `None` when the products service does not answer. A product off sale is
+/// left out: the reservation refuses it by name.
+async fn current_prices(state: &AppState, user_id: i64) -> steps::Prices {
+    let Ok(Some(cart)) = queries::cart(&state.db, user_id).await else {
+        // No cart (or no answer from the database): recording the intent
+        // says which, without prices.
+        return Some(HashMap::new());
+    };
+    let mut asked = tokio::task::JoinSet::new();
+    for item in &cart.items {
+        let Ok(id) = ProductId::parse(Some(item.product_id)) else {
+            continue;
+        };
+        let products = state.products.clone();
+        asked.spawn(async move { (id.get(), products.product(id).await) });
+    }
+    let mut prices = HashMap::new();
+    while let Some(answer) = asked.join_next().await {
+        match answer {
+            Ok((id, Ok(product))) => {
+                prices.insert(id, product.price);
+            }
+            Ok((_, Err(ApiError::NotFound { .. }))) => {}
+            _ => return None,
+        }
+    }
+    Some(prices)
+}
+
+/// 409 `prices_changed`: `fields` names each product whose price went up,
+/// with its new price; the cart holds the new prices now.
+fn prices_changed(rose: BTreeMap<i64, i64>) -> ApiError {
+    let fields = rose
+        .into_iter()
+        .map(|(id, price)| {
+            (
+                id.to_string(),
+                format!("now {}", shared::money::money(price)),
+            )
+        })
+        .collect();
+    ApiError::conflict(
+        "prices_changed",
+        "Some prices went up since they were added: check the new total and check out again",
+    )
+    .with_fields(fields)
 }
 
 /// Releases the attempt's reservation, then clears the mark: the cart can

@@ -8,6 +8,7 @@
 #[macro_use]
 pub mod envelope;
 pub mod lenient;
+pub mod money;
 pub mod order;
 pub mod product;
 pub mod stock;

@@ -6,6 +6,8 @@
 //! attempt's reservation) that was read, so that of two racing steps (a retry
 //! and the repair loop on another replica) exactly one wins.
 
+use std::collections::{BTreeMap, HashMap};
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel_async::scoped_futures::ScopedFutureExt;
@@ -13,7 +15,7 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 use rand::Rng;
 use server::{with_conn, ApiError, ApiResult, Db};
 
-use super::models::{lines_total, OrderRow, OrderWithItems};
+use super::models::{lines_total, ItemRow, OrderRow, OrderWithItems};
 use super::schema::orders;
 use super::store::{CartLock, Store};
 
@@ -40,7 +42,16 @@ pub enum Intent {
     /// Recorded: reserve the stock of these lines under this reservation,
     /// then close.
     Reserve(OrderWithItems, String),
+    /// A new attempt needs the catalogue's prices, and they could not be read.
+    PricesUnknown,
+    /// Prices went up since these products were added: the cart now holds
+    /// the current ones (product id to its new price), nothing was marked.
+    PricesChanged(BTreeMap<i64, i64>),
 }
+
+/// The catalogue's current prices of a cart's products (those on sale), or
+/// `None` when the products service could not be asked.
+pub type Prices = Option<HashMap<i64, i64>>;
 
 /// A new attempt's reservation: unique per attempt, whatever happened to
 /// this database (an order id can come again after a reset; the random part
@@ -51,13 +62,17 @@ fn new_reservation(order_id: i64) -> String {
 }
 
 /// Marks the user's cart as being checked out (its lines frozen from now on)
-/// under a new reservation, and remembers `key`. A cart already marked by an
-/// attempt that did not finish goes on with that attempt's reservation:
-/// reserving again with the same lines takes nothing more.
+/// under a new reservation, and remembers `key`. A new attempt first
+/// re-prices the lines from `prices` (contract v1.3): a drop is charged at the
+/// new price; a rise is written to the cart and refused, to be confirmed by
+/// checking out again. A cart already marked by an attempt that did not
+/// finish goes on with that attempt's reservation and prices: reserving again
+/// with the same lines takes nothing more.
 pub async fn record_intent(
     db: &Db,
     user_id: i64,
     key: Option<&str>,
+    prices: Prices,
     now: NaiveDateTime,
 ) -> ApiResult<Intent> {
     let key = key.map(str::to_owned);
@@ -83,7 +98,7 @@ pub async fn record_intent(
                 let Some(order) = conn.find_cart(user_id).await? else {
                     return Ok(Intent::NoCart);
                 };
-                let items = conn.items_of(vec![order.id]).await?;
+                let mut items = conn.items_of(vec![order.id]).await?;
                 let target = orders::table.find(order.id);
                 // Conditional on what was read: the repair loop of another
                 // replica may claim the attempt between the read and here.
@@ -105,6 +120,13 @@ pub async fn record_intent(
                         (reservation, marked)
                     }
                     None => {
+                        let Some(prices) = &prices else {
+                            return Ok(Intent::PricesUnknown);
+                        };
+                        let rose = reprice(conn, &mut items, prices).await?;
+                        if !rose.is_empty() {
+                            return Ok(Intent::PricesChanged(rose));
+                        }
                         let reservation = new_reservation(order.id);
                         let marked =
                             diesel::update(target.filter(orders::checkout_state.is_null()))
@@ -136,6 +158,30 @@ pub async fn record_intent(
         })
         .await
     })
+}
+
+/// Writes the current price into every line whose price changed; the
+/// products whose price went up, with their new price.
+async fn reprice<C: Store + Send>(
+    conn: &mut C,
+    items: &mut [ItemRow],
+    prices: &HashMap<i64, i64>,
+) -> diesel::QueryResult<BTreeMap<i64, i64>> {
+    let mut rose = BTreeMap::new();
+    for item in items.iter_mut() {
+        let Some(&price) = prices.get(&item.product_id) else {
+            continue; // off sale: the reservation refuses it, naming it
+        };
+        if price == item.unit_price {
+            continue;
+        }
+        if price > item.unit_price {
+            rose.insert(item.product_id, price);
+        }
+        item.unit_price = price;
+        conn.save_line(item.clone()).await?;
+    }
+    Ok(rose)
 }
 
 /// What closing found.

@@ -159,8 +159,14 @@ pub async fn cart(
     Ok(answer(cart))
 }
 
-/// Check the cart out: the stock of every line is reserved, then the order is
-/// closed with its total frozen, and the next add-item opens a new cart.
+/// Check the cart out: every line is priced at the catalogue's price now, the
+/// stock of every line is reserved, then the order is closed with its total
+/// frozen, and the next add-item opens a new cart.
+///
+/// A price that went down is charged at the new price; one that went up is a
+/// 409 `prices_changed` naming each such product with its new price, the cart
+/// now holding the current prices, so that checking out again confirms the
+/// new total.
 ///
 /// Short stock is a 409 `out_of_stock` whose `fields` name each short product
 /// (its id) with what is left; the cart is unchanged. A retry with the same
@@ -172,7 +178,7 @@ pub async fn cart(
         (status = 200, description = "The order, no longer open", body = ResultBody<Order>),
         (status = 401, description = "No live token", body = ErrorBody),
         (status = 404, description = "No cart", body = ErrorBody),
-        (status = 409, description = "empty_order: the cart has no lines; out_of_stock: fields name each short product and what is left (the cart is unchanged); checkout_in_progress: an earlier attempt is being undone", body = ErrorBody),
+        (status = 409, description = "empty_order: the cart has no lines; out_of_stock: fields name each short product and what is left (the cart is unchanged); prices_changed: fields name each product whose price went up and its new price (the cart now holds the current prices: checking out again confirms the new total); checkout_in_progress: an earlier attempt is being undone", body = ErrorBody),
         (status = 422, description = "A malformed Idempotency-Key, or idempotency_key_reused", body = ErrorBody),
         (status = 503, description = "The products service is unreachable: nothing closed, nothing reserved", body = ErrorBody),
     ))]

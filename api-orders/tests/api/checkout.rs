@@ -83,3 +83,61 @@ async fn prices_are_frozen_at_checkout(backend: testkit::Backend) {
         "a new cart gets the new price"
     );
 }
+
+#[testkit::both_backends]
+async fn a_price_that_dropped_since_adding_is_charged_at_the_new_price(backend: testkit::Backend) {
+    let shop = shop(backend).await;
+    let (_, token) = shopper(&shop.users).await;
+    shop.set_price(1, 3000).await;
+    shop.set_price(2, 500).await;
+    shop.add(&token, 1, 2).await;
+    shop.add(&token, 2, 1).await;
+    shop.set_price(1, 2000).await;
+
+    let order = shop.checkout(&token).await;
+    assert!(!order.is_open);
+    assert_eq!(line(&order, 1).unwrap().unit_price, 2000);
+    assert_eq!(line(&order, 1).unwrap().line_total, 4000);
+    assert_eq!(line(&order, 2).unwrap().unit_price, 500);
+    assert_eq!(
+        order.total, 4500,
+        "the catalogue's price now, never the old higher one"
+    );
+    let kept = &shop.history(&token, "").await.results[0];
+    assert_eq!((kept.id, kept.total), (order.id, 4500));
+}
+
+#[testkit::both_backends]
+async fn a_price_that_went_up_is_a_409_and_the_cart_shows_the_new_total(backend: testkit::Backend) {
+    let shop = shop(backend).await;
+    let (_, token) = shopper(&shop.users).await;
+    shop.set_price(1, 2000).await;
+    shop.set_price(2, 900).await;
+    shop.add(&token, 1, 2).await;
+    shop.add(&token, 2, 1).await;
+    shop.set_price(1, 3050).await;
+    shop.set_price(2, 800).await;
+
+    let (status, body) = shop.try_checkout(&token).await;
+    let error = assert_error(status, &body, 409, "prices_changed");
+    let fields = error.fields.expect("fields name each product");
+    assert_eq!(
+        fields,
+        std::collections::BTreeMap::from([("1".to_string(), "now $30.50".to_string())]),
+        "only the rise is named"
+    );
+    let cart = shop.cart(&token).await;
+    assert!(cart.is_open, "nothing closed");
+    assert_eq!(
+        line(&cart, 1).unwrap().unit_price,
+        3050,
+        "the cart holds the new prices"
+    );
+    assert_eq!(line(&cart, 2).unwrap().unit_price, 800);
+    assert_eq!(cart.total, 2 * 3050 + 800);
+
+    // The shopper saw the new total: checking out again charges it.
+    let order = shop.checkout(&token).await;
+    assert_eq!(order.total, 2 * 3050 + 800);
+    assert_eq!(order.id, cart.id);
+}
