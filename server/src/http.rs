@@ -52,10 +52,12 @@ pub fn finish(routes: Router, openapi: OpenApi, db: Db, settings: &Settings) -> 
             metrics::track,
         ))
         .layer(cors(&settings.cors_origins))
+        .layer(axum::middleware::from_fn(telemetry::request_context))
+        // Outermost: the request context decides from it whether to continue
+        // a caller's trace.
         .layer(axum::Extension(TrustedProxies(std::sync::Arc::new(
             settings.trusted_proxies.clone(),
         ))))
-        .layer(axum::middleware::from_fn(telemetry::request_context))
 }
 
 /// How an `Idempotency-Key` header parameter is described, on every route
