@@ -215,10 +215,11 @@ pub async fn serve_trusting(
             .into_owned();
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
-            // hyper's header timer starts at the first byte, and telling HTTP/1
-            // from HTTP/2 waits for bytes without any: the first request's
-            // headers get `header_read_timeout` from the connection's start,
-            // or the connection is dropped (closed) unanswered.
+            // hyper's header timer starts only once bytes arrive, and telling
+            // HTTP/1 from HTTP/2 waits for them with no limit at all: so the
+            // first request's headers get `header_read_timeout` from the
+            // connection's start, or the connection is dropped (closed)
+            // unanswered. Later requests and idle keep-alive are hyper's.
             let mut connection = std::pin::pin!(connection);
             let started = tokio::time::timeout(first_request_within, async {
                 tokio::select! {
