@@ -12,6 +12,11 @@ export DOCKER_BUILDKIT=1
 # The stack under test has its own compose project (containers, network, volume),
 # so it never touches a user's `docker-compose up` of the same file.
 export COMPOSE_PROJECT_NAME=${COMPOSE_PROJECT_NAME:-cartwheel-test}
+# Its network too: a /24 of its own beside a user's stack on the default one.
+export CARTWHEEL_NET=${CARTWHEEL_NET:-172.30.97}
+# compose.yaml refuses to start without a service token: a fresh one per run.
+SERVICE_TOKEN=${SERVICE_TOKEN:-$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')}
+export SERVICE_TOKEN
 compose=(docker-compose -f "$root/compose.yaml")
 dockerd_pid=
 work=$(mktemp -d "${TMPDIR:-/tmp}/cartwheel-deploy.XXXXXX")

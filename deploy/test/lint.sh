@@ -27,7 +27,14 @@ echo "   shellcheck: ${#scripts[@]} scripts"
 shellcheck -x "${scripts[@]}" deploy/test/lib.sh
 
 echo "   docker-compose config"
-POSTGRES_PASSWORD=x SERVICE_TOKEN=x docker-compose -f compose.yaml config -q
+POSTGRES_PASSWORD=x SERVICE_TOKEN=0123456789abcdef0123456789abcdef docker-compose -f compose.yaml config -q
+# Without SERVICE_TOKEN compose refuses to start, and says how to make one.
+if out=$(env -u SERVICE_TOKEN POSTGRES_PASSWORD=x docker-compose -f compose.yaml config -q 2>&1); then
+  echo "docker-compose config passed without SERVICE_TOKEN" >&2; exit 1
+fi
+grep -q 'set SERVICE_TOKEN' <<<"$out" ||
+  { echo "docker-compose config without SERVICE_TOKEN did not say why: $out" >&2; exit 1; }
+echo "   docker-compose config without SERVICE_TOKEN: refused"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -36,5 +43,11 @@ for overlay in deploy/k8s/base deploy/k8s/overlays/*/; do
   kubectl kustomize "$overlay" >"$tmp/out.yaml"
   kubernetes-validate --strict --quiet "$tmp/out.yaml" ||
     { echo "kubernetes-validate --strict failed for $overlay" >&2; exit 1; }
+  # The Ingress routes public paths only, and the NetworkPolicies come along.
+  if grep -nE '^ *(- )?path: */(api/stock|metrics)' "$tmp/out.yaml"; then
+    echo "$overlay: the Ingress routes /api/stock or /metrics" >&2; exit 1
+  fi
+  grep -q '^kind: NetworkPolicy' "$tmp/out.yaml" ||
+    { echo "$overlay: no NetworkPolicy" >&2; exit 1; }
   echo "   kubernetes-validate --strict: $overlay ($(grep -c '^kind:' "$tmp/out.yaml") objects)"
 done

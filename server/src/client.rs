@@ -5,6 +5,11 @@
 //! attacker must not be able to pick their address by sending a header: behind
 //! no proxy the TCP peer is the client; behind trusted load balancers the
 //! client is the right-most address of `X-Forwarded-For` that is not one of them.
+//! The walk from the right stops at an entry that is not an address (`unknown`,
+//! an obfuscated name): what lies left of it was not vouched for by a proxy we
+//! trust, so the last trusted hop is the client. `ip:port` and `[v6]:port`
+//! entries are addresses. Limiters key an IPv6 client by its /64
+//! ([`limiter_key`]): one subscriber holds the whole /64, 2^64 addresses.
 
 use std::net::{IpAddr, SocketAddr};
 use std::str::FromStr;
@@ -90,33 +95,70 @@ fn canonical(ip: IpAddr) -> IpAddr {
     }
 }
 
+/// Whether `ip` is in one of the `trusted` blocks.
+pub fn is_trusted(ip: IpAddr, trusted: &[IpNet]) -> bool {
+    trusted.iter().any(|net| net.contains(ip))
+}
+
 /// The client's address: the peer, or what trusted proxies say the peer was.
 pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {
     let peer = canonical(peer);
-    let is_trusted = |ip: IpAddr| trusted.iter().any(|net| net.contains(ip));
-    if !is_trusted(peer) {
+    if !is_trusted(peer, trusted) {
         return peer;
     }
     // Each proxy appends the address it saw; walk back from the nearest one.
-    let forwarded: Vec<IpAddr> = headers
+    // A header that is not text is no address at all: the walk stops there.
+    let entries: Vec<Option<&str>> = headers
         .get_all("x-forwarded-for")
         .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|a| a.trim().parse::<IpAddr>().ok())
-        .map(canonical)
+        .flat_map(|v| match v.to_str() {
+            Ok(text) => text.split(',').map(Some).collect::<Vec<_>>(),
+            Err(_) => vec![None],
+        })
         .collect();
     let mut client = peer;
-    for ip in forwarded.into_iter().rev() {
+    for entry in entries.into_iter().rev() {
+        let Some(ip) = entry.and_then(forwarded_ip) else {
+            break;
+        };
         client = ip;
-        if !is_trusted(ip) {
+        if !is_trusted(ip, trusted) {
             break;
         }
     }
     client
 }
 
-/// The client address of a request, as [`client_ip`] decides it; `None` when
+/// One `X-Forwarded-For` entry as an address: `203.0.113.7`, `2001:db8::1`,
+/// `203.0.113.7:4711`, `[2001:db8::1]:4711` or `[2001:db8::1]`.
+fn forwarded_ip(entry: &str) -> Option<IpAddr> {
+    let entry = entry.trim();
+    let ip = entry
+        .parse::<IpAddr>()
+        .ok()
+        .or_else(|| entry.parse::<SocketAddr>().ok().map(|a| a.ip()))
+        .or_else(|| {
+            entry
+                .strip_prefix('[')
+                .and_then(|e| e.strip_suffix(']'))
+                .and_then(|e| e.parse::<std::net::Ipv6Addr>().ok())
+                .map(IpAddr::V6)
+        })?;
+    Some(canonical(ip))
+}
+
+/// What limiters count a client by: an IPv4 address itself, an IPv6 one by
+/// its /64 (the network's first address), since one subscriber is handed a
+/// whole /64 and could otherwise take a fresh address for every attempt.
+pub fn limiter_key(ip: IpAddr) -> IpAddr {
+    match canonical(ip) {
+        IpAddr::V6(v6) => IpAddr::V6((u128::from(v6) & !(u128::MAX >> 64)).into()),
+        v4 => v4,
+    }
+}
+
+/// The client address of a request, as [`client_ip`] decides it, keyed as
+/// limiters count it ([`limiter_key`]: an IPv6 client is its /64); `None` when
 /// the request did not come through a socket (an in-process test).
 #[derive(Debug, Clone, Copy)]
 pub struct ClientAddr(pub Option<IpAddr>);
@@ -133,12 +175,24 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
             .get::<TrustedProxies>()
             .cloned()
             .unwrap_or_default();
-        Ok(ClientAddr(Some(client_ip(
+        Ok(ClientAddr(Some(limiter_key(client_ip(
             peer.ip(),
             &parts.headers,
             &trusted.0,
-        ))))
+        )))))
     }
+}
+
+/// Whether the request came straight from a peer in `TRUSTED_PROXIES`: a
+/// machine of ours, whose headers about the request (`X-Forwarded-For`,
+/// `traceparent`) are believed. `false` without a socket.
+pub fn from_trusted_peer(extensions: &axum::http::Extensions) -> bool {
+    let Some(PeerAddr(peer)) = extensions.get::<PeerAddr>() else {
+        return false;
+    };
+    extensions
+        .get::<TrustedProxies>()
+        .is_some_and(|trusted| is_trusted(canonical(peer.ip()), &trusted.0))
 }
 
 #[cfg(test)]
@@ -197,5 +251,55 @@ mod tests {
             client_ip(ip("10.0.0.1"), &HeaderMap::new(), &trusted),
             ip("10.0.0.1")
         );
+    }
+
+    #[test]
+    fn forwarded_entries_with_ports_are_addresses() {
+        let trusted = ["10.0.0.0/8".parse().unwrap()];
+        let peer = ip("10.0.0.1");
+        for (entry, client) in [
+            ("6.6.6.6, 198.51.100.7:4711", "198.51.100.7"),
+            ("6.6.6.6, [2001:db8::7]:4711", "2001:db8::7"),
+            ("6.6.6.6, [2001:db8::7]", "2001:db8::7"),
+            ("6.6.6.6,  2001:db8::7 ", "2001:db8::7"),
+            ("6.6.6.6, ::ffff:198.51.100.7", "198.51.100.7"),
+        ] {
+            assert_eq!(
+                client_ip(peer, &xff(entry), &trusted),
+                ip(client),
+                "{entry}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_walk_stops_at_an_entry_that_is_not_an_address() {
+        let trusted = ["10.0.0.0/8".parse().unwrap()];
+        let peer = ip("10.0.0.1");
+        // The forged left entry is never reached past the unreadable one.
+        assert_eq!(client_ip(peer, &xff("6.6.6.6, unknown"), &trusted), peer);
+        assert_eq!(
+            client_ip(peer, &xff("6.6.6.6, _hidden, 10.0.0.2"), &trusted),
+            ip("10.0.0.2")
+        );
+        assert_eq!(
+            client_ip(peer, &xff("6.6.6.6, 203.0.113.1:x"), &trusted),
+            peer
+        );
+    }
+
+    #[test]
+    fn ipv6_clients_are_keyed_by_their_64() {
+        assert_eq!(
+            limiter_key(ip("2001:db8:1:2:aaaa::1")),
+            ip("2001:db8:1:2::")
+        );
+        assert_eq!(
+            limiter_key(ip("2001:db8:1:2:ffff:ffff:ffff:ffff")),
+            ip("2001:db8:1:2::")
+        );
+        assert_ne!(limiter_key(ip("2001:db8:1:3::1")), ip("2001:db8:1:2::"));
+        assert_eq!(limiter_key(ip("203.0.113.9")), ip("203.0.113.9"));
+        assert_eq!(limiter_key(ip("::ffff:203.0.113.9")), ip("203.0.113.9"));
     }
 }

@@ -38,12 +38,20 @@ pub struct Limits {
     /// past it the client gets a 503 with `Retry-After` (the contract allows 10 s).
     pub request_timeout: Duration,
     /// `HEADER_READ_TIMEOUT_MS`, default 10000: a client that has not sent its
-    /// headers by then is disconnected; also how long an idle keep-alive
-    /// connection is kept.
+    /// first request's headers this long after connecting (sending nothing at
+    /// all included) is disconnected; also the limit for each later request's
+    /// headers, and how long an idle keep-alive connection is kept.
     pub header_read_timeout: Duration,
     /// `MAX_CONNECTIONS`, default 10000 (and never more than the process's
     /// file limit allows): connections past it are closed at once.
     pub max_connections: usize,
+    /// `MAX_CONNECTIONS_PER_ADDRESS`, default 64: connections one client
+    /// address (an IPv6 client: its /64) may hold at once, so that one machine
+    /// cannot take the whole `MAX_CONNECTIONS`; its connections past it are
+    /// closed at once. Peers in `TRUSTED_PROXIES` are not capped (behind a
+    /// balancer every connection comes from it). `None`: no cap, the default
+    /// on a loopback `HOST`, where every client is this machine.
+    pub max_connections_per_address: Option<usize>,
     /// `MAX_IN_FLIGHT`, default 512: requests handled at once; past it a request
     /// is shed with 503 + `Retry-After` (health, readiness and metrics never are).
     pub max_in_flight: usize,
@@ -65,6 +73,7 @@ impl Default for Limits {
             request_timeout: Duration::from_millis(9_000),
             header_read_timeout: Duration::from_millis(10_000),
             max_connections: 10_000,
+            max_connections_per_address: Some(64),
             max_in_flight: 512,
             db_acquire_timeout: Duration::from_millis(3_000),
             db_statement_timeout: Duration::from_millis(5_000),
@@ -75,7 +84,12 @@ impl Default for Limits {
 }
 
 impl Limits {
-    fn from_vars(vars: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+    /// The limits set in `vars`; `loopback_host`: the process listens on a
+    /// loopback address only (no per-address connection cap unless set).
+    fn from_vars(
+        vars: &dyn Fn(&str) -> Option<String>,
+        loopback_host: bool,
+    ) -> anyhow::Result<Self> {
         let d = Self::default();
         let positive = |name: &str| positive(vars, name);
         let ms = |name: &str, default: Duration| -> anyhow::Result<Duration> {
@@ -88,6 +102,11 @@ impl Limits {
             request_timeout: ms("REQUEST_TIMEOUT_MS", d.request_timeout)?,
             header_read_timeout: ms("HEADER_READ_TIMEOUT_MS", d.header_read_timeout)?,
             max_connections: positive("MAX_CONNECTIONS")?.map_or(d.max_connections, |n| n as usize),
+            max_connections_per_address: match positive("MAX_CONNECTIONS_PER_ADDRESS")? {
+                Some(n) => Some(n as usize),
+                None if loopback_host => None,
+                None => d.max_connections_per_address,
+            },
             max_in_flight: positive("MAX_IN_FLIGHT")?.map_or(d.max_in_flight, |n| n as usize),
             db_acquire_timeout: ms("DATABASE_ACQUIRE_TIMEOUT_MS", d.db_acquire_timeout)?,
             db_statement_timeout: ms("DATABASE_STATEMENT_TIMEOUT_MS", d.db_statement_timeout)?,
@@ -173,9 +192,11 @@ impl Settings {
             _ => "FULL",
         };
         let short = service.trim_start_matches("api-");
+        let host = var("HOST").unwrap_or_else(|| "127.0.0.1".into());
         Ok(Self {
             service,
-            host: var("HOST").unwrap_or_else(|| "127.0.0.1".into()),
+            limits: Limits::from_vars(vars, is_loopback(&host))?,
+            host,
             port,
             database_url: var("DATABASE_URL")
                 .unwrap_or_else(|| format!("sqlite://data/{short}.db")),
@@ -190,7 +211,6 @@ impl Settings {
                 .filter(|o| !o.is_empty())
                 .collect(),
             pool_size,
-            limits: Limits::from_vars(vars)?,
             trusted_proxies,
             sqlite_readers,
             sqlite_synchronous,
@@ -209,6 +229,44 @@ impl Settings {
     }
 }
 
+/// Whether `host` (a `HOST` value) is reachable from this machine only.
+pub fn is_loopback(host: &str) -> bool {
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 fn trim_url(url: String) -> String {
     url.trim_end_matches('/').to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(vars: &[(&str, &str)]) -> Settings {
+        let vars: std::collections::HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_vars("api-users", 5001, |k| vars.get(k).cloned()).unwrap()
+    }
+
+    #[test]
+    fn connections_per_address_are_capped_off_loopback_unless_set() {
+        let cap = |vars: &[(&str, &str)]| settings(vars).limits.max_connections_per_address;
+        assert_eq!(cap(&[("HOST", "0.0.0.0")]), Some(64));
+        assert_eq!(cap(&[("HOST", "::")]), Some(64));
+        assert_eq!(cap(&[]), None, "loopback: every client is this machine");
+        assert_eq!(cap(&[("HOST", "localhost")]), None);
+        let set = [("HOST", "127.0.0.1"), ("MAX_CONNECTIONS_PER_ADDRESS", "3")];
+        assert_eq!(cap(&set), Some(3));
+        let vars = [("MAX_CONNECTIONS_PER_ADDRESS", "0")];
+        assert!(Settings::from_vars("api-users", 5001, |k| vars
+            .iter()
+            .find(|(n, _)| *n == k)
+            .map(|(_, v)| v.to_string()))
+        .is_err());
+    }
 }

@@ -52,10 +52,12 @@ pub fn finish(routes: Router, openapi: OpenApi, db: Db, settings: &Settings) -> 
             metrics::track,
         ))
         .layer(cors(&settings.cors_origins))
+        .layer(axum::middleware::from_fn(telemetry::request_context))
+        // Outermost: the request context decides from it whether to continue
+        // a caller's trace.
         .layer(axum::Extension(TrustedProxies(std::sync::Arc::new(
             settings.trusted_proxies.clone(),
         ))))
-        .layer(axum::middleware::from_fn(telemetry::request_context))
 }
 
 /// How an `Idempotency-Key` header parameter is described, on every route
@@ -341,8 +343,9 @@ fn common_headers() -> serde_json::Value {
     })
 }
 
-/// The routes every service has, described here once. `/healthz` and
-/// `/metrics` answer even at the concurrency limit: no 503.
+/// The routes every service has, described here once. `/healthz`, `/readyz`
+/// and `/metrics` answer even at the concurrency limit (`/readyz`'s 503 means
+/// its database does not answer, never load).
 fn add_plumbing_paths(doc: &mut serde_json::Value, unavailable: &serde_json::Value) {
     use serde_json::json;
     let status = |description: &str, properties: serde_json::Value| {
@@ -502,7 +505,14 @@ pub async fn serve_until(
 ) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(service = settings.service, %addr, "listening");
-    limits::serve(listener, app, &settings.limits, shutdown).await?;
+    limits::serve_trusting(
+        listener,
+        app,
+        &settings.limits,
+        &settings.trusted_proxies,
+        shutdown,
+    )
+    .await?;
     tracing::info!(service = settings.service, "stopped");
     Ok(())
 }

@@ -3,7 +3,8 @@
 //!
 //! Each request's span ([`crate::telemetry::request_context`]) becomes a server span
 //! named after its route (`POST /api/order/add-item`). Its parent is the caller's
-//! W3C `traceparent` header when there is one, and every call to another service
+//! W3C `traceparent` header when there is one and the caller is a peer in
+//! `TRUSTED_PROXIES` (a balancer of ours, the other services), and every call to another service
 //! ([`crate::upstream`]) carries the current span's `traceparent`, so one shopper's
 //! add-item is one trace across orders, products and users.
 //!
@@ -96,7 +97,8 @@ pub(crate) fn program_name() -> String {
         .unwrap_or_else(|| "cartwheel".to_owned())
 }
 
-/// Makes `span` a child of the trace the caller's `traceparent` names, if any.
+/// Makes `span` a child of the trace the caller's `traceparent` names, if any
+/// (the caller must be trusted: [`crate::telemetry::request_context`] asks).
 pub(crate) fn continue_trace(span: &tracing::Span, headers: &HeaderMap) {
     if !enabled() {
         return;

@@ -2,12 +2,12 @@
 //! that a stock reservation comes from it (contract v1.2).
 //!
 //! `SERVICE_TOKEN` holds the same value in both services. Unset, both use a
-//! development default and say so in the log; with the default they refuse to
-//! listen on anything but a loopback address, so a shop on a network never
-//! runs with a token everyone can read in this file. The token is compared
-//! by its hash, in constant time, and never logged (its `Debug` hides it).
-
-use std::net::IpAddr;
+//! development default and say so in the log; on anything but a loopback
+//! address they refuse to start without a token of at least
+//! [`NETWORK_MIN_LEN`] characters that was never published (the development
+//! default, the old compose default), so a shop on a network never runs with
+//! a token everyone can read. The token is compared by its hash, in constant
+//! time, and never logged (its `Debug` hides it).
 
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
@@ -19,8 +19,13 @@ use crate::Settings;
 
 /// The development default; refused on a non-loopback `HOST`.
 pub const DEV_SERVICE_TOKEN: &str = "cartwheel-development-service-token";
-/// The shortest token accepted: guessing must be hopeless.
+/// The shortest token accepted on a loopback `HOST`.
 pub const MIN_LEN: usize = 16;
+/// The shortest token accepted on any other `HOST`: guessing must be hopeless
+/// (`openssl rand -hex 32` gives 64).
+pub const NETWORK_MIN_LEN: usize = 32;
+/// Tokens printed in this repository's history: never accepted on a network.
+const PUBLISHED: [&str; 2] = [DEV_SERVICE_TOKEN, "compose-trial-service-token-change-me"];
 
 #[derive(Clone)]
 pub struct ServiceToken {
@@ -52,8 +57,21 @@ impl ServiceToken {
     }
 
     fn choose(given: Option<String>, host: &str) -> anyhow::Result<Self> {
+        let loopback = crate::config::is_loopback(host);
         let token = match given {
             Some(token) => {
+                if !loopback {
+                    anyhow::ensure!(
+                        !PUBLISHED.contains(&token.as_str()),
+                        "SERVICE_TOKEN is a published default and HOST={host} is not a \
+                         loopback address: set a secret one (openssl rand -hex 32)"
+                    );
+                    anyhow::ensure!(
+                        token.len() >= NETWORK_MIN_LEN,
+                        "SERVICE_TOKEN must be at least {NETWORK_MIN_LEN} characters long \
+                         when HOST={host} is not a loopback address (openssl rand -hex 32)"
+                    );
+                }
                 anyhow::ensure!(
                     token.len() >= MIN_LEN && token.len() <= 512,
                     "SERVICE_TOKEN must be {MIN_LEN} to 512 characters long"
@@ -65,8 +83,6 @@ impl ServiceToken {
                 token
             }
             None => {
-                let loopback =
-                    host == "localhost" || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
                 anyhow::ensure!(
                     loopback,
                     "SERVICE_TOKEN is not set and HOST={host} is not a loopback address: \
@@ -144,12 +160,34 @@ mod tests {
     }
 
     #[test]
+    fn off_loopback_short_and_published_tokens_are_refused() {
+        for host in ["0.0.0.0", "10.0.0.5", "::"] {
+            for token in [
+                "a".repeat(31),
+                DEV_SERVICE_TOKEN.to_owned(),
+                "compose-trial-service-token-change-me".to_owned(),
+            ] {
+                let err = ServiceToken::choose(Some(token.clone()), host).unwrap_err();
+                assert!(err.to_string().contains("SERVICE_TOKEN"), "{err}");
+            }
+            assert!(ServiceToken::choose(Some("a".repeat(32)), host).is_ok());
+        }
+        // On this machine only, a shorter one (16+) and the defaults still do.
+        assert!(ServiceToken::choose(Some("a".repeat(16)), "127.0.0.1").is_ok());
+        assert!(ServiceToken::choose(Some(DEV_SERVICE_TOKEN.into()), "::1").is_ok());
+    }
+
+    #[test]
     fn only_the_token_matches_and_debug_hides_it() {
-        let token = ServiceToken::choose(Some("s3cret-s3cret-s3cret".into()), "10.0.0.1").unwrap();
-        assert!(token.matches("s3cret-s3cret-s3cret"));
-        assert!(!token.matches("s3cret-s3cret-s3creT"));
+        let token = ServiceToken::choose(
+            Some("s3cret-s3cret-s3cret-s3cret-s3cret".into()),
+            "10.0.0.1",
+        )
+        .unwrap();
+        assert!(token.matches("s3cret-s3cret-s3cret-s3cret-s3cret"));
+        assert!(!token.matches("s3cret-s3cret-s3cret-s3cret-s3creT"));
         assert!(!token.matches(""));
         assert!(!format!("{token:?}").contains("s3cret"));
-        assert_eq!(token.bearer(), "Bearer s3cret-s3cret-s3cret");
+        assert_eq!(token.bearer(), "Bearer s3cret-s3cret-s3cret-s3cret-s3cret");
     }
 }

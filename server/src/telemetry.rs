@@ -113,7 +113,12 @@ pub async fn request_context(req: Request, next: Next) -> Response {
     if traced {
         span.record("otel.name", format!("{method} {route}"));
         span.record("otel.kind", "server");
-        crate::otel::continue_trace(&span, req.headers());
+        // Only a peer of ours (`TRUSTED_PROXIES`) may name the trace a request
+        // joins: anyone else could graft requests onto a trace they read, or
+        // force sampling decisions. Theirs starts a trace of its own.
+        if crate::client::from_trusted_peer(req.extensions()) {
+            crate::otel::continue_trace(&span, req.headers());
+        }
     }
     let mut response = REQUEST_ID
         .scope(id.clone(), next.run(req).instrument(span.clone()))

@@ -113,6 +113,9 @@ async fn traced_shop(backend: Backend, endpoint: &str) -> Shop {
         ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.to_owned()),
         ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json".to_owned()),
         ("OTEL_BSP_SCHEDULE_DELAY", "100".to_owned()),
+        // A traceparent is continued from trusted peers only (v1.3): here
+        // this machine is the gateway and the other services.
+        ("TRUSTED_PROXIES", "127.0.0.1".to_owned()),
     ];
     // Processes of their own: tracing is set up once per process, from its
     // environment, and each service names its own spans.
