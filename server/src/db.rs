@@ -12,7 +12,9 @@ use std::time::Duration;
 use diesel::sqlite::SqliteConnection;
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
 use diesel_async::pooled_connection::deadpool::{Pool, PoolError};
-use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+};
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
@@ -101,6 +103,11 @@ impl Db {
             setup.custom_setup = Box::new(move |url| {
                 establish_postgres(url.to_owned(), statement_ms, connect_within).boxed()
             });
+            // No `SELECT 1` per checkout (a round trip on every request): a
+            // connection whose server went away is found by its client
+            // (`is_closed`) and replaced, and a statement that fails on one
+            // is a 503 that the next request does not meet.
+            setup.recycling_method = RecyclingMethod::Fast;
             let manager = AsyncDieselConnectionManager::<PgConn>::new_with_config(url, setup);
             let pool = Pool::builder(manager)
                 .max_size(config.pool_size)
@@ -177,6 +184,9 @@ fn sqlite_pool(
     let mut setup = ManagerConfig::default();
     setup.custom_setup =
         Box::new(move |url| establish_sqlite(url.to_owned(), pragmas.clone()).boxed());
+    // A file's connection does not go away: no `SELECT 1` (a hop to a
+    // blocking thread) per checkout.
+    setup.recycling_method = RecyclingMethod::Fast;
     let manager = AsyncDieselConnectionManager::<SqliteConn>::new_with_config(path, setup);
     Ok(Pool::builder(manager)
         .max_size(size)
