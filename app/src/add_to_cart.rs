@@ -2,8 +2,10 @@
 //!
 //! A press while a call is in flight is ignored (the flag is set before the call
 //! starts, so even two events in one frame add once) and the button says it is
-//! busy; each intended add carries an `Idempotency-Key`, reused only when the same
-//! add is retried after an outage.
+//! busy; so is a press within [`SAME_PRESS_MS`] of the one before, however fast
+//! that add was answered: a shaky double-click is one intent, a deliberate
+//! second add after it still adds. Each intended add carries an
+//! `Idempotency-Key`, reused only when the same add is retried after an outage.
 //!
 //! A sold-out product's button stays in place but refuses presses, described by
 //! the visible "Out of stock" notice (see [`crate::stock`]); a product with few
@@ -28,12 +30,18 @@ pub struct Added {
     pub in_cart: i64,
 }
 
+/// A second press this soon after an add's press is the same press (a shaky
+/// double-click), not a second add.
+pub const SAME_PRESS_MS: f64 = 500.0;
+
 /// One product's add action, shared by a form or a single button.
 #[derive(Clone, Copy)]
 pub struct Adder {
     pub in_flight: RwSignal<bool>,
     pub outcome: RwSignal<Option<Result<Added, ApiError>>>,
     intent: StoredValue<Intent>,
+    /// When the last add was pressed (`Date.now()`, ms).
+    pressed_at: StoredValue<f64>,
     product_id: i64,
 }
 
@@ -43,15 +51,20 @@ impl Adder {
             in_flight: RwSignal::new(false),
             outcome: RwSignal::new(None),
             intent: StoredValue::new(Intent::default()),
+            pressed_at: StoredValue::new(f64::NEG_INFINITY),
             product_id,
         }
     }
 
-    /// Adds `qty`, unless an add is already on its way.
+    /// Adds `qty`, unless an add is already on its way or was pressed less
+    /// than [`SAME_PRESS_MS`] ago.
     pub fn add(&self, qty: i64) {
-        if self.in_flight.get_untracked() {
+        let now = js_sys::Date::now();
+        let since = now - self.pressed_at.get_value();
+        if self.in_flight.get_untracked() || since < SAME_PRESS_MS {
             return;
         }
+        self.pressed_at.set_value(now);
         self.in_flight.set(true);
         let this = *self;
         let shop = use_shop();

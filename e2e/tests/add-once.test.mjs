@@ -114,3 +114,22 @@ test('a retry after a lost answer reuses the key and adds once', T, async () => 
   assert.equal(keys[0], keys[1], 'the retry carries the same key');
   assert.deepEqual(await cartLines(shop.urls, token), { [product.id]: 1 });
 });
+
+// Issue 25: the in-flight guard covered only the milliseconds an add takes; a
+// shaky second click 300 ms later added again. Within half a second it is the
+// same press; a deliberate second add after that still adds.
+test('two clicks 300 ms apart on Add to cart add one, a third a second later adds again', T, async () => {
+  const { page, token, product } = await onProductPage();
+  const button = page.getByRole('button', { name: 'Add to cart' });
+  await button.click();
+  await page.waitForTimeout(300);
+  await button.click();
+  await waitText(page.getByTestId('added'), /now have 1 of/);
+  await page.waitForTimeout(800);
+  assert.deepEqual(await cartLines(shop.urls, token), { [product.id]: 1 }, 'the shaky second click added nothing');
+  await badgeIs(page, 1);
+
+  await button.click();
+  await waitText(page.getByTestId('added'), /now have 2 of/);
+  assert.deepEqual(await cartLines(shop.urls, token), { [product.id]: 2 }, 'a deliberate add still adds');
+});
