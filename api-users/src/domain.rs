@@ -58,16 +58,15 @@ impl Email {
     }
 }
 
-/// 8-128 characters. Never logged, never returned.
+/// 8-128 characters, not only white space ([`shared::password_problem`], the
+/// SPA's rule too). Never logged, never returned.
 pub struct Password(String);
 
 impl Password {
     pub fn parse(raw: &str) -> Result<Self, String> {
-        match raw.chars().count() {
-            0 => Err("is required".into()),
-            n if n < 8 => Err("must be at least 8 characters".into()),
-            n if n > 128 => Err("must be at most 128 characters".into()),
-            _ => Ok(Self(raw.to_owned())),
+        match shared::password_problem(raw) {
+            Some(problem) => Err(problem.into()),
+            None => Ok(Self(raw.to_owned())),
         }
     }
 
@@ -157,6 +156,7 @@ mod tests {
         assert!(Password::parse("1234567").is_err());
         assert!(Password::parse("12345678").is_ok());
         assert!(Password::parse(&"x".repeat(129)).is_err());
+        assert!(Password::parse("         ").is_err());
         assert_eq!(
             format!("{:?}", Password::parse("12345678").unwrap()),
             "Password(***)"

@@ -271,3 +271,38 @@ async fn exists_says_true_for_a_user_and_404_otherwise(backend: testkit::Backend
     .await;
     assert_eq!(status, 404);
 }
+
+#[testkit::both_backends]
+async fn a_password_of_only_white_space_is_a_422_on_password(backend: testkit::Backend) {
+    let (_db, users) = users_service(backend).await;
+    for blank in [
+        "          ",
+        "\t\t\t\t\n\n\n\n",
+        "\u{3000}\u{3000}\u{a0}\u{2003}    ",
+    ] {
+        let mut body = registration(&username("blank"));
+        body["password"] = json!(blank);
+        let (status, answer) = json(
+            client()
+                .post(users.url("/api/user/create"))
+                .json(&body)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        let error = assert_error(status, &answer, 422, "validation_failed");
+        let fields = error.fields.unwrap_or_default();
+        assert_eq!(fields.keys().collect::<Vec<_>>(), ["password"], "{answer}");
+    }
+    // White space around other characters is a password like any other.
+    let mut body = registration(&username("spaced"));
+    body["password"] = json!("  a  b  c  ");
+    let response = client()
+        .post(users.url("/api/user/create"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+}
