@@ -16,7 +16,7 @@ use shared::{
 
 use crate::db::models::NewUserRow;
 use crate::db::queries::{self, LoginSlot, Registration};
-use crate::domain::NewUser;
+use crate::domain::{normalise, NewUser};
 use crate::state::AppState;
 use crate::token;
 
@@ -107,7 +107,7 @@ pub async fn login(
     fields.check("username", required(&req.username));
     fields.check("password", required(&req.password));
     fields.finish()?;
-    let username: String = req.username.trim().to_lowercase();
+    let username: String = normalise(&req.username).to_lowercase();
     // No account has a longer name or password: wrong, without a hash.
     if username.chars().count() > 64 || req.password.chars().count() > 128 {
         return Err(bad_credentials());
@@ -199,6 +199,7 @@ pub async fn exists(
     Path(username): Path<String>,
 ) -> ApiResult<Response> {
     // Nothing longer than a valid username can exist; don't query for it.
+    let username = normalise(&username);
     let found = username.len() <= 64
         && queries::find_by_username(&state.db, &username)
             .await?

@@ -306,3 +306,55 @@ async fn a_password_of_only_white_space_is_a_422_on_password(backend: testkit::B
         .unwrap();
     assert_eq!(response.status(), 201);
 }
+
+#[testkit::both_backends]
+async fn an_email_differing_only_in_unicode_normalisation_is_taken(backend: testkit::Backend) {
+    let (_db, users) = users_service(backend).await;
+    let c = client();
+    let local = username("jos");
+    // "é" composed (U+00E9), then "e" + a combining acute accent (U+0301).
+    let mut first = registration(&username("composed"));
+    first["email"] = json!(format!("{local}\u{e9}@example.com"));
+    let (status, body) = json(
+        c.post(users.url("/api/user/create"))
+            .json(&first)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(
+        decode::<Created<User>>(&body).result.email,
+        format!("{local}\u{e9}@example.com")
+    );
+    let mut second = registration(&username("decomposed"));
+    second["email"] = json!(format!("  {local}e\u{301}@example.com "));
+    let (status, body) = json(
+        c.post(users.url("/api/user/create"))
+            .json(&second)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_error(status, &body, 409, "email_taken");
+    // Stored composed: registering decomposed first is the same account too.
+    let local = username("rene");
+    let mut decomposed = registration(&username("first"));
+    decomposed["email"] = json!(format!("{local}e\u{301}@example.com"));
+    let (status, body) = json(
+        c.post(users.url("/api/user/create"))
+            .json(&decomposed)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(
+        decode::<Created<User>>(&body).result.email,
+        format!("{local}\u{e9}@example.com"),
+        "kept in its composed form"
+    );
+}
