@@ -358,3 +358,28 @@ async fn an_email_differing_only_in_unicode_normalisation_is_taken(backend: test
         "kept in its composed form"
     );
 }
+
+#[testkit::both_backends]
+async fn registration_answers_are_never_stored_by_caches(backend: testkit::Backend) {
+    let (_db, users) = users_service(backend).await;
+    let c = client();
+    let body = registration(&username("nocache"));
+    for attempt in ["first", "replay"] {
+        let response = c
+            .post(users.url("/api/user/create"))
+            .header("Idempotency-Key", "no-store-1")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201, "{attempt}");
+        assert_eq!(
+            response
+                .headers()
+                .get("cache-control")
+                .map(|v| v.to_str().unwrap()),
+            Some("no-store"),
+            "{attempt}"
+        );
+    }
+}
