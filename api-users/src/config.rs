@@ -25,6 +25,12 @@ pub struct UsersConfig {
     /// `TOKENS_PER_USER`, default 20: live tokens a user may hold; a new login
     /// retires the oldest.
     pub tokens_per_user: i64,
+    /// `HASHES_PER_ADDRESS` (1): password hashes of one client address at
+    /// the hashing threads at once.
+    pub hashes_per_address: usize,
+    /// `HASHES_WAITING_PER_ADDRESS` (16): more of them that wait their turn
+    /// before the address gets a 429.
+    pub hashes_waiting_per_address: usize,
 }
 
 impl UsersConfig {
@@ -50,6 +56,8 @@ impl UsersConfig {
                 window: hour,
             },
             tokens_per_user: number("TOKENS_PER_USER", 20)?,
+            hashes_per_address: number("HASHES_PER_ADDRESS", 1)? as usize,
+            hashes_waiting_per_address: number("HASHES_WAITING_PER_ADDRESS", 16)? as usize,
         })
     }
 }

@@ -18,6 +18,7 @@ use crate::db::limits::{self, Slot};
 use crate::db::models::NewUserRow;
 use crate::db::queries::{self, Registration};
 use crate::domain::{normalise, NewUser};
+use crate::password::address_key;
 use crate::state::AppState;
 use crate::token;
 
@@ -46,10 +47,13 @@ pub async fn create(
     Input(req): Input<RegisterRequest>,
 ) -> ApiResult<(StatusCode, Json<Created<User>>)> {
     let new = NewUser::parse(&req)?;
-    limits::take(&state.db, &state.config.registrations, &client_key(client))
+    limits::take(&state.db, &state.config.registrations, &address_key(client))
         .await?
         .or_429()?;
-    let hash = state.hasher.hash(new.password.expose().to_owned()).await?;
+    let hash = state
+        .hasher
+        .hash(client, new.password.expose().to_owned())
+        .await?;
     let added = queries::insert_user(
         &state.db,
         NewUserRow {
@@ -153,7 +157,7 @@ pub async fn login(
         }
     }
     let hash = user.as_ref().map(|u| u.password_hash.clone());
-    if !state.hasher.verify(req.password, hash).await? {
+    if !state.hasher.verify(client, req.password, hash).await? {
         return Err(bad_credentials());
     }
     let user = user.ok_or_else(bad_credentials)?;

@@ -1,6 +1,6 @@
 //! The limits of contract v1.3 on the open internet: the account's ceiling
-//! across addresses and registrations per address, each counted before any
-//! password is hashed.
+//! across addresses, registrations per address, and hashing admitted per
+//! address, each counted before any password is hashed.
 
 use futures_util::future::join_all;
 use serde_json::json;
@@ -145,4 +145,44 @@ async fn one_address_registers_at_most_twenty_accounts_an_hour_even_at_once(
         .await
         .unwrap();
     assert_eq!(response.status(), 201);
+}
+
+#[testkit::both_backends]
+async fn one_address_hashing_for_made_up_usernames_is_held_to_its_share(backend: testkit::Backend) {
+    let (_db, users) = start(
+        backend,
+        &[
+            ("HASHES_PER_ADDRESS", "1"),
+            ("HASHES_WAITING_PER_ADDRESS", "2"),
+        ],
+    )
+    .await;
+    let name = username("owner");
+    register(&users, &name).await;
+    // Forty logins of forty made-up names at once: each would be a hash.
+    let flood = client_from([127, 0, 6, 1]);
+    let storm: Vec<_> = (0..40)
+        .map(|i| {
+            let request = flood
+                .post(users.url("/api/user/login"))
+                .json(&json!({"username": format!("made_up_{i}"), "password": "whatever-it-is"}));
+            tokio::spawn(async move { request.send().await.unwrap() })
+        })
+        .collect();
+    // Someone else logs in meanwhile, unhindered.
+    let owner = client_from([127, 0, 6, 2]);
+    assert_eq!(try_login(&owner, &users, &name, "password123").await, 200);
+    let mut hashed = 0;
+    let mut refused = 0;
+    for task in storm {
+        let response = task.await.unwrap();
+        if response.status() == 401 {
+            hashed += 1;
+        } else {
+            refused += 1;
+            assert_rate_limited(response, 5).await;
+        }
+    }
+    assert!(refused > 0, "the flood was hashed whole: {hashed} hashes");
+    assert!(hashed >= 3, "one turn and two waiting at least: {hashed}");
 }
