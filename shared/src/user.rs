@@ -40,7 +40,7 @@ pub struct RegisterRequest {
     )]
     #[serde(default)]
     pub email: String,
-    /// 8-128 characters, not only white space (v1.3): [`password_problem`].
+    /// 8-128 characters, not only white space (v1.3).
     #[cfg_attr(
         feature = "openapi",
         schema(
