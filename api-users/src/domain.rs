@@ -1,7 +1,19 @@
 //! Validated user input: built once from a request, trusted afterwards.
+//!
+//! Usernames and emails are trimmed and NFC-normalised before anything else
+//! looks at them, so that one name typed with a composed `é` and the same
+//! name with `e` + a combining accent are one account: the uniqueness checks
+//! and the stored values only ever see the composed form.
 
 use server::{ApiError, Fields};
 use shared::RegisterRequest;
+use unicode_normalization::UnicodeNormalization;
+
+/// `raw` trimmed and in Unicode normalisation form C: how a username or an
+/// email is compared and stored (login and lookups use it too).
+pub fn normalise(raw: &str) -> String {
+    raw.trim().nfc().collect()
+}
 
 /// 3-32 characters of `A-Za-z0-9_.-`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -9,7 +21,7 @@ pub struct Username(String);
 
 impl Username {
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let raw = raw.trim();
+        let raw = normalise(raw);
         if !(3..=32).contains(&raw.chars().count()) {
             return Err("must be 3 to 32 characters".into());
         }
@@ -19,7 +31,7 @@ impl Username {
         {
             return Err("may only contain letters, digits, '_', '.' and '-'".into());
         }
-        Ok(Self(raw.to_owned()))
+        Ok(Self(raw))
     }
 
     pub fn as_str(&self) -> &str {
@@ -33,7 +45,7 @@ pub struct Email(String);
 
 impl Email {
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let raw = raw.trim();
+        let raw = normalise(raw);
         if raw.is_empty() {
             return Err("is required".into());
         }
@@ -47,7 +59,7 @@ impl Email {
                     && !domain.ends_with('.')
             });
         if valid {
-            Ok(Self(raw.to_owned()))
+            Ok(Self(raw))
         } else {
             Err("is not a valid email address".into())
         }
@@ -58,16 +70,15 @@ impl Email {
     }
 }
 
-/// 8-128 characters. Never logged, never returned.
+/// 8-128 characters, not only white space ([`shared::password_problem`], the
+/// SPA's rule too). Never logged, never returned.
 pub struct Password(String);
 
 impl Password {
     pub fn parse(raw: &str) -> Result<Self, String> {
-        match raw.chars().count() {
-            0 => Err("is required".into()),
-            n if n < 8 => Err("must be at least 8 characters".into()),
-            n if n > 128 => Err("must be at most 128 characters".into()),
-            _ => Ok(Self(raw.to_owned())),
+        match shared::password_problem(raw) {
+            Some(problem) => Err(problem.into()),
+            None => Ok(Self(raw.to_owned())),
         }
     }
 
@@ -153,10 +164,19 @@ mod tests {
     }
 
     #[test]
+    fn emails_are_kept_composed() {
+        let composed = Email::parse(" jos\u{e9}@example.com ").unwrap();
+        let decomposed = Email::parse("jose\u{301}@example.com").unwrap();
+        assert_eq!(composed, decomposed);
+        assert_eq!(decomposed.as_str(), "jos\u{e9}@example.com");
+    }
+
+    #[test]
     fn passwords() {
         assert!(Password::parse("1234567").is_err());
         assert!(Password::parse("12345678").is_ok());
         assert!(Password::parse(&"x".repeat(129)).is_err());
+        assert!(Password::parse("         ").is_err());
         assert_eq!(
             format!("{:?}", Password::parse("12345678").unwrap()),
             "Password(***)"

@@ -33,7 +33,9 @@ pub async fn build(
     let config = config::UsersConfig::from_vars(&vars)?;
     let db = Db::connect(&DbConfig::from_settings(&settings), db::migrations()).await?;
     let listener = server::http::bind(&settings).await?;
-    let state = state::AppState::new(db.clone(), password::Hasher::new()?, config);
+    let admission =
+        password::Admission::new(config.hashes_per_address, config.hashes_waiting_per_address);
+    let state = state::AppState::new(db.clone(), password::Hasher::new(admission)?, config);
     let (routes, openapi) = routes::router(state);
     Ok(App::new(listener, routes, openapi, db, settings))
 }

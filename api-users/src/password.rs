@@ -7,7 +7,24 @@
 //! the CPU at what the machine has, while the async runtime goes on serving
 //! everything else. A storm beyond the queue's bound is told to come back (429)
 //! rather than left to time out.
+//!
+//! Before a hash is queued it is admitted per client address ([`Admission`]):
+//! at most `HASHES_PER_ADDRESS` (1) of one address's hashes are queued or
+//! running at a time, `HASHES_WAITING_PER_ADDRESS` (16) more wait their turn,
+//! and past that the address gets a 429. The login limiter counts per
+//! username, so new usernames (logins of made-up names, registrations) each
+//! cost a hash; without this one address could fill the shared queue and keep
+//! every core busy. A concurrency bound rather than a budget of hashes per
+//! window: it bounds exactly the harm, the share of the cores one address
+//! holds at any moment, whatever the rate it sends at, with no number of
+//! hashes an hour to guess that is low enough against an attacker yet high
+//! enough for an office behind one address; it costs no database write per
+//! attempt; and each replica guards its own cores, which are what it protects.
+//! Volume over time is the database limits' job (`db::limits`). An IPv6
+//! client is its /64, which one host commonly holds whole.
 
+use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -27,14 +44,16 @@ type Job = Box<dyn FnOnce(&mut Vec<Block>) + Send>;
 pub struct Hasher {
     jobs: mpsc::Sender<Job>,
     queued: Arc<AtomicUsize>,
+    admission: Arc<Admission>,
     /// A real hash of a random password, verified against when the user does
     /// not exist, so unknown and known usernames take the same time.
     dummy: Arc<String>,
 }
 
 impl Hasher {
-    /// Starts one hashing thread per core, each with its own working memory.
-    pub fn new() -> anyhow::Result<Self> {
+    /// Starts one hashing thread per core, each with its own working memory;
+    /// `admission` bounds each client address's share of them.
+    pub fn new(admission: Admission) -> anyhow::Result<Self> {
         let cores = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2);
@@ -60,15 +79,19 @@ impl Hasher {
         Ok(Self {
             jobs,
             queued: Arc::new(AtomicUsize::new(0)),
+            admission: Arc::new(admission),
             dummy: Arc::new(dummy),
         })
     }
 
-    /// Runs `work` on a hashing thread and waits for it without blocking the runtime.
+    /// Runs `work` on a hashing thread once `client`'s turn comes, and waits
+    /// for it without blocking the runtime.
     async fn run<T: Send + 'static>(
         &self,
+        client: Option<IpAddr>,
         work: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
     ) -> Result<T, ApiError> {
+        let admitted = self.admission.admit(client).await?;
         if self.queued.fetch_add(1, Ordering::SeqCst) >= MAX_QUEUED {
             self.queued.fetch_sub(1, Ordering::SeqCst);
             return Err(ApiError::TooManyRequests { retry_after: 1 });
@@ -78,6 +101,9 @@ impl Hasher {
         let job: Job = Box::new(move |memory| {
             let _ = done.send(work(memory));
             queued.fetch_sub(1, Ordering::SeqCst);
+            // The address's turn ends with the hash, not with the request: a
+            // client that hangs up does not free its turn early.
+            drop(admitted);
         });
         self.jobs
             .send(job)
@@ -87,22 +113,129 @@ impl Hasher {
             .map_err(|_| ApiError::Internal(anyhow::anyhow!("a hashing job was dropped")))
     }
 
-    /// The PHC string of an argon2id hash of `password` with a fresh salt.
-    pub async fn hash(&self, password: String) -> Result<String, ApiError> {
-        self.run(move |memory| hash_with(memory, &password))
+    /// The PHC string of an argon2id hash of `password` with a fresh salt,
+    /// computed on `client`'s turn.
+    pub async fn hash(&self, client: Option<IpAddr>, password: String) -> Result<String, ApiError> {
+        self.run(client, move |memory| hash_with(memory, &password))
             .await?
             .map_err(ApiError::Internal)
     }
 
-    /// Whether `password` matches `hash`; with no hash (unknown user) it checks
-    /// against a dummy so that the answer takes as long, and says no.
-    pub async fn verify(&self, password: String, hash: Option<String>) -> Result<bool, ApiError> {
+    /// Whether `password` matches `hash`, checked on `client`'s turn; with no
+    /// hash (unknown user) it checks against a dummy so that the answer takes
+    /// as long, and says no.
+    pub async fn verify(
+        &self,
+        client: Option<IpAddr>,
+        password: String,
+        hash: Option<String>,
+    ) -> Result<bool, ApiError> {
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| self.dummy.as_ref().clone());
         let matches = self
-            .run(move |memory| verify_with(memory, &password, &hash))
+            .run(client, move |memory| verify_with(memory, &password, &hash))
             .await?;
         Ok(known && matches)
+    }
+}
+
+/// Turns at the hashing threads per client address (see the module's doc).
+pub struct Admission {
+    /// Hashes of one address queued or running at once.
+    per_address: usize,
+    /// Hashes of one address waiting for a turn before it gets a 429.
+    waiting: usize,
+    addresses: Mutex<HashMap<String, Turns>>,
+}
+
+/// One address's turns: a permit per hash at the threads, and how many of
+/// its requests hold or await one (the entry goes when that is 0).
+struct Turns {
+    permits: Arc<tokio::sync::Semaphore>,
+    holders: usize,
+}
+
+/// A hash's turn, and its place in its address's count; both end when dropped.
+struct Admitted {
+    _permit: Option<tokio::sync::OwnedSemaphorePermit>,
+    _place: Place,
+}
+
+struct Place {
+    admission: Arc<Admission>,
+    key: String,
+}
+
+impl Drop for Place {
+    fn drop(&mut self) {
+        let mut addresses = self.admission.lock();
+        if let Some(turns) = addresses.get_mut(&self.key) {
+            turns.holders -= 1;
+            if turns.holders == 0 {
+                addresses.remove(&self.key);
+            }
+        }
+    }
+}
+
+/// How addresses are told apart: an IPv4 address whole, an IPv6 one by its
+/// /64; no address (an in-process request) is one client.
+pub fn address_key(client: Option<IpAddr>) -> String {
+    match client {
+        Some(IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        Some(IpAddr::V6(v6)) => v6
+            .to_ipv4_mapped()
+            .map(|v4| v4.to_string())
+            .unwrap_or_default(),
+        Some(ip) => ip.to_string(),
+        None => "unknown".to_owned(),
+    }
+}
+
+impl Admission {
+    /// At most `per_address` hashes of an address at the threads, `waiting` more waiting.
+    pub fn new(per_address: usize, waiting: usize) -> Self {
+        Self {
+            per_address: per_address.max(1),
+            waiting,
+            addresses: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Turns>> {
+        self.addresses.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Waits for `client`'s turn; a 429 at once when too many of its hashes wait already.
+    async fn admit(self: &Arc<Self>, client: Option<IpAddr>) -> Result<Admitted, ApiError> {
+        let key = address_key(client);
+        let permits = {
+            let mut addresses = self.lock();
+            let turns = addresses.entry(key.clone()).or_insert_with(|| Turns {
+                permits: Arc::new(tokio::sync::Semaphore::new(self.per_address)),
+                holders: 0,
+            });
+            if turns.holders >= self.per_address + self.waiting {
+                return Err(ApiError::TooManyRequests { retry_after: 1 });
+            }
+            turns.holders += 1;
+            turns.permits.clone()
+        };
+        // Counted from here: dropped while waiting, it leaves its place.
+        let place = Place {
+            admission: self.clone(),
+            key,
+        };
+        // The semaphore is never closed; `None` cannot happen but would only
+        // mean no bound, never a hang.
+        let permit = permits.acquire_owned().await.ok();
+        Ok(Admitted {
+            _permit: permit,
+            _place: place,
+        })
     }
 }
 
@@ -185,6 +318,46 @@ mod tests {
 
     fn memory() -> Vec<Block> {
         vec![Block::default(); Params::default().block_count()]
+    }
+
+    #[test]
+    fn ipv6_addresses_are_told_apart_by_their_64_prefix() {
+        let ip = |s: &str| Some(s.parse::<IpAddr>().unwrap());
+        assert_eq!(address_key(ip("203.0.113.9")), "203.0.113.9");
+        assert_eq!(address_key(ip("::ffff:203.0.113.9")), "203.0.113.9");
+        assert_eq!(
+            address_key(ip("2001:db8:1:2:aaaa::1")),
+            address_key(ip("2001:db8:1:2:ffff::9"))
+        );
+        assert_ne!(
+            address_key(ip("2001:db8:1:2::1")),
+            address_key(ip("2001:db8:1:3::1"))
+        );
+        assert_eq!(address_key(None), "unknown");
+    }
+
+    #[tokio::test]
+    async fn an_address_waits_its_turn_and_past_the_waiting_bound_gets_a_429() {
+        let admission = Arc::new(Admission::new(1, 1));
+        let me = Some(IpAddr::from([192, 0, 2, 1]));
+        let first = admission.admit(me).await.unwrap();
+        let second = tokio::spawn({
+            let admission = admission.clone();
+            async move { admission.admit(me).await.map(drop) }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        assert!(!second.is_finished(), "the second waits for the first");
+        assert!(matches!(
+            admission.admit(me).await,
+            Err(ApiError::TooManyRequests { .. })
+        ));
+        // Another address is not held up.
+        let other = admission.admit(Some(IpAddr::from([192, 0, 2, 2]))).await;
+        assert!(other.is_ok());
+        drop(first);
+        second.await.unwrap().unwrap();
+        drop(other);
+        assert!(admission.lock().is_empty(), "idle addresses are forgotten");
     }
 
     #[test]

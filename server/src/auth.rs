@@ -2,11 +2,16 @@
 //!
 //! Every service verifies tokens through a [`TokenVerifier`]: the users service
 //! against its own database, products and orders through [`RemoteVerifier`],
-//! which asks the users service (`GET /api/user`) and caches the answer for at
-//! most [`FRESH_FOR`] seconds, so a revoked or expired token is refused
-//! everywhere within five seconds. When the users service is unreachable, a
-//! shopper whose token was confirmed in the last [`STALE_GRACE`] keeps being
-//! served; admin actions always need a fresh confirmation.
+//! which asks the users service (`GET /api/user`) and caches its answer. A
+//! confirmation is trusted for [`FRESH_FOR`] counted from when the question was
+//! asked (an answer that took the whole upstream wait says nothing about a
+//! logout after it was asked), so a revoked or expired token is refused
+//! everywhere within five seconds; a refusal (401) is repeated for
+//! [`REFUSED_FOR`], so a flood of bad tokens does not become a flood of
+//! questions. Only when the users service does not answer at all (no
+//! connection, no answer in time, a 5xx), a shopper whose token was confirmed
+//! in the last [`STALE_GRACE`] keeps being served; never once it said 401, and
+//! admin actions always need a fresh confirmation.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -22,8 +27,12 @@ use shared::{ResultBody, User};
 
 use crate::error::ApiError;
 
-/// How long a confirmed token is trusted without asking again.
+/// How long a confirmed token is trusted without asking again, counted from
+/// when the question was asked.
 pub const FRESH_FOR: Duration = Duration::from_secs(4);
+/// How long a refusal (401) is repeated without asking again, so that a flood
+/// of bad tokens costs the users service one question each per this time.
+pub const REFUSED_FOR: Duration = Duration::from_secs(2);
 /// How long a confirmed token keeps working for shoppers while the users service is down.
 pub const STALE_GRACE: Duration = Duration::from_secs(60);
 /// Cache entries kept before old ones are dropped.
@@ -147,25 +156,51 @@ pub fn token_hash(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }
 
-struct Confirmed {
-    user: User,
-    at: Instant,
+/// What the users service last said about a token, and when the question was asked.
+#[derive(Clone)]
+enum Said {
+    Valid(User),
+    Refused,
+}
+
+struct Entry {
+    said: Said,
+    /// When the question was sent, not when the answer came: an answer says
+    /// how things stood when it was asked, and a revocation after that is
+    /// not in it.
+    asked_at: Instant,
 }
 
 /// Verifies tokens by asking the users service, with a short cache.
 pub struct RemoteVerifier {
     client: reqwest::Client,
     user_url: String,
-    cache: Mutex<HashMap<[u8; 32], Confirmed>>,
+    cache: Mutex<HashMap<[u8; 32], Entry>>,
     /// The questions to the users service under way, one per token: a burst
     /// of requests with one token whose cache entry just expired shares one
     /// answer. No lock is held while the question is out, so a slow users
     /// service delays only the requests of that token.
-    asking: Mutex<HashMap<[u8; 32], Arc<tokio::sync::OnceCell<Answer>>>>,
+    asking: Mutex<HashMap<[u8; 32], Arc<Flight>>>,
 }
 
-/// `Ok(Some(user))` valid, `Ok(None)` refused, `Err` the users service did not answer usefully.
-type Answer = Result<Option<User>, ()>;
+/// One question under way: when it was asked, and its answer once there.
+struct Flight {
+    asked_at: Instant,
+    answer: tokio::sync::OnceCell<Answer>,
+}
+
+/// What asking the users service came to.
+#[derive(Clone)]
+enum Answer {
+    /// It said so: the token's user, or a refusal (401).
+    Said(Said),
+    /// It did not answer at all: no connection, no answer in time, or a 5xx.
+    /// Only then may a recent confirmation stand in for a fresh one.
+    Silent,
+    /// It answered something else (another 4xx, a body that is not a user):
+    /// no answer to trust, and no reason to believe an older one either.
+    Nonsense,
+}
 
 impl RemoteVerifier {
     /// Asks `users_url`, waiting at most `timeout` for each answer.
@@ -179,70 +214,100 @@ impl RemoteVerifier {
     }
 
     /// One question per token at a time: joins the one under way, if any.
-    async fn ask_once(&self, key: [u8; 32], token: &str) -> Answer {
+    /// Returns the answer and when its question was asked.
+    async fn ask_once(&self, key: [u8; 32], token: &str) -> (Answer, Instant) {
         let flight = {
             let mut asking = self.asking.lock().unwrap_or_else(|p| p.into_inner());
-            asking.entry(key).or_default().clone()
+            asking
+                .entry(key)
+                .or_insert_with(|| {
+                    Arc::new(Flight {
+                        asked_at: Instant::now(),
+                        answer: tokio::sync::OnceCell::new(),
+                    })
+                })
+                .clone()
         };
-        let answer = flight.get_or_init(|| self.ask(token)).await.clone();
+        let answer = flight.answer.get_or_init(|| self.ask(token)).await.clone();
         let mut asking = self.asking.lock().unwrap_or_else(|p| p.into_inner());
         if asking.get(&key).is_some_and(|f| Arc::ptr_eq(f, &flight)) {
             asking.remove(&key);
         }
-        answer
+        (answer, flight.asked_at)
     }
 
-    fn cached(&self, key: &[u8; 32], max_age: Duration) -> Option<User> {
+    /// What the cache says, if it said it within `max_age` (a refusal only
+    /// within [`REFUSED_FOR`]).
+    fn cached(&self, key: &[u8; 32], max_age: Duration) -> Option<Said> {
         let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        cache
-            .get(key)
-            .filter(|c| c.at.elapsed() < max_age)
-            .map(|c| c.user.clone())
+        let entry = cache.get(key)?;
+        let age = entry.asked_at.elapsed();
+        match &entry.said {
+            Said::Valid(_) if age < max_age => Some(entry.said.clone()),
+            Said::Refused if age < REFUSED_FOR => Some(Said::Refused),
+            _ => None,
+        }
     }
 
-    fn remember(&self, key: [u8; 32], user: Option<&User>) {
+    /// Keeps what the users service said to a question asked at `asked_at`,
+    /// unless the cache already holds the answer to a later question.
+    fn remember(&self, key: [u8; 32], said: Said, asked_at: Instant) {
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        match user {
-            Some(user) => {
-                if cache.len() >= CACHE_CAP {
-                    cache.retain(|_, c| c.at.elapsed() < STALE_GRACE);
-                    if cache.len() >= CACHE_CAP {
-                        cache.clear();
-                    }
-                }
-                cache.insert(
-                    key,
-                    Confirmed {
-                        user: user.clone(),
-                        at: Instant::now(),
-                    },
-                );
-            }
-            None => {
-                cache.remove(&key);
+        if cache.get(&key).is_some_and(|e| e.asked_at > asked_at) {
+            return;
+        }
+        if cache.len() >= CACHE_CAP && !cache.contains_key(&key) {
+            cache.retain(|_, e| match e.said {
+                Said::Valid(_) => e.asked_at.elapsed() < STALE_GRACE,
+                Said::Refused => e.asked_at.elapsed() < REFUSED_FOR,
+            });
+            if cache.len() >= CACHE_CAP {
+                cache.clear();
             }
         }
+        cache.insert(key, Entry { said, asked_at });
     }
 
     async fn ask(&self, token: &str) -> Answer {
-        let response = crate::upstream::with_request_id(self.client.get(&self.user_url))
+        let sent = crate::upstream::with_request_id(self.client.get(&self.user_url))
             .bearer_auth(token)
             .send()
-            .await
-            .map_err(|e| tracing::warn!(error = %e, "users service unreachable"))?;
+            .await;
+        let response = match sent {
+            Ok(response) => response,
+            Err(e) => {
+                tracing::warn!(error = %e, "users service unreachable");
+                return Answer::Silent;
+            }
+        };
         match response.status() {
-            StatusCode::OK => response
-                .json::<ResultBody<User>>()
-                .await
-                .map(|body| Some(body.result))
-                .map_err(|e| tracing::warn!(error = %e, "users service answered nonsense")),
-            StatusCode::UNAUTHORIZED => Ok(None),
-            status => {
+            StatusCode::OK => match response.json::<ResultBody<User>>().await {
+                Ok(body) => Answer::Said(Said::Valid(body.result)),
+                // The body timed out or was cut: no answer, as with no connection.
+                Err(e) if e.is_timeout() || e.is_body() => {
+                    tracing::warn!(error = %e, "users service answer cut short");
+                    Answer::Silent
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "users service answered nonsense");
+                    Answer::Nonsense
+                }
+            },
+            StatusCode::UNAUTHORIZED => Answer::Said(Said::Refused),
+            status if status.is_server_error() => {
                 tracing::warn!(%status, "users service failed");
-                Err(())
+                Answer::Silent
+            }
+            status => {
+                tracing::warn!(%status, "users service answered unexpectedly");
+                Answer::Nonsense
             }
         }
     }
+}
+
+fn invalid_token() -> ApiError {
+    ApiError::unauthorized("invalid_token", "Not logged in")
 }
 
 impl TokenVerifier for RemoteVerifier {
@@ -253,24 +318,30 @@ impl TokenVerifier for RemoteVerifier {
     ) -> BoxFuture<'a, Result<User, ApiError>> {
         Box::pin(async move {
             let key = token_hash(token);
-            if let Some(user) = self.cached(&key, FRESH_FOR) {
-                return Ok(user);
+            match self.cached(&key, FRESH_FOR) {
+                Some(Said::Valid(user)) => return Ok(user),
+                Some(Said::Refused) => return Err(invalid_token()),
+                None => {}
             }
-            match self.ask_once(key, token).await {
-                Ok(Some(user)) => {
-                    self.remember(key, Some(&user));
-                    Ok(user)
+            let (answer, asked_at) = self.ask_once(key, token).await;
+            match answer {
+                Answer::Said(said) => {
+                    self.remember(key, said.clone(), asked_at);
+                    match said {
+                        Said::Valid(user) => Ok(user),
+                        Said::Refused => Err(invalid_token()),
+                    }
                 }
-                Ok(None) => {
-                    self.remember(key, None);
-                    Err(ApiError::unauthorized("invalid_token", "Not logged in"))
+                Answer::Silent if freshness == Freshness::AllowStale => {
+                    match self.cached(&key, STALE_GRACE) {
+                        Some(Said::Valid(user)) => Ok(user),
+                        Some(Said::Refused) => Err(invalid_token()),
+                        None => Err(ApiError::Unavailable("The users service")),
+                    }
                 }
-                Err(()) => match freshness {
-                    Freshness::AllowStale => self
-                        .cached(&key, STALE_GRACE)
-                        .ok_or(ApiError::Unavailable("The users service")),
-                    Freshness::Fresh => Err(ApiError::Unavailable("The users service")),
-                },
+                Answer::Silent | Answer::Nonsense => {
+                    Err(ApiError::Unavailable("The users service"))
+                }
             }
         })
     }

@@ -20,7 +20,9 @@ pub use product::{
     CreateProductRequest, Product, ProductCreated, ProductsQuery, UpdateProductRequest,
 };
 pub use stock::{ReleaseRequest, Released, Reservation, ReserveRequest, StockLine};
-pub use user::{LoginRequest, LoginResponse, LogoutAllBody, RegisterRequest, User};
+pub use user::{
+    password_problem, LoginRequest, LoginResponse, LogoutAllBody, RegisterRequest, User,
+};
 
 /// Default ports of the services, from the contract.
 pub mod ports {

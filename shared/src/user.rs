@@ -40,14 +40,14 @@ pub struct RegisterRequest {
     )]
     #[serde(default)]
     pub email: String,
-    /// 8-128 characters.
+    /// 8-128 characters, not only white space (v1.3).
     #[cfg_attr(
         feature = "openapi",
         schema(
             required = true,
             min_length = 8,
             max_length = 128,
-            pattern = r"^[^\x00]*$"
+            pattern = r"^[^\x00]*[^\x00\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\x00]*$"
         )
     )]
     #[serde(default)]
@@ -70,6 +70,25 @@ pub struct RegisterRequest {
     )]
     #[serde(default)]
     pub last_name: String,
+}
+
+/// What is wrong with `password` as a new account's password, or `None`:
+/// 8-128 characters, not only white space (contract v1.3). The one rule: the
+/// users service refuses with it (422 on `password`), and the SPA's sign-up
+/// form checks it before sending.
+pub fn password_problem(password: &str) -> Option<&'static str> {
+    let chars = password.chars().count();
+    if chars == 0 {
+        Some("is required")
+    } else if password.chars().all(char::is_whitespace) {
+        Some("must not be only white space")
+    } else if chars < 8 {
+        Some("must be at least 8 characters")
+    } else if chars > 128 {
+        Some("must be at most 128 characters")
+    } else {
+        None
+    }
 }
 
 /// `POST /api/user/login`.
@@ -113,4 +132,34 @@ pub struct LogoutAllBody {
     pub message: String,
     /// How many live tokens were revoked.
     pub revoked: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::password_problem;
+
+    #[test]
+    fn passwords_are_8_to_128_characters_not_only_white_space() {
+        assert_eq!(password_problem(""), Some("is required"));
+        assert_eq!(
+            password_problem("1234567"),
+            Some("must be at least 8 characters")
+        );
+        assert_eq!(password_problem("12345678"), None);
+        assert_eq!(password_problem(" correct horse "), None);
+        assert_eq!(password_problem(&"é".repeat(128)), None);
+        assert!(password_problem(&"x".repeat(129)).is_some());
+        for blank in [
+            "        ",
+            "\t\t\t\t\n\n\n\n",
+            "\u{3000}\u{3000}\u{a0}\u{2003}     ",
+            "  ",
+        ] {
+            assert_eq!(
+                password_problem(blank),
+                Some("must not be only white space"),
+                "{blank:?}"
+            );
+        }
+    }
 }

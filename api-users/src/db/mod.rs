@@ -1,5 +1,6 @@
 //! The users service's own database: tables, rows, and the queries on them.
 
+pub mod limits;
 pub mod models;
 pub mod queries;
 pub mod schema;

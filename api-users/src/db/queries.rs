@@ -9,7 +9,7 @@ use server::db::LockKey;
 use server::{with_conn, with_read_conn, ApiError, ApiResult, Db, Page};
 
 use super::models::{NewToken, NewUserRow, UserRow};
-use super::schema::{login_attempts, tokens, users};
+use super::schema::{login_addresses, tokens, users};
 
 diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
 
@@ -170,82 +170,50 @@ pub async fn make_admin(db: &Db, username: &str) -> ApiResult<bool> {
     })
 }
 
-/// What the login limiter says about one more attempt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LoginSlot {
-    /// The attempt is counted (as a failure until it succeeds): go on and check it.
-    Taken,
-    /// Too many attempts of this username from this client: retry after so many seconds.
-    Refused { retry_after: u64 },
-}
-
-/// Counts one login attempt of `username` from `client` before its password is
-/// checked, in one statement, so that a burst of parallel guesses can take at
-/// most `max` slots per window whatever the interleaving, on one process or
-/// many sharing the database. An expired window starts over.
-pub async fn take_login_slot(
+/// Whether `user_id` logged in successfully from `client` since `since`.
+pub async fn is_known_address(
     db: &Db,
-    username: &str,
+    user_id: i64,
     client: &str,
-    max: i32,
-    window: Duration,
-) -> ApiResult<LoginSlot> {
-    use diesel::sql_types::{Integer, Text, Timestamp};
-    let now = now();
-    let expired = now - window;
-    // The same SQL on both backends: SQLite numbers `$n` parameters by first appearance.
-    let take = "INSERT INTO login_attempts (username, client, failures, window_start) \
-         VALUES ($1, $2, 1, $3) \
-         ON CONFLICT (username, client) DO UPDATE SET \
-           failures = CASE WHEN login_attempts.window_start <= $4 THEN 1 \
-                           ELSE login_attempts.failures + 1 END, \
-           window_start = CASE WHEN login_attempts.window_start <= $4 THEN $3 \
-                               ELSE login_attempts.window_start END \
-         WHERE login_attempts.window_start <= $4 OR login_attempts.failures < $5 \
-         RETURNING failures";
-    #[derive(QueryableByName)]
-    struct Count {
-        #[diesel(sql_type = Integer)]
-        #[allow(dead_code)]
-        failures: i32,
-    }
-    with_conn!(db, |conn| {
-        let taken: Option<Count> = diesel::sql_query(take)
-            .bind::<Text, _>(username)
-            .bind::<Text, _>(client)
-            .bind::<Timestamp, _>(now)
-            .bind::<Timestamp, _>(expired)
-            .bind::<Integer, _>(max)
-            .get_result(conn)
+    since: NaiveDateTime,
+) -> ApiResult<bool> {
+    with_read_conn!(db, |conn| {
+        let found = login_addresses::table
+            .find((user_id, client))
+            .filter(login_addresses::last_success.gt(since))
+            .select(login_addresses::last_success)
+            .first::<NaiveDateTime>(conn)
             .await
             .optional()?;
-        if taken.is_some() {
-            // Now and then, forget the windows that are over.
-            if rand::random::<u8>() < 8 {
-                diesel::delete(
-                    login_attempts::table.filter(login_attempts::window_start.le(expired)),
-                )
-                .execute(conn)
-                .await?;
-            }
-            return Ok(LoginSlot::Taken);
-        }
-        let started: NaiveDateTime = login_attempts::table
-            .find((username, client))
-            .select(login_attempts::window_start)
-            .first(conn)
-            .await?;
-        let retry_after = (started + window - now).num_seconds().max(1) as u64;
-        Ok(LoginSlot::Refused { retry_after })
+        Ok(found.is_some())
     })
 }
 
-/// Forgets the attempts of `username` from `client` (after a successful login).
-pub async fn forget_login_attempts(db: &Db, username: &str, client: &str) -> ApiResult<()> {
+/// Records that `user_id` just logged in from `client`; now and then forgets
+/// the addresses of every user not used since `forget_before`.
+pub async fn remember_address(
+    db: &Db,
+    user_id: i64,
+    client: &str,
+    forget_before: NaiveDateTime,
+) -> ApiResult<()> {
+    use diesel::sql_types::{BigInt, Text, Timestamp};
+    let upsert = "INSERT INTO login_addresses (user_id, client, last_success) VALUES ($1, $2, $3) \
+         ON CONFLICT (user_id, client) DO UPDATE SET last_success = $3";
     with_conn!(db, |conn| {
-        diesel::delete(login_attempts::table.find((username, client)))
+        diesel::sql_query(upsert)
+            .bind::<BigInt, _>(user_id)
+            .bind::<Text, _>(client)
+            .bind::<Timestamp, _>(now())
             .execute(conn)
             .await?;
+        if rand::random::<u8>() < 4 {
+            diesel::delete(
+                login_addresses::table.filter(login_addresses::last_success.le(forget_before)),
+            )
+            .execute(conn)
+            .await?;
+        }
         Ok(())
     })
 }

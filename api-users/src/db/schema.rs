@@ -23,13 +23,22 @@ diesel::table! {
 }
 
 diesel::table! {
-    login_attempts (username, client) {
-        username -> Text,
-        client -> Text,
-        failures -> Integer,
+    rate_limits (name, subject) {
+        name -> Text,
+        subject -> Text,
+        hits -> Integer,
         window_start -> Timestamp,
     }
 }
 
+diesel::table! {
+    login_addresses (user_id, client) {
+        user_id -> BigInt,
+        client -> Text,
+        last_success -> Timestamp,
+    }
+}
+
 diesel::joinable!(tokens -> users (user_id));
-diesel::allow_tables_to_appear_in_same_query!(users, tokens, login_attempts);
+diesel::joinable!(login_addresses -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(users, tokens, rate_limits, login_addresses);

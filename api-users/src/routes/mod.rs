@@ -2,6 +2,9 @@
 
 mod users;
 
+use axum::http::header::CACHE_CONTROL;
+use axum::http::HeaderValue;
+use axum::response::Response;
 use axum::Router;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -18,10 +21,20 @@ use crate::state::AppState;
 ))]
 struct ApiDoc;
 
+/// Every answer of this service is about a user or carries a token (a login,
+/// a registration, a replayed registration too), authenticated request or
+/// not: no cache along the way may keep one.
+async fn no_store(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
 /// Every route, and the OpenAPI document generated from their annotations.
 pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
     let idempotency = Idempotency::per_key(state.db.clone());
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (routes, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(users::create))
         // Registering takes an `Idempotency-Key` (the key alone names the caller).
         .route_layer(axum::middleware::from_fn_with_state(
@@ -35,5 +48,9 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .routes(routes!(users::me))
         .routes(routes!(users::list))
         .with_state(state)
-        .split_for_parts()
+        .split_for_parts();
+    (
+        routes.layer(axum::middleware::map_response(no_store)),
+        openapi,
+    )
 }

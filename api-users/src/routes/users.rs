@@ -14,13 +14,24 @@ use shared::{
     LogoutAllBody, MessageBody, RegisterRequest, ResultBody, User,
 };
 
+use crate::db::limits::{self, Slot};
 use crate::db::models::NewUserRow;
-use crate::db::queries::{self, LoginSlot, Registration};
-use crate::domain::NewUser;
+use crate::db::queries::{self, Registration};
+use crate::domain::{normalise, NewUser};
+use crate::password::address_key;
 use crate::state::AppState;
 use crate::token;
 
+/// How the limits key a client address: as the login limiter always has.
+fn client_key(client: Option<std::net::IpAddr>) -> String {
+    client.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
+}
+
 /// Register a new user.
+///
+/// One client address registers at most `REGISTER_MAX_PER_ADDRESS` accounts an
+/// hour: a valid registration is counted before its password is hashed, so a
+/// burst of parallel ones gets exactly that many.
 #[utoipa::path(post, path = "/api/user/create", tag = "users",
     params(("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = "^[A-Za-z0-9_-]{1,64}$", description = server::http::IDEMPOTENCY_KEY_DOC)),
     request_body(content((RegisterRequest = "application/json"), (RegisterRequest = "application/x-www-form-urlencoded"))),
@@ -28,13 +39,21 @@ use crate::token;
         (status = 201, description = "User added", body = Created<User>),
         (status = 409, description = "username_taken or email_taken", body = ErrorBody),
         (status = 422, description = "validation_failed: invalid fields; idempotency_key_reused", body = ErrorBody),
+        (status = 429, description = "rate_limited: too many registrations from this address", body = ErrorBody),
     ))]
 pub async fn create(
     State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
     Input(req): Input<RegisterRequest>,
 ) -> ApiResult<(StatusCode, Json<Created<User>>)> {
     let new = NewUser::parse(&req)?;
-    let hash = state.hasher.hash(new.password.expose().to_owned()).await?;
+    limits::take(&state.db, &state.config.registrations, &address_key(client))
+        .await?
+        .or_429()?;
+    let hash = state
+        .hasher
+        .hash(client, new.password.expose().to_owned())
+        .await?;
     let added = queries::insert_user(
         &state.db,
         NewUserRow {
@@ -82,14 +101,17 @@ fn bad_credentials() -> ApiError {
 /// Failed attempts are limited per username and client address together: a
 /// slot is taken before the password is hashed, so a burst of parallel
 /// guesses gets at most `LOGIN_MAX_FAILURES` checks per window, and the owner
-/// logging in from another address is not locked out by them.
+/// logging in from another address is not locked out by them. An account also
+/// has a ceiling across addresses, `LOGIN_ACCOUNT_MAX_FAILURES` an hour, taken
+/// the same way, that holds back only addresses which have not logged in to
+/// it in the last 30 days: the owner at home still gets in.
 #[utoipa::path(post, path = "/api/user/login", tag = "users",
     request_body(content((LoginRequest = "application/json"), (LoginRequest = "application/x-www-form-urlencoded"))),
     responses(
         (status = 200, description = "Logged in", body = LoginResponse),
         (status = 401, description = "bad_credentials, for an unknown user and a wrong password alike", body = ErrorBody),
         (status = 422, description = "username or password missing or empty", body = ErrorBody),
-        (status = 429, description = "Too many failed logins for this username from this address", body = ErrorBody),
+        (status = 429, description = "Too many failed logins for this username from this address, or for this account from new addresses", body = ErrorBody),
     ))]
 pub async fn login(
     State(state): State<AppState>,
@@ -107,31 +129,44 @@ pub async fn login(
     fields.check("username", required(&req.username));
     fields.check("password", required(&req.password));
     fields.finish()?;
-    let username: String = req.username.trim().to_lowercase();
+    let username: String = normalise(&req.username).to_lowercase();
     // No account has a longer name or password: wrong, without a hash.
     if username.chars().count() > 64 || req.password.chars().count() > 128 {
         return Err(bad_credentials());
     }
     let config = &state.config;
-    let client = client.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
-    let slot = queries::take_login_slot(
-        &state.db,
-        &username,
-        &client,
-        config.max_login_failures,
-        config.login_window,
-    )
-    .await?;
-    if let LoginSlot::Refused { retry_after } = slot {
-        return Err(ApiError::TooManyRequests { retry_after });
-    }
+    let address = client_key(client);
+    let pair = format!("{address} {username}");
+    limits::take(&state.db, &config.login_pair, &pair)
+        .await?
+        .or_429()?;
     let user = queries::find_by_username(&state.db, &username).await?;
+    let known = match &user {
+        Some(user) => {
+            let since = chrono::Utc::now().naive_utc() - config.known_address_for;
+            queries::is_known_address(&state.db, user.id, &address, since).await?
+        }
+        None => false,
+    };
+    if !known {
+        let slot = limits::take(&state.db, &config.login_account, &username).await?;
+        if let Slot::Refused { .. } = slot {
+            // Not checked, so not a failure of this address.
+            limits::give_back(&state.db, &config.login_pair, &pair).await?;
+            slot.or_429()?;
+        }
+    }
     let hash = user.as_ref().map(|u| u.password_hash.clone());
-    if !state.hasher.verify(req.password, hash).await? {
+    if !state.hasher.verify(client, req.password, hash).await? {
         return Err(bad_credentials());
     }
     let user = user.ok_or_else(bad_credentials)?;
-    queries::forget_login_attempts(&state.db, &username, &client).await?;
+    limits::forget(&state.db, &config.login_pair, &pair).await?;
+    if !known {
+        limits::give_back(&state.db, &config.login_account, &username).await?;
+    }
+    let forget_before = chrono::Utc::now().naive_utc() - config.known_address_for;
+    queries::remember_address(&state.db, user.id, &address, forget_before).await?;
     let token = token::generate();
     queries::insert_token(
         &state.db,
@@ -199,6 +234,7 @@ pub async fn exists(
     Path(username): Path<String>,
 ) -> ApiResult<Response> {
     // Nothing longer than a valid username can exist; don't query for it.
+    let username = normalise(&username);
     let found = username.len() <= 64
         && queries::find_by_username(&state.db, &username)
             .await?

@@ -222,3 +222,33 @@ async fn a_login_storm_does_not_stall_other_requests(backend: testkit::Backend) 
         assert_eq!(task.await.unwrap().unwrap(), 200);
     }
 }
+
+#[testkit::both_backends]
+async fn answers_with_a_token_or_a_user_are_never_stored_by_caches(backend: testkit::Backend) {
+    let (_db, users) = users_service(backend).await;
+    let name = username("nocache");
+    register(&users, &name).await;
+    let no_store = |response: &reqwest::Response| {
+        response
+            .headers()
+            .get("cache-control")
+            .map(|v| v.to_str().unwrap().to_owned())
+    };
+    let logged_in = client()
+        .post(users.url("/api/user/login"))
+        .json(&json!({"username": name, "password": "password123"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logged_in.status(), 200);
+    assert_eq!(no_store(&logged_in).as_deref(), Some("no-store"), "login");
+    let token = decode::<LoginResponse>(&json(logged_in).await.1).api_key;
+    let me = client()
+        .get(users.url("/api/user"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 200);
+    assert_eq!(no_store(&me).as_deref(), Some("no-store"), "the user");
+}

@@ -5,6 +5,7 @@
 
 mod admin;
 mod bodies;
+mod ceilings;
 mod limits;
 mod login;
 mod ops;

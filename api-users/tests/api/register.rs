@@ -271,3 +271,115 @@ async fn exists_says_true_for_a_user_and_404_otherwise(backend: testkit::Backend
     .await;
     assert_eq!(status, 404);
 }
+
+#[testkit::both_backends]
+async fn a_password_of_only_white_space_is_a_422_on_password(backend: testkit::Backend) {
+    let (_db, users) = users_service(backend).await;
+    for blank in [
+        "          ",
+        "\t\t\t\t\n\n\n\n",
+        "\u{3000}\u{3000}\u{a0}\u{2003}    ",
+    ] {
+        let mut body = registration(&username("blank"));
+        body["password"] = json!(blank);
+        let (status, answer) = json(
+            client()
+                .post(users.url("/api/user/create"))
+                .json(&body)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        let error = assert_error(status, &answer, 422, "validation_failed");
+        let fields = error.fields.unwrap_or_default();
+        assert_eq!(fields.keys().collect::<Vec<_>>(), ["password"], "{answer}");
+    }
+    // White space around other characters is a password like any other.
+    let mut body = registration(&username("spaced"));
+    body["password"] = json!("  a  b  c  ");
+    let response = client()
+        .post(users.url("/api/user/create"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+}
+
+#[testkit::both_backends]
+async fn an_email_differing_only_in_unicode_normalisation_is_taken(backend: testkit::Backend) {
+    let (_db, users) = users_service(backend).await;
+    let c = client();
+    let local = username("jos");
+    // "é" composed (U+00E9), then "e" + a combining acute accent (U+0301).
+    let mut first = registration(&username("composed"));
+    first["email"] = json!(format!("{local}\u{e9}@example.com"));
+    let (status, body) = json(
+        c.post(users.url("/api/user/create"))
+            .json(&first)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(
+        decode::<Created<User>>(&body).result.email,
+        format!("{local}\u{e9}@example.com")
+    );
+    let mut second = registration(&username("decomposed"));
+    second["email"] = json!(format!("  {local}e\u{301}@example.com "));
+    let (status, body) = json(
+        c.post(users.url("/api/user/create"))
+            .json(&second)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_error(status, &body, 409, "email_taken");
+    // Stored composed: registering decomposed first is the same account too.
+    let local = username("rene");
+    let mut decomposed = registration(&username("first"));
+    decomposed["email"] = json!(format!("{local}e\u{301}@example.com"));
+    let (status, body) = json(
+        c.post(users.url("/api/user/create"))
+            .json(&decomposed)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(
+        decode::<Created<User>>(&body).result.email,
+        format!("{local}\u{e9}@example.com"),
+        "kept in its composed form"
+    );
+}
+
+#[testkit::both_backends]
+async fn registration_answers_are_never_stored_by_caches(backend: testkit::Backend) {
+    let (_db, users) = users_service(backend).await;
+    let c = client();
+    let body = registration(&username("nocache"));
+    for attempt in ["first", "replay"] {
+        let response = c
+            .post(users.url("/api/user/create"))
+            .header("Idempotency-Key", "no-store-1")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201, "{attempt}");
+        assert_eq!(
+            response
+                .headers()
+                .get("cache-control")
+                .map(|v| v.to_str().unwrap()),
+            Some("no-store"),
+            "{attempt}"
+        );
+    }
+}

@@ -126,13 +126,25 @@ fn RegisterForm() -> impl IntoView {
     });
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        register.dispatch(RegisterRequest {
+        let req = RegisterRequest {
             username: username.get_untracked().trim().to_string(),
             email: email.get_untracked().trim().to_string(),
             password: password.get_untracked(),
             first_name: first_name.get_untracked().trim().to_string(),
             last_name: last_name.get_untracked().trim().to_string(),
-        });
+        };
+        // The service's own password rule, so a refusal needs no round trip.
+        if let Some(problem) = shared::password_problem(&req.password) {
+            let label = crate::format::field_label("password");
+            let fields = FieldErrors::from([(
+                "password".to_string(),
+                crate::format::field_problem(&label, problem),
+            )]);
+            focus_first_invalid(&FIELD_ORDER, &fields);
+            errors.set(fields);
+            return;
+        }
+        register.dispatch(req);
     };
     let problem = move || {
         register
@@ -165,7 +177,7 @@ fn RegisterForm() -> impl IntoView {
                     errors
                     autocomplete="new-password"
                     required=true
-                    hint="At least 8 characters."
+                    hint="At least 8 characters, not only spaces."
                 />
                 <div class="field-row">
                     <Field label="First name" name="first_name" value=first_name errors autocomplete="given-name" />
