@@ -5,6 +5,7 @@
 
 mod admin;
 mod bodies;
+mod idempotency_v13;
 mod limits;
 mod login;
 mod ops;
