@@ -315,3 +315,91 @@ pub(super) async fn database_secret(db: &Db) -> ApiResult<Vec<u8>> {
             .map_err(ApiError::from)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn sqlite() -> (tempfile::TempDir, Db) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let config = crate::db::DbConfig {
+            url: format!("sqlite://{}", dir.path().join("sweep.db").display()),
+            pool_size: 1,
+            acquire_timeout: Duration::from_secs(5),
+            statement_timeout: Duration::from_secs(5),
+            sqlite_readers: 1,
+            sqlite_synchronous: "NORMAL",
+        };
+        let db = Db::connect(&config, crate::migrations!())
+            .await
+            .expect("database");
+        (dir, db)
+    }
+
+    async fn add(db: &Db, key: &str, created_at: NaiveDateTime) {
+        use idempotency_keys::dsl as k;
+        let added = async {
+            crate::with_conn!(db, |conn| {
+                diesel::insert_into(k::idempotency_keys)
+                    .values((
+                        k::caller.eq("user:1"),
+                        k::key.eq(key),
+                        k::fingerprint.eq(&b"print"[..]),
+                        k::status.eq(Some(200)),
+                        k::created_at.eq(created_at),
+                        k::owner.eq("user:1"),
+                    ))
+                    .execute(conn)
+                    .await
+                    .map_err(ApiError::from)
+            })
+        };
+        let added: ApiResult<usize> = added.await;
+        added.expect("insert");
+    }
+
+    async fn left(db: &Db) -> i64 {
+        use idempotency_keys::dsl as k;
+        let count = async {
+            crate::with_conn!(db, |conn| {
+                k::idempotency_keys
+                    .count()
+                    .get_result(conn)
+                    .await
+                    .map_err(ApiError::from)
+            })
+        };
+        let count: ApiResult<i64> = count.await;
+        count.expect("count")
+    }
+
+    #[tokio::test]
+    async fn the_sweep_deletes_rows_past_their_day_a_batch_at_a_time() {
+        let (_dir, db) = sqlite().await;
+        let day_ago = ago(KEEP_FOR);
+        for n in 0..1_200 {
+            add(
+                &db,
+                &format!("old-{n}"),
+                day_ago - chrono::Duration::seconds(n),
+            )
+            .await;
+        }
+        for n in 0..3 {
+            add(&db, &format!("live-{n}"), now()).await;
+        }
+        assert_eq!(sweep_batch(&db).await.expect("batch"), 500, "one batch");
+        assert_eq!(left(&db).await, 703);
+        assert_eq!(sweep(&db).await.expect("sweep"), 700);
+        assert_eq!(left(&db).await, 3, "the live keys stay");
+        assert_eq!(sweep(&db).await.expect("sweep"), 0);
+    }
+
+    #[tokio::test]
+    async fn the_database_secret_is_made_once() {
+        let (_dir, db) = sqlite().await;
+        let first = database_secret(&db).await.expect("secret");
+        assert_eq!(first.len(), 32);
+        assert_eq!(database_secret(&db).await.expect("secret"), first);
+    }
+}
