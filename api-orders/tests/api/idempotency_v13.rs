@@ -389,3 +389,34 @@ async fn a_user_holds_at_most_1000_keys_then_gets_429(backend: Backend) {
     let (status, _, _) = keyed(&shop, &shop.orders, add, &other, "one-more", item).await;
     assert_eq!(status, 200);
 }
+
+#[derive(diesel::QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+#[testkit::both_backends]
+async fn replicas_given_idempotency_secret_agree_and_the_database_keeps_none(backend: Backend) {
+    let shop = shop(backend).await;
+    let secret = [(
+        "IDEMPOTENCY_SECRET",
+        "a-deployment-secret-of-more-than-32-bytes".into(),
+    )];
+    let one = shop.orders_replica_with(&secret).await;
+    let two = shop.orders_replica_with(&secret).await;
+    let (_, token) = shopper(&shop.users).await;
+    let add = "/api/order/add-item";
+    let body = json!({"product_id": 4, "qty": 2});
+    let (status, first, _) = keyed(&shop, &one, add, &token, "env-1", body.clone()).await;
+    assert_eq!(status, 200, "{first}");
+    let (status, again, headers) = keyed(&shop, &two, add, &token, "env-1", body).await;
+    assert_eq!((status, &again), (200, &first), "the other replica replays");
+    assert_eq!(headers["idempotent-replayed"], "true");
+    let sql = "SELECT COUNT(*) AS n FROM idempotency_secret";
+    let stored = on_db!(&shop.orders_db, |conn| diesel::sql_query(sql)
+        .get_result::<Count>(conn)
+        .await
+        .expect("count"));
+    assert_eq!(stored.n, 0, "the deployment's secret is used, none is made");
+}
