@@ -1,82 +1,139 @@
-//! `Idempotency-Key` (contract v1.1): the same key from the same caller within
-//! 24 hours gets the first answer again, without the work being done twice.
+//! `Idempotency-Key` (contract v1.1, v1.3): the same key from the same caller
+//! within 24 hours gets the first answer again (status, body, `Retry-After`,
+//! `Location`), without the work being done twice, across replicas.
 //!
-//! The first request with a key claims it with one insert into the service's
-//! own database (the primary key `(caller, key)` makes the claim atomic across
-//! replicas), runs, and stores its answer; a 5xx is not kept, so a retry does
-//! the work. A second request with the key meanwhile (a double click) waits
-//! for the first answer and replays it. A claim whose request died with its
-//! process is taken over after [`ABANDONED_AFTER`].
+//! - **Claim.** A request with a key is first authenticated (no token: the
+//!   route's 401, nothing written), then claims the key with one insert
+//!   into the service's own database ([`store`]). A duplicate that finds the
+//!   key claimed and unanswered gets 409 `request_in_progress` with
+//!   `Retry-After: 1` at once; one that finds an answer gets it replayed; the
+//!   key with another request is a 422 `idempotency_key_reused`.
+//! - **Keep or release.** Only answers that say what the request did are
+//!   kept: a 2xx, or a 409 whose code is in [`KEPT_CONFLICTS`]. Anything else
+//!   (401, 403, 404, 415, 422, 429, 5xx...) deletes the claim, so a refusal
+//!   leaves no row and a retry does the work. A request dropped before it
+//!   answered (client gone, time limit) deletes its claim from its drop
+//!   guard; one whose process died is taken over after `abandoned_after`.
+//!   (A drop after the handler did its work but before it answered lets a
+//!   retry do it again: the contract prefers that to a stuck key; checkout
+//!   carries the key into its own saga and does not redo.)
+//! - **Caps.** A caller holds at most [`MAX_KEYS_PER_USER`] live keys; on the
+//!   anonymous route, each client address [`MAX_KEYS_PER_ADDRESS`]. Past it,
+//!   429 with `Retry-After` (when its oldest key expires); replays still work.
+//! - **Fingerprint.** HMAC-SHA-256 of the method, path and parsed body,
+//!   passwords left out ([`fingerprint`]), under `IDEMPOTENCY_SECRET` (read
+//!   once, when the middleware is built; at least 32 bytes). Unset, each
+//!   database makes a random secret on first use and keeps it in its
+//!   `idempotency_secret` table, so replicas sharing the database agree; a
+//!   copy of the whole database then carries the secret, which is why no
+//!   password ever enters a fingerprint. Client addresses are stored only as
+//!   an HMAC too.
+//! - **Sweep.** Each process deletes rows past their day every
+//!   [`SWEEP_EVERY`], in bounded batches through the `created_at` index.
 
+mod fingerprint;
+mod store;
+
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Request, State};
-use axum::http::header::CONTENT_TYPE;
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::header::{CONTENT_TYPE, LOCATION, RETRY_AFTER};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use chrono::{NaiveDateTime, Utc};
-use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
+use chrono::NaiveDateTime;
 use rand::Rng;
-use sha2::{Digest, Sha256};
+use tokio::sync::OnceCell;
 
 use crate::auth::{token_from_headers, Freshness, Verifier};
+use crate::client::ClientAddr;
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::BODY_LIMIT;
+use store::{Claim, Claimant, Kept};
 
 /// The contract's header.
 pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
 /// Set on an answer that is a replay of the first one.
 pub const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
 
-/// How long an answer is kept.
-const KEEP_FOR: Duration = Duration::from_secs(24 * 60 * 60);
-/// A claim with no answer this old was left by a request that died (its
-/// process killed): every request ends well before, by the request time limit.
+/// The 409s that are the request's own outcome, decided by what it asked
+/// and kept like a success; any other 409 (`checkout_in_progress`,
+/// `request_in_progress`...) is about the moment, and a retry must run.
+pub const KEPT_CONFLICTS: &[&str] = &[
+    "empty_order",
+    "out_of_stock",
+    "prices_changed",
+    "not_cancellable",
+    "invalid_transition",
+    "username_taken",
+    "email_taken",
+    "slug_taken",
+    "name_taken",
+];
+/// Live keys one user may hold.
+pub const MAX_KEYS_PER_USER: i64 = 1_000;
+/// Live keys the anonymous callers of one client address may hold.
+pub const MAX_KEYS_PER_ADDRESS: i64 = 100;
+/// How often each process sweeps expired rows.
+pub const SWEEP_EVERY: Duration = Duration::from_secs(5 * 60);
+/// The environment variable of the deployment's fingerprint secret.
+pub const SECRET_VAR: &str = "IDEMPOTENCY_SECRET";
+
+/// A claim with no answer this old was left by a process that died: every
+/// live request answers or drops (and releases) by the request time limit.
 const ABANDONED_AFTER: Duration = Duration::from_secs(60);
-/// How often a waiting duplicate looks for the first answer.
-const POLL: Duration = Duration::from_millis(25);
 /// Answers larger than this are not kept (none of the routes gives one).
 const MAX_KEPT_BODY: usize = 1024 * 1024;
-
-diesel::table! {
-    idempotency_keys (caller, key) {
-        caller -> Text,
-        key -> Text,
-        fingerprint -> Binary,
-        status -> Nullable<Integer>,
-        body -> Nullable<Binary>,
-        created_at -> Timestamp,
-    }
-}
+/// The headers replayed with a kept answer.
+const KEPT_HEADERS: [HeaderName; 3] = [CONTENT_TYPE, RETRY_AFTER, LOCATION];
 
 /// What the middleware needs: the database, and how to tell who the caller
 /// is (`None` on a route without a token, where the key alone names it).
 #[derive(Clone)]
 pub struct Idempotency {
-    db: Db,
+    shared: Arc<Shared>,
     verifier: Option<Verifier>,
     abandoned_after: Duration,
+}
+
+/// What every clone shares, and the sweeper watches (it stops with it).
+struct Shared {
+    db: Db,
+    secret: OnceCell<Vec<u8>>,
 }
 
 impl Idempotency {
     /// For routes whose caller is the token's user.
     pub fn per_user(db: Db, verifier: Verifier) -> Self {
-        Self {
-            db,
-            verifier: Some(verifier),
-            abandoned_after: ABANDONED_AFTER,
-        }
+        Self::new(db, Some(verifier))
     }
 
     /// For routes without a token (`/api/user/create`): the key alone.
     pub fn per_key(db: Db) -> Self {
+        Self::new(db, None)
+    }
+
+    fn new(db: Db, verifier: Option<Verifier>) -> Self {
+        let secret = match std::env::var(SECRET_VAR) {
+            Ok(secret) if !secret.is_empty() => {
+                assert!(
+                    secret.len() >= 32,
+                    "{SECRET_VAR} must be at least 32 bytes (or unset, for a secret per database)"
+                );
+                OnceCell::new_with(Some(secret.into_bytes()))
+            }
+            _ => OnceCell::new(),
+        };
+        let shared = Arc::new(Shared { db, secret });
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(sweeper(Arc::downgrade(&shared)));
+        }
         Self {
-            db,
-            verifier: None,
+            shared,
+            verifier,
             abandoned_after: ABANDONED_AFTER,
         }
     }
@@ -88,6 +145,34 @@ impl Idempotency {
         self.abandoned_after = after;
         self
     }
+
+    async fn secret(&self) -> ApiResult<&[u8]> {
+        let db = &self.shared.db;
+        self.shared
+            .secret
+            .get_or_try_init(|| store::database_secret(db))
+            .await
+            .map(Vec::as_slice)
+    }
+}
+
+/// Sweeps expired rows every [`SWEEP_EVERY`] (the first time at a random
+/// moment within it, so replicas take turns) while the middleware lives.
+async fn sweeper(shared: Weak<Shared>) {
+    let first = rand::thread_rng().gen_range(Duration::from_secs(1)..SWEEP_EVERY);
+    tokio::time::sleep(first).await;
+    loop {
+        let Some(db) = shared.upgrade().map(|s| s.db.clone()) else {
+            return;
+        };
+        match store::sweep(&db).await {
+            Ok(0) => {}
+            Ok(deleted) => tracing::info!(deleted, "idempotency keys past their day swept"),
+            Err(e) => tracing::warn!(error = %e, "could not sweep idempotency keys"),
+        }
+        drop(db);
+        tokio::time::sleep(SWEEP_EVERY).await;
+    }
 }
 
 fn valid_key(key: &str) -> bool {
@@ -97,155 +182,97 @@ fn valid_key(key: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// What the request is: its method, path, and body as parsed (JSON canonical,
-/// a form's pairs sorted), so that the same body sent twice matches whatever
-/// its spacing or order.
-fn fingerprint(method: &str, path: &str, content_type: &str, body: &[u8]) -> Vec<u8> {
-    let parsed = if content_type.contains("json") {
-        serde_json::from_slice::<serde_json::Value>(body)
-            .map(|v| v.to_string().into_bytes())
-            .unwrap_or_else(|_| body.to_vec())
-    } else {
-        let mut pairs: Vec<(String, String)> = form_urlencoded::parse(body).into_owned().collect();
-        pairs.sort();
-        serde_json::to_vec(&pairs).unwrap_or_default()
-    };
-    let mut hash = Sha256::new();
-    for part in [method.as_bytes(), path.as_bytes(), &parsed] {
-        hash.update((part.len() as u64).to_le_bytes());
-        hash.update(part);
+/// Whether an answer is kept: a 2xx, or a 409 of [`KEPT_CONFLICTS`].
+fn keepable(status: StatusCode, body: &[u8]) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Code {
+        error: String,
     }
-    hash.finalize().to_vec()
+    status.is_success()
+        || (status == StatusCode::CONFLICT
+            && serde_json::from_slice::<Code>(body)
+                .is_ok_and(|c| KEPT_CONFLICTS.contains(&c.error.as_str())))
 }
 
-enum Claim {
-    /// This request holds the key: it runs and stores its answer.
-    Mine,
-    /// The key was used with another request.
-    Reused,
-    /// The first request with the key is still running.
-    Running,
-    /// The first request's answer.
-    Answered(u16, Vec<u8>),
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-type Row = (Vec<u8>, Option<i32>, Option<Vec<u8>>, NaiveDateTime);
-
-fn now() -> NaiveDateTime {
-    Utc::now().naive_utc()
-}
-
-fn ago(d: Duration) -> NaiveDateTime {
-    now() - chrono::Duration::from_std(d).unwrap_or_default()
-}
-
-async fn claim(
-    db: &Db,
-    caller: &str,
-    key: &str,
-    print: &[u8],
-    abandoned_after: Duration,
-) -> ApiResult<Claim> {
-    use idempotency_keys::dsl as k;
-    for _ in 0..3 {
-        let inserted = crate::with_conn!(db, |conn| {
-            diesel::insert_into(k::idempotency_keys)
-                .values((
-                    k::caller.eq(caller),
-                    k::key.eq(key),
-                    k::fingerprint.eq(print),
-                    k::created_at.eq(now()),
-                ))
-                .on_conflict_do_nothing()
-                .execute(conn)
-                .await
-                .map_err(ApiError::from)
-        })?;
-        if inserted == 1 {
-            return Ok(Claim::Mine);
-        }
-        let row: Option<Row> = crate::with_conn!(db, |conn| {
-            k::idempotency_keys
-                .find((caller, key))
-                .select((k::fingerprint, k::status, k::body, k::created_at))
-                .first(conn)
-                .await
-                .optional()
-                .map_err(ApiError::from)
-        })?;
-        let Some((first_print, status, body, created_at)) = row else {
-            continue; // released (a 5xx) in between: claim again
-        };
-        let expired = created_at < ago(KEEP_FOR);
-        let abandoned = status.is_none() && created_at < ago(abandoned_after);
-        if expired || abandoned {
-            // Only the row we looked at: a replica that took it over first wins.
-            crate::with_conn!(db, |conn| {
-                diesel::delete(
-                    k::idempotency_keys
-                        .find((caller, key))
-                        .filter(k::created_at.eq(created_at)),
-                )
-                .execute(conn)
-                .await
-                .map_err(ApiError::from)
-            })?;
-            continue;
-        }
-        if first_print != print {
-            return Ok(Claim::Reused);
-        }
-        return Ok(match status {
-            Some(status) => Claim::Answered(
-                u16::try_from(status).unwrap_or(200),
-                body.unwrap_or_default(),
-            ),
-            None => Claim::Running,
-        });
-    }
-    Err(ApiError::Unavailable("The database"))
-}
-
-async fn keep(db: &Db, caller: &str, key: &str, status: u16, body: &[u8]) -> ApiResult<()> {
-    use idempotency_keys::dsl as k;
-    crate::with_conn!(db, |conn| {
-        diesel::update(k::idempotency_keys.find((caller, key)))
-            .set((
-                k::status.eq(Some(i32::from(status))),
-                k::body.eq(Some(body)),
-            ))
-            .execute(conn)
-            .await
-            .map_err(ApiError::from)?;
-        // Now and then, forget answers past their day.
-        if rand::thread_rng().gen_ratio(1, 64) {
-            diesel::delete(k::idempotency_keys.filter(k::created_at.lt(ago(KEEP_FOR))))
-                .execute(conn)
-                .await
-                .map_err(ApiError::from)?;
-        }
-        Ok(())
-    })
-}
-
-async fn release(db: &Db, caller: &str, key: &str) -> ApiResult<()> {
-    use idempotency_keys::dsl as k;
-    crate::with_conn!(db, |conn| {
-        diesel::delete(k::idempotency_keys.find((caller, key)))
-            .execute(conn)
-            .await
-            .map(|_| ())
-            .map_err(ApiError::from)
-    })
-}
-
-fn replay(status: u16, body: Vec<u8>) -> Response {
-    let mut response = Response::new(Body::from(body));
-    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+fn replay(kept: Kept) -> Response {
+    let mut response = Response::new(Body::from(kept.body));
+    *response.status_mut() = StatusCode::from_u16(kept.status).unwrap_or(StatusCode::OK);
     let headers = response.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    for (name, value) in kept.headers {
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(&value),
+        ) {
+            headers.insert(name, value);
+        }
+    }
     headers.insert(REPLAYED, HeaderValue::from_static("true"));
     response
+}
+
+/// 409 `request_in_progress`: the first request with the key has not
+/// answered yet; its answer is replayed to a retry once it has.
+fn in_progress() -> Response {
+    let mut response = ApiError::conflict(
+        "request_in_progress",
+        "A request with this Idempotency-Key is still being handled; try again in a moment",
+    )
+    .into_response();
+    response
+        .headers_mut()
+        .insert(RETRY_AFTER, HeaderValue::from_static("1"));
+    response
+}
+
+fn reused() -> Response {
+    ApiError::Unprocessable {
+        code: "idempotency_key_reused",
+        message: "This Idempotency-Key was already used with a different request".into(),
+        fields: [(
+            "Idempotency-Key".to_owned(),
+            "was already used with a different request".to_owned(),
+        )]
+        .into(),
+    }
+    .into_response()
+}
+
+/// A claim this request holds: deleted, from a task of its own, if the
+/// request is dropped before it answered.
+struct Held {
+    db: Db,
+    caller: String,
+    key: String,
+    at: NaiveDateTime,
+    armed: bool,
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let (db, caller, key, at) = (
+            self.db.clone(),
+            std::mem::take(&mut self.caller),
+            std::mem::take(&mut self.key),
+            self.at,
+        );
+        tracing::info!("request dropped before it answered: releasing its Idempotency-Key");
+        runtime.spawn(async move {
+            if let Err(e) = store::release(&db, &caller, &key, at).await {
+                tracing::warn!(error = %e, "could not release an idempotency key");
+            }
+        });
+    }
 }
 
 /// Middleware for the routes that take an `Idempotency-Key` (`route_layer`).
@@ -270,18 +297,35 @@ pub async fn idempotent(State(idem): State<Idempotency>, req: Request, next: Nex
         )
         .into_response();
     };
-    let caller = match (&idem.verifier, token_from_headers(req.headers())) {
-        (None, _) => "anonymous".to_owned(),
+    let secret = match idem.secret().await {
+        Ok(secret) => secret,
+        Err(e) => return e.into_response(),
+    };
+    let (mut parts, body) = req.into_parts();
+    let (caller, owner, cap) = match (&idem.verifier, token_from_headers(&parts.headers)) {
+        (None, _) => {
+            let ClientAddr(ip) = ClientAddr::from_request_parts(&mut parts, &())
+                .await
+                .unwrap_or(ClientAddr(None));
+            let ip = ip.map(|ip| ip.to_string()).unwrap_or_default();
+            let owner = format!(
+                "addr:{}",
+                hex(&fingerprint::hmac_sha256(secret, ip.as_bytes())[..16])
+            );
+            ("anonymous".to_owned(), owner, MAX_KEYS_PER_ADDRESS)
+        }
         (Some(verifier), Some(token)) => {
             match verifier.verify(token, Freshness::AllowStale).await {
-                Ok(user) => format!("user:{}", user.id),
+                Ok(user) => {
+                    let caller = format!("user:{}", user.id);
+                    (caller.clone(), caller, MAX_KEYS_PER_USER)
+                }
                 Err(e) => return e.into_response(),
             }
         }
-        // No token: the handler answers 401, and there is nothing to keep.
-        (Some(_), None) => return next.run(req).await,
+        // No token: the handler answers 401, and nothing is written.
+        (Some(_), None) => return next.run(Request::from_parts(parts, body)).await,
     };
-    let (parts, body) = req.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, BODY_LIMIT).await else {
         return ApiError::PayloadTooLarge { limit: BODY_LIMIT }.into_response();
     };
@@ -290,43 +334,52 @@ pub async fn idempotent(State(idem): State<Idempotency>, req: Request, next: Nex
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let print = fingerprint(
+    let print = fingerprint::fingerprint(
+        secret,
         parts.method.as_str(),
         parts.uri.path(),
         content_type,
         &bytes,
     );
-    loop {
-        match claim(&idem.db, &caller, &key, &print, idem.abandoned_after).await {
-            Err(e) => return e.into_response(),
-            Ok(Claim::Mine) => break,
-            Ok(Claim::Reused) => {
-                return ApiError::Unprocessable {
-                    code: "idempotency_key_reused",
-                    message: "This Idempotency-Key was already used with a different request"
-                        .into(),
-                    fields: [(
-                        "Idempotency-Key".to_owned(),
-                        "was already used with a different request".to_owned(),
-                    )]
-                    .into(),
-                }
-                .into_response()
-            }
-            Ok(Claim::Answered(status, body)) => return replay(status, body),
-            // The request time limit around this middleware bounds the wait.
-            Ok(Claim::Running) => tokio::time::sleep(POLL).await,
+    let who = Claimant {
+        caller: &caller,
+        key: &key,
+        owner: &owner,
+        cap,
+    };
+    let db = &idem.shared.db;
+    let at = match store::claim(db, &who, &print, idem.abandoned_after).await {
+        Err(e) => return e.into_response(),
+        Ok(Claim::Mine(at)) => at,
+        Ok(Claim::Reused) => return reused(),
+        Ok(Claim::Answered(kept)) => return replay(kept),
+        Ok(Claim::Running) => return in_progress(),
+        Ok(Claim::Full { retry_after }) => {
+            return ApiError::TooManyRequests { retry_after }.into_response()
         }
+    };
+    let mut held = Held {
+        db: db.clone(),
+        caller: caller.clone(),
+        key: key.clone(),
+        at,
+        armed: true,
+    };
+    match store::full(db, &who, 1).await {
+        Ok(None) => {}
+        Ok(Some(retry_after)) => {
+            // Gone before the answer, so the caller never sees it counted.
+            if store::release(db, &caller, &key, at).await.is_ok() {
+                held.armed = false;
+            }
+            return ApiError::TooManyRequests { retry_after }.into_response();
+        }
+        // The claim goes with `held`.
+        Err(e) => return e.into_response(),
     }
     let response = next
         .run(Request::from_parts(parts, Body::from(bytes)))
         .await;
-    if response.status().is_server_error() {
-        if let Err(e) = release(&idem.db, &caller, &key).await {
-            tracing::warn!(error = %e, "could not release an idempotency key");
-        }
-        return response;
-    }
     let (parts, body) = response.into_parts();
     let body: Bytes = match axum::body::to_bytes(body, MAX_KEPT_BODY).await {
         Ok(body) => body,
@@ -334,12 +387,90 @@ pub async fn idempotent(State(idem): State<Idempotency>, req: Request, next: Nex
             return ApiError::Internal(anyhow::anyhow!("answer too large to keep")).into_response()
         }
     };
-    if let Err(e) = keep(&idem.db, &caller, &key, parts.status.as_u16(), &body).await {
-        // The work is done and answered; a retry with this key would find the
-        // claim unanswered and wait for it to be abandoned, then redo it.
-        tracing::warn!(error = %e, "could not keep an idempotent answer");
-    }
+    // The answer exists: keeping or releasing runs to its end in a task of
+    // its own, even if the client leaves now.
+    held.armed = false;
+    let (db, caller, key) = (
+        held.db.clone(),
+        std::mem::take(&mut held.caller),
+        std::mem::take(&mut held.key),
+    );
+    let kept = keepable(parts.status, &body).then(|| Kept {
+        status: parts.status.as_u16(),
+        body: body.to_vec(),
+        headers: KEPT_HEADERS
+            .iter()
+            .filter_map(|name| {
+                let value = parts.headers.get(name)?.to_str().ok()?;
+                Some((name.as_str().to_owned(), value.to_owned()))
+            })
+            .collect(),
+    });
+    let finish = tokio::spawn(async move {
+        match kept {
+            Some(kept) => store::keep(&db, &caller, &key, at, &kept)
+                .await
+                .map_err(|e| {
+                    // A retry finds the claim unanswered: 409 until it is taken
+                    // over as abandoned, then the work is done again.
+                    tracing::warn!(error = %e, "could not keep an idempotent answer");
+                }),
+            None => store::release(&db, &caller, &key, at).await.map_err(|e| {
+                tracing::warn!(error = %e, "could not release an idempotency key");
+            }),
+        }
+    });
+    let _ = finish.await;
     Response::from_parts(parts, Body::from(body))
+}
+
+/// Completes a service's OpenAPI document with what this layer answers on
+/// every operation that takes an `Idempotency-Key`: 409
+/// `request_in_progress` (with `Retry-After`) and 429 past the key cap.
+pub fn document(openapi: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::header::Header;
+    use utoipa::openapi::path::ParameterIn;
+    use utoipa::openapi::{Content, Object, Ref, RefOr, Type};
+
+    const IN_PROGRESS: &str = "request_in_progress: a request with this Idempotency-Key is \
+        still being handled; try again after Retry-After (1) seconds";
+    const FULL: &str = "rate_limited: the caller holds 1,000 live Idempotency-Keys (100 per \
+        client address where there is no token); try again after Retry-After seconds";
+    let error = |description: &str| {
+        let mut response = utoipa::openapi::Response::new(description);
+        response.content.insert(
+            "application/json".into(),
+            Content::new(Some(Ref::from_schema_name("ErrorBody"))),
+        );
+        response
+    };
+    for item in openapi.paths.paths.values_mut() {
+        let Some(operation) = item.post.as_mut() else {
+            continue;
+        };
+        let takes_key = operation.parameters.iter().flatten().any(|p| {
+            p.parameter_in == ParameterIn::Header && p.name.eq_ignore_ascii_case("idempotency-key")
+        });
+        if !takes_key {
+            continue;
+        }
+        let responses = &mut operation.responses.responses;
+        let conflict = responses
+            .entry("409".into())
+            .or_insert_with(|| RefOr::T(error("")));
+        if let RefOr::T(conflict) = conflict {
+            conflict.description = match conflict.description.as_str() {
+                "" => IN_PROGRESS.to_owned(),
+                other => format!("{other}; {IN_PROGRESS}"),
+            };
+            let mut retry = Header::new(Object::with_type(Type::Integer));
+            retry.description = Some("With request_in_progress: 1 (seconds)".into());
+            conflict.headers.insert("Retry-After".into(), retry);
+        }
+        responses
+            .entry("429".into())
+            .or_insert_with(|| RefOr::T(error(FULL)));
+    }
 }
 
 #[cfg(test)]
@@ -357,39 +488,23 @@ mod tests {
     }
 
     #[test]
-    fn the_same_body_matches_whatever_its_layout() {
-        let a = fingerprint("POST", "/p", "application/json", br#"{"a":1,"b":2}"#);
-        let b = fingerprint("POST", "/p", "application/json", br#"{ "b": 2, "a": 1 }"#);
-        assert_eq!(a, b);
-        let form1 = fingerprint(
-            "POST",
-            "/p",
-            "application/x-www-form-urlencoded",
-            b"a=1&b=2",
-        );
-        let form2 = fingerprint(
-            "POST",
-            "/p",
-            "application/x-www-form-urlencoded",
-            b"b=2&a=1",
-        );
-        assert_eq!(form1, form2);
-    }
-
-    #[test]
-    fn another_body_path_or_method_differs() {
-        let base = fingerprint("POST", "/p", "application/json", br#"{"a":1}"#);
-        assert_ne!(
-            base,
-            fingerprint("POST", "/p", "application/json", br#"{"a":2}"#)
-        );
-        assert_ne!(
-            base,
-            fingerprint("POST", "/q", "application/json", br#"{"a":1}"#)
-        );
-        assert_ne!(
-            base,
-            fingerprint("PUT", "/p", "application/json", br#"{"a":1}"#)
-        );
+    fn successes_and_the_outcome_conflicts_are_kept() {
+        assert!(keepable(StatusCode::OK, b"{}"));
+        assert!(keepable(StatusCode::CREATED, b"{}"));
+        let conflict = |code: &str| format!(r#"{{"message":"m","error":"{code}"}}"#).into_bytes();
+        assert!(keepable(StatusCode::CONFLICT, &conflict("out_of_stock")));
+        assert!(keepable(StatusCode::CONFLICT, &conflict("username_taken")));
+        assert!(!keepable(
+            StatusCode::CONFLICT,
+            &conflict("checkout_in_progress")
+        ));
+        assert!(!keepable(
+            StatusCode::CONFLICT,
+            &conflict("request_in_progress")
+        ));
+        for refusal in [401, 403, 404, 415, 422, 429, 500, 503] {
+            let status = StatusCode::from_u16(refusal).unwrap();
+            assert!(!keepable(status, &conflict("out_of_stock")), "{refusal}");
+        }
     }
 }

@@ -23,7 +23,7 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
     // A checkout's claim on its key is dead when its attempt is (see `checkout`).
     let idempotency = Idempotency::per_user(state.db.clone(), state.verifier.clone())
         .abandoned_after(state.repair.after);
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (routes, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(orders::add_item))
         .routes(routes!(orders::checkout))
         // The two routes above take an `Idempotency-Key`: a double click adds
@@ -36,5 +36,7 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .routes(routes!(orders::cart))
         .routes(routes!(orders::history))
         .with_state(state)
-        .split_for_parts()
+        .split_for_parts();
+    server::idempotency::document(&mut openapi);
+    (routes, openapi)
 }

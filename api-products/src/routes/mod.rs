@@ -68,6 +68,7 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .split_for_parts();
     describe_update_request(&mut openapi);
     describe_create_request(&mut openapi);
+    server::idempotency::document(&mut openapi);
     (routes, openapi)
 }
 

@@ -10,6 +10,7 @@ mod catalogue;
 mod create;
 mod faults;
 mod hidden;
+mod idempotency_v13;
 mod images;
 mod manage;
 mod memory;

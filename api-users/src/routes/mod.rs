@@ -34,7 +34,7 @@ async fn no_store(mut response: Response) -> Response {
 /// Every route, and the OpenAPI document generated from their annotations.
 pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
     let idempotency = Idempotency::per_key(state.db.clone());
-    let (routes, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (routes, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(users::create))
         // Registering takes an `Idempotency-Key` (the key alone names the caller).
         .route_layer(axum::middleware::from_fn_with_state(
@@ -49,6 +49,7 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .routes(routes!(users::list))
         .with_state(state)
         .split_for_parts();
+    server::idempotency::document(&mut openapi);
     (
         routes.layer(axum::middleware::map_response(no_store)),
         openapi,

@@ -6,6 +6,7 @@
 mod admin;
 mod bodies;
 mod ceilings;
+mod idempotency_v13;
 mod limits;
 mod login;
 mod ops;

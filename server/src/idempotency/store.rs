@@ -1,0 +1,405 @@
+//! The table behind `Idempotency-Key`: one row per caller and key, claimed by
+//! one insert (the primary key makes it atomic across replicas), answered or
+//! deleted, and swept once past its day.
+
+use std::time::Duration;
+
+use chrono::{NaiveDateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+
+use crate::db::Db;
+use crate::error::{ApiError, ApiResult};
+
+/// How long an answer is kept.
+pub(super) const KEEP_FOR: Duration = Duration::from_secs(24 * 60 * 60);
+/// Rows one sweep statement deletes at most: each statement stays short
+/// whatever the backlog, so a sweep always makes progress.
+const SWEEP_BATCH: i64 = 500;
+
+diesel::table! {
+    idempotency_keys (caller, key) {
+        caller -> Text,
+        key -> Text,
+        fingerprint -> Binary,
+        status -> Nullable<Integer>,
+        body -> Nullable<Binary>,
+        created_at -> Timestamp,
+        owner -> Text,
+        headers -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    idempotency_secret (id) {
+        id -> Integer,
+        secret -> Binary,
+    }
+}
+
+/// A kept answer: status, body, and the headers replayed with it.
+#[derive(Debug, Clone)]
+pub(super) struct Kept {
+    pub status: u16,
+    pub body: Vec<u8>,
+    pub headers: Vec<(String, String)>,
+}
+
+/// What the key holds when a request arrives with it.
+pub(super) enum Claim {
+    /// This request holds the key (its claim's time names it): it runs.
+    Mine(NaiveDateTime),
+    /// The key was used with another request.
+    Reused,
+    /// The first request with the key is still running.
+    Running,
+    /// The first request's answer.
+    Answered(Kept),
+    /// The caller holds its cap of live keys; one frees in this many seconds.
+    Full { retry_after: u64 },
+}
+
+/// Who a claim is and whose cap it counts against.
+pub(super) struct Claimant<'a> {
+    pub caller: &'a str,
+    pub key: &'a str,
+    pub owner: &'a str,
+    pub cap: i64,
+}
+
+type Row = (
+    Vec<u8>,
+    Option<i32>,
+    Option<Vec<u8>>,
+    NaiveDateTime,
+    Option<String>,
+);
+
+pub(super) fn now() -> NaiveDateTime {
+    Utc::now().naive_utc()
+}
+
+fn ago(d: Duration) -> NaiveDateTime {
+    now() - chrono::Duration::from_std(d).unwrap_or_default()
+}
+
+/// Claims `who`'s key for a request whose fingerprint is `print`, or says
+/// what the key holds. A claim with no answer older than `abandoned_after`
+/// was left by a process that died, and is taken over.
+///
+/// Looking and counting read (on SQLite, beside the single writer); only a
+/// new claim writes, so a caller at its cap or replaying costs no write.
+pub(super) async fn claim(
+    db: &Db,
+    who: &Claimant<'_>,
+    print: &[u8],
+    abandoned_after: Duration,
+) -> ApiResult<Claim> {
+    use idempotency_keys::dsl as k;
+    for _ in 0..3 {
+        let row: Option<Row> = crate::with_read_conn!(db, |conn| {
+            k::idempotency_keys
+                .find((who.caller, who.key))
+                .select((
+                    k::fingerprint,
+                    k::status,
+                    k::body,
+                    k::created_at,
+                    k::headers,
+                ))
+                .first(conn)
+                .await
+                .optional()
+                .map_err(ApiError::from)
+        })?;
+        if let Some((first_print, status, body, created_at, headers)) = row {
+            let expired = created_at < ago(KEEP_FOR);
+            let abandoned = status.is_none() && created_at < ago(abandoned_after);
+            if expired || abandoned {
+                // Only the row we looked at: a replica that took it over first wins.
+                crate::with_conn!(db, |conn| {
+                    diesel::delete(
+                        k::idempotency_keys
+                            .find((who.caller, who.key))
+                            .filter(k::created_at.eq(created_at)),
+                    )
+                    .execute(conn)
+                    .await
+                    .map_err(ApiError::from)
+                })?;
+                continue;
+            }
+            if first_print != print {
+                return Ok(Claim::Reused);
+            }
+            return Ok(match status {
+                Some(status) => Claim::Answered(Kept {
+                    status: u16::try_from(status).unwrap_or(200),
+                    body: body.unwrap_or_default(),
+                    headers: headers
+                        .and_then(|h| serde_json::from_str(&h).ok())
+                        .unwrap_or_default(),
+                }),
+                None => Claim::Running,
+            });
+        }
+        if let Some(retry_after) = full(db, who, 0).await? {
+            return Ok(Claim::Full { retry_after });
+        }
+        let at = now();
+        let inserted = crate::with_conn!(db, |conn| {
+            diesel::insert_into(k::idempotency_keys)
+                .values((
+                    k::caller.eq(who.caller),
+                    k::key.eq(who.key),
+                    k::fingerprint.eq(print),
+                    k::created_at.eq(at),
+                    k::owner.eq(who.owner),
+                ))
+                .on_conflict_do_nothing()
+                .execute(conn)
+                .await
+                .map_err(ApiError::from)
+        })?;
+        if inserted == 0 {
+            continue; // a duplicate claimed it first: look again
+        }
+        return Ok(Claim::Mine(at));
+    }
+    Err(ApiError::Unavailable("The database"))
+}
+
+/// The seconds until a key frees when `who.owner` holds `who.cap + ours` live keys or more
+/// (`ours`: 1 when its own new claim is among them). Counted again after a
+/// claim, with it, claims racing past the first count can only make each
+/// other give way, never pass the cap together.
+pub(super) async fn full(db: &Db, who: &Claimant<'_>, ours: i64) -> ApiResult<Option<u64>> {
+    use idempotency_keys::dsl as k;
+    let live = || {
+        k::idempotency_keys
+            .filter(k::owner.eq(who.owner))
+            .filter(k::created_at.ge(ago(KEEP_FOR)))
+    };
+    let count: i64 = crate::with_read_conn!(db, |conn| {
+        live()
+            .count()
+            .get_result(conn)
+            .await
+            .map_err(ApiError::from)
+    })?;
+    if count < who.cap + ours {
+        return Ok(None);
+    }
+    let oldest: Option<NaiveDateTime> = crate::with_read_conn!(db, |conn| {
+        live()
+            .order(k::created_at)
+            .select(k::created_at)
+            .first(conn)
+            .await
+            .optional()
+            .map_err(ApiError::from)
+    })?;
+    let keep_for = chrono::Duration::from_std(KEEP_FOR).unwrap_or_default();
+    let frees_in = oldest.map_or(1, |oldest| (oldest + keep_for - now()).num_seconds());
+    Ok(Some(u64::try_from(frees_in.max(1)).unwrap_or(1)))
+}
+
+/// Stores the answer of the claim made at `at`.
+pub(super) async fn keep(
+    db: &Db,
+    caller: &str,
+    key: &str,
+    at: NaiveDateTime,
+    kept: &Kept,
+) -> ApiResult<()> {
+    use idempotency_keys::dsl as k;
+    let headers = serde_json::to_string(&kept.headers).unwrap_or_default();
+    crate::with_conn!(db, |conn| {
+        diesel::update(
+            k::idempotency_keys
+                .find((caller, key))
+                .filter(k::created_at.eq(at)),
+        )
+        .set((
+            k::status.eq(Some(i32::from(kept.status))),
+            k::body.eq(Some(&kept.body)),
+            k::headers.eq(Some(headers)),
+        ))
+        .execute(conn)
+        .await
+        .map(|_| ())
+        .map_err(ApiError::from)
+    })
+}
+
+/// Deletes the unanswered claim made at `at` (and nothing another request
+/// took over or answered since).
+pub(super) async fn release(db: &Db, caller: &str, key: &str, at: NaiveDateTime) -> ApiResult<()> {
+    use idempotency_keys::dsl as k;
+    crate::with_conn!(db, |conn| {
+        diesel::delete(
+            k::idempotency_keys
+                .find((caller, key))
+                .filter(k::created_at.eq(at))
+                .filter(k::status.is_null()),
+        )
+        .execute(conn)
+        .await
+        .map(|_| ())
+        .map_err(ApiError::from)
+    })
+}
+
+/// Deletes up to one batch of rows past their day, oldest first, through the
+/// `created_at` index; how many it deleted.
+pub(super) async fn sweep_batch(db: &Db) -> ApiResult<usize> {
+    use idempotency_keys::dsl as k;
+    let cutoff = ago(KEEP_FOR);
+    // The batch ends at the claim time of its last row: one indexed range.
+    let last: Option<NaiveDateTime> = crate::with_conn!(db, |conn| {
+        k::idempotency_keys
+            .filter(k::created_at.lt(cutoff))
+            .order(k::created_at)
+            .offset(SWEEP_BATCH - 1)
+            .select(k::created_at)
+            .first(conn)
+            .await
+            .optional()
+            .map_err(ApiError::from)
+    })?;
+    crate::with_conn!(db, |conn| {
+        let expired = k::idempotency_keys.filter(k::created_at.lt(cutoff));
+        match last {
+            Some(last) => {
+                diesel::delete(expired.filter(k::created_at.le(last)))
+                    .execute(conn)
+                    .await
+            }
+            None => diesel::delete(expired).execute(conn).await,
+        }
+        .map_err(ApiError::from)
+    })
+}
+
+/// Sweeps every row past its day, a batch at a time.
+pub(super) async fn sweep(db: &Db) -> ApiResult<usize> {
+    let mut total = 0;
+    loop {
+        let deleted = sweep_batch(db).await?;
+        total += deleted;
+        if deleted < usize::try_from(SWEEP_BATCH).unwrap_or(usize::MAX) {
+            return Ok(total);
+        }
+        // Let the requests waiting for the writer go first.
+        tokio::task::yield_now().await;
+    }
+}
+
+/// The secret of this database: made once by whichever replica starts
+/// first, then read by all.
+pub(super) async fn database_secret(db: &Db) -> ApiResult<Vec<u8>> {
+    use idempotency_secret::dsl as s;
+    let fresh: [u8; 32] = rand::random();
+    crate::with_conn!(db, |conn| {
+        diesel::insert_into(s::idempotency_secret)
+            .values((s::id.eq(1), s::secret.eq(&fresh[..])))
+            .on_conflict_do_nothing()
+            .execute(conn)
+            .await
+            .map_err(ApiError::from)?;
+        s::idempotency_secret
+            .find(1)
+            .select(s::secret)
+            .first(conn)
+            .await
+            .map_err(ApiError::from)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn sqlite() -> (tempfile::TempDir, Db) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let config = crate::db::DbConfig {
+            url: format!("sqlite://{}", dir.path().join("sweep.db").display()),
+            pool_size: 1,
+            acquire_timeout: Duration::from_secs(5),
+            statement_timeout: Duration::from_secs(5),
+            sqlite_readers: 1,
+            sqlite_synchronous: "NORMAL",
+        };
+        let db = Db::connect(&config, crate::migrations!())
+            .await
+            .expect("database");
+        (dir, db)
+    }
+
+    async fn add(db: &Db, key: &str, created_at: NaiveDateTime) {
+        use idempotency_keys::dsl as k;
+        let added = async {
+            crate::with_conn!(db, |conn| {
+                diesel::insert_into(k::idempotency_keys)
+                    .values((
+                        k::caller.eq("user:1"),
+                        k::key.eq(key),
+                        k::fingerprint.eq(&b"print"[..]),
+                        k::status.eq(Some(200)),
+                        k::created_at.eq(created_at),
+                        k::owner.eq("user:1"),
+                    ))
+                    .execute(conn)
+                    .await
+                    .map_err(ApiError::from)
+            })
+        };
+        let added: ApiResult<usize> = added.await;
+        added.expect("insert");
+    }
+
+    async fn left(db: &Db) -> i64 {
+        use idempotency_keys::dsl as k;
+        let count = async {
+            crate::with_conn!(db, |conn| {
+                k::idempotency_keys
+                    .count()
+                    .get_result(conn)
+                    .await
+                    .map_err(ApiError::from)
+            })
+        };
+        let count: ApiResult<i64> = count.await;
+        count.expect("count")
+    }
+
+    #[tokio::test]
+    async fn the_sweep_deletes_rows_past_their_day_a_batch_at_a_time() {
+        let (_dir, db) = sqlite().await;
+        let day_ago = ago(KEEP_FOR);
+        for n in 0..1_200 {
+            add(
+                &db,
+                &format!("old-{n}"),
+                day_ago - chrono::Duration::seconds(n),
+            )
+            .await;
+        }
+        for n in 0..3 {
+            add(&db, &format!("live-{n}"), now()).await;
+        }
+        assert_eq!(sweep_batch(&db).await.expect("batch"), 500, "one batch");
+        assert_eq!(left(&db).await, 703);
+        assert_eq!(sweep(&db).await.expect("sweep"), 700);
+        assert_eq!(left(&db).await, 3, "the live keys stay");
+        assert_eq!(sweep(&db).await.expect("sweep"), 0);
+    }
+
+    #[tokio::test]
+    async fn the_database_secret_is_made_once() {
+        let (_dir, db) = sqlite().await;
+        let first = database_secret(&db).await.expect("secret");
+        assert_eq!(first.len(), 32);
+        assert_eq!(database_secret(&db).await.expect("secret"), first);
+    }
+}
