@@ -64,9 +64,11 @@ pub fn finish(routes: Router, openapi: OpenApi, db: Db, settings: &Settings) -> 
 /// that takes one (with `pattern = "^[A-Za-z0-9_-]{1,64}$"`).
 pub const IDEMPOTENCY_KEY_DOC: &str =
     "Optional, 1-64 of `A-Za-z0-9_-`. The same key from the same \
-    caller (on `/api/user/create`: the key alone) within 24 h gets the first answer again, status \
-    and body, without the work being done twice; a 5xx is not kept. A malformed key, or the key \
-    again with a different request, is a 422.";
+    caller (on `/api/user/create`: the key alone) within 24 h gets the first answer again, status, \
+    body, `Retry-After` and `Location`, without the work being done twice. Only a 2xx or a \
+    deterministic 409 is kept, after authentication and validation; a duplicate while the first \
+    runs is a 409 `request_in_progress`. A malformed key, or the key again with a different \
+    request, is a 422; past 1,000 live keys (100 per address without a token), a 429.";
 
 /// The OpenAPI document a service serves: the description generated from its
 /// handlers, completed with what the layers above them answer on every route,
