@@ -12,8 +12,12 @@
 //! shopper never waits on the database for the page every visitor opens.
 //!
 //! Prices stay exact where they are charged: the orders service asks with
-//! `Cache-Control: no-cache`, which always reads the database. Admins and
-//! hidden products never go through the cache.
+//! `Cache-Control: no-cache` and the service token, which reads the database
+//! (contract v1.3: the service token alone makes `no-cache` do that). A
+//! shopper's `no-cache` (a browser's reload, a script) is served from memory
+//! like any other read: anyone could otherwise send every read past the cache,
+//! and each such list read checks the names under one lock. Admins' lists of
+//! hidden products and hidden products never go through the cache.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -22,7 +26,8 @@ use std::time::{Duration, Instant};
 
 use axum::http::header::CACHE_CONTROL;
 use axum::http::HeaderMap;
-use server::{KeyedTurns, Turn};
+use server::auth::token_from_headers;
+use server::{KeyedTurns, ServiceToken, Turn};
 
 use crate::etag::Tagged;
 
@@ -110,9 +115,9 @@ impl PageCache {
     }
 
     /// The answer kept for `key`, unless it is too old, a change of this
-    /// process came after it, or the client asked for a fresh one.
-    fn get(&self, key: &str, request: &HeaderMap) -> Option<Tagged> {
-        if self.ttl.is_zero() || wants_fresh(request) {
+    /// process came after it, or the request reads `fresh` (see [`reads_fresh`]).
+    fn get(&self, key: &str, fresh: bool) -> Option<Tagged> {
+        if self.ttl.is_zero() || fresh {
             return None;
         }
         let generation = self.generation.load(Ordering::Acquire);
@@ -130,16 +135,16 @@ impl PageCache {
     pub async fn get_or_turn(
         &self,
         key: &str,
-        request: &HeaderMap,
+        fresh: bool,
     ) -> Result<Tagged, Option<Turn<String>>> {
-        if let Some(kept) = self.get(key, request) {
+        if let Some(kept) = self.get(key, fresh) {
             return Ok(kept);
         }
-        if self.ttl.is_zero() || wants_fresh(request) {
+        if self.ttl.is_zero() || fresh {
             return Err(None);
         }
         let turn = self.fills.exclusive(key.to_owned()).await;
-        self.get(key, request).ok_or(Some(turn))
+        self.get(key, fresh).ok_or(Some(turn))
     }
 
     /// Keeps `answer` for `key`. `generation` is [`PageCache::generation`]
@@ -184,7 +189,7 @@ impl PageCache {
 }
 
 /// `Cache-Control: no-cache` (or `no-store`, or `max-age=0`) on the request.
-pub fn wants_fresh(request: &HeaderMap) -> bool {
+fn wants_fresh(request: &HeaderMap) -> bool {
     request
         .get_all(CACHE_CONTROL)
         .iter()
@@ -194,9 +199,25 @@ pub fn wants_fresh(request: &HeaderMap) -> bool {
         .any(|d| d == "no-cache" || d == "no-store" || d == "max-age=0")
 }
 
+/// Whether the request presents the service token (the orders service).
+/// Product reads need no token, so another one is not refused: it is only
+/// not the service's.
+pub fn from_service(request: &HeaderMap, service_token: &ServiceToken) -> bool {
+    token_from_headers(request).is_some_and(|token| service_token.matches(token))
+}
+
+/// Whether the request reads the database past the cache: it asks for a fresh
+/// answer (`Cache-Control: no-cache`, `no-store` or `max-age=0`) and presents
+/// the service token (contract v1.3). Anyone else's `no-cache` is served from
+/// memory.
+pub fn reads_fresh(request: &HeaderMap, service_token: &ServiceToken) -> bool {
+    wants_fresh(request) && from_service(request, service_token)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::header::AUTHORIZATION;
     use axum::http::HeaderValue;
 
     fn answer(text: &str) -> Tagged {
@@ -206,14 +227,13 @@ mod tests {
     #[test]
     fn kept_until_changed_or_old() {
         let cache = PageCache::new(Duration::from_millis(50));
-        let none = HeaderMap::new();
         cache.put("k".into(), cache.generation(), &answer("a"));
-        assert_eq!(cache.get("k", &none).unwrap().bytes, "\"a\"");
+        assert_eq!(cache.get("k", false).unwrap().bytes, "\"a\"");
         cache.invalidate();
-        assert!(cache.get("k", &none).is_none(), "a change forgets it");
+        assert!(cache.get("k", false).is_none(), "a change forgets it");
         cache.put("k".into(), cache.generation(), &answer("b"));
         std::thread::sleep(Duration::from_millis(60));
-        assert!(cache.get("k", &none).is_none(), "too old");
+        assert!(cache.get("k", false).is_none(), "too old");
     }
 
     #[test]
@@ -222,19 +242,18 @@ mod tests {
         let before = cache.generation();
         cache.invalidate();
         cache.put("k".into(), before, &answer("stale"));
-        assert!(cache.get("k", &HeaderMap::new()).is_none());
+        assert!(cache.get("k", false).is_none());
     }
 
     #[tokio::test]
     async fn one_request_fills_a_missing_answer_and_the_others_take_it() {
         let cache = std::sync::Arc::new(PageCache::new(Duration::from_secs(5)));
-        let none = HeaderMap::new();
-        let Err(Some(turn)) = cache.get_or_turn("k", &none).await else {
+        let Err(Some(turn)) = cache.get_or_turn("k", false).await else {
             panic!("the first miss fills");
         };
         let waiting = tokio::spawn({
             let cache = cache.clone();
-            async move { cache.get_or_turn("k", &HeaderMap::new()).await }
+            async move { cache.get_or_turn("k", false).await }
         });
         tokio::time::sleep(Duration::from_millis(50)).await;
         assert!(!waiting.is_finished(), "the second miss waits for the fill");
@@ -244,9 +263,7 @@ mod tests {
             panic!("the second miss takes the first one's answer");
         };
         assert_eq!(kept.bytes, "\"a\"");
-        let mut fresh = HeaderMap::new();
-        fresh.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-        assert!(matches!(cache.get_or_turn("k", &fresh).await, Err(None)));
+        assert!(matches!(cache.get_or_turn("k", true).await, Err(None)));
     }
 
     #[test]
@@ -262,9 +279,8 @@ mod tests {
         assert_eq!(held(&cache), 3, "replacing an answer counts it once");
         // A fourth would pass the bound: the expired one goes, the rest stay.
         cache.put("c".into(), cache.generation(), &big);
-        let none = HeaderMap::new();
         assert_eq!(held(&cache), 3);
-        assert!(cache.get("a", &none).is_some() && cache.get("c", &none).is_some());
+        assert!(cache.get("a", false).is_some() && cache.get("c", false).is_some());
         let bytes = cache.entries.lock().unwrap().bytes;
         assert_eq!(
             bytes,
@@ -274,20 +290,55 @@ mod tests {
         // A fifth, with nothing expired: everything goes but the new one.
         cache.put("d".into(), cache.generation(), &big);
         assert_eq!(held(&cache), 1);
-        assert!(cache.get("d", &none).is_some());
+        assert!(cache.get("d", false).is_some());
         let bytes = cache.entries.lock().unwrap().bytes;
         assert_eq!(bytes, Entries::size(1, &big));
     }
 
     #[test]
-    fn no_cache_requests_read_fresh() {
+    fn fresh_reads_and_an_off_cache_keep_nothing() {
         let cache = PageCache::new(Duration::from_secs(5));
         cache.put("k".into(), cache.generation(), &answer("a"));
-        let mut fresh = HeaderMap::new();
-        fresh.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-        assert!(cache.get("k", &fresh).is_none());
-        assert!(PageCache::new(Duration::ZERO)
-            .get("k", &HeaderMap::new())
-            .is_none());
+        assert!(cache.get("k", true).is_none());
+        let off = PageCache::new(Duration::ZERO);
+        off.put("k".into(), off.generation(), &answer("a"));
+        assert!(off.get("k", false).is_none());
+    }
+
+    #[test]
+    fn only_the_service_token_reads_fresh() {
+        let settings = server::Settings::from_vars("api-products", 5002, |_| None).unwrap();
+        let token = ServiceToken::from_vars(&settings, |name| {
+            (name == "SERVICE_TOKEN").then(|| "the-service-token-0123456789".to_owned())
+        })
+        .unwrap();
+        let request = |cache_control: Option<&str>, bearer: Option<&str>| {
+            let mut headers = HeaderMap::new();
+            if let Some(value) = cache_control {
+                headers.insert(CACHE_CONTROL, HeaderValue::from_str(value).unwrap());
+            }
+            if let Some(token) = bearer {
+                let value = HeaderValue::from_str(&format!("Bearer {token}")).unwrap();
+                headers.insert(AUTHORIZATION, value);
+            }
+            reads_fresh(&headers, &token)
+        };
+        let service = Some("the-service-token-0123456789");
+        assert!(request(Some("no-cache"), service));
+        assert!(request(Some("max-age=0"), service));
+        assert!(request(Some("no-store, private"), service));
+        assert!(
+            !request(None, service),
+            "the service's plain read is cached"
+        );
+        assert!(
+            !request(Some("no-cache"), None),
+            "a shopper's no-cache is not"
+        );
+        assert!(!request(Some("no-cache"), Some("a-shoppers-token")));
+        assert!(!request(
+            Some("no-cache"),
+            Some("the-service-token-012345678")
+        ));
     }
 }

@@ -1,0 +1,115 @@
+//! The catalogue served from memory (`cache`), as a shopper and the orders
+//! service meet it: only the service token's `Cache-Control: no-cache` reads
+//! past it.
+//!
+//! Each test keeps answers for a minute on the shop's products service and
+//! changes the catalogue through a sibling on the same database (whose change
+//! this one does not hear of): an old answer then proves a read came from
+//! memory, a new one that it reached the database. No timing involved.
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use shared::{ListBody, Product};
+use testkit::{client, decode, Backend, Service};
+
+use crate::support::Shop;
+
+/// A shop whose products service keeps answers for a minute, and a sibling
+/// on its database to change the catalogue behind its back.
+async fn shop_and_sibling(backend: Backend) -> (Shop, Service) {
+    let minute = [("CATALOGUE_CACHE_MS", "60000".to_owned())];
+    let shop = Shop::start_with(backend, &minute).await;
+    let sibling = shop.sibling(&[]).await;
+    (shop, sibling)
+}
+
+/// `GET path` on `service` with `token` as the bearer, and `no-cache` when
+/// asked: the status and the raw JSON body.
+async fn read(
+    service: &Service,
+    path: &str,
+    token: Option<&str>,
+    no_cache: bool,
+) -> (StatusCode, Value) {
+    let mut request = client().get(service.url(path));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if no_cache {
+        request = request.header("Cache-Control", "no-cache");
+    }
+    testkit::json(request.send().await.expect("get")).await
+}
+
+/// The price of product `id` in a 200 answer of `path` (a product or a list).
+async fn price(service: &Service, path: &str, token: Option<&str>, no_cache: bool) -> i64 {
+    let (status, body) = read(service, path, token, no_cache).await;
+    assert_eq!(status, 200, "{path}: {body}");
+    if path.starts_with("/api/products") {
+        let list: ListBody<Product> = decode(&body);
+        assert_eq!(list.results.len(), 1, "{path}: one product: {body}");
+        list.results[0].price
+    } else {
+        testkit::result::<Product>(&body).price
+    }
+}
+
+/// `PATCH /api/product/{id}` on `service` as `admin`, which must succeed.
+async fn change_on(service: &Service, admin: &str, id: i64, body: Value) {
+    let request = client()
+        .patch(service.url(&format!("/api/product/{id}")))
+        .bearer_auth(admin)
+        .json(&body);
+    let (status, answer) = testkit::json(request.send().await.expect("patch")).await;
+    assert_eq!(status, 200, "patch {id}: {answer}");
+}
+
+/// Contract v1.3: the service token alone makes `no-cache` read the
+/// database. A shopper's, an admin's or an anonymous `no-cache` is answered
+/// from memory, like any read (anyone could otherwise send every read past
+/// the cache, the list's through one lock).
+#[testkit::both_backends]
+async fn only_the_service_tokens_no_cache_reads_the_database(backend: Backend) {
+    let (shop, sibling) = shop_and_sibling(backend).await;
+    let admin = shop.admin().await;
+    let shopper = shop.shopper().await;
+    let one = "/api/product/2";
+    let list = "/api/products?q=pour-over";
+    assert_eq!(price(&shop.products, one, None, false).await, 2400);
+    assert_eq!(price(&shop.products, list, None, false).await, 2400);
+    change_on(&sibling, &admin, 2, json!({"price": 2500})).await;
+
+    let not_the_service = "not-the-service-token-0123456789";
+    for (who, token) in [
+        ("anonymous", None),
+        ("a shopper", Some(shopper.as_str())),
+        ("an admin", Some(admin.as_str())),
+        ("another token", Some(not_the_service)),
+    ] {
+        for path in [one, list] {
+            assert_eq!(
+                price(&shop.products, path, token, true).await,
+                2400,
+                "{who}'s no-cache on {path} is served from memory"
+            );
+        }
+    }
+    let service = Some(shop.service_token.as_str());
+    assert_eq!(
+        price(&shop.products, one, service, false).await,
+        2400,
+        "the service's plain read is served from memory"
+    );
+    for path in [one, list] {
+        assert_eq!(
+            price(&shop.products, path, service, true).await,
+            2500,
+            "the service's no-cache on {path} reads the database"
+        );
+        assert_eq!(
+            price(&shop.products, path, None, false).await,
+            2500,
+            "{path}: and what it read is kept for everyone"
+        );
+    }
+}
