@@ -18,10 +18,17 @@
 //! like any other read: anyone could otherwise send every read past the cache,
 //! and each such list read checks the names under one lock. Admins' lists of
 //! hidden products and hidden products never go through the cache.
+//!
+//! Equivalent requests share an entry: the routes build keys from what they
+//! parsed (the capped limit, the offset, the trimmed lowercase search, the id
+//! as a number, the lowercase slug), never from the raw query. Past the bound
+//! in bytes the least recently used answers go, so a crawler walking every
+//! page or search pushes out its own answers, not the catalogue page every
+//! visitor opens.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::http::header::CACHE_CONTROL;
@@ -33,13 +40,14 @@ use crate::etag::Tagged;
 
 /// Bytes of answers kept at most (a crawler paging through every search, or
 /// visitors each searching something else, cannot grow it without bound):
-/// past it the expired answers go, and if that is not enough, all of them.
+/// past it the least recently used answers go.
 const MAX_BYTES: usize = 4 << 20;
 
-/// What an answer costs beyond its key and body: its ETag, the entry and its
-/// share of the table (an answer of one product is about 400 bytes, so
-/// counting only the bodies let the memory held grow to twice the bound).
-const ENTRY_OVERHEAD: usize = 160;
+/// What an answer costs beyond its key and body: its ETag, the entry, its
+/// place in the order of use and its share of the tables (an answer of one
+/// product is about 400 bytes, so counting only the bodies let the memory
+/// held grow to twice the bound).
+const ENTRY_OVERHEAD: usize = 200;
 
 #[derive(Debug)]
 pub struct PageCache {
@@ -52,37 +60,81 @@ pub struct PageCache {
     fills: KeyedTurns<String>,
 }
 
+/// The answers held, and the order they were last used in.
 #[derive(Debug, Default)]
 struct Entries {
-    by_key: HashMap<String, Entry>,
+    by_key: HashMap<Arc<str>, Entry>,
+    /// Each key under its entry's last use, least recent first.
+    by_use: BTreeMap<u64, Arc<str>>,
+    /// The last use handed out.
+    clock: u64,
     /// Of the keys and answers held.
     bytes: usize,
 }
 
 impl Entries {
-    /// What keeping `answer` under a key of `key_len` bytes counts against
+    /// What keeping `kept` under a key of `key_len` bytes counts against
     /// [`MAX_BYTES`].
     fn size(key_len: usize, answer: &Tagged) -> usize {
         key_len + answer.bytes.len() + answer.etag.len() + ENTRY_OVERHEAD
     }
 
-    /// Keeps `entry` under `key`, counting it in place of any it replaces.
-    fn insert(&mut self, key: String, entry: Entry) {
-        let key_len = key.len();
-        self.bytes += Self::size(key_len, &entry.answer);
-        if let Some(old) = self.by_key.insert(key, entry) {
-            self.bytes -= Self::size(key_len, &old.answer);
-        }
+    fn tick(&mut self) -> u64 {
+        self.clock += 1;
+        self.clock
     }
 
-    /// Keeps only the entries `keep` accepts, and counts them again.
-    fn retain(&mut self, keep: impl Fn(&Entry) -> bool) {
-        self.by_key.retain(|_, e| keep(e));
-        self.bytes = self
-            .by_key
-            .iter()
-            .map(|(k, e)| Self::size(k.len(), &e.answer))
-            .sum();
+    /// The answer under `key` if `usable` accepts its entry, which then
+    /// counts as the most recently used; one it refuses is dropped.
+    fn get(&mut self, key: &str, usable: impl Fn(&Entry) -> bool) -> Option<Tagged> {
+        if !usable(self.by_key.get(key)?) {
+            self.remove(key);
+            return None;
+        }
+        let now = self.tick();
+        let entry = self.by_key.get_mut(key)?;
+        let before = std::mem::replace(&mut entry.used, now);
+        if let Some(key) = self.by_use.remove(&before) {
+            self.by_use.insert(now, key);
+        }
+        Some(entry.answer.clone())
+    }
+
+    /// Keeps `answer` under `key` as the most recently used, in place of any
+    /// answer it had, the least recently used others going while they do not
+    /// fit. An answer larger than the whole bound is not kept.
+    fn insert(&mut self, key: &str, stored: Instant, generation: u64, answer: Tagged) {
+        self.remove(key);
+        let size = Self::size(key.len(), &answer);
+        if size > MAX_BYTES {
+            return;
+        }
+        while self.bytes + size > MAX_BYTES {
+            let Some((_, oldest)) = self.by_use.pop_first() else {
+                break;
+            };
+            if let Some(gone) = self.by_key.remove(&oldest) {
+                self.bytes -= Self::size(oldest.len(), &gone.answer);
+            }
+        }
+        let used = self.tick();
+        let key: Arc<str> = Arc::from(key);
+        self.by_use.insert(used, key.clone());
+        self.bytes += size;
+        let entry = Entry {
+            stored,
+            generation,
+            used,
+            answer,
+        };
+        self.by_key.insert(key, entry);
+    }
+
+    fn remove(&mut self, key: &str) {
+        if let Some((key, gone)) = self.by_key.remove_entry(key) {
+            self.by_use.remove(&gone.used);
+            self.bytes -= Self::size(key.len(), &gone.answer);
+        }
     }
 }
 
@@ -90,6 +142,8 @@ impl Entries {
 struct Entry {
     stored: Instant,
     generation: u64,
+    /// When it was last used, as [`Entries::clock`] counts.
+    used: u64,
     answer: Tagged,
 }
 
@@ -121,10 +175,11 @@ impl PageCache {
             return None;
         }
         let generation = self.generation.load(Ordering::Acquire);
-        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        let entry = entries.by_key.get(key)?;
-        (entry.generation == generation && entry.stored.elapsed() < self.ttl)
-            .then(|| entry.answer.clone())
+        let ttl = self.ttl;
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        entries.get(key, |e| {
+            e.generation == generation && e.stored.elapsed() < ttl
+        })
     }
 
     /// The answer kept for `key`; or else this request's turn to read it and
@@ -149,26 +204,12 @@ impl PageCache {
 
     /// Keeps `answer` for `key`. `generation` is [`PageCache::generation`]
     /// read before the database was: an answer read across a change is not kept.
-    pub fn put(&self, key: String, generation: u64, answer: &Tagged) {
+    pub fn put(&self, key: &str, generation: u64, answer: &Tagged) {
         if self.ttl.is_zero() || generation != self.generation.load(Ordering::Acquire) {
             return;
         }
-        let size = Entries::size(key.len(), answer);
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        if entries.bytes + size > MAX_BYTES {
-            let ttl = self.ttl;
-            entries.retain(|e| e.generation == generation && e.stored.elapsed() < ttl);
-            if entries.bytes + size > MAX_BYTES {
-                // A new table: a cleared one keeps its size.
-                *entries = Entries::default();
-            }
-        }
-        let entry = Entry {
-            stored: Instant::now(),
-            generation,
-            answer: answer.clone(),
-        };
-        entries.insert(key, entry);
+        entries.insert(key, Instant::now(), generation, answer.clone());
     }
 
     /// How long an answer is kept (zero: the cache is off).
@@ -224,16 +265,29 @@ mod tests {
         Tagged::of(&text).unwrap()
     }
 
+    fn body(kept: Option<Tagged>) -> Option<String> {
+        Some(String::from_utf8(kept?.bytes.to_vec()).unwrap())
+    }
+
+    fn held(cache: &PageCache) -> usize {
+        cache.entries.lock().unwrap().by_key.len()
+    }
+
+    fn bytes(cache: &PageCache) -> usize {
+        cache.entries.lock().unwrap().bytes
+    }
+
     #[test]
     fn kept_until_changed_or_old() {
         let cache = PageCache::new(Duration::from_millis(50));
-        cache.put("k".into(), cache.generation(), &answer("a"));
-        assert_eq!(cache.get("k", false).unwrap().bytes, "\"a\"");
+        cache.put("k", cache.generation(), &answer("a"));
+        assert_eq!(body(cache.get("k", false)).unwrap(), "\"a\"");
         cache.invalidate();
         assert!(cache.get("k", false).is_none(), "a change forgets it");
-        cache.put("k".into(), cache.generation(), &answer("b"));
+        cache.put("k", cache.generation(), &answer("b"));
         std::thread::sleep(Duration::from_millis(60));
         assert!(cache.get("k", false).is_none(), "too old");
+        assert_eq!((held(&cache), bytes(&cache)), (0, 0), "and dropped");
     }
 
     #[test]
@@ -241,7 +295,7 @@ mod tests {
         let cache = PageCache::new(Duration::from_secs(5));
         let before = cache.generation();
         cache.invalidate();
-        cache.put("k".into(), before, &answer("stale"));
+        cache.put("k", before, &answer("stale"));
         assert!(cache.get("k", false).is_none());
     }
 
@@ -257,52 +311,67 @@ mod tests {
         });
         tokio::time::sleep(Duration::from_millis(50)).await;
         assert!(!waiting.is_finished(), "the second miss waits for the fill");
-        cache.put("k".into(), cache.generation(), &answer("a"));
+        cache.put("k", cache.generation(), &answer("a"));
         drop(turn);
         let Ok(kept) = waiting.await.unwrap() else {
             panic!("the second miss takes the first one's answer");
         };
-        assert_eq!(kept.bytes, "\"a\"");
+        assert_eq!(body(Some(kept)).unwrap(), "\"a\"");
         assert!(matches!(cache.get_or_turn("k", true).await, Err(None)));
     }
 
     #[test]
-    fn bounded_in_bytes_expired_answers_going_first() {
-        let cache = PageCache::new(Duration::from_secs(1));
+    fn bounded_in_bytes_the_least_recently_used_going_first() {
+        let cache = PageCache::new(Duration::from_secs(60));
         let big = answer(&"x".repeat(MAX_BYTES / 4));
-        cache.put("old".into(), cache.generation(), &big);
-        std::thread::sleep(Duration::from_millis(1100));
-        cache.put("a".into(), cache.generation(), &big);
-        cache.put("a".into(), cache.generation(), &big);
-        cache.put("b".into(), cache.generation(), &big);
-        let held = |cache: &PageCache| cache.entries.lock().unwrap().by_key.len();
+        let size = Entries::size(1, &big);
+        for key in ["a", "b", "c"] {
+            cache.put(key, cache.generation(), &big);
+        }
+        cache.put("a", cache.generation(), &big);
         assert_eq!(held(&cache), 3, "replacing an answer counts it once");
-        // A fourth would pass the bound: the expired one goes, the rest stay.
-        cache.put("c".into(), cache.generation(), &big);
+        assert_eq!(bytes(&cache), 3 * size);
+        // Used since: "b" is now the least recently used.
+        assert!(cache.get("a", false).is_some());
+        // A fourth would pass the bound: "b" goes, the rest stay.
+        cache.put("d", cache.generation(), &big);
         assert_eq!(held(&cache), 3);
-        assert!(cache.get("a", false).is_some() && cache.get("c", false).is_some());
-        let bytes = cache.entries.lock().unwrap().bytes;
-        assert_eq!(
-            bytes,
-            3 * Entries::size(1, &big),
-            "counted alike when kept and recounted"
-        );
-        // A fifth, with nothing expired: everything goes but the new one.
-        cache.put("d".into(), cache.generation(), &big);
-        assert_eq!(held(&cache), 1);
-        assert!(cache.get("d", false).is_some());
-        let bytes = cache.entries.lock().unwrap().bytes;
-        assert_eq!(bytes, Entries::size(1, &big));
+        assert!(cache.get("b", false).is_none());
+        for key in ["a", "c", "d"] {
+            assert!(cache.get(key, false).is_some(), "{key} kept");
+        }
+        assert_eq!(bytes(&cache), 3 * size, "counted alike kept and dropped");
+        // Many small answers push out one big one at a time, oldest first.
+        for n in 0..5000 {
+            cache.put(&format!("small{n}"), cache.generation(), &answer("s"));
+        }
+        assert!(cache.get("a", false).is_none(), "the oldest went");
+        assert!(cache.get("c", false).is_some() && cache.get("d", false).is_some());
+        assert!(bytes(&cache) <= MAX_BYTES);
+        let entries = cache.entries.lock().unwrap();
+        assert_eq!(entries.by_use.len(), entries.by_key.len());
+        let recount: usize = entries
+            .by_key
+            .iter()
+            .map(|(k, e)| Entries::size(k.len(), &e.answer))
+            .sum();
+        assert_eq!(entries.bytes, recount);
     }
 
     #[test]
-    fn fresh_reads_and_an_off_cache_keep_nothing() {
-        let cache = PageCache::new(Duration::from_secs(5));
-        cache.put("k".into(), cache.generation(), &answer("a"));
-        assert!(cache.get("k", true).is_none());
-        let off = PageCache::new(Duration::ZERO);
-        off.put("k".into(), off.generation(), &answer("a"));
-        assert!(off.get("k", false).is_none());
+    fn an_answer_larger_than_the_bound_is_not_kept() {
+        let cache = PageCache::new(Duration::from_secs(60));
+        cache.put("a", cache.generation(), &answer("a"));
+        cache.put("huge", cache.generation(), &answer(&"x".repeat(MAX_BYTES)));
+        assert!(cache.get("huge", false).is_none());
+        assert!(cache.get("a", false).is_some(), "and pushes nothing out");
+    }
+
+    #[test]
+    fn off_keeps_nothing() {
+        let cache = PageCache::new(Duration::ZERO);
+        cache.put("k", cache.generation(), &answer("a"));
+        assert!(cache.get("k", false).is_none());
     }
 
     #[test]

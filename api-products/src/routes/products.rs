@@ -69,7 +69,9 @@ pub async fn list(
     let search = SearchTerm::parse(query.q.as_deref())?;
     // Only a request for hidden products asks the users service who calls.
     let include_hidden = query.include_hidden == Some(true) && admin(&headers, &state).await;
-    // The shoppers' view is the same for everyone: kept in memory.
+    // The shoppers' view is the same for everyone: kept in memory, under what
+    // was parsed (the limit capped, the search trimmed and lowercase), so
+    // requests that ask the same share one answer.
     let key = (!include_hidden).then(|| {
         let q = search.as_ref().map_or("", SearchTerm::as_str);
         format!("list|{}|{}|{q}", page.limit, page.offset)
@@ -100,7 +102,7 @@ pub async fn list(
     let results = rows.into_iter().map(|row| row.into_product(base)).collect();
     let answer = Tagged::of(&ListBody { results, total })?;
     if let Some(key) = key {
-        state.pages.put(key, generation, &answer);
+        state.pages.put(&key, generation, &answer);
     }
     Ok(answer.respond(&headers))
 }
@@ -141,7 +143,7 @@ pub async fn show(
     let answer = Tagged::of(&ResultBody { result })?;
     // Only what shoppers may see is kept for them.
     if !hidden {
-        state.pages.put(key, generation, &answer);
+        state.pages.put(&key, generation, &answer);
     }
     Ok(answer.respond(&headers))
 }

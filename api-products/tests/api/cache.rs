@@ -1,6 +1,7 @@
 //! The catalogue served from memory (`cache`), as a shopper and the orders
 //! service meet it: only the service token's `Cache-Control: no-cache` reads
-//! past it.
+//! past it; equivalent requests share an answer; past the bound the least
+//! recently used answers go.
 //!
 //! Each test keeps answers for a minute on the shop's products service and
 //! changes the catalogue through a sibling on the same database (whose change
@@ -112,4 +113,90 @@ async fn only_the_service_tokens_no_cache_reads_the_database(backend: Backend) {
             "{path}: and what it read is kept for everyone"
         );
     }
+}
+
+/// Requests that ask the same (a limit past the cap, the search in other
+/// case or with spaces around it, an offset of 0 said or not) share one
+/// answer; a different page is another.
+#[testkit::both_backends]
+async fn equivalent_requests_share_one_answer(backend: Backend) {
+    let (shop, sibling) = shop_and_sibling(backend).await;
+    let admin = shop.admin().await;
+    assert_eq!(
+        price(
+            &shop.products,
+            "/api/products?q=mug&limit=1000",
+            None,
+            false
+        )
+        .await,
+        1800
+    );
+    assert_eq!(
+        price(&shop.products, "/api/product/1", None, false).await,
+        1800
+    );
+    change_on(&sibling, &admin, 1, json!({"price": 1900})).await;
+    for path in [
+        "/api/products?q=mug&limit=5000",
+        "/api/products?limit=1000&q=%20MUG%20",
+        "/api/products?q=Mug&limit=01000&offset=0",
+        "/api/product/0001",
+    ] {
+        assert_eq!(
+            price(&shop.products, path, None, false).await,
+            1800,
+            "{path}: the answer kept for what it asks"
+        );
+    }
+    assert_eq!(
+        price(&shop.products, "/api/products?q=mug&limit=999", None, false).await,
+        1900,
+        "another limit is another answer"
+    );
+}
+
+/// Past the bound in bytes the least recently used answers go: a crawler
+/// asking every limit pushes out its own oldest answers, not the product
+/// page visitors keep opening, and not everything at once.
+#[testkit::both_backends]
+async fn past_the_bound_the_least_recently_used_answers_go(backend: Backend) {
+    let (shop, sibling) = shop_and_sibling(backend).await;
+    let admin = shop.admin().await;
+    let hot = "/api/product/1";
+    assert_eq!(price(&shop.products, hot, None, false).await, 1800);
+    change_on(&sibling, &admin, 1, json!({"price": 1900})).await;
+
+    // The whole catalogue (13 products, some 4 KB), and all of it but the
+    // first, under every limit: about 8 MB of answers, twice the 4 MiB bound.
+    let crawl: Vec<String> = (14..=1000)
+        .flat_map(|limit| {
+            [0, 1].map(|offset| format!("/api/products?limit={limit}&offset={offset}"))
+        })
+        .collect();
+    let mut bytes = 0;
+    for (n, path) in crawl.iter().enumerate() {
+        let (status, body) = read(&shop.products, path, None, false).await;
+        assert_eq!(status, 200, "{path}: {body}");
+        bytes += body.to_string().len();
+        if n % 20 == 19 {
+            assert_eq!(
+                price(&shop.products, hot, None, false).await,
+                1800,
+                "the product page read all along is still in memory (after {path})"
+            );
+        }
+    }
+    assert!(bytes > 6 << 20, "the crawl passed the bound: {bytes} bytes");
+
+    // The crawl's first answers went, its last ones stayed.
+    change_on(&sibling, &admin, 3, json!({"price": 3300})).await;
+    let third = |body: &Value| {
+        let list: ListBody<Product> = decode(body);
+        list.results.iter().find(|p| p.id == 3).unwrap().price
+    };
+    let (_, first) = read(&shop.products, "/api/products?limit=14", None, false).await;
+    assert_eq!(third(&first), 3300, "the oldest answer was dropped");
+    let (_, last) = read(&shop.products, crawl.last().unwrap(), None, false).await;
+    assert_eq!(third(&last), 3200, "the newest answer is kept");
 }
