@@ -24,7 +24,8 @@
 //! as a number, the lowercase slug), never from the raw query. Past the bound
 //! in bytes the least recently used answers go, so a crawler walking every
 //! page or search pushes out its own answers, not the catalogue page every
-//! visitor opens.
+//! visitor opens. An unknown id or slug is kept too, as a 404, so a flood of
+//! misses reads the database once per key and time bound.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -48,6 +49,26 @@ const MAX_BYTES: usize = 4 << 20;
 /// product is about 400 bytes, so counting only the bodies let the memory
 /// held grow to twice the bound).
 const ENTRY_OVERHEAD: usize = 200;
+
+/// What is kept for a key.
+#[derive(Debug, Clone)]
+pub enum Kept {
+    /// A 200 with this body.
+    Found(Tagged),
+    /// A 404: no product has this id or slug (not a hidden one: an admin may
+    /// see that, so it is never kept).
+    Missing,
+}
+
+impl Kept {
+    /// Bytes of the answer and its ETag.
+    fn len(&self) -> usize {
+        match self {
+            Self::Found(answer) => answer.bytes.len() + answer.etag.len(),
+            Self::Missing => 0,
+        }
+    }
+}
 
 #[derive(Debug)]
 pub struct PageCache {
@@ -75,8 +96,8 @@ struct Entries {
 impl Entries {
     /// What keeping `kept` under a key of `key_len` bytes counts against
     /// [`MAX_BYTES`].
-    fn size(key_len: usize, answer: &Tagged) -> usize {
-        key_len + answer.bytes.len() + answer.etag.len() + ENTRY_OVERHEAD
+    fn size(key_len: usize, kept: &Kept) -> usize {
+        key_len + kept.len() + ENTRY_OVERHEAD
     }
 
     fn tick(&mut self) -> u64 {
@@ -86,7 +107,7 @@ impl Entries {
 
     /// The answer under `key` if `usable` accepts its entry, which then
     /// counts as the most recently used; one it refuses is dropped.
-    fn get(&mut self, key: &str, usable: impl Fn(&Entry) -> bool) -> Option<Tagged> {
+    fn get(&mut self, key: &str, usable: impl Fn(&Entry) -> bool) -> Option<Kept> {
         if !usable(self.by_key.get(key)?) {
             self.remove(key);
             return None;
@@ -97,15 +118,15 @@ impl Entries {
         if let Some(key) = self.by_use.remove(&before) {
             self.by_use.insert(now, key);
         }
-        Some(entry.answer.clone())
+        Some(entry.kept.clone())
     }
 
-    /// Keeps `answer` under `key` as the most recently used, in place of any
+    /// Keeps `kept` under `key` as the most recently used, in place of any
     /// answer it had, the least recently used others going while they do not
     /// fit. An answer larger than the whole bound is not kept.
-    fn insert(&mut self, key: &str, stored: Instant, generation: u64, answer: Tagged) {
+    fn insert(&mut self, key: &str, stored: Instant, generation: u64, kept: Kept) {
         self.remove(key);
-        let size = Self::size(key.len(), &answer);
+        let size = Self::size(key.len(), &kept);
         if size > MAX_BYTES {
             return;
         }
@@ -114,7 +135,7 @@ impl Entries {
                 break;
             };
             if let Some(gone) = self.by_key.remove(&oldest) {
-                self.bytes -= Self::size(oldest.len(), &gone.answer);
+                self.bytes -= Self::size(oldest.len(), &gone.kept);
             }
         }
         let used = self.tick();
@@ -125,7 +146,7 @@ impl Entries {
             stored,
             generation,
             used,
-            answer,
+            kept,
         };
         self.by_key.insert(key, entry);
     }
@@ -133,7 +154,7 @@ impl Entries {
     fn remove(&mut self, key: &str) {
         if let Some((key, gone)) = self.by_key.remove_entry(key) {
             self.by_use.remove(&gone.used);
-            self.bytes -= Self::size(key.len(), &gone.answer);
+            self.bytes -= Self::size(key.len(), &gone.kept);
         }
     }
 }
@@ -144,7 +165,7 @@ struct Entry {
     generation: u64,
     /// When it was last used, as [`Entries::clock`] counts.
     used: u64,
-    answer: Tagged,
+    kept: Kept,
 }
 
 impl PageCache {
@@ -170,7 +191,7 @@ impl PageCache {
 
     /// The answer kept for `key`, unless it is too old, a change of this
     /// process came after it, or the request reads `fresh` (see [`reads_fresh`]).
-    fn get(&self, key: &str, fresh: bool) -> Option<Tagged> {
+    fn get(&self, key: &str, fresh: bool) -> Option<Kept> {
         if self.ttl.is_zero() || fresh {
             return None;
         }
@@ -187,11 +208,7 @@ impl PageCache {
     /// without waiting). One request per key fills at a time: those that miss
     /// while it reads wait for their turn and then find its answer, so an
     /// answer's expiry costs one database read, not one per visitor waiting.
-    pub async fn get_or_turn(
-        &self,
-        key: &str,
-        fresh: bool,
-    ) -> Result<Tagged, Option<Turn<String>>> {
+    pub async fn get_or_turn(&self, key: &str, fresh: bool) -> Result<Kept, Option<Turn<String>>> {
         if let Some(kept) = self.get(key, fresh) {
             return Ok(kept);
         }
@@ -202,14 +219,14 @@ impl PageCache {
         self.get(key, fresh).ok_or(Some(turn))
     }
 
-    /// Keeps `answer` for `key`. `generation` is [`PageCache::generation`]
+    /// Keeps `kept` for `key`. `generation` is [`PageCache::generation`]
     /// read before the database was: an answer read across a change is not kept.
-    pub fn put(&self, key: &str, generation: u64, answer: &Tagged) {
+    pub fn put(&self, key: &str, generation: u64, kept: Kept) {
         if self.ttl.is_zero() || generation != self.generation.load(Ordering::Acquire) {
             return;
         }
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        entries.insert(key, Instant::now(), generation, answer.clone());
+        entries.insert(key, Instant::now(), generation, kept);
     }
 
     /// How long an answer is kept (zero: the cache is off).
@@ -261,12 +278,15 @@ mod tests {
     use axum::http::header::AUTHORIZATION;
     use axum::http::HeaderValue;
 
-    fn answer(text: &str) -> Tagged {
-        Tagged::of(&text).unwrap()
+    fn answer(text: &str) -> Kept {
+        Kept::Found(Tagged::of(&text).unwrap())
     }
 
-    fn body(kept: Option<Tagged>) -> Option<String> {
-        Some(String::from_utf8(kept?.bytes.to_vec()).unwrap())
+    fn body(kept: Option<Kept>) -> Option<String> {
+        match kept? {
+            Kept::Found(answer) => Some(String::from_utf8(answer.bytes.to_vec()).unwrap()),
+            Kept::Missing => Some("404".into()),
+        }
     }
 
     fn held(cache: &PageCache) -> usize {
@@ -280,11 +300,11 @@ mod tests {
     #[test]
     fn kept_until_changed_or_old() {
         let cache = PageCache::new(Duration::from_millis(50));
-        cache.put("k", cache.generation(), &answer("a"));
+        cache.put("k", cache.generation(), answer("a"));
         assert_eq!(body(cache.get("k", false)).unwrap(), "\"a\"");
         cache.invalidate();
         assert!(cache.get("k", false).is_none(), "a change forgets it");
-        cache.put("k", cache.generation(), &answer("b"));
+        cache.put("k", cache.generation(), answer("b"));
         std::thread::sleep(Duration::from_millis(60));
         assert!(cache.get("k", false).is_none(), "too old");
         assert_eq!((held(&cache), bytes(&cache)), (0, 0), "and dropped");
@@ -295,8 +315,19 @@ mod tests {
         let cache = PageCache::new(Duration::from_secs(5));
         let before = cache.generation();
         cache.invalidate();
-        cache.put("k", before, &answer("stale"));
+        cache.put("k", before, answer("stale"));
         assert!(cache.get("k", false).is_none());
+    }
+
+    #[test]
+    fn a_missing_product_is_kept_as_a_404() {
+        let cache = PageCache::new(Duration::from_secs(5));
+        cache.put("id|99", cache.generation(), Kept::Missing);
+        assert_eq!(body(cache.get("id|99", false)).unwrap(), "404");
+        assert_eq!(bytes(&cache), Entries::size(5, &Kept::Missing));
+        assert!(cache.get("id|99", true).is_none(), "a fresh read reads");
+        cache.invalidate();
+        assert!(cache.get("id|99", false).is_none(), "a change forgets it");
     }
 
     #[tokio::test]
@@ -311,7 +342,7 @@ mod tests {
         });
         tokio::time::sleep(Duration::from_millis(50)).await;
         assert!(!waiting.is_finished(), "the second miss waits for the fill");
-        cache.put("k", cache.generation(), &answer("a"));
+        cache.put("k", cache.generation(), answer("a"));
         drop(turn);
         let Ok(kept) = waiting.await.unwrap() else {
             panic!("the second miss takes the first one's answer");
@@ -326,15 +357,15 @@ mod tests {
         let big = answer(&"x".repeat(MAX_BYTES / 4));
         let size = Entries::size(1, &big);
         for key in ["a", "b", "c"] {
-            cache.put(key, cache.generation(), &big);
+            cache.put(key, cache.generation(), big.clone());
         }
-        cache.put("a", cache.generation(), &big);
+        cache.put("a", cache.generation(), big.clone());
         assert_eq!(held(&cache), 3, "replacing an answer counts it once");
         assert_eq!(bytes(&cache), 3 * size);
         // Used since: "b" is now the least recently used.
         assert!(cache.get("a", false).is_some());
         // A fourth would pass the bound: "b" goes, the rest stay.
-        cache.put("d", cache.generation(), &big);
+        cache.put("d", cache.generation(), big.clone());
         assert_eq!(held(&cache), 3);
         assert!(cache.get("b", false).is_none());
         for key in ["a", "c", "d"] {
@@ -343,7 +374,7 @@ mod tests {
         assert_eq!(bytes(&cache), 3 * size, "counted alike kept and dropped");
         // Many small answers push out one big one at a time, oldest first.
         for n in 0..5000 {
-            cache.put(&format!("small{n}"), cache.generation(), &answer("s"));
+            cache.put(&format!("small{n}"), cache.generation(), answer("s"));
         }
         assert!(cache.get("a", false).is_none(), "the oldest went");
         assert!(cache.get("c", false).is_some() && cache.get("d", false).is_some());
@@ -353,7 +384,7 @@ mod tests {
         let recount: usize = entries
             .by_key
             .iter()
-            .map(|(k, e)| Entries::size(k.len(), &e.answer))
+            .map(|(k, e)| Entries::size(k.len(), &e.kept))
             .sum();
         assert_eq!(entries.bytes, recount);
     }
@@ -361,8 +392,8 @@ mod tests {
     #[test]
     fn an_answer_larger_than_the_bound_is_not_kept() {
         let cache = PageCache::new(Duration::from_secs(60));
-        cache.put("a", cache.generation(), &answer("a"));
-        cache.put("huge", cache.generation(), &answer(&"x".repeat(MAX_BYTES)));
+        cache.put("a", cache.generation(), answer("a"));
+        cache.put("huge", cache.generation(), answer(&"x".repeat(MAX_BYTES)));
         assert!(cache.get("huge", false).is_none());
         assert!(cache.get("a", false).is_some(), "and pushes nothing out");
     }
@@ -370,7 +401,7 @@ mod tests {
     #[test]
     fn off_keeps_nothing() {
         let cache = PageCache::new(Duration::ZERO);
-        cache.put("k", cache.generation(), &answer("a"));
+        cache.put("k", cache.generation(), answer("a"));
         assert!(cache.get("k", false).is_none());
     }
 

@@ -13,7 +13,7 @@ use shared::{
     UpdateProductRequest,
 };
 
-use crate::cache::{from_service, reads_fresh};
+use crate::cache::{from_service, reads_fresh, Kept};
 use crate::db::models::{NewProductRow, ProductChanges, ProductRow};
 use crate::db::queries::{self, Taken, Write};
 use crate::domain::patch::ProductPatch;
@@ -23,6 +23,14 @@ use crate::state::AppState;
 
 fn no_such_product() -> ApiError {
     ApiError::not_found("No such product")
+}
+
+/// What the cache kept, answered: the 200 (or 304), or the 404.
+fn answer_kept(kept: Kept, headers: &HeaderMap) -> ApiResult<Response> {
+    match kept {
+        Kept::Found(answer) => Ok(answer.respond(headers)),
+        Kept::Missing => Err(no_such_product()),
+    }
 }
 
 /// Whether the caller is an admin. The service token is not a user's: it is
@@ -81,7 +89,7 @@ pub async fn list(
     let fresh = reads_fresh(&headers, &state.service_token);
     let _filling = match &key {
         Some(key) => match state.pages.get_or_turn(key, fresh).await {
-            Ok(kept) => return Ok(kept.respond(&headers)),
+            Ok(kept) => return answer_kept(kept, &headers),
             Err(turn) => turn,
         },
         None => None,
@@ -102,7 +110,9 @@ pub async fn list(
     let results = rows.into_iter().map(|row| row.into_product(base)).collect();
     let answer = Tagged::of(&ListBody { results, total })?;
     if let Some(key) = key {
-        state.pages.put(&key, generation, &answer);
+        state
+            .pages
+            .put(&key, generation, Kept::Found(answer.clone()));
     }
     Ok(answer.respond(&headers))
 }
@@ -127,13 +137,16 @@ pub async fn show(
     };
     let fresh = reads_fresh(&headers, &state.service_token);
     let _filling = match state.pages.get_or_turn(&key, fresh).await {
-        Ok(kept) => return Ok(kept.respond(&headers)),
+        Ok(kept) => return answer_kept(kept, &headers),
         Err(turn) => turn,
     };
     let generation = state.pages.generation();
-    let row = queries::find(&state.db, &wanted)
-        .await?
-        .ok_or_else(no_such_product)?;
+    let Some(row) = queries::find(&state.db, &wanted).await? else {
+        // Kept too: a flood of unknown ids or slugs reads the database once
+        // per key and time bound.
+        state.pages.put(&key, generation, Kept::Missing);
+        return Err(no_such_product());
+    };
     // Only a hidden product asks the users service who calls.
     let hidden = row.hidden;
     if hidden && !admin(&headers, &state).await {
@@ -141,9 +154,12 @@ pub async fn show(
     }
     let result = row.into_product(state.public_base());
     let answer = Tagged::of(&ResultBody { result })?;
-    // Only what shoppers may see is kept for them.
+    // Only what shoppers may see is kept for them (and so never a hidden
+    // product's 404, which an admin asking next must not get).
     if !hidden {
-        state.pages.put(&key, generation, &answer);
+        state
+            .pages
+            .put(&key, generation, Kept::Found(answer.clone()));
     }
     Ok(answer.respond(&headers))
 }

@@ -1,7 +1,7 @@
 //! The catalogue served from memory (`cache`), as a shopper and the orders
 //! service meet it: only the service token's `Cache-Control: no-cache` reads
 //! past it; equivalent requests share an answer; past the bound the least
-//! recently used answers go.
+//! recently used answers go; an unknown id or slug is kept as a 404.
 //!
 //! Each test keeps answers for a minute on the shop's products service and
 //! changes the catalogue through a sibling on the same database (whose change
@@ -10,10 +10,10 @@
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use shared::{ListBody, Product};
+use shared::{ListBody, Product, ProductCreated};
 use testkit::{client, decode, Backend, Service};
 
-use crate::support::Shop;
+use crate::support::{product, Shop};
 
 /// A shop whose products service keeps answers for a minute, and a sibling
 /// on its database to change the catalogue behind its back.
@@ -63,6 +63,17 @@ async fn change_on(service: &Service, admin: &str, id: i64, body: Value) {
         .json(&body);
     let (status, answer) = testkit::json(request.send().await.expect("patch")).await;
     assert_eq!(status, 200, "patch {id}: {answer}");
+}
+
+/// `POST /api/product/create` on `service` as `admin`, which must succeed.
+async fn add_on(service: &Service, admin: &str, body: Value) -> Product {
+    let request = client()
+        .post(service.url("/api/product/create"))
+        .bearer_auth(admin)
+        .json(&body);
+    let (status, answer) = testkit::json(request.send().await.expect("create")).await;
+    assert_eq!(status, 201, "create: {answer}");
+    decode::<ProductCreated>(&answer).product
 }
 
 /// Contract v1.3: the service token alone makes `no-cache` read the
@@ -199,4 +210,55 @@ async fn past_the_bound_the_least_recently_used_answers_go(backend: Backend) {
     assert_eq!(third(&first), 3300, "the oldest answer was dropped");
     let (_, last) = read(&shop.products, crawl.last().unwrap(), None, false).await;
     assert_eq!(third(&last), 3200, "the newest answer is kept");
+}
+
+/// An unknown id or slug is kept as a 404 for the cache's time: a flood of
+/// misses does not reach the database. A change of the replica's own, or the
+/// service token's `no-cache`, reads it again; a hidden product's 404 is
+/// never kept (an admin asking next sees the product).
+#[testkit::both_backends]
+async fn unknown_ids_and_slugs_are_kept_as_404s(backend: Backend) {
+    let (shop, sibling) = shop_and_sibling(backend).await;
+    let admin = shop.admin().await;
+    let probed = 14..=24;
+    for id in probed.clone() {
+        let (status, _) = read(&shop.products, &format!("/api/product/{id}"), None, false).await;
+        assert_eq!(status, 404, "{id} is not there yet");
+    }
+    let slug = "/api/product/late-comer-jug";
+    assert_eq!(read(&shop.products, slug, None, false).await.0, 404);
+
+    let late = add_on(&sibling, &admin, product("Late Comer Jug", 2100)).await;
+    assert_eq!(late.slug, "late-comer-jug");
+    assert!(probed.contains(&late.id), "a probed id: {}", late.id);
+    let by_id = format!("/api/product/{}", late.id);
+    for path in [slug, by_id.as_str()] {
+        for no_cache in [false, true] {
+            let (status, body) = read(&shop.products, path, None, no_cache).await;
+            assert_eq!(status, 404, "{path} (no-cache {no_cache}): the 404 kept");
+            assert_eq!(body["error"], "not_found", "{body}");
+            assert_eq!(body["message"], "No such product", "{body}");
+        }
+    }
+    let service = Some(shop.service_token.as_str());
+    assert_eq!(price(&shop.products, &by_id, service, true).await, 2100);
+    assert_eq!(
+        price(&shop.products, &by_id, None, false).await,
+        2100,
+        "the service's fresh read is kept for everyone"
+    );
+    assert_eq!(read(&shop.products, slug, None, false).await.0, 404);
+
+    // A change this replica makes forgets the 404s.
+    let hidden = shop.add(&admin, &product("Hidden Late Jug", 900)).await;
+    assert_eq!(price(&shop.products, slug, None, false).await, 2100);
+    shop.change(&admin, hidden.id, &json!({"hidden": true}))
+        .await;
+    let path = format!("/api/product/{}", hidden.id);
+    assert_eq!(read(&shop.products, &path, None, false).await.0, 404);
+    assert_eq!(
+        price(&shop.products, &path, Some(&admin), false).await,
+        900,
+        "a hidden product's 404 is not kept for the admin"
+    );
 }
