@@ -44,10 +44,10 @@ use crate::etag::Tagged;
 /// past it the least recently used answers go.
 const MAX_BYTES: usize = 4 << 20;
 
-/// What an answer costs beyond its key and body: its ETag, the entry, its
-/// place in the order of use and its share of the tables (an answer of one
-/// product is about 400 bytes, so counting only the bodies let the memory
-/// held grow to twice the bound).
+/// What an answer costs beyond its key, body and ETag: the entry, its place
+/// in the order of use and its share of the tables (an answer of one product
+/// is about 400 bytes, so counting only the bodies let the memory held grow
+/// to twice the bound).
 const ENTRY_OVERHEAD: usize = 200;
 
 /// What is kept for a key.
