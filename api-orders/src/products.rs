@@ -164,11 +164,13 @@ impl ProductsClient {
         let unavailable = ApiError::Unavailable("The products service");
         let url = format!("{}/api/product/{}", self.base, id.get());
         // Past the products service's catalogue cache: the price charged is
-        // the one in its database now.
+        // the one in its database now (the service token alone makes
+        // `no-cache` read it, contract v1.3).
         let request = self
             .client
             .get(&url)
-            .header(reqwest::header::CACHE_CONTROL, "no-cache");
+            .header(reqwest::header::CACHE_CONTROL, "no-cache")
+            .header(reqwest::header::AUTHORIZATION, self.service_token.bearer());
         let request = server::upstream::with_request_id(request);
         let response = request.send().await.map_err(|e| {
             tracing::warn!(error = %e, "products service unreachable");

@@ -12,29 +12,63 @@
 //! shopper never waits on the database for the page every visitor opens.
 //!
 //! Prices stay exact where they are charged: the orders service asks with
-//! `Cache-Control: no-cache`, which always reads the database. Admins and
-//! hidden products never go through the cache.
+//! `Cache-Control: no-cache` and the service token, which reads the database
+//! (contract v1.3: the service token alone makes `no-cache` do that). A
+//! shopper's `no-cache` (a browser's reload, a script) is served from memory
+//! like any other read: anyone could otherwise send every read past the cache,
+//! and each such list read checks the names under one lock. Admins' lists of
+//! hidden products and hidden products never go through the cache.
+//!
+//! Equivalent requests share an entry: the routes build keys from what they
+//! parsed (the capped limit, the offset, the trimmed lowercase search, the id
+//! as a number, the lowercase slug), never from the raw query. Past the bound
+//! in bytes the least recently used answers go, so a crawler walking every
+//! page or search pushes out its own answers, not the catalogue page every
+//! visitor opens. An unknown id or slug is kept too, as a 404, so a flood of
+//! misses reads the database once per key and time bound.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::http::header::CACHE_CONTROL;
 use axum::http::HeaderMap;
-use server::{KeyedTurns, Turn};
+use server::auth::token_from_headers;
+use server::{KeyedTurns, ServiceToken, Turn};
 
 use crate::etag::Tagged;
 
 /// Bytes of answers kept at most (a crawler paging through every search, or
 /// visitors each searching something else, cannot grow it without bound):
-/// past it the expired answers go, and if that is not enough, all of them.
+/// past it the least recently used answers go.
 const MAX_BYTES: usize = 4 << 20;
 
-/// What an answer costs beyond its key and body: its ETag, the entry and its
-/// share of the table (an answer of one product is about 400 bytes, so
-/// counting only the bodies let the memory held grow to twice the bound).
-const ENTRY_OVERHEAD: usize = 160;
+/// What an answer costs beyond its key, body and ETag: the entry, its place
+/// in the order of use and its share of the tables (an answer of one product
+/// is about 400 bytes, so counting only the bodies let the memory held grow
+/// to twice the bound).
+const ENTRY_OVERHEAD: usize = 200;
+
+/// What is kept for a key.
+#[derive(Debug, Clone)]
+pub enum Kept {
+    /// A 200 with this body.
+    Found(Tagged),
+    /// A 404: no product has this id or slug (not a hidden one: an admin may
+    /// see that, so it is never kept).
+    Missing,
+}
+
+impl Kept {
+    /// Bytes of the answer and its ETag.
+    fn len(&self) -> usize {
+        match self {
+            Self::Found(answer) => answer.bytes.len() + answer.etag.len(),
+            Self::Missing => 0,
+        }
+    }
+}
 
 #[derive(Debug)]
 pub struct PageCache {
@@ -47,37 +81,81 @@ pub struct PageCache {
     fills: KeyedTurns<String>,
 }
 
+/// The answers held, and the order they were last used in.
 #[derive(Debug, Default)]
 struct Entries {
-    by_key: HashMap<String, Entry>,
+    by_key: HashMap<Arc<str>, Entry>,
+    /// Each key under its entry's last use, least recent first.
+    by_use: BTreeMap<u64, Arc<str>>,
+    /// The last use handed out.
+    clock: u64,
     /// Of the keys and answers held.
     bytes: usize,
 }
 
 impl Entries {
-    /// What keeping `answer` under a key of `key_len` bytes counts against
+    /// What keeping `kept` under a key of `key_len` bytes counts against
     /// [`MAX_BYTES`].
-    fn size(key_len: usize, answer: &Tagged) -> usize {
-        key_len + answer.bytes.len() + answer.etag.len() + ENTRY_OVERHEAD
+    fn size(key_len: usize, kept: &Kept) -> usize {
+        key_len + kept.len() + ENTRY_OVERHEAD
     }
 
-    /// Keeps `entry` under `key`, counting it in place of any it replaces.
-    fn insert(&mut self, key: String, entry: Entry) {
-        let key_len = key.len();
-        self.bytes += Self::size(key_len, &entry.answer);
-        if let Some(old) = self.by_key.insert(key, entry) {
-            self.bytes -= Self::size(key_len, &old.answer);
+    fn tick(&mut self) -> u64 {
+        self.clock += 1;
+        self.clock
+    }
+
+    /// The answer under `key` if `usable` accepts its entry, which then
+    /// counts as the most recently used; one it refuses is dropped.
+    fn get(&mut self, key: &str, usable: impl Fn(&Entry) -> bool) -> Option<Kept> {
+        if !usable(self.by_key.get(key)?) {
+            self.remove(key);
+            return None;
         }
+        let now = self.tick();
+        let entry = self.by_key.get_mut(key)?;
+        let before = std::mem::replace(&mut entry.used, now);
+        if let Some(key) = self.by_use.remove(&before) {
+            self.by_use.insert(now, key);
+        }
+        Some(entry.kept.clone())
     }
 
-    /// Keeps only the entries `keep` accepts, and counts them again.
-    fn retain(&mut self, keep: impl Fn(&Entry) -> bool) {
-        self.by_key.retain(|_, e| keep(e));
-        self.bytes = self
-            .by_key
-            .iter()
-            .map(|(k, e)| Self::size(k.len(), &e.answer))
-            .sum();
+    /// Keeps `kept` under `key` as the most recently used, in place of any
+    /// answer it had, the least recently used others going while they do not
+    /// fit. An answer larger than the whole bound is not kept.
+    fn insert(&mut self, key: &str, stored: Instant, generation: u64, kept: Kept) {
+        self.remove(key);
+        let size = Self::size(key.len(), &kept);
+        if size > MAX_BYTES {
+            return;
+        }
+        while self.bytes + size > MAX_BYTES {
+            let Some((_, oldest)) = self.by_use.pop_first() else {
+                break;
+            };
+            if let Some(gone) = self.by_key.remove(&oldest) {
+                self.bytes -= Self::size(oldest.len(), &gone.kept);
+            }
+        }
+        let used = self.tick();
+        let key: Arc<str> = Arc::from(key);
+        self.by_use.insert(used, key.clone());
+        self.bytes += size;
+        let entry = Entry {
+            stored,
+            generation,
+            used,
+            kept,
+        };
+        self.by_key.insert(key, entry);
+    }
+
+    fn remove(&mut self, key: &str) {
+        if let Some((key, gone)) = self.by_key.remove_entry(key) {
+            self.by_use.remove(&gone.used);
+            self.bytes -= Self::size(key.len(), &gone.kept);
+        }
     }
 }
 
@@ -85,7 +163,9 @@ impl Entries {
 struct Entry {
     stored: Instant,
     generation: u64,
-    answer: Tagged,
+    /// When it was last used, as [`Entries::clock`] counts.
+    used: u64,
+    kept: Kept,
 }
 
 impl PageCache {
@@ -110,16 +190,17 @@ impl PageCache {
     }
 
     /// The answer kept for `key`, unless it is too old, a change of this
-    /// process came after it, or the client asked for a fresh one.
-    fn get(&self, key: &str, request: &HeaderMap) -> Option<Tagged> {
-        if self.ttl.is_zero() || wants_fresh(request) {
+    /// process came after it, or the request reads `fresh` (see [`reads_fresh`]).
+    fn get(&self, key: &str, fresh: bool) -> Option<Kept> {
+        if self.ttl.is_zero() || fresh {
             return None;
         }
         let generation = self.generation.load(Ordering::Acquire);
-        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        let entry = entries.by_key.get(key)?;
-        (entry.generation == generation && entry.stored.elapsed() < self.ttl)
-            .then(|| entry.answer.clone())
+        let ttl = self.ttl;
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        entries.get(key, |e| {
+            e.generation == generation && e.stored.elapsed() < ttl
+        })
     }
 
     /// The answer kept for `key`; or else this request's turn to read it and
@@ -127,43 +208,25 @@ impl PageCache {
     /// without waiting). One request per key fills at a time: those that miss
     /// while it reads wait for their turn and then find its answer, so an
     /// answer's expiry costs one database read, not one per visitor waiting.
-    pub async fn get_or_turn(
-        &self,
-        key: &str,
-        request: &HeaderMap,
-    ) -> Result<Tagged, Option<Turn<String>>> {
-        if let Some(kept) = self.get(key, request) {
+    pub async fn get_or_turn(&self, key: &str, fresh: bool) -> Result<Kept, Option<Turn<String>>> {
+        if let Some(kept) = self.get(key, fresh) {
             return Ok(kept);
         }
-        if self.ttl.is_zero() || wants_fresh(request) {
+        if self.ttl.is_zero() || fresh {
             return Err(None);
         }
         let turn = self.fills.exclusive(key.to_owned()).await;
-        self.get(key, request).ok_or(Some(turn))
+        self.get(key, fresh).ok_or(Some(turn))
     }
 
-    /// Keeps `answer` for `key`. `generation` is [`PageCache::generation`]
+    /// Keeps `kept` for `key`. `generation` is [`PageCache::generation`]
     /// read before the database was: an answer read across a change is not kept.
-    pub fn put(&self, key: String, generation: u64, answer: &Tagged) {
+    pub fn put(&self, key: &str, generation: u64, kept: Kept) {
         if self.ttl.is_zero() || generation != self.generation.load(Ordering::Acquire) {
             return;
         }
-        let size = Entries::size(key.len(), answer);
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        if entries.bytes + size > MAX_BYTES {
-            let ttl = self.ttl;
-            entries.retain(|e| e.generation == generation && e.stored.elapsed() < ttl);
-            if entries.bytes + size > MAX_BYTES {
-                // A new table: a cleared one keeps its size.
-                *entries = Entries::default();
-            }
-        }
-        let entry = Entry {
-            stored: Instant::now(),
-            generation,
-            answer: answer.clone(),
-        };
-        entries.insert(key, entry);
+        entries.insert(key, Instant::now(), generation, kept);
     }
 
     /// How long an answer is kept (zero: the cache is off).
@@ -184,7 +247,7 @@ impl PageCache {
 }
 
 /// `Cache-Control: no-cache` (or `no-store`, or `max-age=0`) on the request.
-pub fn wants_fresh(request: &HeaderMap) -> bool {
+fn wants_fresh(request: &HeaderMap) -> bool {
     request
         .get_all(CACHE_CONTROL)
         .iter()
@@ -194,26 +257,57 @@ pub fn wants_fresh(request: &HeaderMap) -> bool {
         .any(|d| d == "no-cache" || d == "no-store" || d == "max-age=0")
 }
 
+/// Whether the request presents the service token (the orders service).
+/// Product reads need no token, so another one is not refused: it is only
+/// not the service's.
+pub fn from_service(request: &HeaderMap, service_token: &ServiceToken) -> bool {
+    token_from_headers(request).is_some_and(|token| service_token.matches(token))
+}
+
+/// Whether the request reads the database past the cache: it asks for a fresh
+/// answer (`Cache-Control: no-cache`, `no-store` or `max-age=0`) and presents
+/// the service token (contract v1.3). Anyone else's `no-cache` is served from
+/// memory.
+pub fn reads_fresh(request: &HeaderMap, service_token: &ServiceToken) -> bool {
+    wants_fresh(request) && from_service(request, service_token)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::header::AUTHORIZATION;
     use axum::http::HeaderValue;
 
-    fn answer(text: &str) -> Tagged {
-        Tagged::of(&text).unwrap()
+    fn answer(text: &str) -> Kept {
+        Kept::Found(Tagged::of(&text).unwrap())
+    }
+
+    fn body(kept: Option<Kept>) -> Option<String> {
+        match kept? {
+            Kept::Found(answer) => Some(String::from_utf8(answer.bytes.to_vec()).unwrap()),
+            Kept::Missing => Some("404".into()),
+        }
+    }
+
+    fn held(cache: &PageCache) -> usize {
+        cache.entries.lock().unwrap().by_key.len()
+    }
+
+    fn bytes(cache: &PageCache) -> usize {
+        cache.entries.lock().unwrap().bytes
     }
 
     #[test]
     fn kept_until_changed_or_old() {
         let cache = PageCache::new(Duration::from_millis(50));
-        let none = HeaderMap::new();
-        cache.put("k".into(), cache.generation(), &answer("a"));
-        assert_eq!(cache.get("k", &none).unwrap().bytes, "\"a\"");
+        cache.put("k", cache.generation(), answer("a"));
+        assert_eq!(body(cache.get("k", false)).unwrap(), "\"a\"");
         cache.invalidate();
-        assert!(cache.get("k", &none).is_none(), "a change forgets it");
-        cache.put("k".into(), cache.generation(), &answer("b"));
+        assert!(cache.get("k", false).is_none(), "a change forgets it");
+        cache.put("k", cache.generation(), answer("b"));
         std::thread::sleep(Duration::from_millis(60));
-        assert!(cache.get("k", &none).is_none(), "too old");
+        assert!(cache.get("k", false).is_none(), "too old");
+        assert_eq!((held(&cache), bytes(&cache)), (0, 0), "and dropped");
     }
 
     #[test]
@@ -221,73 +315,130 @@ mod tests {
         let cache = PageCache::new(Duration::from_secs(5));
         let before = cache.generation();
         cache.invalidate();
-        cache.put("k".into(), before, &answer("stale"));
-        assert!(cache.get("k", &HeaderMap::new()).is_none());
+        cache.put("k", before, answer("stale"));
+        assert!(cache.get("k", false).is_none());
+    }
+
+    #[test]
+    fn a_missing_product_is_kept_as_a_404() {
+        let cache = PageCache::new(Duration::from_secs(5));
+        cache.put("id|99", cache.generation(), Kept::Missing);
+        assert_eq!(body(cache.get("id|99", false)).unwrap(), "404");
+        assert_eq!(bytes(&cache), Entries::size(5, &Kept::Missing));
+        assert!(cache.get("id|99", true).is_none(), "a fresh read reads");
+        cache.invalidate();
+        assert!(cache.get("id|99", false).is_none(), "a change forgets it");
     }
 
     #[tokio::test]
     async fn one_request_fills_a_missing_answer_and_the_others_take_it() {
         let cache = std::sync::Arc::new(PageCache::new(Duration::from_secs(5)));
-        let none = HeaderMap::new();
-        let Err(Some(turn)) = cache.get_or_turn("k", &none).await else {
+        let Err(Some(turn)) = cache.get_or_turn("k", false).await else {
             panic!("the first miss fills");
         };
         let waiting = tokio::spawn({
             let cache = cache.clone();
-            async move { cache.get_or_turn("k", &HeaderMap::new()).await }
+            async move { cache.get_or_turn("k", false).await }
         });
         tokio::time::sleep(Duration::from_millis(50)).await;
         assert!(!waiting.is_finished(), "the second miss waits for the fill");
-        cache.put("k".into(), cache.generation(), &answer("a"));
+        cache.put("k", cache.generation(), answer("a"));
         drop(turn);
         let Ok(kept) = waiting.await.unwrap() else {
             panic!("the second miss takes the first one's answer");
         };
-        assert_eq!(kept.bytes, "\"a\"");
-        let mut fresh = HeaderMap::new();
-        fresh.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-        assert!(matches!(cache.get_or_turn("k", &fresh).await, Err(None)));
+        assert_eq!(body(Some(kept)).unwrap(), "\"a\"");
+        assert!(matches!(cache.get_or_turn("k", true).await, Err(None)));
     }
 
     #[test]
-    fn bounded_in_bytes_expired_answers_going_first() {
-        let cache = PageCache::new(Duration::from_secs(1));
+    fn bounded_in_bytes_the_least_recently_used_going_first() {
+        let cache = PageCache::new(Duration::from_secs(60));
         let big = answer(&"x".repeat(MAX_BYTES / 4));
-        cache.put("old".into(), cache.generation(), &big);
-        std::thread::sleep(Duration::from_millis(1100));
-        cache.put("a".into(), cache.generation(), &big);
-        cache.put("a".into(), cache.generation(), &big);
-        cache.put("b".into(), cache.generation(), &big);
-        let held = |cache: &PageCache| cache.entries.lock().unwrap().by_key.len();
+        let size = Entries::size(1, &big);
+        for key in ["a", "b", "c"] {
+            cache.put(key, cache.generation(), big.clone());
+        }
+        cache.put("a", cache.generation(), big.clone());
         assert_eq!(held(&cache), 3, "replacing an answer counts it once");
-        // A fourth would pass the bound: the expired one goes, the rest stay.
-        cache.put("c".into(), cache.generation(), &big);
-        let none = HeaderMap::new();
+        assert_eq!(bytes(&cache), 3 * size);
+        // Used since: "b" is now the least recently used.
+        assert!(cache.get("a", false).is_some());
+        // A fourth would pass the bound: "b" goes, the rest stay.
+        cache.put("d", cache.generation(), big.clone());
         assert_eq!(held(&cache), 3);
-        assert!(cache.get("a", &none).is_some() && cache.get("c", &none).is_some());
-        let bytes = cache.entries.lock().unwrap().bytes;
-        assert_eq!(
-            bytes,
-            3 * Entries::size(1, &big),
-            "counted alike when kept and recounted"
-        );
-        // A fifth, with nothing expired: everything goes but the new one.
-        cache.put("d".into(), cache.generation(), &big);
-        assert_eq!(held(&cache), 1);
-        assert!(cache.get("d", &none).is_some());
-        let bytes = cache.entries.lock().unwrap().bytes;
-        assert_eq!(bytes, Entries::size(1, &big));
+        assert!(cache.get("b", false).is_none());
+        for key in ["a", "c", "d"] {
+            assert!(cache.get(key, false).is_some(), "{key} kept");
+        }
+        assert_eq!(bytes(&cache), 3 * size, "counted alike kept and dropped");
+        // Many small answers push out one big one at a time, oldest first.
+        for n in 0..5000 {
+            cache.put(&format!("small{n}"), cache.generation(), answer("s"));
+        }
+        assert!(cache.get("a", false).is_none(), "the oldest went");
+        assert!(cache.get("c", false).is_some() && cache.get("d", false).is_some());
+        assert!(bytes(&cache) <= MAX_BYTES);
+        let entries = cache.entries.lock().unwrap();
+        assert_eq!(entries.by_use.len(), entries.by_key.len());
+        let recount: usize = entries
+            .by_key
+            .iter()
+            .map(|(k, e)| Entries::size(k.len(), &e.kept))
+            .sum();
+        assert_eq!(entries.bytes, recount);
     }
 
     #[test]
-    fn no_cache_requests_read_fresh() {
-        let cache = PageCache::new(Duration::from_secs(5));
-        cache.put("k".into(), cache.generation(), &answer("a"));
-        let mut fresh = HeaderMap::new();
-        fresh.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-        assert!(cache.get("k", &fresh).is_none());
-        assert!(PageCache::new(Duration::ZERO)
-            .get("k", &HeaderMap::new())
-            .is_none());
+    fn an_answer_larger_than_the_bound_is_not_kept() {
+        let cache = PageCache::new(Duration::from_secs(60));
+        cache.put("a", cache.generation(), answer("a"));
+        cache.put("huge", cache.generation(), answer(&"x".repeat(MAX_BYTES)));
+        assert!(cache.get("huge", false).is_none());
+        assert!(cache.get("a", false).is_some(), "and pushes nothing out");
+    }
+
+    #[test]
+    fn off_keeps_nothing() {
+        let cache = PageCache::new(Duration::ZERO);
+        cache.put("k", cache.generation(), answer("a"));
+        assert!(cache.get("k", false).is_none());
+    }
+
+    #[test]
+    fn only_the_service_token_reads_fresh() {
+        let settings = server::Settings::from_vars("api-products", 5002, |_| None).unwrap();
+        let token = ServiceToken::from_vars(&settings, |name| {
+            (name == "SERVICE_TOKEN").then(|| "the-service-token-0123456789".to_owned())
+        })
+        .unwrap();
+        let request = |cache_control: Option<&str>, bearer: Option<&str>| {
+            let mut headers = HeaderMap::new();
+            if let Some(value) = cache_control {
+                headers.insert(CACHE_CONTROL, HeaderValue::from_str(value).unwrap());
+            }
+            if let Some(token) = bearer {
+                let value = HeaderValue::from_str(&format!("Bearer {token}")).unwrap();
+                headers.insert(AUTHORIZATION, value);
+            }
+            reads_fresh(&headers, &token)
+        };
+        let service = Some("the-service-token-0123456789");
+        assert!(request(Some("no-cache"), service));
+        assert!(request(Some("max-age=0"), service));
+        assert!(request(Some("no-store, private"), service));
+        assert!(
+            !request(None, service),
+            "the service's plain read is cached"
+        );
+        assert!(
+            !request(Some("no-cache"), None),
+            "a shopper's no-cache is not"
+        );
+        assert!(!request(Some("no-cache"), Some("a-shoppers-token")));
+        assert!(!request(
+            Some("no-cache"),
+            Some("the-service-token-012345678")
+        ));
     }
 }

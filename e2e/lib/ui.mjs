@@ -47,30 +47,117 @@ export function tokenOf(page) {
   return page.evaluate(() => localStorage.getItem('cartwheel.token'));
 }
 
-/** The element that has keyboard focus, described. */
 /**
- * Waits (up to 2 s) until the element with this id has focus, then checks it:
- * the app moves focus on the next animation frame, after the change it follows
- * is already on screen.
+ * How long a focus check waits for focus to get where it should. The app moves
+ * focus on a later animation frame (after the change it follows is on screen,
+ * a page's heading once its data came), so focus is never read at once: every
+ * check polls until the expected element has it, and fails after this long
+ * naming the element that has it instead.
  */
-export async function focusIs(page, id, message) {
-  await page
-    .waitForFunction((want) => document.activeElement?.id === want, id, { timeout: 2000 })
-    .catch(() => {});
-  assert.equal((await focused(page)).id, id, message);
-}
+export const FOCUS_WAIT_MS = 10_000;
 
+/** The element that has keyboard focus, described (one read, no waiting). */
 export function focused(page) {
   return page.evaluate(() => {
     const el = document.activeElement;
     return {
       tag: el?.tagName?.toLowerCase(),
-      text: el?.textContent?.trim().slice(0, 80),
+      text: el?.textContent?.trim().replace(/\s+/g, ' '),
       id: el?.id,
+      classes: el ? [...el.classList] : [],
       visible: el ? el.matches(':focus-visible') : false,
       outline: el ? getComputedStyle(el).outlineStyle : 'none',
     };
   });
+}
+
+/** A `focused(page)` answer in a few words, for failure messages. */
+export function describeFocus(f) {
+  if (!f) return 'unknown (the page could not be read)';
+  if (!f.tag) return 'no element';
+  const id = f.id ? `#${f.id}` : '';
+  const cls = f.classes?.length ? `.${f.classes.join('.')}` : '';
+  const text = f.text ? ` "${f.text.slice(0, 80)}"` : '';
+  const ring = f.visible ? `focus-visible, outline ${f.outline}` : `not :focus-visible, outline ${f.outline}`;
+  return `<${f.tag}${id}${cls}>${text} (${ring})`;
+}
+
+/**
+ * Polls until `want(f)` holds for the focused element `f` (as `focused` describes
+ * it) and returns `f`; fails after `timeout` ms, saying `what` was expected and
+ * which element has focus instead.
+ */
+export async function waitFocus(page, what, want, { timeout = FOCUS_WAIT_MS } = {}) {
+  const deadline = Date.now() + timeout;
+  let f = null;
+  for (;;) {
+    // A read can fail while the page is being replaced: that is not focus yet.
+    f = await focused(page).catch(() => null);
+    if (f && want(f)) return f;
+    if (Date.now() >= deadline) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.fail(`${what}: not focused within ${timeout} ms; focus is on ${describeFocus(f)}`);
+}
+
+/** Waits until the element with this id has focus (see `waitFocus`). */
+export async function focusIs(page, id, message) {
+  const what = message ? `${message} (#${id})` : `#${id}`;
+  return waitFocus(page, what, (f) => f.id === id);
+}
+
+/**
+ * Waits until the locator's element itself has focus (and, with `visible`, shows
+ * it: `:focus-visible` and an outline); see `waitFocus`. The locator is resolved
+ * anew at each poll, so an element drawn again still counts.
+ */
+export async function focusOn(page, locator, what, { visible = false, timeout = FOCUS_WAIT_MS } = {}) {
+  const deadline = Date.now() + timeout;
+  let it = null;
+  for (;;) {
+    it = await locator
+      .evaluate(
+        (el) => ({
+          on: el === document.activeElement,
+          visible: el.matches(':focus-visible'),
+          outline: getComputedStyle(el).outlineStyle,
+        }),
+        null,
+        { timeout: 1000 },
+      )
+      .catch(() => null);
+    if (it?.on && (!visible || (it.visible && it.outline !== 'none'))) return;
+    if (Date.now() >= deadline) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const f = await focused(page).catch(() => null);
+  const state = !it ? 'not found' : it.on ? 'focused but not visibly' : 'not focused';
+  assert.fail(`${what}: ${state} within ${timeout} ms; focus is on ${describeFocus(f)}`);
+}
+
+/** Focus is on some element, not `<body>`, and shows it (see `waitFocus`). */
+export function isVisibleFocus(f) {
+  return f.tag !== undefined && f.tag !== 'body' && f.visible && f.outline !== 'none';
+}
+
+/**
+ * Presses Tab until `want(f)` (may be async) holds for the focused element `f`;
+ * after each press, waits until focus is somewhere and, with `visible`, visibly
+ * so (a keyboard user always sees where focus is). Fails after `max` presses
+ * naming where focus is.
+ */
+export async function tabTo(page, what, want, { max = 60, visible = true } = {}) {
+  let f = null;
+  for (let i = 0; i < max; i++) {
+    await page.keyboard.press('Tab');
+    f = await waitFocus(
+      page,
+      `Tab ${i + 1} on the way to ${what}: focus ${visible ? 'visible ' : ''}somewhere`,
+      visible ? isVisibleFocus : (g) => g.tag !== undefined && g.tag !== 'body',
+    );
+    if (await want(f)) return f;
+  }
+  assert.fail(`Tab never reached ${what} in ${max} presses; focus is on ${describeFocus(f)}`);
 }
 
 /** Delays every request to `pattern` by `ms` (a slow network for that service). */

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { bothWidths, check, visit } from '../lib/browser.mjs';
 import { adminToken, call, createProduct, productById, registerAndLogin, uniqueName } from '../lib/api.mjs';
-import { cartLines, focusIs, focused, loginInUi, nav, waitText } from '../lib/ui.mjs';
+import { cartLines, focusIs, focusOn, loginInUi, nav, waitText } from '../lib/ui.mjs';
 import { T, useShop } from '../lib/suite.mjs';
 
 const shop = useShop({ own: true });
@@ -125,7 +125,7 @@ test('hiding takes a product out of the shop, not out of carts and history; show
   await waitText(card.getByTestId('admin-row-status'), /is hidden: shoppers no longer see it/);
   await waitText(card.getByTestId('admin-visibility'), /^hidden$/);
   assert.match(await toggle.innerText(), /Show in shop/);
-  assert.equal(await toggle.evaluate((el) => el === document.activeElement), true, 'focus stays on the button');
+  await focusOn(page, toggle, 'focus stays on the button');
   await check(page, 'admin-hidden');
 
   const b = buyer.page;
@@ -167,7 +167,7 @@ test('a quick restock, by keyboard, makes a sold-out product buyable', T, async 
   await waitText(card.getByTestId('admin-row-status'), new RegExp(`Stock of “${product.name}” set to 4\\.`));
   await waitText(card.getByTestId('admin-stock'), /^4$/);
   assert.equal(await input.inputValue(), '');
-  assert.equal((await focused(page)).id, `restock-${product.id}`, 'focus stays in the restock field');
+  await focusIs(page, `restock-${product.id}`, 'focus stays in the restock field');
 
   await visit(buyer.page, `/product/${product.slug}`);
   await waitText(buyer.page.getByTestId('stock-note'), /^Only 4 left$/);

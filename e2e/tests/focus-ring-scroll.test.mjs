@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MOBILE, check, visit } from '../lib/browser.mjs';
 import { products } from '../lib/api.mjs';
+import { focusIs, focusOn, tabTo } from '../lib/ui.mjs';
 import { T, useShop } from '../lib/suite.mjs';
 
 const shop = useShop();
@@ -27,10 +28,11 @@ test('a focused product card shows a whole focus ring with 3:1 contrast', T, asy
   const link = page.locator('[data-testid="product-card"] a').first();
   await link.waitFor();
   await page.locator('#search-q').focus();
+  await focusIs(page, 'search-q', 'the search field, where tabbing starts');
   // Tab until the first card's link has focus (keyboard focus, so :focus-visible).
-  for (let i = 0; i < 10 && !(await link.evaluate((el) => el === document.activeElement)); i++) {
-    await page.keyboard.press('Tab');
-  }
+  const onLink = () => link.evaluate((el) => el === document.activeElement);
+  await tabTo(page, "the first card's link", onLink, { max: 10, visible: false });
+  await focusOn(page, link, "the first card's link, visibly", { visible: true });
   const ring = await link.evaluate((el) => {
     const s = getComputedStyle(el);
     const clipped = [];

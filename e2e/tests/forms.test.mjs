@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { check, visit } from '../lib/browser.mjs';
 import { products, registerAndLogin, uniqueName } from '../lib/api.mjs';
-import { focused, loginInUi, nav, waitText } from '../lib/ui.mjs';
+import { focusIs, loginInUi, nav, waitText } from '../lib/ui.mjs';
 import { T, useShop } from '../lib/suite.mjs';
 
 const shop = useShop();
@@ -28,7 +28,7 @@ test('an empty product form: sentences in dollars, focus on the first field', T,
   const price = await page.locator('#field-price-error').innerText();
   assert.match(price, /^Price is required: enter it in dollars/);
   assert.doesNotMatch(price, /cents/);
-  assert.equal((await focused(page)).id, 'field-name');
+  await focusIs(page, 'field-name', 'focus on the first field');
   assert.equal(await page.locator('.notice').count(), 0, 'no second copy in a notice');
   await check(page, 'admin-errors');
 });
@@ -39,7 +39,7 @@ test('a price that is not dollars is refused on the price field, focused', T, as
   await page.getByLabel(/^Price/).fill('12.345');
   await page.getByRole('button', { name: 'Add product' }).click();
   await waitText(page.locator('#field-price-error'), /in dollars, for example 12\.50/);
-  assert.equal((await focused(page)).id, 'field-price');
+  await focusIs(page, 'field-price', 'focus on the price field');
 });
 
 test('a duplicate product name is reported on the name field', T, async () => {
@@ -50,7 +50,7 @@ test('a duplicate product name is reported on the name field', T, async () => {
   await page.getByRole('button', { name: 'Add product' }).click();
   await waitText(page.locator('#field-name-error'), /Another product has this name/);
   assert.equal(await page.locator('#field-slug-error').innerText(), '');
-  assert.equal((await focused(page)).id, 'field-name');
+  await focusIs(page, 'field-name', 'focus on the name field');
   assert.equal(await page.locator('.notice').count(), 0);
   await check(page, 'admin-duplicate-name');
 });
@@ -64,7 +64,7 @@ test('register: server field errors read as sentences, once, focus on the first'
   await page.getByRole('button', { name: 'Create account' }).click();
   await waitText(page.locator('#field-email-error'), /^Email is not a valid email address\.$/);
   await waitText(page.locator('#field-password-error'), /^Password must be at least 8 characters\.$/);
-  assert.equal((await focused(page)).id, 'field-email');
+  await focusIs(page, 'field-email', 'focus on the first invalid field');
   assert.equal(await page.locator('.notice').count(), 0, 'no "Some fields are invalid" notice');
   await check(page, 'register-errors');
 });
@@ -80,5 +80,5 @@ test('register: a taken username is said on the username field', T, async () => 
   await page.getByLabel('Password').fill('correct horse battery');
   await page.getByRole('button', { name: 'Create account' }).click();
   await waitText(page.locator('#field-username-error'), /\S/);
-  assert.equal((await focused(page)).id, 'field-username');
+  await focusIs(page, 'field-username', 'focus on the username field');
 });

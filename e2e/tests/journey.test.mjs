@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { check, visit } from '../lib/browser.mjs';
 import { call, products, registerAndLogin, uniqueName } from '../lib/api.mjs';
-import { PASSWORD, badgeIs, focused, loginInUi, nav, registerInUi, waitText } from '../lib/ui.mjs';
+import { PASSWORD, badgeIs, isVisibleFocus, loginInUi, nav, registerInUi, tabTo, waitFocus, waitText } from '../lib/ui.mjs';
 import { T, useShop } from '../lib/suite.mjs';
 
 const shop = useShop();
@@ -28,22 +28,13 @@ test('journey: register, add a product, check out, find the order', T, async () 
   await waitText(page.locator(`[data-order-id="${id}"]`), /Checked out/);
 });
 
-/** Presses Tab until `want(activeElement)` holds; focus must be visible at each stop. */
-async function tabTo(page, describe, want, arg = null, max = 60) {
-  for (let i = 0; i < max; i++) {
-    await page.keyboard.press('Tab');
-    const f = await focused(page);
-    assert.ok(f.visible && f.outline !== 'none', `focus visible on ${f.tag} "${f.text}" (going to ${describe})`);
-    if (await page.evaluate(want, arg)) return;
-  }
-  throw new Error(`Tab never reached ${describe}`);
-}
-
-async function focusVisibleNow(page, what) {
-  const f = await focused(page);
-  assert.notEqual(f.tag, 'body', `${what}: focus is somewhere`);
-  assert.ok(f.visible && f.outline !== 'none', `${what}: focus visible on ${f.tag} "${f.text}"`);
-  return f;
+/** Waits until focus is on a page heading (`name`, when given) and visibly so. */
+function headingFocused(page, what, name) {
+  return waitFocus(
+    page,
+    what,
+    (f) => f.tag === 'h1' && (name === undefined || f.text === name) && isVisibleFocus(f),
+  );
 }
 
 test('keyboard only: register, find a product, add it, change the quantity, check out', T, async () => {
@@ -54,54 +45,45 @@ test('keyboard only: register, find a product, add it, change the quantity, chec
   await visit(page, '/register');
   await page.getByLabel('Username').waitFor();
 
-  await tabTo(page, 'username', () => document.activeElement.id === 'field-username');
+  await tabTo(page, 'username', (f) => f.id === 'field-username');
   await page.keyboard.type(username);
-  await tabTo(page, 'email', () => document.activeElement.id === 'field-email');
+  await tabTo(page, 'email', (f) => f.id === 'field-email');
   await page.keyboard.type(`${username}@example.com`);
-  await tabTo(page, 'password', () => document.activeElement.id === 'field-password');
+  await tabTo(page, 'password', (f) => f.id === 'field-password');
   await page.keyboard.type(PASSWORD);
-  await tabTo(page, 'create account', () => document.activeElement.textContent.trim() === 'Create account');
+  await tabTo(page, 'create account', (f) => f.text === 'Create account');
   await page.keyboard.press('Enter');
   await waitText(page.getByTestId('user-name'), /Hi, /);
-  await page.waitForFunction(() => document.activeElement?.tagName === 'H1');
-  await focusVisibleNow(page, 'catalogue heading after registering');
+  await headingFocused(page, 'catalogue heading after registering');
 
-  await tabTo(page, 'search', () => document.activeElement.id === 'search-q');
+  await tabTo(page, 'search', (f) => f.id === 'search-q');
   await page.keyboard.type(word);
   await page.keyboard.press('Enter');
   await page.waitForURL(/\?q=/);
   await waitText(page.locator('.card-title').first(), /\S/);
-  await tabTo(
-    page,
-    'the product link',
-    (name) => document.activeElement.tagName === 'A' && document.activeElement.textContent.includes(name),
-    product.name,
-  );
+  await tabTo(page, 'the product link', (f) => f.tag === 'a' && f.text.includes(product.name));
   await page.keyboard.press('Enter');
-  await page.waitForFunction((name) => document.activeElement?.tagName === 'H1' && document.activeElement.textContent.trim() === name, product.name);
-  await focusVisibleNow(page, 'product heading');
+  await headingFocused(page, 'product heading', product.name);
 
-  await tabTo(page, 'add to cart', () => document.activeElement.textContent.trim() === 'Add to cart');
+  await tabTo(page, 'add to cart', (f) => f.text === 'Add to cart');
   await page.keyboard.press('Enter');
   await badgeIs(page, 1);
-  await focusVisibleNow(page, 'after adding');
+  await waitFocus(page, 'after adding: focus visible somewhere', isVisibleFocus);
 
-  await tabTo(page, 'view cart', () => document.activeElement.textContent.trim() === 'View cart');
+  await tabTo(page, 'view cart', (f) => f.text === 'View cart');
   await page.keyboard.press('Enter');
-  await page.waitForFunction(() => document.activeElement?.tagName === 'H1' && document.activeElement.textContent.trim() === 'Your cart');
-  await tabTo(page, 'the quantity', () => document.activeElement.classList.contains('qty-input'));
+  await waitFocus(page, 'cart heading', (f) => f.tag === 'h1' && f.text === 'Your cart');
+  await tabTo(page, 'the quantity', (f) => f.classes.includes('qty-input'));
   await page.keyboard.press('Control+A');
   await page.keyboard.type('3');
   await page.keyboard.press('Enter');
   await badgeIs(page, 3);
-  await page.waitForFunction(() => document.activeElement?.classList.contains('qty-input'));
-  await focusVisibleNow(page, 'quantity after the change');
+  await waitFocus(page, 'quantity after the change, visibly', (f) => f.classes.includes('qty-input') && isVisibleFocus(f));
 
-  await tabTo(page, 'check out', () => document.activeElement.textContent.trim() === 'Check out');
+  await tabTo(page, 'check out', (f) => f.text === 'Check out');
   await page.keyboard.press('Enter');
   await page.waitForURL(/\/thank-you\/\d+$/);
-  await page.waitForFunction(() => document.activeElement?.tagName === 'H1');
-  await focusVisibleNow(page, 'thank-you heading');
+  await headingFocused(page, 'thank-you heading');
   await check(page, 'thank-you');
 });
 

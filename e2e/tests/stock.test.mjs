@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { check, bothWidths, visit } from '../lib/browser.mjs';
 import { adminToken, call, createProduct, patchProduct, productById, registerAndLogin, uniqueName } from '../lib/api.mjs';
-import { cartLines, focused, loginInUi, waitText } from '../lib/ui.mjs';
+import { cartLines, focusIs, loginInUi, waitText } from '../lib/ui.mjs';
 import { T, useShop } from '../lib/suite.mjs';
 
 const shop = useShop({ own: true });
@@ -132,7 +132,7 @@ test('a checkout short of stock names what is left; "Adjust" sets the cart to it
     `${p.gone.name}: 1 in your cart, out of stock: none left.`,
   ]);
   assert.match(await notice.innerText(), /Nothing was charged/);
-  assert.equal((await focused(page)).id, 'adjust-cart', 'focus on the way out');
+  await focusIs(page, 'adjust-cart', 'focus on the way out');
   assert.deepEqual(await cartLines(shop.urls, token), { [p.short.id]: 5, [p.gone.id]: 1, [p.plenty.id]: 1 }, 'cart unchanged');
   await bothWidths(page, 'cart-out-of-stock');
 
@@ -142,7 +142,7 @@ test('a checkout short of stock names what is left; "Adjust" sets the cart to it
   assert.equal(await page.getByLabel(`Quantity of ${p.short.name}`).inputValue(), '2');
   assert.equal(await page.getByTestId('cart-line').count(), 2);
   assert.equal(await page.getByTestId('out-of-stock').count(), 0);
-  await page.waitForFunction(() => document.activeElement?.id === 'checkout');
+  await focusIs(page, 'checkout', 'focus on Check out after adjusting');
   await check(page, 'cart-adjusted');
 
   await page.getByRole('button', { name: 'Check out' }).click();

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { check, visit } from '../lib/browser.mjs';
 import { products, registerAndLogin, uniqueName } from '../lib/api.mjs';
-import { focused, loginInUi, nav, waitText } from '../lib/ui.mjs';
+import { focusIs, loginInUi, nav, waitFocus, waitText } from '../lib/ui.mjs';
 import { T, useShop } from '../lib/suite.mjs';
 
 const shop = useShop();
@@ -37,19 +37,14 @@ test('"Skip to content" moves focus to the page heading', T, async () => {
   await visit(page, '/');
   await page.getByRole('heading', { level: 1, name: 'Catalogue' }).waitFor();
   await page.keyboard.press('Tab');
-  const skip = await focused(page);
-  assert.equal(skip.text, 'Skip to content');
-  assert.ok(skip.visible, 'the skip link shows when focused');
+  await waitFocus(page, 'the skip link, shown (:focus-visible)', (f) => f.text === 'Skip to content' && f.visible);
   await check(page, 'skip-link-focused');
   await page.keyboard.press('Enter');
-  const f = await focused(page);
-  assert.equal(f.tag, 'h1');
-  assert.equal(f.text, 'Catalogue');
+  await waitFocus(page, 'the "Catalogue" heading after "Skip to content"', (f) => f.tag === 'h1' && f.text === 'Catalogue');
   assert.equal(new URL(page.url()).pathname, '/', 'the route did not change');
   // The next Tab goes on into the page, past the header.
   await page.keyboard.press('Tab');
-  const next = await focused(page);
-  assert.equal(next.id, 'search-q');
+  await focusIs(page, 'search-q', 'the next Tab goes on to the search field');
 });
 
 test('after a page change focus is on the new page heading', T, async () => {
@@ -57,12 +52,9 @@ test('after a page change focus is on the new page heading', T, async () => {
   const page = await shop.page();
   await visit(page, '/');
   await page.getByRole('link', { name: product.name }).first().click();
-  await page.waitForFunction(
-    (name) => document.activeElement?.tagName === 'H1' && document.activeElement.textContent.trim() === name,
-    product.name,
-  );
+  await waitFocus(page, `the product page's heading "${product.name}"`, (f) => f.tag === 'h1' && f.text === product.name);
   await nav(page, 'Catalogue').click();
-  await page.waitForFunction(() => document.activeElement?.tagName === 'H1' && document.activeElement.textContent.trim() === 'Catalogue');
+  await waitFocus(page, 'the "Catalogue" heading', (f) => f.tag === 'h1' && f.text === 'Catalogue');
 });
 
 test('a live region announces the new page', T, async () => {

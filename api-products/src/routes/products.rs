@@ -13,7 +13,7 @@ use shared::{
     UpdateProductRequest,
 };
 
-use crate::cache::wants_fresh;
+use crate::cache::{from_service, reads_fresh, Kept};
 use crate::db::models::{NewProductRow, ProductChanges, ProductRow};
 use crate::db::queries::{self, Taken, Write};
 use crate::domain::patch::ProductPatch;
@@ -23,6 +23,20 @@ use crate::state::AppState;
 
 fn no_such_product() -> ApiError {
     ApiError::not_found("No such product")
+}
+
+/// What the cache kept, answered: the 200 (or 304), or the 404.
+fn answer_kept(kept: Kept, headers: &HeaderMap) -> ApiResult<Response> {
+    match kept {
+        Kept::Found(answer) => Ok(answer.respond(headers)),
+        Kept::Missing => Err(no_such_product()),
+    }
+}
+
+/// Whether the caller is an admin. The service token is not a user's: it is
+/// never sent on to the users service to be checked.
+async fn admin(headers: &HeaderMap, state: &AppState) -> bool {
+    !from_service(headers, &state.service_token) && is_admin(headers, &state.verifier).await
 }
 
 /// The product written, or the 404 or 409 saying why not.
@@ -62,22 +76,25 @@ pub async fn list(
     let page = Page::parse(query.limit, query.offset)?;
     let search = SearchTerm::parse(query.q.as_deref())?;
     // Only a request for hidden products asks the users service who calls.
-    let include_hidden =
-        query.include_hidden == Some(true) && is_admin(&headers, &state.verifier).await;
-    // The shoppers' view is the same for everyone: kept in memory.
+    let include_hidden = query.include_hidden == Some(true) && admin(&headers, &state).await;
+    // The shoppers' view is the same for everyone: kept in memory, under what
+    // was parsed (the limit capped, the search trimmed and lowercase), so
+    // requests that ask the same share one answer.
     let key = (!include_hidden).then(|| {
         let q = search.as_ref().map_or("", SearchTerm::as_str);
         format!("list|{}|{}|{q}", page.limit, page.offset)
     });
+    // Only the service token's `no-cache` reads past the cache and checks the
+    // names now (contract v1.3).
+    let fresh = reads_fresh(&headers, &state.service_token);
     let _filling = match &key {
-        Some(key) => match state.pages.get_or_turn(key, &headers).await {
-            Ok(kept) => return Ok(kept.respond(&headers)),
+        Some(key) => match state.pages.get_or_turn(key, fresh).await {
+            Ok(kept) => return answer_kept(kept, &headers),
             Err(turn) => turn,
         },
         None => None,
     };
     let generation = state.pages.generation();
-    let fresh = wants_fresh(&headers);
     let (rows, total) = match state.index.names(&state.db, fresh).await? {
         Some(names) => {
             let term = search.as_ref().map(SearchTerm::as_str);
@@ -93,7 +110,9 @@ pub async fn list(
     let results = rows.into_iter().map(|row| row.into_product(base)).collect();
     let answer = Tagged::of(&ListBody { results, total })?;
     if let Some(key) = key {
-        state.pages.put(key, generation, &answer);
+        state
+            .pages
+            .put(&key, generation, Kept::Found(answer.clone()));
     }
     Ok(answer.respond(&headers))
 }
@@ -116,24 +135,31 @@ pub async fn show(
         ProductRef::Id(id) => format!("id|{id}"),
         ProductRef::Slug(slug) => format!("slug|{slug}"),
     };
-    let _filling = match state.pages.get_or_turn(&key, &headers).await {
-        Ok(kept) => return Ok(kept.respond(&headers)),
+    let fresh = reads_fresh(&headers, &state.service_token);
+    let _filling = match state.pages.get_or_turn(&key, fresh).await {
+        Ok(kept) => return answer_kept(kept, &headers),
         Err(turn) => turn,
     };
     let generation = state.pages.generation();
-    let row = queries::find(&state.db, &wanted)
-        .await?
-        .ok_or_else(no_such_product)?;
+    let Some(row) = queries::find(&state.db, &wanted).await? else {
+        // Kept too: a flood of unknown ids or slugs reads the database once
+        // per key and time bound.
+        state.pages.put(&key, generation, Kept::Missing);
+        return Err(no_such_product());
+    };
     // Only a hidden product asks the users service who calls.
     let hidden = row.hidden;
-    if hidden && !is_admin(&headers, &state.verifier).await {
+    if hidden && !admin(&headers, &state).await {
         return Err(no_such_product());
     }
     let result = row.into_product(state.public_base());
     let answer = Tagged::of(&ResultBody { result })?;
-    // Only what shoppers may see is kept for them.
+    // Only what shoppers may see is kept for them (and so never a hidden
+    // product's 404, which an admin asking next must not get).
     if !hidden {
-        state.pages.put(key, generation, &answer);
+        state
+            .pages
+            .put(&key, generation, Kept::Found(answer.clone()));
     }
     Ok(answer.respond(&headers))
 }

@@ -5,6 +5,7 @@
 //! by area.
 
 mod bodies;
+mod cache;
 mod caching;
 mod catalogue;
 mod create;
