@@ -73,6 +73,18 @@ pub fn whole<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
     opt_i64(d)?.ok_or_else(|| de::Error::custom("must be a whole number, not null"))
 }
 
+/// A field that may be absent (`None`, with `#[serde(default)]`) but, when
+/// given, is a whole number as [`whole`] reads one: `null` is refused.
+pub fn some_whole<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    whole(d).map(Some)
+}
+
+/// A string field that may be absent (`None`, with `#[serde(default)]`) but,
+/// when given, is a string: `null` is refused.
+pub fn some_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    <String as serde::Deserialize>::deserialize(d).map(Some)
+}
+
 /// A field that may be absent (`None`, with `#[serde(default)]`), `null`
 /// (`Some(None)`: "clear it") or a whole number as in [`opt_i64`].
 pub fn opt_opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>, D::Error> {

@@ -47,9 +47,18 @@ pub struct ReserveRequest {
     /// reserving idempotent. Absent (a v1.2 caller): `order-<order_id>`.
     #[cfg_attr(
         feature = "openapi",
-        schema(min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9_-]+$")
+        schema(
+            nullable = false,
+            min_length = 1,
+            max_length = 64,
+            pattern = "^[A-Za-z0-9_-]+$"
+        )
     )]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::lenient::some_string",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub reservation: Option<String>,
     /// The order the stock is for (informative since v1.3).
     #[cfg_attr(feature = "openapi", schema(minimum = 1))]
@@ -77,15 +86,24 @@ pub struct ReleaseRequest {
     /// The checkout attempt to release (v1.3).
     #[cfg_attr(
         feature = "openapi",
-        schema(min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9_-]+$")
+        schema(
+            nullable = false,
+            min_length = 1,
+            max_length = 64,
+            pattern = "^[A-Za-z0-9_-]+$"
+        )
     )]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reservation: Option<String>,
-    /// A v1.2 caller's order, meaning the reservation `order-<order_id>`.
-    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
     #[serde(
         default,
-        deserialize_with = "crate::lenient::opt_i64",
+        deserialize_with = "crate::lenient::some_string",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub reservation: Option<String>,
+    /// A v1.2 caller's order, meaning the reservation `order-<order_id>`.
+    #[cfg_attr(feature = "openapi", schema(nullable = false, minimum = 1))]
+    #[serde(
+        default,
+        deserialize_with = "crate::lenient::some_whole",
         skip_serializing_if = "Option::is_none"
     )]
     pub order_id: Option<i64>,

@@ -52,16 +52,27 @@ impl ReservationId {
 
     /// The reservation of `POST /api/stock/release`: named, or (a v1.2
     /// caller) the order's.
+    /// Every field given is checked, the order's too when a reservation is
+    /// named.
     pub fn of_release(req: &ReleaseRequest) -> Result<Self, ApiError> {
-        match (&req.reservation, req.order_id) {
-            (Some(name), _) => {
-                Self::parse(name).map_err(|problem| ApiError::field("reservation", problem))
-            }
-            (None, Some(order_id)) => OrderId::parse(order_id)
-                .map(|id| Self(legacy_reservation(id.get())))
-                .map_err(|problem| ApiError::field("order_id", problem)),
-            (None, None) => Err(ApiError::field("reservation", "is required")),
+        let mut fields = Fields::default();
+        let order_id = req
+            .order_id
+            .and_then(|raw| fields.check("order_id", OrderId::parse(raw)));
+        let named = req
+            .reservation
+            .as_deref()
+            .and_then(|name| fields.check("reservation", Self::parse(name)));
+        if req.reservation.is_none() && req.order_id.is_none() {
+            fields.check::<()>(
+                "reservation",
+                Err("is required (or, from a v1.2 caller, order_id)".into()),
+            );
         }
+        fields.finish()?;
+        named
+            .or_else(|| order_id.map(|id| Self(legacy_reservation(id.get()))))
+            .ok_or_else(|| ApiError::field("reservation", "is required"))
     }
 }
 
@@ -213,6 +224,10 @@ mod tests {
         assert!(release(None, None).is_err());
         assert!(release(None, Some(0)).is_err());
         assert!(release(Some("a/b"), None).is_err());
+        assert!(
+            release(Some("r-1"), Some(0)).is_err(),
+            "every field given is checked"
+        );
         assert_eq!(release(Some("r-1"), Some(9)).unwrap().as_str(), "r-1");
     }
 }

@@ -68,6 +68,7 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .split_for_parts();
     describe_update_request(&mut openapi);
     describe_create_request(&mut openapi);
+    describe_release_request(&mut openapi);
     server::idempotency::document(&mut openapi);
     (routes, openapi)
 }
@@ -157,6 +158,43 @@ fn describe_create_request(openapi: &mut utoipa::openapi::OpenApi) {
     components
         .schemas
         .insert("CreateProductRequest".into(), Schema::AllOf(whole).into());
+}
+
+/// What the `ReleaseRequest` derive cannot say: a release names its
+/// reservation (v1.3) or, from a v1.2 caller, its order; one of the two.
+fn describe_release_request(openapi: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::schema::{AllOf, AnyOf, ObjectBuilder, Schema, Type};
+    use utoipa::openapi::RefOr;
+
+    let Some(components) = openapi.components.as_mut() else {
+        return;
+    };
+    let Some(RefOr::T(Schema::Object(request))) = components.schemas.get("ReleaseRequest") else {
+        return;
+    };
+    let naming = |field: &str| {
+        let mut branch = ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .required(field);
+        if let Some(property) = request.properties.get(field) {
+            branch = branch.property(field, property.clone());
+        }
+        branch
+    };
+    let either = AnyOf {
+        items: vec![naming("reservation").into(), naming("order_id").into()],
+        ..Default::default()
+    };
+    let whole = AllOf {
+        items: vec![
+            Schema::Object(request.clone()).into(),
+            Schema::AnyOf(either).into(),
+        ],
+        ..Default::default()
+    };
+    components
+        .schemas
+        .insert("ReleaseRequest".into(), Schema::AllOf(whole).into());
 }
 
 /// Blank (the placeholder), one of the pictures under `/images/`, or an
