@@ -175,6 +175,9 @@ pub async fn checkout(
     }
 }
 
+/// How many prices a checkout asks the products service for at once.
+const PRICE_LOOKUPS_AT_ONCE: usize = 8;
+
 /// The catalogue's prices now of the products in the user's cart (contract
 /// v1.3: checkout charges the current price, never an older higher one);
 /// `None` when the products service does not answer. A product off sale is
@@ -185,22 +188,28 @@ async fn current_prices(state: &AppState, user_id: i64) -> steps::Prices {
         // says which, without prices.
         return Some(HashMap::new());
     };
-    let mut asked = tokio::task::JoinSet::new();
-    for item in &cart.items {
-        let Ok(id) = ProductId::parse(Some(item.product_id)) else {
-            continue;
-        };
-        let products = state.products.clone();
-        asked.spawn(async move { (id.get(), products.product(id).await) });
-    }
+    // A few at a time: a cart of 100 lines must not open 100 connections to
+    // the products service (which caps them per client address).
+    let ids: Vec<ProductId> = cart
+        .items
+        .iter()
+        .filter_map(|item| ProductId::parse(Some(item.product_id)).ok())
+        .collect();
     let mut prices = HashMap::new();
-    while let Some(answer) = asked.join_next().await {
-        match answer {
-            Ok((id, Ok(product))) => {
-                prices.insert(id, product.price);
+    for batch in ids.chunks(PRICE_LOOKUPS_AT_ONCE) {
+        let mut asked = tokio::task::JoinSet::new();
+        for &id in batch {
+            let products = state.products.clone();
+            asked.spawn(async move { (id.get(), products.product(id).await) });
+        }
+        while let Some(answer) = asked.join_next().await {
+            match answer {
+                Ok((id, Ok(product))) => {
+                    prices.insert(id, product.price);
+                }
+                Ok((_, Err(ApiError::NotFound { .. }))) => {}
+                _ => return None,
             }
-            Ok((_, Err(ApiError::NotFound { .. }))) => {}
-            _ => return None,
         }
     }
     Some(prices)
