@@ -2,10 +2,12 @@
 //!
 //! A press while a call is in flight is ignored (the flag is set before the call
 //! starts, so even two events in one frame add once) and the button says it is
-//! busy; so is a press within [`SAME_PRESS_MS`] of the one before, however fast
-//! that add was answered: a shaky double-click is one intent, a deliberate
-//! second add after it still adds. Each intended add carries an
-//! `Idempotency-Key`, reused only when the same add is retried after an outage.
+//! busy. A press within [`SAME_PRESS_MS`] of the one before, however fast that
+//! add was answered, is the same intent: it is sent with the same
+//! `Idempotency-Key`, so the service answers it with the first add's answer
+//! and adds nothing (a shaky double-click); a deliberate second add after that
+//! still adds. Otherwise each intended add carries a key of its own, reused
+//! only when the same add is retried after an outage.
 //!
 //! A sold-out product's button stays in place but refuses presses, described by
 //! the visible "Out of stock" notice (see [`crate::stock`]); a product with few
@@ -30,7 +32,7 @@ pub struct Added {
     pub in_cart: i64,
 }
 
-/// A second press this soon after an add's press is the same press (a shaky
+/// A second press this soon after an add's press is the same intent (a shaky
 /// double-click), not a second add.
 pub const SAME_PRESS_MS: f64 = 500.0;
 
@@ -40,8 +42,8 @@ pub struct Adder {
     pub in_flight: RwSignal<bool>,
     pub outcome: RwSignal<Option<Result<Added, ApiError>>>,
     intent: StoredValue<Intent>,
-    /// When the last add was pressed (`Date.now()`, ms).
-    pressed_at: StoredValue<f64>,
+    /// The last press: when (`Date.now()`, ms), what, and the key it was sent with.
+    last_press: StoredValue<Option<(f64, String, String)>>,
     product_id: i64,
 }
 
@@ -51,28 +53,31 @@ impl Adder {
             in_flight: RwSignal::new(false),
             outcome: RwSignal::new(None),
             intent: StoredValue::new(Intent::default()),
-            pressed_at: StoredValue::new(f64::NEG_INFINITY),
+            last_press: StoredValue::new(None),
             product_id,
         }
     }
 
-    /// Adds `qty`, unless an add is already on its way or was pressed less
-    /// than [`SAME_PRESS_MS`] ago.
+    /// Adds `qty`, unless an add is already on its way; a press within
+    /// [`SAME_PRESS_MS`] of the same add's press repeats its key.
     pub fn add(&self, qty: i64) {
-        let now = js_sys::Date::now();
-        let since = now - self.pressed_at.get_value();
-        if self.in_flight.get_untracked() || since < SAME_PRESS_MS {
+        if self.in_flight.get_untracked() {
             return;
         }
-        self.pressed_at.set_value(now);
         self.in_flight.set(true);
         let this = *self;
         let shop = use_shop();
         let what = format!("{}x{qty}", self.product_id);
-        let key = self
-            .intent
-            .try_update_value(|i| i.key_for(&what))
-            .unwrap_or_default();
+        let now = js_sys::Date::now();
+        let repeated = self.last_press.get_value().and_then(|(at, last, key)| {
+            (now - at < SAME_PRESS_MS && last == what).then_some(key)
+        });
+        let key = repeated.unwrap_or_else(|| {
+            self.intent
+                .try_update_value(|i| i.key_for(&what))
+                .unwrap_or_default()
+        });
+        self.last_press.set_value(Some((now, what, key.clone())));
         leptos::task::spawn_local(async move {
             let result = shop.api.add_item(this.product_id, qty, &key).await;
             if !result.as_ref().is_err_and(ApiError::is_outage) {

@@ -69,6 +69,20 @@ test('register: server field errors read as sentences, once, focus on the first'
   await check(page, 'register-errors');
 });
 
+// Issue 25: sign-up accepted a password of eight spaces that login then
+// refused as blank; the service refuses it (v1.3) and the page says so.
+test('register: a password of only spaces is refused on the password field', T, async () => {
+  const page = await shop.page();
+  await visit(page, '/register');
+  const username = uniqueName('spaces');
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Email').fill(`${username}@example.com`);
+  await page.getByLabel('Password').fill('          ');
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await waitText(page.locator('#field-password-error'), /^Password must not be only white space\.$/);
+  await focusIs(page, 'field-password', 'focus on the password field');
+});
+
 test('register: a taken username is said on the username field', T, async () => {
   const username = uniqueName('taken');
   await registerAndLogin(shop.urls, username);

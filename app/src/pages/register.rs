@@ -133,17 +133,9 @@ fn RegisterForm() -> impl IntoView {
             first_name: first_name.get_untracked().trim().to_string(),
             last_name: last_name.get_untracked().trim().to_string(),
         };
-        // The service's own password rule, so a refusal needs no round trip.
-        if let Some(problem) = shared::password_problem(&req.password) {
-            let label = crate::format::field_label("password");
-            let fields = FieldErrors::from([(
-                "password".to_string(),
-                crate::format::field_problem(&label, problem),
-            )]);
-            focus_first_invalid(&FIELD_ORDER, &fields);
-            errors.set(fields);
-            return;
-        }
+        // The service checks every field at once with the one password rule
+        // (`shared::password_problem`, white space only included) and names
+        // each problem; a check here would hide the others behind it.
         register.dispatch(req);
     };
     let problem = move || {
