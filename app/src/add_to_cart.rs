@@ -69,9 +69,10 @@ impl Adder {
         let shop = use_shop();
         let what = format!("{}x{qty}", self.product_id);
         let now = js_sys::Date::now();
-        let repeated = self.last_press.get_value().and_then(|(at, last, key)| {
-            (now - at < SAME_PRESS_MS && last == what).then_some(key)
-        });
+        let repeated = self
+            .last_press
+            .get_value()
+            .and_then(|(at, last, key)| (now - at < SAME_PRESS_MS && last == what).then_some(key));
         let key = repeated.unwrap_or_else(|| {
             self.intent
                 .try_update_value(|i| i.key_for(&what))

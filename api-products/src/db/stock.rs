@@ -125,17 +125,18 @@ async fn reserve_in<C: StockStore>(
     now: NaiveDateTime,
 ) -> Result<Reserve, Abort> {
     let name = claim.reservation.as_str();
-    match conn.claim(name, claim.order_id.get(), now).await? {
-        Claim::New => {}
-        Claim::Released => return Ok(Reserve::Released),
-        Claim::Live => {
-            let held = conn.lines_of(name).await?;
-            return Ok(if held == claim.lines {
-                Reserve::AlreadyReserved(held)
-            } else {
-                Reserve::Mismatch
-            });
+    let order_id = Some(claim.order_id.get());
+    if !conn.insert_new(name, order_id, false, now).await? {
+        // Seen before: released (even before it arrived), or live.
+        if conn.is_released(name).await? {
+            return Ok(Reserve::Released);
         }
+        let held = conn.lines_of(name).await?;
+        return Ok(if held == claim.lines {
+            Reserve::AlreadyReserved(held)
+        } else {
+            Reserve::Mismatch
+        });
     }
     let mut lines = claim.lines.iter();
     let mut failed = None;
@@ -179,7 +180,7 @@ async fn release_in<C: StockStore>(
     reservation: &str,
     now: NaiveDateTime,
 ) -> QueryResult<Release> {
-    if conn.tombstone(reservation, now).await? {
+    if conn.insert_new(reservation, None, true, now).await? {
         Ok(Release::Tombstoned)
     } else if conn.mark_released(reservation, now).await? {
         for line in conn.lines_of(reservation).await? {
@@ -228,16 +229,6 @@ fn is_conflict(e: &DieselError) -> bool {
     }
 }
 
-/// What claiming a reservation's name found.
-enum Claim {
-    /// Never seen: claimed now, its lines to take.
-    New,
-    /// Live already (taken by an earlier request of the same attempt).
-    Live,
-    /// Released (or tombstoned) before: it takes nothing, ever.
-    Released,
-}
-
 /// A product's stock, as read when a reservation failed.
 enum OnHand {
     OffSale,
@@ -248,13 +239,22 @@ enum OnHand {
 /// The steps of reserving and releasing, written once and compiled for each
 /// backend's connection type (see [`impl_stock_store`]).
 trait StockStore: Send {
-    /// Makes the reservation live if it was never seen; else says how it is.
-    fn claim(
+    /// Records a reservation never seen, live or (a release's tombstone)
+    /// released; false when the name exists. Waits for a concurrent first
+    /// use of the same name to end.
+    fn insert_new(
         &mut self,
         reservation: &str,
-        order_id: i64,
+        order_id: Option<i64>,
+        released: bool,
         now: NaiveDateTime,
-    ) -> impl std::future::Future<Output = QueryResult<Claim>> + Send;
+    ) -> impl std::future::Future<Output = QueryResult<bool>> + Send;
+
+    /// Whether a reservation that exists was released.
+    fn is_released(
+        &mut self,
+        reservation: &str,
+    ) -> impl std::future::Future<Output = QueryResult<bool>> + Send;
 
     /// The lines of the reservation, by product id.
     fn lines_of(
@@ -282,13 +282,6 @@ trait StockStore: Send {
         lines: &[StockLine],
     ) -> impl std::future::Future<Output = QueryResult<()>> + Send;
 
-    /// Records a reservation never seen as released; false if it exists.
-    fn tombstone(
-        &mut self,
-        reservation: &str,
-        now: NaiveDateTime,
-    ) -> impl std::future::Future<Output = QueryResult<bool>> + Send;
-
     /// Marks a live reservation released; false if it is not live.
     fn mark_released(
         &mut self,
@@ -306,18 +299,18 @@ trait StockStore: Send {
 macro_rules! impl_stock_store {
     ($conn:ty) => {
         impl StockStore for $conn {
-            async fn claim(
+            async fn insert_new(
                 &mut self,
                 reservation: &str,
-                order_id: i64,
+                order_id: Option<i64>,
+                released: bool,
                 now: NaiveDateTime,
-            ) -> QueryResult<Claim> {
-                // Waits for a concurrent first claim of the same name to end.
-                let fresh = diesel::insert_into(reservations::table)
+            ) -> QueryResult<bool> {
+                let inserted = diesel::insert_into(reservations::table)
                     .values((
                         reservations::reservation.eq(reservation),
-                        reservations::order_id.eq(Some(order_id)),
-                        reservations::released.eq(false),
+                        reservations::order_id.eq(order_id),
+                        reservations::released.eq(released),
                         reservations::created_at.eq(now),
                         reservations::updated_at.eq(now),
                     ))
@@ -325,19 +318,15 @@ macro_rules! impl_stock_store {
                     .do_nothing()
                     .execute(self)
                     .await?;
-                if fresh == 1 {
-                    return Ok(Claim::New);
-                }
-                let released = reservations::table
+                Ok(inserted == 1)
+            }
+
+            async fn is_released(&mut self, reservation: &str) -> QueryResult<bool> {
+                reservations::table
                     .find(reservation)
                     .select(reservations::released)
                     .first::<bool>(self)
-                    .await?;
-                Ok(if released {
-                    Claim::Released
-                } else {
-                    Claim::Live
-                })
+                    .await
             }
 
             async fn lines_of(&mut self, reservation: &str) -> QueryResult<Vec<StockLine>> {
@@ -390,27 +379,6 @@ macro_rules! impl_stock_store {
                         .await?;
                 }
                 Ok(())
-            }
-
-            async fn tombstone(
-                &mut self,
-                reservation: &str,
-                now: NaiveDateTime,
-            ) -> QueryResult<bool> {
-                // Waits for a concurrent reserve of the same name to end.
-                let fresh = diesel::insert_into(reservations::table)
-                    .values((
-                        reservations::reservation.eq(reservation),
-                        reservations::order_id.eq(None::<i64>),
-                        reservations::released.eq(true),
-                        reservations::created_at.eq(now),
-                        reservations::updated_at.eq(now),
-                    ))
-                    .on_conflict(reservations::reservation)
-                    .do_nothing()
-                    .execute(self)
-                    .await?;
-                Ok(fresh == 1)
             }
 
             async fn mark_released(
