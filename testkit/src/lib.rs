@@ -30,6 +30,7 @@ use tokio::process::{Child, Command};
 pub use testkit_macros::both_backends;
 
 pub mod proxy;
+mod sql;
 pub use proxy::DelayProxy;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

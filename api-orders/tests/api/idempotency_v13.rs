@@ -7,7 +7,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::{json, Value};
 use testkit::{assert_error, json, shopper, Backend, Service, TestDb};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -23,42 +22,10 @@ struct KeyRow {
     status: Option<i32>,
 }
 
-/// Runs `$body` with `$conn` on a connection of its own to `$db`.
-macro_rules! on_db {
-    ($db:expr, |$conn:ident| $body:expr) => {
-        match $db.backend {
-            Backend::Postgres => {
-                let mut conn = AsyncPgConnection::establish(&$db.url)
-                    .await
-                    .expect("connect");
-                let $conn = &mut conn;
-                $body
-            }
-            Backend::Sqlite => {
-                let path = $db.url.trim_start_matches("sqlite://").to_owned();
-                let mut conn = diesel_async::sync_connection_wrapper::SyncConnectionWrapper::<
-                    diesel::sqlite::SqliteConnection,
-                >::establish(&path)
-                .await
-                .expect("connect");
-                diesel::sql_query("PRAGMA busy_timeout = 5000")
-                    .execute(&mut conn)
-                    .await
-                    .expect("pragma");
-                let $conn = &mut conn;
-                $body
-            }
-        }
-    };
-}
-
 /// Every row of the idempotency table: its key and kept status.
 async fn rows(db: &TestDb) -> Vec<KeyRow> {
     let sql = "SELECT key, status FROM idempotency_keys ORDER BY key";
-    on_db!(db, |conn| diesel::sql_query(sql)
-        .load::<KeyRow>(conn)
-        .await
-        .expect("rows"))
+    db.load(sql).await
 }
 
 /// Whether `key` has a row, waiting up to 5 s for it to be `wanted`.
@@ -363,10 +330,7 @@ async fn a_user_holds_at_most_1000_keys_then_gets_429(backend: Backend) {
         (caller, key, fingerprint, status, body, created_at, owner, headers) \
         SELECT caller, key || '-' || i, fingerprint, status, body, created_at, owner, headers \
         FROM idempotency_keys, n WHERE key = 'seed'";
-    let added = on_db!(&shop.orders_db, |conn| diesel::sql_query(sql)
-        .execute(conn)
-        .await
-        .expect("seed keys"));
+    let added = shop.orders_db.execute(sql).await;
     assert_eq!(added, 999);
 
     let (status, body, headers) =
@@ -414,9 +378,9 @@ async fn replicas_given_idempotency_secret_agree_and_the_database_keeps_none(bac
     assert_eq!((status, &again), (200, &first), "the other replica replays");
     assert_eq!(headers["idempotent-replayed"], "true");
     let sql = "SELECT COUNT(*) AS n FROM idempotency_secret";
-    let stored = on_db!(&shop.orders_db, |conn| diesel::sql_query(sql)
-        .get_result::<Count>(conn)
-        .await
-        .expect("count"));
-    assert_eq!(stored.n, 0, "the deployment's secret is used, none is made");
+    let stored: Vec<Count> = shop.orders_db.load(sql).await;
+    assert_eq!(
+        stored[0].n, 0,
+        "the deployment's secret is used, none is made"
+    );
 }

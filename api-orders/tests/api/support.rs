@@ -1,6 +1,5 @@
 //! The three services wired together, and short ways to call the orders routes.
 
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use reqwest::StatusCode;
 use serde_json::Value;
 use shared::{Item, ListBody, Order, Product};
@@ -279,40 +278,8 @@ impl Shop {
     /// no route for that), to see which price an order keeps.
     pub async fn set_price(&self, id: i64, price: i64) {
         let sql = format!("UPDATE products SET price = {price} WHERE id = {id}");
-        let updated = execute(&self.products_db, &sql).await;
+        let updated = self.products_db.execute(&sql).await;
         assert_eq!(updated, 1, "no product {id}");
-    }
-}
-
-/// Runs one SQL statement on a service's database behind its back; the rows
-/// it changed.
-pub async fn execute(db: &TestDb, sql: &str) -> usize {
-    match db.backend {
-        Backend::Postgres => {
-            let mut conn = AsyncPgConnection::establish(&db.url)
-                .await
-                .expect("connect");
-            diesel::sql_query(sql)
-                .execute(&mut conn)
-                .await
-                .expect("statement")
-        }
-        Backend::Sqlite => {
-            let path = db.url.trim_start_matches("sqlite://").to_owned();
-            let mut conn = diesel_async::sync_connection_wrapper::SyncConnectionWrapper::<
-                diesel::sqlite::SqliteConnection,
-            >::establish(&path)
-            .await
-            .expect("connect");
-            diesel::sql_query("PRAGMA busy_timeout = 5000")
-                .execute(&mut conn)
-                .await
-                .expect("pragma");
-            diesel::sql_query(sql)
-                .execute(&mut conn)
-                .await
-                .expect("statement")
-        }
     }
 }
 

@@ -2,7 +2,6 @@
 //! the first answer's `Location`, a refusal (403) leaves no key, an outcome
 //! conflict (`slug_taken`) is kept.
 
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::{json, Value};
 use testkit::{assert_error, client, json, Backend, TestDb};
 
@@ -19,23 +18,7 @@ struct KeyRow {
 /// Every row of the idempotency table: its key and kept status.
 async fn rows(db: &TestDb) -> Vec<KeyRow> {
     let sql = "SELECT key, status FROM idempotency_keys ORDER BY key";
-    match db.backend {
-        Backend::Postgres => {
-            let mut conn = AsyncPgConnection::establish(&db.url)
-                .await
-                .expect("connect");
-            diesel::sql_query(sql).load(&mut conn).await.expect("rows")
-        }
-        Backend::Sqlite => {
-            let path = db.url.trim_start_matches("sqlite://").to_owned();
-            let mut conn = diesel_async::sync_connection_wrapper::SyncConnectionWrapper::<
-                diesel::sqlite::SqliteConnection,
-            >::establish(&path)
-            .await
-            .expect("connect");
-            diesel::sql_query(sql).load(&mut conn).await.expect("rows")
-        }
-    }
+    db.load(sql).await
 }
 
 async fn create(

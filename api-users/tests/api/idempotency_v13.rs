@@ -2,7 +2,6 @@
 //! is keyed and holds nothing of the password, a refusal leaves no key, and
 //! one client address holds at most 100 keys.
 
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use testkit::{assert_error, client_from, json, username, users_service, Backend, Service, TestDb};
@@ -15,41 +14,9 @@ struct KeyRow {
     fingerprint: Vec<u8>,
 }
 
-/// Runs `$body` with `$conn` on a connection of its own to `$db`.
-macro_rules! on_db {
-    ($db:expr, |$conn:ident| $body:expr) => {
-        match $db.backend {
-            Backend::Postgres => {
-                let mut conn = AsyncPgConnection::establish(&$db.url)
-                    .await
-                    .expect("connect");
-                let $conn = &mut conn;
-                $body
-            }
-            Backend::Sqlite => {
-                let path = $db.url.trim_start_matches("sqlite://").to_owned();
-                let mut conn = diesel_async::sync_connection_wrapper::SyncConnectionWrapper::<
-                    diesel::sqlite::SqliteConnection,
-                >::establish(&path)
-                .await
-                .expect("connect");
-                diesel::sql_query("PRAGMA busy_timeout = 5000")
-                    .execute(&mut conn)
-                    .await
-                    .expect("pragma");
-                let $conn = &mut conn;
-                $body
-            }
-        }
-    };
-}
-
 async fn rows(db: &TestDb) -> Vec<KeyRow> {
     let sql = "SELECT key, fingerprint FROM idempotency_keys ORDER BY key";
-    on_db!(db, |conn| diesel::sql_query(sql)
-        .load::<KeyRow>(conn)
-        .await
-        .expect("rows"))
+    db.load(sql).await
 }
 
 /// `POST /api/user/create` with `key`, from 127.0.0.`from`: status, body,
@@ -143,10 +110,7 @@ async fn one_address_holds_at_most_100_registration_keys(backend: Backend) {
         (caller, key, fingerprint, status, body, created_at, owner, headers) \
         SELECT caller, key || '-' || i, fingerprint, status, body, created_at, owner, headers \
         FROM idempotency_keys, n WHERE key = 'seed'";
-    let added = on_db!(&db, |conn| diesel::sql_query(sql)
-        .execute(conn)
-        .await
-        .expect("seed keys"));
+    let added = db.execute(sql).await;
     assert_eq!(added, 99);
     let (status, full, _) = register(&users, 7, "one-more", &someone("long-enough")).await;
     assert_error(status.try_into().unwrap(), &full, 429, "rate_limited");
