@@ -5,10 +5,10 @@
 //! whose `traceparent` is continued.
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
+use serde_json::json;
+use testkit::otlp::{Receiver, Span};
 use testkit::{client, client_from, register, username, Backend, Program, Service, TestDb};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
@@ -329,81 +329,6 @@ async fn the_forwarded_walk_stops_at_an_entry_that_is_not_an_address(backend: Ba
     assert_limited(&statuses);
 }
 
-/// One exported span: which service sent it, its trace and its parent.
-#[derive(Debug, Clone)]
-struct Span {
-    service: String,
-    name: String,
-    trace_id: String,
-    parent_span_id: String,
-}
-
-/// An OTLP/HTTP receiver (JSON encoding) collecting spans.
-#[derive(Clone, Default)]
-struct Receiver(Arc<Mutex<Vec<Span>>>);
-
-impl Receiver {
-    async fn start() -> (Self, String) {
-        let receiver = Self::default();
-        let spans = receiver.0.clone();
-        let app = axum::Router::new().route(
-            "/v1/traces",
-            axum::routing::post(move |axum::Json(body): axum::Json<Value>| async move {
-                spans.lock().unwrap().extend(parse(&body));
-                axum::Json(json!({}))
-            }),
-        );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        (receiver, url)
-    }
-
-    async fn wait_for(&self, service: &str, name: &str) -> Span {
-        for _ in 0..200 {
-            let found = self
-                .0
-                .lock()
-                .unwrap()
-                .iter()
-                .find(|s| s.service == service && s.name == name)
-                .cloned();
-            if let Some(span) = found {
-                return span;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("no span {name:?} from {service}");
-    }
-}
-
-/// The spans of an OTLP/JSON export (OpenTelemetry's wire format, raw JSON).
-fn parse(body: &Value) -> Vec<Span> {
-    let mut spans = Vec::new();
-    for resource in body["resourceSpans"].as_array().into_iter().flatten() {
-        let service = resource["resource"]["attributes"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|a| a["key"] == "service.name")
-            .and_then(|a| a["value"]["stringValue"].as_str())
-            .unwrap_or_default()
-            .to_owned();
-        for scope in resource["scopeSpans"].as_array().into_iter().flatten() {
-            for span in scope["spans"].as_array().into_iter().flatten() {
-                let text = |key: &str| span[key].as_str().unwrap_or_default().to_lowercase();
-                spans.push(Span {
-                    service: service.clone(),
-                    name: span["name"].as_str().unwrap_or_default().to_owned(),
-                    trace_id: text("traceId"),
-                    parent_span_id: text("parentSpanId"),
-                });
-            }
-        }
-    }
-    spans
-}
-
 const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const PARENT_ID: &str = "00f067aa0ba902b7";
 
@@ -434,7 +359,9 @@ async fn span_for_a_traceparent(backend: Backend, env: &[(&str, String)]) -> Spa
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    receiver.wait_for("api-products", "GET /api/products").await
+    receiver
+        .wait_for("api-products", "GET /api/products", None)
+        .await
 }
 
 /// A `traceparent` from a peer not in `TRUSTED_PROXIES` (loopback is no

@@ -29,6 +29,7 @@ use tokio::process::{Child, Command};
 
 pub use testkit_macros::both_backends;
 
+pub mod otlp;
 pub mod proxy;
 mod sql;
 pub use proxy::DelayProxy;
