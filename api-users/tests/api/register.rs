@@ -1,7 +1,7 @@
 use futures_util::future::join_all;
 use serde_json::{json, Value};
 use shared::{Created, User};
-use testkit::{assert_error, client, decode, json, username, users_service};
+use testkit::{assert_error, client, decode, json, username, users_service, Service};
 
 fn registration(name: &str) -> Value {
     json!({
@@ -11,6 +11,19 @@ fn registration(name: &str) -> Value {
         "first_name": "Ada",
         "last_name": "Lovelace",
     })
+}
+
+/// `POST /api/user/create` with a JSON body: status and raw body.
+async fn create(users: &Service, body: &Value) -> (reqwest::StatusCode, Value) {
+    json(
+        client()
+            .post(users.url("/api/user/create"))
+            .json(body)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
 }
 
 /// The keys of a User, exactly: nothing secret can hide in another one. (Raw
@@ -282,15 +295,7 @@ async fn a_password_of_only_white_space_is_a_422_on_password(backend: testkit::B
     ] {
         let mut body = registration(&username("blank"));
         body["password"] = json!(blank);
-        let (status, answer) = json(
-            client()
-                .post(users.url("/api/user/create"))
-                .json(&body)
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
+        let (status, answer) = create(&users, &body).await;
         let error = assert_error(status, &answer, 422, "validation_failed");
         let fields = error.fields.unwrap_or_default();
         assert_eq!(fields.keys().collect::<Vec<_>>(), ["password"], "{answer}");
@@ -298,31 +303,18 @@ async fn a_password_of_only_white_space_is_a_422_on_password(backend: testkit::B
     // White space around other characters is a password like any other.
     let mut body = registration(&username("spaced"));
     body["password"] = json!("  a  b  c  ");
-    let response = client()
-        .post(users.url("/api/user/create"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 201);
+    let (status, answer) = create(&users, &body).await;
+    assert_eq!(status, 201, "{answer}");
 }
 
 #[testkit::both_backends]
 async fn an_email_differing_only_in_unicode_normalisation_is_taken(backend: testkit::Backend) {
     let (_db, users) = users_service(backend).await;
-    let c = client();
     let local = username("jos");
     // "é" composed (U+00E9), then "e" + a combining acute accent (U+0301).
     let mut first = registration(&username("composed"));
     first["email"] = json!(format!("{local}\u{e9}@example.com"));
-    let (status, body) = json(
-        c.post(users.url("/api/user/create"))
-            .json(&first)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, body) = create(&users, &first).await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(
         decode::<Created<User>>(&body).result.email,
@@ -330,27 +322,13 @@ async fn an_email_differing_only_in_unicode_normalisation_is_taken(backend: test
     );
     let mut second = registration(&username("decomposed"));
     second["email"] = json!(format!("  {local}e\u{301}@example.com "));
-    let (status, body) = json(
-        c.post(users.url("/api/user/create"))
-            .json(&second)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, body) = create(&users, &second).await;
     assert_error(status, &body, 409, "email_taken");
     // Stored composed: registering decomposed first is the same account too.
     let local = username("rene");
     let mut decomposed = registration(&username("first"));
     decomposed["email"] = json!(format!("{local}e\u{301}@example.com"));
-    let (status, body) = json(
-        c.post(users.url("/api/user/create"))
-            .json(&decomposed)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, body) = create(&users, &decomposed).await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(
         decode::<Created<User>>(&body).result.email,
