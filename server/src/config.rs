@@ -122,6 +122,29 @@ pub fn env_var(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }
 
+/// A setting from `vars`: `None` when unset or only white space; otherwise
+/// trimmed.
+pub fn var(vars: &dyn Fn(&str) -> Option<String>, name: &str) -> Option<String> {
+    vars(name)
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// A setting parsed as a `T`, if set; a value that does not parse stops the
+/// service with a message naming the setting and the value.
+pub fn var_parsed<T>(vars: &dyn Fn(&str) -> Option<String>, name: &str) -> anyhow::Result<Option<T>>
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    var(vars, name)
+        .map(|v| {
+            v.parse::<T>()
+                .map_err(|e| anyhow::anyhow!("{name}: cannot use {v:?}: {e}"))
+        })
+        .transpose()
+}
+
 /// A positive whole number from `vars`, if set.
 pub fn positive(vars: &dyn Fn(&str) -> Option<String>, name: &str) -> anyhow::Result<Option<u64>> {
     match vars(name) {

@@ -15,7 +15,10 @@ pub mod stock;
 pub mod user;
 
 pub use envelope::{Created, ErrorBody, ExistsBody, ListBody, ListQuery, MessageBody, ResultBody};
-pub use order::{AddItemRequest, Item, Order, OrdersQuery, UpdateItemRequest};
+pub use order::{
+    Actor, AddItemRequest, CancelReason, CheckoutRequest, Item, Order, OrderEvent, OrderStatus,
+    OrdersQuery, Payment, ShipRequest, ShippingAddress, UpdateItemRequest,
+};
 pub use product::{
     CreateProductRequest, Product, ProductCreated, ProductsQuery, UpdateProductRequest,
 };

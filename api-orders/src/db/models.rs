@@ -68,6 +68,12 @@ impl From<OrderWithItems> for shared::Order {
             total,
             created_at: order.created_at.and_utc(),
             checked_out_at: order.checked_out_at.map(|t| t.and_utc()),
+            status: if order.is_open {
+                shared::OrderStatus::Open
+            } else {
+                shared::OrderStatus::Placed
+            },
+            ..Default::default()
         }
     }
 }

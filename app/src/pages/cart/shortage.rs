@@ -277,8 +277,7 @@ mod tests {
             is_open: true,
             items: vec![item(3, "Lamp", 5), item(4, "Mug", 1), item(5, "Cup", 2)],
             total: 800,
-            created_at: Default::default(),
-            checked_out_at: None,
+            ..Default::default()
         }
     }
 
