@@ -73,6 +73,9 @@ build_images() {
   t0=$SECONDS
   "$docker" build -q -f "$root/deploy/docker/spa.Dockerfile" -t cartwheel/spa:latest "$root" >/dev/null
   log "built cartwheel/spa in $((SECONDS - t0)) s"
+  t0=$SECONDS
+  "$docker" build -q -f "$root/deploy/docker/mail.Dockerfile" -t cartwheel/mail-catcher:latest "$root" >/dev/null
+  log "built cartwheel/mail-catcher in $((SECONDS - t0)) s"
   "$docker" image ls --format '   {{.Repository}}:{{.Tag}} {{.Size}}' 'cartwheel/*'
 }
 
