@@ -23,7 +23,7 @@ pub struct Settings {
     pub limits: Limits,
     /// `TRUSTED_PROXIES`: addresses (or CIDR blocks) of the load balancers whose
     /// `X-Forwarded-For` is believed. Empty by default: the peer is the client.
-    pub trusted_proxies: Vec<crate::client::IpNet>,
+    pub trusted_proxies: Vec<crate::client_addr::IpNet>,
     /// `SQLITE_READERS` (default 4): read connections beside the writer; 0
     /// reads on the writer.
     pub sqlite_readers: usize,

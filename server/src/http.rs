@@ -13,7 +13,7 @@ use axum::{Json, Router};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use utoipa::openapi::OpenApi;
 
-use crate::client::TrustedProxies;
+use crate::client_addr::TrustedProxies;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::error::ApiError;

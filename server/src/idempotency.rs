@@ -48,7 +48,7 @@ use rand::Rng;
 use tokio::sync::OnceCell;
 
 use crate::auth::{token_from_headers, Freshness, Verifier};
-use crate::client::ClientAddr;
+use crate::client_addr::ClientAddr;
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::BODY_LIMIT;

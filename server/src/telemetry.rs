@@ -116,7 +116,7 @@ pub async fn request_context(req: Request, next: Next) -> Response {
         // Only a peer of ours (`TRUSTED_PROXIES`) may name the trace a request
         // joins: anyone else could graft requests onto a trace they read, or
         // force sampling decisions. Theirs starts a trace of its own.
-        if crate::client::from_trusted_peer(req.extensions()) {
+        if crate::client_addr::from_trusted_peer(req.extensions()) {
             crate::otel::continue_trace(&span, req.headers());
         }
     }
