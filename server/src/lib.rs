@@ -13,6 +13,7 @@ pub mod http;
 pub mod idempotency;
 pub mod limits;
 pub mod metrics;
+pub mod openapi;
 pub mod otel;
 pub mod service_token;
 pub mod telemetry;

@@ -1,4 +1,4 @@
-//! Logs, request ids and the headers every answer carries.
+//! Logs, traces and request ids.
 //!
 //! Each request gets an id: the caller's `X-Request-Id` when it sent a sane
 //! one (the SPA makes one per action), else a fresh one. The id is echoed on
@@ -9,9 +9,6 @@
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request};
-use axum::http::header::{
-    AUTHORIZATION, CACHE_CONTROL, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
-};
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -80,8 +77,8 @@ fn fresh_id() -> String {
     format!("{bits:032x}")
 }
 
-/// Middleware, outermost: the request id, the request's span and log line, and
-/// the headers the contract puts on every answer.
+/// Middleware, outermost: the request id (echoed on the answer), the
+/// request's span and its log line.
 pub async fn request_context(req: Request, next: Next) -> Response {
     let started = Instant::now();
     let id = req
@@ -90,7 +87,6 @@ pub async fn request_context(req: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .filter(|v| acceptable(v))
         .map_or_else(fresh_id, str::to_owned);
-    let authenticated = req.headers().contains_key(AUTHORIZATION);
     let route = req
         .extensions()
         .get::<MatchedPath>()
@@ -136,13 +132,6 @@ pub async fn request_context(req: Request, next: Next) -> Response {
     let headers = response.headers_mut();
     if let Ok(value) = HeaderValue::from_str(&id) {
         headers.insert(REQUEST_ID_HEADER, value);
-    }
-    headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    if authenticated {
-        // An answer to an authenticated request is that user's: no cache keeps it.
-        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     response
 }
