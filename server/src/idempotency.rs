@@ -117,15 +117,11 @@ impl Idempotency {
     }
 
     fn new(db: Db, verifier: Option<Verifier>) -> Self {
-        let secret = match std::env::var(SECRET_VAR) {
-            Ok(secret) if !secret.is_empty() => {
-                assert!(
-                    secret.len() >= 32,
-                    "{SECRET_VAR} must be at least 32 bytes (or unset, for a secret per database)"
-                );
-                OnceCell::new_with(Some(secret.into_bytes()))
-            }
-            _ => OnceCell::new(),
+        // `Settings` refused a short one at start; this reads the same setting.
+        let secret = match crate::config::idempotency_secret(&crate::config::env_var) {
+            Ok(Some(secret)) => OnceCell::new_with(Some(secret)),
+            Ok(None) => OnceCell::new(),
+            Err(e) => panic!("{e}"),
         };
         let shared = Arc::new(Shared { db, secret });
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {

@@ -15,6 +15,8 @@ use axum::response::Response;
 use rand::Rng;
 use tracing::Instrument;
 
+use crate::config::Telemetry;
+
 /// The contract's request id header.
 pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -30,7 +32,9 @@ pub fn request_id() -> Option<String> {
 
 /// Logs to stderr, filtered by `RUST_LOG` (default `info`); one JSON object a
 /// line when `LOG_FORMAT=json`. Spans are also exported as OpenTelemetry traces
-/// when `OTEL_EXPORTER_OTLP_ENDPOINT` is set ([`crate::otel`]).
+/// when `OTEL_EXPORTER_OTLP_ENDPOINT` is set ([`crate::otel`]). Settings from
+/// the environment and `.env` ([`Telemetry`]); one it cannot use stops the
+/// process here, as `main` would: its message on stderr, exit status 1.
 pub fn init_tracing() {
     init_tracing_as(&crate::otel::program_name());
 }
@@ -38,29 +42,43 @@ pub fn init_tracing() {
 /// [`init_tracing`] for a service that runs inside another program (a test
 /// executable): `service` names its traces.
 pub fn init_tracing_as(service: &str) {
+    let set_up = crate::config::load_dotenv()
+        .and_then(|()| Telemetry::from_vars(&crate::config::env_var))
+        .and_then(|telemetry| try_init_tracing(service, &telemetry));
+    if let Err(e) = set_up {
+        eprintln!("Error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+/// Installs the log (and trace) subscriber of `telemetry`, unless one is
+/// installed already.
+pub fn try_init_tracing(service: &str, telemetry: &Telemetry) -> anyhow::Result<()> {
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
     use tracing_subscriber::Layer;
 
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let json = std::env::var("LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    let filter = tracing_subscriber::EnvFilter::try_new(&telemetry.log_filter)?;
     let fmt = tracing_subscriber::fmt::layer()
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
-    let fmt = if json {
+    let fmt = if telemetry.json_logs {
         fmt.json().flatten_event(true).boxed()
     } else {
         fmt.boxed()
     };
     // `RUST_LOG` filters the log lines only: traces keep every request's span
     // whatever the log level.
-    let traces = crate::otel::layer(service)
-        .map(|layer| layer.with_filter(tracing_subscriber::filter::LevelFilter::INFO));
+    let traces = match &telemetry.otel {
+        Some(otel) => Some(crate::otel::layer(service, otel)?),
+        None => None,
+    }
+    .map(|layer| layer.with_filter(tracing_subscriber::filter::LevelFilter::INFO));
     let _ = tracing_subscriber::registry()
         .with(fmt.with_filter(filter))
         .with(traces)
         .try_init();
+    Ok(())
 }
 
 /// A caller's id is kept if it is short and plain; anything else is replaced,
