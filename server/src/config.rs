@@ -215,6 +215,8 @@ pub struct Otel {
 }
 
 impl Telemetry {
+    /// The settings above from `vars`; one that cannot be used is an error
+    /// naming it.
     pub fn from_vars(vars: Vars<'_>) -> anyhow::Result<Self> {
         let json_logs = one_of(vars, "LOG_FORMAT", &["text", "json"])? == Some("json");
         let log_filter = var(vars, "RUST_LOG").unwrap_or_else(|| "info".into());

@@ -65,8 +65,7 @@ pub fn document(mut openapi: OpenApi) -> Value {
 
     let mut doc = serde_json::to_value(&openapi).unwrap_or_else(|_| json!({}));
     add_plumbing_paths(&mut doc);
-    for response in responses(&mut doc) {
-        let (status, response) = response;
+    for (status, response) in responses(&mut doc) {
         add_response_headers(response, &status);
     }
     doc["components"]["headers"] = common_headers();
