@@ -1,6 +1,10 @@
-//! Settings of the users service beyond the common ones.
+//! Every setting of the users service, read once when it is built
+//! ([`crate::build`]) and handed down: the common ones (`server::Settings`)
+//! and its own ([`UsersConfig`]).
 
 use chrono::Duration;
+use server::config::{positive, Vars};
+use server::Settings;
 
 use crate::db::limits::Limit;
 
@@ -8,6 +12,13 @@ use crate::db::limits::Limit;
 /// account's ceiling (contract v1.3: 30 days).
 const KNOWN_ADDRESS_DAYS: i64 = 30;
 
+/// The settings every service has (`HOST`, `PORT`, `DATABASE_URL`, the
+/// limits...) from `vars` (the environment, or explicit values).
+pub fn settings(vars: impl Fn(&str) -> Option<String>) -> anyhow::Result<Settings> {
+    Settings::from_vars(crate::NAME, shared::ports::USERS, vars)
+}
+
+/// The users service's own settings.
 #[derive(Debug, Clone)]
 pub struct UsersConfig {
     /// `TOKEN_TTL_SECS`, default 24 h: how long a login lasts.
@@ -34,44 +45,78 @@ pub struct UsersConfig {
 }
 
 impl UsersConfig {
-    pub fn from_vars(vars: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
-        let number = |name: &str, default: i64| number(vars, name, default);
+    /// The settings above from `vars`; one that cannot be used is an error
+    /// naming it.
+    pub fn from_vars(vars: Vars<'_>) -> anyhow::Result<Self> {
+        // Every number is positive and fits the database's 32-bit columns.
+        let number = |name: &str, default: i32| -> anyhow::Result<i32> {
+            Ok(positive(vars, name)?.unwrap_or(default))
+        };
+        let seconds = |name: &str, default: i32| -> anyhow::Result<Duration> {
+            Ok(Duration::seconds(number(name, default)?.into()))
+        };
         let hour = Duration::hours(1);
         Ok(Self {
-            token_ttl: Duration::seconds(number("TOKEN_TTL_SECS", 86_400)?),
+            token_ttl: seconds("TOKEN_TTL_SECS", 86_400)?,
             login_pair: Limit {
                 name: "login",
-                max: number("LOGIN_MAX_FAILURES", 5)? as i32,
-                window: Duration::seconds(number("LOGIN_WINDOW_SECS", 300)?),
+                max: number("LOGIN_MAX_FAILURES", 5)?,
+                window: seconds("LOGIN_WINDOW_SECS", 300)?,
             },
             login_account: Limit {
                 name: "account",
-                max: number("LOGIN_ACCOUNT_MAX_FAILURES", 100)? as i32,
+                max: number("LOGIN_ACCOUNT_MAX_FAILURES", 100)?,
                 window: hour,
             },
             known_address_for: Duration::days(KNOWN_ADDRESS_DAYS),
             registrations: Limit {
                 name: "register",
-                max: number("REGISTER_MAX_PER_ADDRESS", 20)? as i32,
+                max: number("REGISTER_MAX_PER_ADDRESS", 20)?,
                 window: hour,
             },
-            tokens_per_user: number("TOKENS_PER_USER", 20)?,
+            tokens_per_user: number("TOKENS_PER_USER", 20)?.into(),
+            // Positive: the casts are exact.
             hashes_per_address: number("HASHES_PER_ADDRESS", 1)? as usize,
             hashes_waiting_per_address: number("HASHES_WAITING_PER_ADDRESS", 16)? as usize,
         })
     }
 }
 
-fn number(vars: &dyn Fn(&str) -> Option<String>, name: &str, default: i64) -> anyhow::Result<i64> {
-    match vars(name) {
-        Some(v) if !v.trim().is_empty() => {
-            let n: i64 = v
-                .trim()
-                .parse()
-                .map_err(|_| anyhow::anyhow!("{name} must be a whole number, got {v:?}"))?;
-            anyhow::ensure!(n > 0 && n < i32::MAX as i64, "{name} must be positive");
-            Ok(n)
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> anyhow::Result<UsersConfig> {
+        UsersConfig::from_vars(&|name| {
+            vars.iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.to_string())
+        })
+    }
+
+    #[test]
+    fn unset_settings_take_their_defaults() {
+        let config = config(&[("TOKENS_PER_USER", " ")]).unwrap();
+        assert_eq!(config.token_ttl, Duration::hours(24));
+        assert_eq!(config.tokens_per_user, 20);
+        assert_eq!(config.login_pair.max, 5);
+    }
+
+    #[test]
+    fn a_number_that_is_not_positive_or_too_large_stops_the_start_naming_it() {
+        for bad in ["0", "-3", "five", "2147483648", "1.5"] {
+            let err = config(&[("LOGIN_MAX_FAILURES", bad)])
+                .unwrap_err()
+                .to_string();
+            assert!(err.starts_with("LOGIN_MAX_FAILURES: "), "{bad}: {err}");
+            assert!(err.contains(bad), "{bad}: {err}");
         }
-        _ => Ok(default),
+        assert_eq!(
+            config(&[("LOGIN_MAX_FAILURES", " 7 ")])
+                .unwrap()
+                .login_pair
+                .max,
+            7
+        );
     }
 }

@@ -15,13 +15,10 @@ mod token;
 
 use server::{App, Db, DbConfig, Settings};
 
+pub use config::settings;
+
 /// The service's name, as in its settings and logs.
 pub const NAME: &str = "api-users";
-
-/// The settings of this service from `vars` (the environment, or explicit values).
-pub fn settings(vars: impl Fn(&str) -> Option<String>) -> anyhow::Result<Settings> {
-    Settings::from_vars(NAME, shared::ports::USERS, vars)
-}
 
 /// Connects to the database (migrating it), binds the listening socket and
 /// builds the router; `vars` holds the settings of this service beyond the
@@ -43,7 +40,8 @@ pub async fn build(
 /// The binary: `api-users` serves until SIGTERM or Ctrl-C, `api-users
 /// make-admin <username>` makes an admin; settings from the environment.
 pub async fn main(args: impl IntoIterator<Item = String>) -> anyhow::Result<()> {
-    let settings = Settings::from_env(NAME, shared::ports::USERS)?;
+    server::config::load_dotenv()?;
+    let settings = settings(server::config::env_var)?;
     let mut args = args.into_iter().peekable();
     if args.peek().is_some() {
         println!("{}", command(&settings, args).await?);

@@ -1,8 +1,14 @@
 //! Settings from the environment (and a `.env` file), with defaults that make
-//! `cargo run` just work.
+//! `cargo run` just work: every setting this crate reads is read here,
+//! through [`var`] and [`var_parsed`], as the services' own `config.rs` read
+//! theirs. A value a setting cannot take stops the service with a message
+//! naming the setting, never a silent default.
 
 use std::net::SocketAddr;
+use std::str::FromStr;
 use std::time::Duration;
+
+use crate::client_addr::IpNet;
 
 /// Where one service listens and what it talks to.
 #[derive(Debug, Clone)]
@@ -23,11 +29,11 @@ pub struct Settings {
     pub limits: Limits,
     /// `TRUSTED_PROXIES`: addresses (or CIDR blocks) of the load balancers whose
     /// `X-Forwarded-For` is believed. Empty by default: the peer is the client.
-    pub trusted_proxies: Vec<crate::client::IpNet>,
+    pub trusted_proxies: Vec<IpNet>,
     /// `SQLITE_READERS` (default 4): read connections beside the writer; 0
     /// reads on the writer.
     pub sqlite_readers: usize,
-    /// `SQLITE_SYNCHRONOUS`: `FULL` (the default) or `NORMAL` (see `db`).
+    /// `SQLITE_SYNCHRONOUS`: `FULL` (the default) or `NORMAL`, any case (see `db`).
     pub sqlite_synchronous: &'static str,
 }
 
@@ -86,34 +92,43 @@ impl Default for Limits {
 impl Limits {
     /// The limits set in `vars`; `loopback_host`: the process listens on a
     /// loopback address only (no per-address connection cap unless set).
-    fn from_vars(
-        vars: &dyn Fn(&str) -> Option<String>,
-        loopback_host: bool,
-    ) -> anyhow::Result<Self> {
+    fn from_vars(vars: Vars<'_>, loopback_host: bool) -> anyhow::Result<Self> {
         let d = Self::default();
-        let positive = |name: &str| positive(vars, name);
         let ms = |name: &str, default: Duration| -> anyhow::Result<Duration> {
-            Ok(match positive(name)? {
-                Some(n) => Duration::from_millis(n),
-                None => default,
-            })
+            Ok(positive(vars, name)?.map_or(default, Duration::from_millis))
+        };
+        let count = |name: &str, default: usize| -> anyhow::Result<usize> {
+            Ok(positive(vars, name)?.unwrap_or(default))
         };
         Ok(Self {
             request_timeout: ms("REQUEST_TIMEOUT_MS", d.request_timeout)?,
             header_read_timeout: ms("HEADER_READ_TIMEOUT_MS", d.header_read_timeout)?,
-            max_connections: positive("MAX_CONNECTIONS")?.map_or(d.max_connections, |n| n as usize),
-            max_connections_per_address: match positive("MAX_CONNECTIONS_PER_ADDRESS")? {
-                Some(n) => Some(n as usize),
+            max_connections: count("MAX_CONNECTIONS", d.max_connections)?,
+            max_connections_per_address: match positive(vars, "MAX_CONNECTIONS_PER_ADDRESS")? {
+                Some(n) => Some(n),
                 None if loopback_host => None,
                 None => d.max_connections_per_address,
             },
-            max_in_flight: positive("MAX_IN_FLIGHT")?.map_or(d.max_in_flight, |n| n as usize),
+            max_in_flight: count("MAX_IN_FLIGHT", d.max_in_flight)?,
             db_acquire_timeout: ms("DATABASE_ACQUIRE_TIMEOUT_MS", d.db_acquire_timeout)?,
             db_statement_timeout: ms("DATABASE_STATEMENT_TIMEOUT_MS", d.db_statement_timeout)?,
             upstream_timeout: ms("UPSTREAM_TIMEOUT_MS", d.upstream_timeout)?,
-            shutdown_grace: positive("SHUTDOWN_GRACE_SECS")?
+            shutdown_grace: positive(vars, "SHUTDOWN_GRACE_SECS")?
                 .map_or(d.shutdown_grace, Duration::from_secs),
         })
+    }
+}
+
+/// Where settings come from: the process environment ([`env_var`]) or
+/// explicit values (tests build several services in one process).
+pub type Vars<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// Loads `.env` into the process environment (what is already set wins).
+pub fn load_dotenv() -> anyhow::Result<()> {
+    // A missing .env is the normal case; a malformed one is worth saying.
+    match dotenvy::dotenv() {
+        Err(e) if !e.not_found() => anyhow::bail!("cannot read .env: {e}"),
+        _ => Ok(()),
     }
 }
 
@@ -124,7 +139,7 @@ pub fn env_var(name: &str) -> Option<String> {
 
 /// A setting from `vars`: `None` when unset or only white space; otherwise
 /// trimmed.
-pub fn var(vars: &dyn Fn(&str) -> Option<String>, name: &str) -> Option<String> {
+pub fn var(vars: Vars<'_>, name: &str) -> Option<String> {
     vars(name)
         .map(|v| v.trim().to_owned())
         .filter(|v| !v.is_empty())
@@ -132,9 +147,9 @@ pub fn var(vars: &dyn Fn(&str) -> Option<String>, name: &str) -> Option<String> 
 
 /// A setting parsed as a `T`, if set; a value that does not parse stops the
 /// service with a message naming the setting and the value.
-pub fn var_parsed<T>(vars: &dyn Fn(&str) -> Option<String>, name: &str) -> anyhow::Result<Option<T>>
+pub fn var_parsed<T>(vars: Vars<'_>, name: &str) -> anyhow::Result<Option<T>>
 where
-    T: std::str::FromStr,
+    T: FromStr,
     T::Err: std::fmt::Display,
 {
     var(vars, name)
@@ -145,17 +160,101 @@ where
         .transpose()
 }
 
-/// A positive whole number from `vars`, if set.
-pub fn positive(vars: &dyn Fn(&str) -> Option<String>, name: &str) -> anyhow::Result<Option<u64>> {
-    match vars(name) {
-        Some(v) if !v.trim().is_empty() => v
-            .trim()
-            .parse::<u64>()
-            .ok()
-            .filter(|n| *n > 0)
-            .map(Some)
-            .ok_or_else(|| anyhow::anyhow!("{name} must be a positive whole number, got {v:?}")),
-        _ => Ok(None),
+/// A number above zero, if set ([`var_parsed`], and zero or less refused):
+/// every count, time limit and size of the services.
+pub fn positive<T>(vars: Vars<'_>, name: &str) -> anyhow::Result<Option<T>>
+where
+    T: FromStr + PartialOrd + Default + std::fmt::Display,
+    T::Err: std::fmt::Display,
+{
+    match var_parsed::<T>(vars, name)? {
+        Some(n) if n <= T::default() => {
+            anyhow::bail!("{name}: cannot use \"{n}\": it must be above 0")
+        }
+        n => Ok(n),
+    }
+}
+
+/// One of `choices` (in any case), if set: a word of a fixed list.
+pub fn one_of(
+    vars: Vars<'_>,
+    name: &str,
+    choices: &[&'static str],
+) -> anyhow::Result<Option<&'static str>> {
+    var(vars, name)
+        .map(|v| {
+            let choice = choices.iter().find(|c| c.eq_ignore_ascii_case(&v));
+            choice.copied().ok_or_else(|| {
+                anyhow::anyhow!("{name}: cannot use {v:?}: one of {}", choices.join(", "))
+            })
+        })
+        .transpose()
+}
+
+/// How the process logs and traces (`LOG_FORMAT`, `RUST_LOG`, `OTEL_*`),
+/// read once by [`crate::telemetry::init_tracing`].
+#[derive(Debug, Clone)]
+pub struct Telemetry {
+    /// `LOG_FORMAT`: `text` (the default) or `json`, one object a line.
+    pub json_logs: bool,
+    /// `RUST_LOG`, default `info`: which log lines are written.
+    pub log_filter: String,
+    /// Set when `OTEL_EXPORTER_OTLP_ENDPOINT` (or `..._TRACES_ENDPOINT`) is:
+    /// traces are exported ([`crate::otel`]).
+    pub otel: Option<Otel>,
+}
+
+/// The OpenTelemetry settings this build reads itself; the exporter reads
+/// the other standard ones (endpoint, headers, `OTEL_BSP_*`).
+#[derive(Debug, Clone)]
+pub struct Otel {
+    /// `OTEL_EXPORTER_OTLP_PROTOCOL`: `http/protobuf` (the default) or `http/json`.
+    pub json: bool,
+    /// `OTEL_SERVICE_NAME`, if set (else the service's own name).
+    pub service_name: Option<String>,
+}
+
+impl Telemetry {
+    /// The settings above from `vars`; one that cannot be used is an error
+    /// naming it.
+    pub fn from_vars(vars: Vars<'_>) -> anyhow::Result<Self> {
+        let json_logs = one_of(vars, "LOG_FORMAT", &["text", "json"])? == Some("json");
+        let log_filter = var(vars, "RUST_LOG").unwrap_or_else(|| "info".into());
+        tracing_subscriber::EnvFilter::try_new(&log_filter)
+            .map_err(|e| anyhow::anyhow!("RUST_LOG: cannot use {log_filter:?}: {e}"))?;
+        let endpoint = [
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+        ];
+        let otel = if endpoint.iter().any(|name| var(vars, name).is_some()) {
+            let protocols = ["http/protobuf", "http/json"];
+            let json =
+                one_of(vars, "OTEL_EXPORTER_OTLP_PROTOCOL", &protocols)? == Some("http/json");
+            // Read by the exporter, which ignores a value it cannot use.
+            var_parsed::<u64>(vars, "OTEL_BSP_SCHEDULE_DELAY")?;
+            Some(Otel {
+                json,
+                service_name: var(vars, "OTEL_SERVICE_NAME"),
+            })
+        } else {
+            None
+        };
+        Ok(Self {
+            json_logs,
+            log_filter,
+            otel,
+        })
+    }
+}
+
+/// `IDEMPOTENCY_SECRET`, if set: at least 32 bytes (see [`crate::idempotency`]).
+pub fn idempotency_secret(vars: Vars<'_>) -> anyhow::Result<Option<Vec<u8>>> {
+    const NAME: &str = crate::idempotency::SECRET_VAR;
+    match var(vars, NAME) {
+        Some(secret) if secret.len() < 32 => anyhow::bail!(
+            "{NAME}: it must be at least 32 bytes (or unset, for a secret per database)"
+        ),
+        secret => Ok(secret.map(String::into_bytes)),
     }
 }
 
@@ -163,80 +262,69 @@ impl Settings {
     /// [`Settings::from_vars`] over the process environment, after loading
     /// `.env` into it.
     pub fn from_env(service: &'static str, default_port: u16) -> anyhow::Result<Self> {
-        // A missing .env is the normal case; a malformed one is worth saying.
-        if let Err(e) = dotenvy::dotenv() {
-            if !e.not_found() {
-                anyhow::bail!("cannot read .env: {e}");
-            }
-        }
+        load_dotenv()?;
         Self::from_vars(service, default_port, env_var)
     }
 
     /// Reads `HOST`, `PORT`, `DATABASE_URL`, `USERS_URL`, `PRODUCTS_URL`,
-    /// `CORS_ORIGINS`, the pool size and the limits from `vars` (the
-    /// environment, or explicit values: tests build several services in one
-    /// process); the default database is `sqlite://data/<service>.db`.
+    /// `CORS_ORIGINS`, `TRUSTED_PROXIES`, the pool, the SQLite settings and
+    /// the limits from `vars` (the environment, or explicit values: tests
+    /// build several services in one process), and checks
+    /// `IDEMPOTENCY_SECRET`; the default database is
+    /// `sqlite://data/<service>.db`. A value that cannot be used is an error
+    /// naming its setting.
     pub fn from_vars(
         service: &'static str,
         default_port: u16,
         vars: impl Fn(&str) -> Option<String>,
     ) -> anyhow::Result<Self> {
-        let vars: &dyn Fn(&str) -> Option<String> = &vars;
-        let var = |name: &str| vars(name).filter(|v| !v.trim().is_empty());
-        let port = match var("PORT") {
-            Some(p) => p
-                .trim()
-                .parse()
-                .map_err(|_| anyhow::anyhow!("PORT must be a port number, got {p:?}"))?,
-            None => default_port,
-        };
-        let pool_size = positive(vars, "DATABASE_POOL_SIZE")?.map_or(10, |n| n as usize);
-        let trusted_proxies = var("TRUSTED_PROXIES")
+        let vars: Vars<'_> = &vars;
+        let host = var(vars, "HOST").unwrap_or_else(|| "127.0.0.1".into());
+        anyhow::ensure!(
+            host == "localhost" || host.parse::<std::net::IpAddr>().is_ok(),
+            "HOST: cannot use {host:?}: an IP address or localhost"
+        );
+        let sqlite_readers = var_parsed::<usize>(vars, "SQLITE_READERS")?.unwrap_or(4);
+        anyhow::ensure!(
+            sqlite_readers <= 64,
+            "SQLITE_READERS: cannot use \"{sqlite_readers}\": 0 to 64"
+        );
+        // Checked here, so that a short one stops the start rather than the
+        // first route that keeps answers.
+        idempotency_secret(vars)?;
+        let short = service.trim_start_matches("api-");
+        let url =
+            |name: &str, default: &str| trim_url(var(vars, name).unwrap_or_else(|| default.into()));
+        let trusted_proxies = var(vars, "TRUSTED_PROXIES")
             .unwrap_or_default()
             .split(',')
             .map(str::trim)
             .filter(|p| !p.is_empty())
             .map(|p| {
                 p.parse()
-                    .map_err(|e| anyhow::anyhow!("TRUSTED_PROXIES: {p:?}: {e}"))
+                    .map_err(|e| anyhow::anyhow!("TRUSTED_PROXIES: cannot use {p:?}: {e}"))
             })
             .collect::<anyhow::Result<_>>()?;
-        let sqlite_readers = match var("SQLITE_READERS") {
-            Some(v) => v
-                .trim()
-                .parse::<usize>()
-                .ok()
-                .filter(|n| *n <= 64)
-                .ok_or_else(|| anyhow::anyhow!("SQLITE_READERS must be 0 to 64, got {v:?}"))?,
-            None => 4,
-        };
-        let sqlite_synchronous = match vars("SQLITE_SYNCHRONOUS") {
-            Some(v) if v.eq_ignore_ascii_case("normal") => "NORMAL",
-            _ => "FULL",
-        };
-        let short = service.trim_start_matches("api-");
-        let host = var("HOST").unwrap_or_else(|| "127.0.0.1".into());
         Ok(Self {
             service,
             limits: Limits::from_vars(vars, is_loopback(&host))?,
             host,
-            port,
-            database_url: var("DATABASE_URL")
+            port: var_parsed(vars, "PORT")?.unwrap_or(default_port),
+            database_url: var(vars, "DATABASE_URL")
                 .unwrap_or_else(|| format!("sqlite://data/{short}.db")),
-            users_url: trim_url(var("USERS_URL").unwrap_or_else(|| "http://127.0.0.1:5001".into())),
-            products_url: trim_url(
-                var("PRODUCTS_URL").unwrap_or_else(|| "http://127.0.0.1:5002".into()),
-            ),
-            cors_origins: var("CORS_ORIGINS")
+            users_url: url("USERS_URL", "http://127.0.0.1:5001"),
+            products_url: url("PRODUCTS_URL", "http://127.0.0.1:5002"),
+            cors_origins: var(vars, "CORS_ORIGINS")
                 .unwrap_or_else(|| "http://localhost:8080,http://127.0.0.1:8080".into())
                 .split(',')
                 .map(|o| trim_url(o.trim().to_owned()))
                 .filter(|o| !o.is_empty())
                 .collect(),
-            pool_size,
+            pool_size: positive(vars, "DATABASE_POOL_SIZE")?.unwrap_or(10),
             trusted_proxies,
             sqlite_readers,
-            sqlite_synchronous,
+            sqlite_synchronous: one_of(vars, "SQLITE_SYNCHRONOUS", &["FULL", "NORMAL"])?
+                .unwrap_or("FULL"),
         })
     }
 
@@ -268,12 +356,33 @@ fn trim_url(url: String) -> String {
 mod tests {
     use super::*;
 
+    fn lookup<'a>(vars: &'a [(&str, &str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |name| {
+            vars.iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    fn try_settings(vars: &[(&str, &str)]) -> anyhow::Result<Settings> {
+        Settings::from_vars("api-users", 5001, lookup(vars))
+    }
+
     fn settings(vars: &[(&str, &str)]) -> Settings {
-        let vars: std::collections::HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Settings::from_vars("api-users", 5001, |k| vars.get(k).cloned()).unwrap()
+        try_settings(vars).unwrap()
+    }
+
+    /// The error of `name=value`, which must name the setting and the value.
+    fn refusal(name: &str, value: &str) -> String {
+        let vars = [(name, value)];
+        let err = match try_settings(&vars) {
+            Ok(_) => Telemetry::from_vars(&lookup(&vars)).map(|_| ()),
+            Err(e) => Err(e),
+        }
+        .expect_err(&format!("{name}={value:?} was accepted"))
+        .to_string();
+        assert!(err.starts_with(&format!("{name}: ")), "{err}");
+        err
     }
 
     #[test]
@@ -285,11 +394,85 @@ mod tests {
         assert_eq!(cap(&[("HOST", "localhost")]), None);
         let set = [("HOST", "127.0.0.1"), ("MAX_CONNECTIONS_PER_ADDRESS", "3")];
         assert_eq!(cap(&set), Some(3));
-        let vars = [("MAX_CONNECTIONS_PER_ADDRESS", "0")];
-        assert!(Settings::from_vars("api-users", 5001, |k| vars
-            .iter()
-            .find(|(n, _)| *n == k)
-            .map(|(_, v)| v.to_string()))
-        .is_err());
+    }
+
+    #[test]
+    fn values_are_trimmed_and_blank_is_unset() {
+        let s = settings(&[
+            ("PORT", " 6001 "),
+            ("SQLITE_SYNCHRONOUS", "normal"),
+            ("SQLITE_READERS", "0"),
+            ("TRUSTED_PROXIES", " 10.0.0.0/8, ,::1 "),
+            ("CORS_ORIGINS", "https://shop.example/, "),
+            ("REQUEST_TIMEOUT_MS", "   "),
+        ]);
+        assert_eq!(s.port, 6001);
+        assert_eq!(s.sqlite_synchronous, "NORMAL");
+        assert_eq!(s.sqlite_readers, 0);
+        assert_eq!(s.trusted_proxies.len(), 2);
+        assert_eq!(s.cors_origins, ["https://shop.example"]);
+        assert_eq!(s.limits.request_timeout, Duration::from_millis(9_000));
+        let d = settings(&[]);
+        assert_eq!(
+            (d.port, d.sqlite_synchronous, d.sqlite_readers),
+            (5001, "FULL", 4)
+        );
+        assert_eq!(d.database_url, "sqlite://data/users.db");
+    }
+
+    #[test]
+    fn an_unusable_value_stops_the_start_naming_its_setting() {
+        for (name, value) in [
+            ("SQLITE_SYNCHRONOUS", "NORMALL"),
+            ("SQLITE_SYNCHRONOUS", "OFF"),
+            ("SQLITE_READERS", "65"),
+            ("SQLITE_READERS", "-1"),
+            ("PORT", "70000"),
+            ("PORT", "http"),
+            ("HOST", "shop.example"),
+            ("TRUSTED_PROXIES", "balancer"),
+            ("TRUSTED_PROXIES", "10.0.0.0/33"),
+            ("DATABASE_POOL_SIZE", "0"),
+            ("MAX_CONNECTIONS_PER_ADDRESS", "0"),
+            ("REQUEST_TIMEOUT_MS", "9s"),
+            ("SHUTDOWN_GRACE_SECS", "-5"),
+            ("IDEMPOTENCY_SECRET", "too short"),
+            ("LOG_FORMAT", "jsno"),
+            ("RUST_LOG", "info,[["),
+        ] {
+            let err = refusal(name, value);
+            let shown = value.trim();
+            assert!(
+                err.contains(shown) || name == "IDEMPOTENCY_SECRET",
+                "{name}: the value is not named: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn telemetry_reads_its_own_settings() {
+        let t = |vars: &[(&str, &str)]| Telemetry::from_vars(&lookup(vars));
+        let plain = t(&[]).unwrap();
+        assert!(!plain.json_logs && plain.otel.is_none());
+        assert_eq!(plain.log_filter, "info");
+        assert!(t(&[("LOG_FORMAT", "JSON")]).unwrap().json_logs);
+        assert!(!t(&[("LOG_FORMAT", "text")]).unwrap().json_logs);
+        let endpoint = ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4318");
+        let otel = t(&[endpoint, ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json")]).unwrap();
+        assert!(otel
+            .otel
+            .is_some_and(|o| o.json && o.service_name.is_none()));
+        // Without an endpoint nothing is exported: its settings are not read.
+        assert!(t(&[("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")]).is_ok());
+        for (name, value) in [
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+            ("OTEL_BSP_SCHEDULE_DELAY", "soon"),
+        ] {
+            let err = t(&[endpoint, (name, value)]).unwrap_err().to_string();
+            assert!(
+                err.starts_with(&format!("{name}: ")) && err.contains(value),
+                "{err}"
+            );
+        }
     }
 }

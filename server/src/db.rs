@@ -38,6 +38,13 @@ pub enum Db {
     Sqlite(Pool<SqliteConn>, Pool<SqliteConn>),
 }
 
+/// One pool of either backend, as [`with_conn!`](crate::with_conn) takes a
+/// connection from it.
+pub enum PoolRef<'a> {
+    Postgres(&'a Pool<PgConn>),
+    Sqlite(&'a Pool<SqliteConn>),
+}
+
 /// The migrations of one service, one directory per backend (their SQL differs):
 /// `migrations/postgres` and `migrations/sqlite` of the crate, embedded by
 /// [`migrations!`](crate::migrations).
@@ -165,6 +172,22 @@ impl Db {
             tokio::time::timeout(Duration::from_secs(2), ping).await,
             Ok(Ok(_))
         )
+    }
+
+    /// Where writes (and reads that must see them) take a connection.
+    pub fn writer(&self) -> PoolRef<'_> {
+        match self {
+            Self::Postgres(pool) => PoolRef::Postgres(pool),
+            Self::Sqlite(writer, _) => PoolRef::Sqlite(writer),
+        }
+    }
+
+    /// Where reads take a connection ([`with_read_conn!`](crate::with_read_conn)).
+    pub fn reader(&self) -> PoolRef<'_> {
+        match self {
+            Self::Postgres(pool) => PoolRef::Postgres(pool),
+            Self::Sqlite(_, readers) => PoolRef::Sqlite(readers),
+        }
     }
 
     pub fn backend(&self) -> &'static str {
@@ -399,16 +422,20 @@ macro_rules! migrations {
 
 /// Runs `$body` with `$conn` bound to a `&mut` connection of whichever backend
 /// `$db` is; the body is compiled once per backend. Pool failures become 503.
+/// This is the one place the two connection types meet code written once.
 #[macro_export]
 macro_rules! with_conn {
     ($db:expr, |$conn:ident| $body:expr) => {
-        match $db {
-            $crate::db::Db::Postgres(pool) => {
+        $crate::with_conn!(@from $crate::db::Db::writer(&$db), |$conn| $body)
+    };
+    (@from $pool:expr, |$conn:ident| $body:expr) => {
+        match $pool {
+            $crate::db::PoolRef::Postgres(pool) => {
                 let mut pooled = pool.get().await.map_err($crate::db::pool_error)?;
                 let $conn: &mut $crate::db::PgConn = &mut pooled;
                 $body
             }
-            $crate::db::Db::Sqlite(pool, _) => {
+            $crate::db::PoolRef::Sqlite(pool) => {
                 let mut pooled = pool.get().await.map_err($crate::db::pool_error)?;
                 let $conn: &mut $crate::db::SqliteConn = &mut pooled;
                 $body
@@ -424,18 +451,7 @@ macro_rules! with_conn {
 #[macro_export]
 macro_rules! with_read_conn {
     ($db:expr, |$conn:ident| $body:expr) => {
-        match $db {
-            $crate::db::Db::Postgres(pool) => {
-                let mut pooled = pool.get().await.map_err($crate::db::pool_error)?;
-                let $conn: &mut $crate::db::PgConn = &mut pooled;
-                $body
-            }
-            $crate::db::Db::Sqlite(_, pool) => {
-                let mut pooled = pool.get().await.map_err($crate::db::pool_error)?;
-                let $conn: &mut $crate::db::SqliteConn = &mut pooled;
-                $body
-            }
-        }
+        $crate::with_conn!(@from $crate::db::Db::reader(&$db), |$conn| $body)
     };
 }
 

@@ -48,7 +48,7 @@ use rand::Rng;
 use tokio::sync::OnceCell;
 
 use crate::auth::{token_from_headers, Freshness, Verifier};
-use crate::client::ClientAddr;
+use crate::client_addr::ClientAddr;
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::BODY_LIMIT;
@@ -117,15 +117,11 @@ impl Idempotency {
     }
 
     fn new(db: Db, verifier: Option<Verifier>) -> Self {
-        let secret = match std::env::var(SECRET_VAR) {
-            Ok(secret) if !secret.is_empty() => {
-                assert!(
-                    secret.len() >= 32,
-                    "{SECRET_VAR} must be at least 32 bytes (or unset, for a secret per database)"
-                );
-                OnceCell::new_with(Some(secret.into_bytes()))
-            }
-            _ => OnceCell::new(),
+        // `Settings` refused a short one at start; this reads the same setting.
+        let secret = match crate::config::idempotency_secret(&crate::config::env_var) {
+            Ok(Some(secret)) => OnceCell::new_with(Some(secret)),
+            Ok(None) => OnceCell::new(),
+            Err(e) => panic!("{e}"),
         };
         let shared = Arc::new(Shared { db, secret });
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {

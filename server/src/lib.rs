@@ -4,29 +4,30 @@
 //! OpenAPI, metrics, CORS, tracing, graceful shutdown).
 
 pub mod auth;
-pub mod client;
+pub mod client_addr;
 pub mod config;
 pub mod db;
 pub mod error;
 pub mod extract;
 pub mod http;
 pub mod idempotency;
-pub mod keyed;
 pub mod limits;
 pub mod metrics;
+pub mod openapi;
 pub mod otel;
-pub mod service;
+pub mod service_token;
 pub mod telemetry;
+pub mod turns;
 pub mod upstream;
 
 pub use auth::{
     AdminUser, BearerToken, CurrentUser, Freshness, RemoteVerifier, TokenVerifier, Verifier,
 };
-pub use client::ClientAddr;
+pub use client_addr::ClientAddr;
 pub use config::{Limits, Settings};
 pub use db::{Db, DbConfig, Migrations};
 pub use error::{ApiError, ApiResult, FieldErrors, Fields};
 pub use extract::{Input, OptionalJson, Page, Params, BODY_LIMIT};
 pub use http::App;
-pub use keyed::{KeyedTurns, Turn};
-pub use service::{ServiceCaller, ServiceToken};
+pub use service_token::{ServiceCaller, ServiceToken};
+pub use turns::{KeyedTurns, Turn};

@@ -22,7 +22,7 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, Semaphore};
 
-use crate::client::{IpNet, PeerAddr};
+use crate::client_addr::{IpNet, PeerAddr};
 use crate::config::Limits;
 use crate::error::ApiError;
 use crate::extract::BODY_LIMIT;
@@ -282,10 +282,10 @@ impl PerAddress {
         let Some(cap) = self.cap else {
             return Some(Held(None));
         };
-        if crate::client::is_trusted(peer, &self.trusted) {
+        if crate::client_addr::is_trusted(peer, &self.trusted) {
             return Some(Held(None));
         }
-        let key = crate::client::limiter_key(peer);
+        let key = crate::client_addr::limiter_key(peer);
         let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
         let count = held.entry(key).or_insert(0);
         if *count >= cap {

@@ -13,7 +13,8 @@
 //! (default: the service's name, `api-orders`), `OTEL_RESOURCE_ATTRIBUTES`,
 //! `OTEL_BSP_SCHEDULE_DELAY` (ms between batches, default 5000). Spans are sent from
 //! a thread of their own, in batches, and never slow a request down: when the
-//! collector is away, they are dropped.
+//! collector is away, they are dropped. The settings are read with the others
+//! (`config::Telemetry`); one this build cannot use stops the service.
 
 use std::sync::OnceLock;
 
@@ -29,6 +30,8 @@ use tracing::Subscriber;
 use tracing_opentelemetry::{OpenTelemetryLayer, OpenTelemetrySpanExt};
 use tracing_subscriber::registry::LookupSpan;
 
+use crate::config::Otel;
+
 /// The provider, once export is on: flushed at shutdown.
 static PROVIDER: OnceLock<SdkTracerProvider> = OnceLock::new();
 
@@ -37,42 +40,27 @@ pub fn enabled() -> bool {
     PROVIDER.get().is_some()
 }
 
-/// The layer that turns spans into OpenTelemetry spans, when an endpoint is set.
-/// A broken setting is reported on stderr and leaves tracing off, not the service.
-pub(crate) fn layer<S>(service: &str) -> Option<OpenTelemetryLayer<S, SdkTracer>>
+/// The layer that turns spans into OpenTelemetry spans. An exporter that
+/// cannot be built from the standard variables is an error naming them.
+pub(crate) fn layer<S>(
+    service: &str,
+    settings: &Otel,
+) -> anyhow::Result<OpenTelemetryLayer<S, SdkTracer>>
 where
     S: Subscriber + for<'span> LookupSpan<'span>,
 {
-    let endpoint_set = [
-        "OTEL_EXPORTER_OTLP_ENDPOINT",
-        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
-    ]
-    .iter()
-    .any(|var| std::env::var(var).is_ok_and(|v| !v.trim().is_empty()));
-    if !endpoint_set {
-        return None;
-    }
-    match provider(service) {
-        Ok(provider) => {
-            let tracer = provider.tracer("cartwheel");
-            let _ = PROVIDER.set(provider);
-            Some(tracing_opentelemetry::layer().with_tracer(tracer))
-        }
-        Err(e) => {
-            // Tracing is not up yet: stderr is the log.
-            eprintln!("OpenTelemetry export is off: {e}");
-            None
-        }
-    }
+    let provider = provider(service, settings)
+        .map_err(|e| anyhow::anyhow!("OTEL_EXPORTER_OTLP_*: cannot export traces: {e}"))?;
+    let tracer = provider.tracer("cartwheel");
+    let _ = PROVIDER.set(provider);
+    Ok(tracing_opentelemetry::layer().with_tracer(tracer))
 }
 
-fn provider(service: &str) -> anyhow::Result<SdkTracerProvider> {
-    let protocol = match std::env::var("OTEL_EXPORTER_OTLP_PROTOCOL").as_deref() {
-        Err(_) | Ok("http/protobuf") => Protocol::HttpBinary,
-        Ok("http/json") => Protocol::HttpJson,
-        Ok(other) => anyhow::bail!(
-            "OTEL_EXPORTER_OTLP_PROTOCOL={other:?}: this build speaks http/protobuf and http/json"
-        ),
+fn provider(service: &str, settings: &Otel) -> anyhow::Result<SdkTracerProvider> {
+    let protocol = if settings.json {
+        Protocol::HttpJson
+    } else {
+        Protocol::HttpBinary
     };
     // The endpoint, headers and timeout come from the standard variables.
     let exporter = opentelemetry_otlp::SpanExporter::builder()
@@ -80,7 +68,8 @@ fn provider(service: &str) -> anyhow::Result<SdkTracerProvider> {
         .with_protocol(protocol)
         .build()?;
     let mut resource = Resource::builder();
-    if std::env::var("OTEL_SERVICE_NAME").is_err() {
+    // A set `OTEL_SERVICE_NAME` is the SDK's to read.
+    if settings.service_name.is_none() {
         resource = resource.with_service_name(service.to_owned());
     }
     Ok(SdkTracerProvider::builder()

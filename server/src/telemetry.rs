@@ -1,4 +1,4 @@
-//! Logs, request ids and the headers every answer carries.
+//! Logs, traces and request ids.
 //!
 //! Each request gets an id: the caller's `X-Request-Id` when it sent a sane
 //! one (the SPA makes one per action), else a fresh one. The id is echoed on
@@ -9,14 +9,13 @@
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request};
-use axum::http::header::{
-    AUTHORIZATION, CACHE_CONTROL, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
-};
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
 use rand::Rng;
 use tracing::Instrument;
+
+use crate::config::Telemetry;
 
 /// The contract's request id header.
 pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
@@ -33,7 +32,9 @@ pub fn request_id() -> Option<String> {
 
 /// Logs to stderr, filtered by `RUST_LOG` (default `info`); one JSON object a
 /// line when `LOG_FORMAT=json`. Spans are also exported as OpenTelemetry traces
-/// when `OTEL_EXPORTER_OTLP_ENDPOINT` is set ([`crate::otel`]).
+/// when `OTEL_EXPORTER_OTLP_ENDPOINT` is set ([`crate::otel`]). Settings from
+/// the environment and `.env` ([`Telemetry`]); one it cannot use stops the
+/// process here, as `main` would: its message on stderr, exit status 1.
 pub fn init_tracing() {
     init_tracing_as(&crate::otel::program_name());
 }
@@ -41,29 +42,43 @@ pub fn init_tracing() {
 /// [`init_tracing`] for a service that runs inside another program (a test
 /// executable): `service` names its traces.
 pub fn init_tracing_as(service: &str) {
+    let set_up = crate::config::load_dotenv()
+        .and_then(|()| Telemetry::from_vars(&crate::config::env_var))
+        .and_then(|telemetry| try_init_tracing(service, &telemetry));
+    if let Err(e) = set_up {
+        eprintln!("Error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+/// Installs the log (and trace) subscriber of `telemetry`, unless one is
+/// installed already.
+pub fn try_init_tracing(service: &str, telemetry: &Telemetry) -> anyhow::Result<()> {
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
     use tracing_subscriber::Layer;
 
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let json = std::env::var("LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    let filter = tracing_subscriber::EnvFilter::try_new(&telemetry.log_filter)?;
     let fmt = tracing_subscriber::fmt::layer()
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
-    let fmt = if json {
+    let fmt = if telemetry.json_logs {
         fmt.json().flatten_event(true).boxed()
     } else {
         fmt.boxed()
     };
     // `RUST_LOG` filters the log lines only: traces keep every request's span
     // whatever the log level.
-    let traces = crate::otel::layer(service)
-        .map(|layer| layer.with_filter(tracing_subscriber::filter::LevelFilter::INFO));
+    let traces = match &telemetry.otel {
+        Some(otel) => Some(crate::otel::layer(service, otel)?),
+        None => None,
+    }
+    .map(|layer| layer.with_filter(tracing_subscriber::filter::LevelFilter::INFO));
     let _ = tracing_subscriber::registry()
         .with(fmt.with_filter(filter))
         .with(traces)
         .try_init();
+    Ok(())
 }
 
 /// A caller's id is kept if it is short and plain; anything else is replaced,
@@ -80,8 +95,8 @@ fn fresh_id() -> String {
     format!("{bits:032x}")
 }
 
-/// Middleware, outermost: the request id, the request's span and log line, and
-/// the headers the contract puts on every answer.
+/// Middleware, outermost: the request id (echoed on the answer), the
+/// request's span and its log line.
 pub async fn request_context(req: Request, next: Next) -> Response {
     let started = Instant::now();
     let id = req
@@ -90,7 +105,6 @@ pub async fn request_context(req: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .filter(|v| acceptable(v))
         .map_or_else(fresh_id, str::to_owned);
-    let authenticated = req.headers().contains_key(AUTHORIZATION);
     let route = req
         .extensions()
         .get::<MatchedPath>()
@@ -116,7 +130,7 @@ pub async fn request_context(req: Request, next: Next) -> Response {
         // Only a peer of ours (`TRUSTED_PROXIES`) may name the trace a request
         // joins: anyone else could graft requests onto a trace they read, or
         // force sampling decisions. Theirs starts a trace of its own.
-        if crate::client::from_trusted_peer(req.extensions()) {
+        if crate::client_addr::from_trusted_peer(req.extensions()) {
             crate::otel::continue_trace(&span, req.headers());
         }
     }
@@ -136,13 +150,6 @@ pub async fn request_context(req: Request, next: Next) -> Response {
     let headers = response.headers_mut();
     if let Ok(value) = HeaderValue::from_str(&id) {
         headers.insert(REQUEST_ID_HEADER, value);
-    }
-    headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    if authenticated {
-        // An answer to an authenticated request is that user's: no cache keeps it.
-        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     response
 }

@@ -10,6 +10,7 @@ pub mod envelope;
 pub mod lenient;
 pub mod money;
 pub mod order;
+pub mod pattern;
 pub mod product;
 pub mod stock;
 pub mod user;

@@ -33,7 +33,7 @@ fn client_key(client: Option<std::net::IpAddr>) -> String {
 /// hour: a valid registration is counted before its password is hashed, so a
 /// burst of parallel ones gets exactly that many.
 #[utoipa::path(post, path = "/api/user/create", tag = "users",
-    params(("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = "^[A-Za-z0-9_-]{1,64}$", description = server::http::IDEMPOTENCY_KEY_DOC)),
+    params(("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = "^[A-Za-z0-9_-]{1,64}$", description = server::openapi::IDEMPOTENCY_KEY_DOC)),
     request_body(content((RegisterRequest = "application/json"), (RegisterRequest = "application/x-www-form-urlencoded"))),
     responses(
         (status = 201, description = "User added", body = Created<User>),

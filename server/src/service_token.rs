@@ -50,10 +50,7 @@ impl ServiceToken {
         settings: &Settings,
         vars: impl Fn(&str) -> Option<String>,
     ) -> anyhow::Result<Self> {
-        let given = vars("SERVICE_TOKEN")
-            .map(|t| t.trim().to_owned())
-            .filter(|t| !t.is_empty());
-        Self::choose(given, &settings.host)
+        Self::choose(crate::config::var(&vars, "SERVICE_TOKEN"), &settings.host)
     }
 
     fn choose(given: Option<String>, host: &str) -> anyhow::Result<Self> {
