@@ -220,6 +220,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--budget-factor", type=float, default=5.0)
     ap.add_argument("--min-samples", type=int, default=50)
     ap.add_argument("--json", help="write the per-route figures here")
+    ap.add_argument("--write-budgets", metavar="FILE",
+                    help="write budgets from this run: each route's p99 x --budget-multiplier "
+                         "(rounded up to 10 ms, at least 20 ms), for routes with --min-samples answers")
+    ap.add_argument("--budget-multiplier", type=float, default=3.0)
     args = ap.parse_args(argv)
 
     answers = read_answers(args.answers)
@@ -236,6 +240,24 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"seconds": seconds, "routes": as_json(routes)}, f, indent=1)
+    if args.write_budgets:
+        measured = {k: s for k, s in routes.items() if s.count >= args.min_samples}
+        doc = {
+            "about": (
+                "p99 budgets per route in ms: a soak run's p99 x "
+                f"{args.budget_multiplier:g}, rounded up to 10 ms (loadgen/report.py --write-budgets). "
+                "The soak fails a route whose p99 passes 5 x its budget; the alert CartwheelP99OverBudget "
+                "fires past 1 x (deploy/prometheus/budgets-to-rules.py)."
+            ),
+            "measured": {k: {"count": s.count, "p50_ms": round(s.p50), "p99_ms": round(s.p99)} for k, s in sorted(measured.items())},
+            "p99_ms": {
+                k: max(20, int(math.ceil(s.p99 * args.budget_multiplier / 10.0)) * 10) for k, s in sorted(measured.items())
+            },
+        }
+        with open(args.write_budgets, "w") as f:
+            json.dump(doc, f, indent=2)
+            f.write("\n")
+        print(f"report: budgets for {len(measured)} routes written to {args.write_budgets}")
     problems = judge(routes, budgets, args.budget_factor, args.min_samples)
     for p in problems:
         print(f"FAIL: {p}")
