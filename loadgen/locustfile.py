@@ -8,7 +8,10 @@ Journeys and their weights (a shopper picks one after each think time):
     page     10  GET /api/products?offset=&sort=
     add      12  POST /api/order/add-item
     adjust    5  GET /api/order, POST /api/order/update-item
-    checkout  5  POST /api/order/checkout (Idempotency-Key, a shipping address)
+    checkout  5  POST /api/order/checkout (Idempotency-Key, a shipping address); when
+                 the order awaits payment (payments on), POST /api/order/{id}/pay with
+                 the test-card mix (declines, then another card; 3-D Secure, then
+                 payment/sync), at most one payment a second (LOADGEN_PAY_INTERVAL)
     cancel    2  GET /api/orders, POST /api/order/{id}/cancel
 and the admin (one, when LOADGEN_ADMIN_USER is set):
     restock   1  PATCH /api/product/{id} stock, for products sold out
@@ -33,6 +36,10 @@ Settings (environment):
     LOADGEN_RATE_FILE     a file holding "USERS [SPAWN_RATE]": read every 2 s, so the
                           rate can change while a headless run goes on (a shape; then
                           --users is ignored and --run-time still ends the run)
+    LOADGEN_STRIPE_URL    the payment emulator (localstripe) the shop talks to, for card
+                          tokens and the 3-D Secure step; LOADGEN_STRIPE_PUBLISHABLE_KEY,
+                          LOADGEN_CARDS ("number:weight,..."; default 80% 4242..., 10%
+                          declined 4000000000000341, 10% 3-D Secure 4000002500003155)
     LOADGEN_RESTOCK_UNITS units a restock sets a sold-out product to (default 20)
     LOADGEN_PASSWORD      the shoppers' password (default: a fixed test one)
     LOADGEN_RUN           a name for the run's accounts (default: random)
@@ -75,6 +82,16 @@ ANSWERS = os.environ.get("LOADGEN_ANSWERS", os.path.join(HERE, "out", "answers.c
 SUMMARY = os.environ.get("LOADGEN_SUMMARY", os.path.splitext(ANSWERS)[0] + ".summary.json")
 LEDGER = os.environ.get("LOADGEN_LEDGER", os.path.splitext(ANSWERS)[0] + ".restocks.jsonl")
 RATE_FILE = os.environ.get("LOADGEN_RATE_FILE", "")
+STRIPE_URL = os.environ.get("LOADGEN_STRIPE_URL", "").rstrip("/")
+STRIPE_PK = os.environ.get("LOADGEN_STRIPE_PUBLISHABLE_KEY", "pk_test_loadgen")
+# The test-card mix: card number and weight (succeeds, declined at charge, asks for 3-D Secure).
+CARDS = [
+    (c.split(":")[0], int(c.split(":")[1]))
+    for c in os.environ.get(
+        "LOADGEN_CARDS", "4242424242424242:80,4000000000000341:10,4000002500003155:10"
+    ).split(",")
+]
+PAY_INTERVAL = float(os.environ.get("LOADGEN_PAY_INTERVAL", "1.0"))  # the emulator is no load-test target
 
 LIVE = ("awaiting_payment", "placed", "paid")
 SEARCH_TERMS = ["mug", "coffee", "tea", "glass", "press", "cup", "linen", "grinder", "bean", "pot", "zzz"]
@@ -113,6 +130,8 @@ recorder: Recorder | None = None
 features: dict[str, str] = {}  # journey -> why it is off
 restock_lock = threading.Lock()  # gevent patches threading: a cancel and a restock never interleave
 shared_accounts: list[tuple[str, str]] = []  # (username, password) a 429 on registration falls back to
+pay_lock = threading.Lock()
+last_pay = [0.0]
 
 
 @events.init.add_listener
@@ -419,6 +438,9 @@ class Shopper(Cartwheel):
             doc = body(r)
             if r.status_code == 200:
                 self.cart = None
+                order = doc.get("result") or {}
+                if order.get("status") == "awaiting_payment":
+                    self.pay(order)
                 return
             if r.status_code == 409 and doc.get("error") == "out_of_stock":
                 # Take the short lines out, then try again with what is left.
@@ -438,6 +460,68 @@ class Shopper(Cartwheel):
                 return
             self.ensure_token(r)
             return
+
+    # -- payments (contract v1.3, when the shop takes them) ----------------------
+
+    def card_token(self, number):
+        """What Stripe.js's createToken does in the browser, against the emulator (not
+        recorded: the shop's answers are judged, not the emulator's)."""
+        import urllib.parse
+        import urllib.request
+
+        data = urllib.parse.urlencode({"key": STRIPE_PK, "card[number]": number, "card[exp_month]": "12",
+                                       "card[exp_year]": "2034", "card[cvc]": "123"}).encode()
+        with urllib.request.urlopen(urllib.request.Request(f"{STRIPE_URL}/v1/tokens", data=data), timeout=10) as r:
+            return json.loads(r.read())["id"]
+
+    def authenticate(self, client_secret):
+        """The 3-D Secure step the SPA completes with Stripe.js: the emulator's stand-in."""
+        import urllib.request
+
+        import urllib.parse
+
+        pi = client_secret.split("_secret_")[0]
+        data = urllib.parse.urlencode({"key": STRIPE_PK, "client_secret": client_secret}).encode()
+        req = urllib.request.Request(f"{STRIPE_URL}/v1/payment_intents/{pi}/_authenticate?success=true", data=data)
+        urllib.request.urlopen(req, timeout=10).read()
+
+    def pay(self, order):
+        """Pays an order awaiting payment with the test-card mix, at most one payment a
+        second for the whole generator; a decline is followed by another card."""
+        if not STRIPE_URL:
+            features.setdefault("pay", "orders await payment but LOADGEN_STRIPE_URL is unset: left to expire")
+            return
+        oid = order["id"]
+        for attempt in range(3):
+            with pay_lock:
+                wait = last_pay[0] + PAY_INTERVAL - time.time()
+                if wait > 0:
+                    time.sleep(wait)
+                last_pay[0] = time.time()
+            number = random.choices([c for c, _ in CARDS], [w for _, w in CARDS])[0] if attempt == 0 else CARDS[0][0]
+            try:
+                token = self.card_token(number)
+            except Exception:  # noqa: BLE001  (the emulator, not the shop)
+                features.setdefault("pay", "the payment emulator did not make a card token")
+                return
+            r = self.call("POST", ORDERS_URL, f"/api/order/{oid}/pay", "/api/order/{id}/pay", "pay",
+                          json={"payment_method": token}, headers=idem())
+            if no_such_route(r):
+                features.setdefault("pay", "POST /api/order/{id}/pay: 404 No such route")
+                return
+            result = body(r).get("result") or {}
+            payment = result.get("payment") or {}
+            if r.status_code != 200 or result.get("status") != "awaiting_payment":
+                return  # paid, or an answer the table shows
+            if payment.get("status") == "requires_action" and payment.get("client_secret"):
+                try:
+                    self.authenticate(payment["client_secret"])
+                except Exception:  # noqa: BLE001
+                    return
+                self.call("POST", ORDERS_URL, f"/api/order/{oid}/payment/sync", "/api/order/{id}/payment/sync",
+                          "pay", headers=idem())
+                return
+            # Declined: the shopper tries another card (the first of the mix).
 
     @task(2)
     def cancel(self):
