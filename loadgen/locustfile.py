@@ -42,7 +42,8 @@ Settings (environment):
                           declined 4000000000000341, 10% 3-D Secure 4000002500003155)
     LOADGEN_RESTOCK_UNITS units a restock sets a sold-out product to (default 20)
     LOADGEN_PASSWORD      the shoppers' password (default: a fixed test one)
-    LOADGEN_RUN           a name for the run's accounts (default: random)
+    LOADGEN_ACCOUNT_PREFIX  shopper n's account is PREFIX + n (default lgshopper), made
+                          on first use and logged in to by later runs
     LOADGEN_GATE          0: report only, exit 0 whatever happened (the soak judges itself)
 
 Features of contract v1.3 that a service may not have yet (cancel, ship, deliver,
@@ -54,10 +55,10 @@ says so. No other answer turns anything off.
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import os
 import random
-import string
 import sys
 import threading
 import time
@@ -74,7 +75,7 @@ ORDERS_URL = os.environ.get("LOADGEN_ORDERS_URL", "http://127.0.0.1:5003").rstri
 ADMIN_USER = os.environ.get("LOADGEN_ADMIN_USER", "")
 ADMIN_PASSWORD = os.environ.get("LOADGEN_ADMIN_PASSWORD", "")
 PASSWORD = os.environ.get("LOADGEN_PASSWORD", "loadgen correct horse")
-RUN = os.environ.get("LOADGEN_RUN") or "".join(random.choices(string.ascii_lowercase + string.digits, k=6))
+ACCOUNT_PREFIX = os.environ.get("LOADGEN_ACCOUNT_PREFIX", "lgshopper")
 RESTOCK_UNITS = int(os.environ.get("LOADGEN_RESTOCK_UNITS", "20"))
 GATE = os.environ.get("LOADGEN_GATE", "1") != "0"
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -115,7 +116,7 @@ class Recorder:
     def add(self, a: report.Answer) -> None:
         self.answers.append(a)
         self.writer.writerow(
-            [f"{a.start:.3f}", f"{a.ms:.1f}", a.method, a.route, a.status, int(a.retry_after), a.journey]
+            [f"{a.start:.3f}", f"{a.ms:.1f}", a.method, a.route, a.status, int(a.retry_after), a.journey, a.note]
         )
         if time.time() - self.last_flush > 1:
             self.file.flush()
@@ -129,7 +130,8 @@ class Recorder:
 recorder: Recorder | None = None
 features: dict[str, str] = {}  # journey -> why it is off
 restock_lock = threading.Lock()  # gevent patches threading: a cancel and a restock never interleave
-shared_accounts: list[tuple[str, str]] = []  # (username, password) a 429 on registration falls back to
+shared_accounts: list[str] = []  # accounts this process logged in to: a 429 on registration falls back to them
+account_numbers = itertools.count(1)
 pay_lock = threading.Lock()
 last_pay = [0.0]
 
@@ -161,6 +163,8 @@ def _on_request(request_type, name, response_time, response, exception, context,
             status=int(status),
             retry_after=retry_after,
             journey=(context or {}).get("journey", ""),
+            # Why there was no answer (connection refused, reset, timeout), for the record.
+            note="" if status else str(exception or "no answer")[:120].replace("\n", " "),
         )
     )
 
@@ -176,6 +180,9 @@ def _on_quit(environment, **_kw):
     budgets = report.load_budgets(os.path.join(HERE, "budgets.json"))
     print()
     print(report.table(routes, budgets, seconds))
+    failed = report.failures(answers)
+    if failed:
+        print("failed or slow answers:\n" + failed)
     for journey, why in sorted(features.items()):
         print(f"feature absent: {journey} ({why}); that journey was turned off")
     with open(SUMMARY, "w") as f:
@@ -274,8 +281,8 @@ class Cartwheel(FastHttpUser):
 
     def sleep_retry_after(self, resp, cap=5.0):
         try:
-            time.sleep(min(cap, float(resp.headers.get("Retry-After") or 1)))
-        except (TypeError, ValueError):
+            time.sleep(min(cap, float((resp.headers or {}).get("Retry-After") or 1)))
+        except (TypeError, ValueError, AttributeError):
             time.sleep(1)
 
     def login(self, username, password, journey="login") -> bool:
@@ -307,31 +314,45 @@ class Shopper(Cartwheel):
     # -- account --------------------------------------------------------------
 
     def register_and_login(self):
+        """Shopper n of this process is the account LOADGEN_ACCOUNT_PREFIX + n: logged in
+        when it exists (an earlier run made it), else registered. So runs against one
+        shop reuse their accounts, and a shop's REGISTER_MAX_PER_ADDRESS (20 an hour per
+        client address, and every generator user has the same) is spent once; when it
+        is spent anyway (429), the shopper shares an account made before."""
+        n = next(account_numbers)
+        name = f"{ACCOUNT_PREFIX}{n}"
         for attempt in range(10):
-            name = f"lg{RUN}{uuid.uuid4().hex[:10]}"
-            r = self.call("POST", USERS_URL, "/api/user/create", "/api/user/create", "register",
-                          json={"username": name, "email": f"{name}@example.com", "password": PASSWORD,
-                                "first_name": "Load"},
-                          headers=idem())
-            if r.status_code == 201:
-                shared_accounts.append((name, PASSWORD))
+            e = self.call("GET", USERS_URL, f"/api/user/{name}/exists", "/api/user/{username}/exists", "register")
+            if e.status_code == 200:
                 if self.login(name, PASSWORD):
-                    self.username = name
-                    return
-            elif r.status_code == 429 and shared_accounts:
-                # REGISTER_MAX_PER_ADDRESS: share an account made earlier (carts are shared then).
-                name, pw = random.choice(shared_accounts)
-                if self.login(name, pw):
-                    self.username = name
-                    return
-            self.sleep_retry_after(r, cap=10)
-        raise RuntimeError("could not get a shopper account")
+                    break
+                name = f"{ACCOUNT_PREFIX}{n}x{uuid.uuid4().hex[:6]}"  # someone else's password: another name
+                continue
+            if e.status_code == 404:
+                r = self.call("POST", USERS_URL, "/api/user/create", "/api/user/create", "register",
+                              json={"username": name, "email": f"{name}@example.com", "password": PASSWORD,
+                                    "first_name": "Load"},
+                              headers=idem())
+                if r.status_code in (201, 409) and self.login(name, PASSWORD):
+                    break
+                if r.status_code == 429 and shared_accounts:
+                    # Registrations spent: share an account made before (and its cart).
+                    name = random.choice(shared_accounts)
+                    if self.login(name, PASSWORD):
+                        self.username = name
+                        return
+                self.sleep_retry_after(r, cap=10)
+            else:
+                self.sleep_retry_after(e, cap=5)
+        else:
+            raise RuntimeError(f"could not get a shopper account ({name})")
+        shared_accounts.append(name)
+        self.username = name
 
     def ensure_token(self, r) -> bool:
         """A 401 (token retired: more than 20 logins on one account) logs in again."""
         if r.status_code == 401 and self.username:
-            pw = next((p for n, p in shared_accounts if n == self.username), PASSWORD)
-            return self.login(self.username, pw, "relogin")
+            return self.login(self.username, PASSWORD, "relogin")
         return False
 
     # -- catalogue ------------------------------------------------------------

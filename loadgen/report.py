@@ -8,12 +8,12 @@ Pure standard library, so the soak script can judge a run without Locust:
 
 An answer is one line of ANSWERS.csv (written by locustfile.py):
 
-    start,ms,method,route,status,retry_after,journey
+    start,ms,method,route,status,retry_after,journey,note
 
 `start` is the epoch second the request was sent, `ms` how long its answer took,
 `route` the templated route (`/api/product/{id_or_slug}`), `status` 0 when no answer
 came (connection refused or reset, or the client's timeout), `retry_after` 1 when the
-answer carried a `Retry-After` header.
+answer carried a `Retry-After` header, `note` why no answer came (status 0).
 
 What counts against the shop:
   - error: a 5xx other than 503 with Retry-After, or no answer at all;
@@ -34,7 +34,7 @@ import sys
 from dataclasses import dataclass, field
 
 SLOW_MS = 10_000.0
-FIELDS = ["start", "ms", "method", "route", "status", "retry_after", "journey"]
+FIELDS = ["start", "ms", "method", "route", "status", "retry_after", "journey", "note"]
 
 
 @dataclass
@@ -46,6 +46,7 @@ class Answer:
     status: int
     retry_after: bool
     journey: str = ""
+    note: str = ""
 
     @property
     def key(self) -> str:
@@ -84,6 +85,7 @@ def read_answers(path: str) -> list[Answer]:
                         status=int(row["status"]),
                         retry_after=row["retry_after"] == "1",
                         journey=row.get("journey") or "",
+                        note=row.get("note") or "",
                     )
                 )
             except (KeyError, ValueError, TypeError):
@@ -197,6 +199,21 @@ def table(routes: dict[str, RouteStats], budgets: dict[str, float] | None = None
     return "\n".join(lines)
 
 
+def failures(answers: list[Answer], kills: list[float] = ()) -> str:
+    """The failed answers, grouped by route, status and note (at most 10 lines)."""
+    groups: dict[tuple, list[Answer]] = {}
+    for a in answers:
+        if a.error or a.slow:
+            apart = any(a.in_flight_at(k) for k in kills)
+            groups.setdefault((a.key, a.status, a.note, apart), []).append(a)
+    lines = []
+    for (key, status, note, apart), group in sorted(groups.items(), key=lambda kv: -len(kv[1]))[:10]:
+        when = ", ".join(f"{x.start:.1f}" for x in group[:3]) + (" ..." if len(group) > 3 else "")
+        lines.append(f"  {len(group):>4} x {key} {status or 'no answer'}{' (' + note + ')' if note else ''}"
+                     f"{' [in flight at the SIGKILL]' if apart else ''} at {when}")
+    return "\n".join(lines)
+
+
 def as_json(routes: dict[str, RouteStats]) -> dict:
     return {
         k: {
@@ -234,6 +251,9 @@ def main(argv: list[str] | None = None) -> int:
     budgets = load_budgets(args.budgets)
     seconds = max(a.start + a.ms / 1000 for a in answers) - min(a.start for a in answers)
     print(table(routes, budgets, seconds))
+    failed = failures(answers, args.kill_at)
+    if failed:
+        print("failed or slow answers:\n" + failed)
     if args.kill_at:
         killed = sum(s.killed for s in routes.values())
         print(f"in flight at the SIGKILL ({len(args.kill_at)}): {killed} answers failed or slow, counted apart")
