@@ -239,8 +239,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", help="write the per-route figures here")
     ap.add_argument("--write-budgets", metavar="FILE",
                     help="write budgets from this run: each route's p99 x --budget-multiplier "
-                         "(rounded up to 10 ms, at least 20 ms), for routes with --min-samples answers")
+                         "(rounded up to 10 ms, at least --budget-floor), for routes with --min-samples answers")
     ap.add_argument("--budget-multiplier", type=float, default=3.0)
+    ap.add_argument("--budget-floor", type=float, default=200.0,
+                    help="the least budget (ms): a soak's restarts cost any route one answer of about "
+                         "0.5 s (the balancer's connect timeout to a stopped replica)")
     args = ap.parse_args(argv)
 
     answers = read_answers(args.answers)
@@ -265,13 +268,14 @@ def main(argv: list[str] | None = None) -> int:
         doc = {
             "about": (
                 "p99 budgets per route in ms: a soak run's p99 x "
-                f"{args.budget_multiplier:g}, rounded up to 10 ms (loadgen/report.py --write-budgets). "
+                f"{args.budget_multiplier:g}, rounded up to 10 ms, at least {args.budget_floor:g} ms (loadgen/report.py --write-budgets). "
                 "The soak fails a route whose p99 passes 5 x its budget; the alert CartwheelP99OverBudget "
                 "fires past 1 x (deploy/prometheus/budgets-to-rules.py)."
             ),
             "measured": {k: {"count": s.count, "p50_ms": round(s.p50), "p99_ms": round(s.p99)} for k, s in sorted(measured.items())},
             "p99_ms": {
-                k: max(20, int(math.ceil(s.p99 * args.budget_multiplier / 10.0)) * 10) for k, s in sorted(measured.items())
+                k: max(int(args.budget_floor), int(math.ceil(s.p99 * args.budget_multiplier / 10.0)) * 10)
+                for k, s in sorted(measured.items())
             },
         }
         with open(args.write_budgets, "w") as f:
