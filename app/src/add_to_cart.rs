@@ -20,7 +20,7 @@ use leptos_router::hooks::{use_location, use_navigate};
 use crate::api::idempotency::Intent;
 use crate::api::ApiError;
 use crate::components::QuantityInput;
-use crate::pages::login::login_href;
+use crate::links::login_href;
 use crate::quantity::{parse_quantity, ADD_RANGE};
 use crate::state::use_shop;
 use crate::stock::Availability;
