@@ -48,6 +48,9 @@ impl CartOp {
 }
 
 /// What a cart change came to. Anything but `Changed` left the cart as it was.
+// `Changed` is the common outcome and is answered at once: boxing it would
+// allocate for every change to save stack on the rare refusals.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum CartChange {
     /// The cart after the change.
@@ -133,10 +136,7 @@ impl Cart {
     }
 
     fn snapshot(&self) -> OrderWithItems {
-        OrderWithItems {
-            order: self.order.clone(),
-            items: self.lines.values().cloned().collect(),
-        }
+        OrderWithItems::new(self.order.clone(), self.lines.values().cloned().collect())
     }
 
     /// The lines to write (new, or changed since read) and the products whose
@@ -178,6 +178,11 @@ mod tests {
             checked_out_at: None,
             checkout_state: checkout_state.map(str::to_owned),
             checkout_reservation: checkout_state.map(|_| "o7-test".to_owned()),
+            status: "open".into(),
+            email: None,
+            tracking_number: None,
+            cancel_reason: None,
+            shipping_address: None,
         };
         let items = lines
             .iter()

@@ -29,59 +29,16 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use chrono::{NaiveDateTime, Utc};
-use server::{ApiError, ApiResult, Settings};
+use server::{ApiError, ApiResult};
 use shared::StockLine;
 
-use crate::db::checkout::{self as steps, Closing, Intent};
+use crate::db::checkout::{self as steps, Closing, Intent, Placing};
 use crate::db::models::OrderWithItems;
 use crate::db::queries;
 use crate::domain::ProductId;
 use crate::failpoint;
 use crate::products::ReserveError;
 use crate::state::AppState;
-
-/// When and how often attempts that died are repaired.
-#[derive(Debug, Clone, Copy)]
-pub struct RepairConfig {
-    /// `CHECKOUT_REPAIR_AFTER_SECS`, default 30: an attempt this old is dead.
-    /// It must exceed the request time limit plus a call to the products
-    /// service, so that no live request is ever undone under its feet. A
-    /// checkout's `Idempotency-Key` claim is taken over after the same time.
-    pub after: Duration,
-    /// `CHECKOUT_REPAIR_EVERY_MS`, default 5000: how often each replica looks.
-    pub every: Duration,
-}
-
-impl RepairConfig {
-    pub fn from_vars(
-        settings: &Settings,
-        vars: &dyn Fn(&str) -> Option<String>,
-    ) -> anyhow::Result<Self> {
-        let number = |name: &str, default: u64| -> anyhow::Result<u64> {
-            match vars(name) {
-                Some(v) if !v.trim().is_empty() => v
-                    .trim()
-                    .parse::<u64>()
-                    .ok()
-                    .filter(|n| *n > 0)
-                    .ok_or_else(|| anyhow::anyhow!("{name} must be a positive whole number")),
-                _ => Ok(default),
-            }
-        };
-        let config = Self {
-            after: Duration::from_secs(number("CHECKOUT_REPAIR_AFTER_SECS", 30)?),
-            every: Duration::from_millis(number("CHECKOUT_REPAIR_EVERY_MS", 5000)?),
-        };
-        let live_for = settings.limits.request_timeout + settings.limits.upstream_timeout;
-        anyhow::ensure!(
-            config.after > live_for,
-            "CHECKOUT_REPAIR_AFTER_SECS ({}s) must exceed REQUEST_TIMEOUT_MS + UPSTREAM_TIMEOUT_MS ({}ms)",
-            config.after.as_secs(),
-            live_for.as_millis()
-        );
-        Ok(config)
-    }
-}
 
 /// 409 `checkout_in_progress`: the cart's stock is being reserved (or an
 /// attempt that died is being undone), so its lines cannot change now.
@@ -96,11 +53,13 @@ fn now() -> NaiveDateTime {
     Utc::now().naive_utc()
 }
 
-/// Checks `user_id`'s cart out; `key` is the request's `Idempotency-Key`.
+/// Checks `user_id`'s cart out; `key` is the request's `Idempotency-Key`,
+/// `placing` what the closed order keeps (email, address).
 pub async fn checkout(
     state: &AppState,
     user_id: i64,
     key: Option<&str>,
+    placing: &Placing,
 ) -> ApiResult<OrderWithItems> {
     let prices = current_prices(state, user_id).await;
     let intent = steps::record_intent(&state.db, user_id, key, prices, now()).await?;
@@ -153,8 +112,19 @@ pub async fn checkout(
         }
     }
     failpoint::hit(failpoint::AFTER_RESERVE);
-    match steps::close(&state.db, user_id, order_id, &reservation, now()).await? {
+    let closing = steps::close(
+        &state.db,
+        user_id,
+        order_id,
+        &reservation,
+        placing,
+        &state.config.mail,
+        now(),
+    )
+    .await?;
+    match closing {
         Closing::Closed(order) => {
+            state.relay.wake();
             failpoint::hit(failpoint::AFTER_CLOSE);
             Ok(order)
         }
@@ -246,7 +216,10 @@ async fn release_then_abandon(state: &AppState, order_id: i64, reservation: &str
 
 /// Starts this replica's repair loop: it runs until aborted (the app stops)
 /// or the process ends.
-pub fn spawn_repair(state: AppState, config: RepairConfig) -> tokio::task::JoinHandle<()> {
+pub fn spawn_repair(
+    state: AppState,
+    config: crate::config::RepairConfig,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(config.every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

@@ -17,12 +17,12 @@ fn armed() -> Option<&'static str> {
     ARMED.get().and_then(Option::as_deref)
 }
 
-/// Reads `FAILPOINT` from `vars` now, so the warning shows at start. The
+/// Arms `FAILPOINT` (from the config) now, so the warning shows at start. The
 /// crash point is the process's: the first service built in a process sets
 /// it (tests that arm one run the service as a process of its own).
-pub fn init(vars: &dyn Fn(&str) -> Option<String>) {
+pub fn init(failpoint: Option<String>) {
     ARMED.get_or_init(|| {
-        let name = vars("FAILPOINT").filter(|v| !v.is_empty())?;
+        let name = failpoint?;
         if cfg!(debug_assertions) {
             tracing::warn!(failpoint = %name, "FAILPOINT armed: this process will abort there");
             Some(name)

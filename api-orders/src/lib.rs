@@ -7,16 +7,23 @@
 
 mod cart;
 mod checkout;
+mod config;
 mod db;
 mod domain;
 mod failpoint;
+mod lifecycle;
+mod metrics;
+mod outbox;
 mod products;
 mod queue;
 mod routes;
 mod state;
 mod writer;
 
-use server::{App, Db, DbConfig, ServiceToken, Settings};
+use server::{App, Db, DbConfig, Settings};
+
+/// How often the database figures of `/metrics` are read.
+const METRICS_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The service's name, as in its settings and logs.
 pub const NAME: &str = "api-orders";
@@ -27,22 +34,32 @@ pub fn settings(vars: impl Fn(&str) -> Option<String>) -> anyhow::Result<Setting
 }
 
 /// Connects to the database (migrating it), binds the listening socket,
-/// builds the router and the checkout repair loop (which runs while the app
-/// does); `vars` holds the settings of this service beyond the common ones
-/// (`SERVICE_TOKEN`, `CHECKOUT_REPAIR_*`, `FAILPOINT`).
+/// builds the router and the background loops that run while the app does
+/// (checkout repair, order expiry, the outbox relay); `vars` holds the
+/// settings of this service beyond the common ones (see [`config`]).
 pub async fn build(
     settings: Settings,
     vars: impl Fn(&str) -> Option<String>,
 ) -> anyhow::Result<App> {
-    let service_token = ServiceToken::from_vars(&settings, &vars)?;
-    let repair = checkout::RepairConfig::from_vars(&settings, &vars)?;
-    failpoint::init(&vars);
+    let config = config::Config::from_vars(&settings, &vars)?;
+    failpoint::init(config.failpoint.clone());
+    let (repair, lifecycle) = (config.repair, config.lifecycle);
     let db = Db::connect(&DbConfig::from_settings(&settings), db::migrations()).await?;
     let listener = server::http::bind(&settings).await?;
-    let state = state::AppState::new(db.clone(), &settings, service_token, repair);
-    let repairing = checkout::spawn_repair(state.clone(), repair);
+    let state = state::AppState::new(db.clone(), &settings, config)?;
+    let background = vec![
+        checkout::spawn_repair(state.clone(), repair),
+        lifecycle::spawn_expiry(state.clone(), lifecycle),
+        outbox::spawn(state.clone(), lifecycle.outbox_every),
+        state.metrics.spawn_refresh(db.clone(), METRICS_EVERY),
+    ];
+    let metrics = state.metrics.source();
     let (routes, openapi) = routes::router(state);
-    Ok(App::new(listener, routes, openapi, db, settings).with_background(repairing))
+    let mut app = App::new(listener, routes, openapi, db, settings).with_metrics(metrics);
+    for task in background {
+        app = app.with_background(task);
+    }
+    Ok(app)
 }
 
 /// The binary: settings from the environment, serving until SIGTERM or Ctrl-C.

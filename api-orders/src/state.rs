@@ -3,9 +3,12 @@
 use std::sync::Arc;
 
 use axum::extract::FromRef;
-use server::{Db, RemoteVerifier, ServiceToken, Settings, Verifier};
+use server::{Db, RemoteVerifier, Settings, Verifier};
 
-use crate::checkout::RepairConfig;
+use crate::config::Config;
+use crate::metrics::OrdersMetrics;
+use crate::outbox::mail::Mailer;
+use crate::outbox::Relay;
 use crate::products::ProductsClient;
 use crate::queue::CartQueue;
 use crate::writer::CartWriter;
@@ -20,23 +23,24 @@ pub struct AppState {
     pub writer: CartWriter,
     /// Tokens are checked with the users service (cached at most 4 s).
     pub verifier: Verifier,
-    /// When a checkout that stopped half way counts as dead.
-    pub repair: RepairConfig,
+    /// This service's own settings.
+    pub config: Arc<Config>,
+    /// Sends the outbox's emails.
+    pub mailer: Mailer,
+    /// Wakes this process's outbox relay after a change.
+    pub relay: Relay,
+    /// Checkouts by outcome, and the database figures.
+    pub metrics: OrdersMetrics,
 }
 
 impl AppState {
-    pub fn new(
-        db: Db,
-        settings: &Settings,
-        service_token: ServiceToken,
-        repair: RepairConfig,
-    ) -> Self {
-        Self {
+    pub fn new(db: Db, settings: &Settings, config: Config) -> anyhow::Result<Self> {
+        Ok(Self {
             db: db.clone(),
             products: ProductsClient::new(
                 &settings.products_url,
                 settings.limits.upstream_timeout,
-                service_token,
+                config.service_token.clone(),
             ),
             carts: CartQueue::default(),
             writer: CartWriter::start(&db, settings.pool_size, settings.limits.db_acquire_timeout),
@@ -44,8 +48,11 @@ impl AppState {
                 &settings.users_url,
                 settings.limits.upstream_timeout,
             )),
-            repair,
-        }
+            mailer: Mailer::new(&config.mail)?,
+            relay: Relay::default(),
+            metrics: OrdersMetrics::default(),
+            config: Arc::new(config),
+        })
     }
 }
 

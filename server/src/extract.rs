@@ -44,25 +44,53 @@ fn media(req: &Request) -> Result<Media, ApiError> {
     }
 }
 
+/// The body's bytes, at most [`BODY_LIMIT`] of them (413 past it).
+async fn body_bytes(req: Request) -> Result<axum::body::Bytes, ApiError> {
+    let declared = req
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|len| len > BODY_LIMIT) {
+        return Err(ApiError::PayloadTooLarge { limit: BODY_LIMIT });
+    }
+    axum::body::to_bytes(req.into_body(), BODY_LIMIT)
+        .await
+        .map_err(|_| ApiError::PayloadTooLarge { limit: BODY_LIMIT })
+}
+
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Input<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, _state: &S) -> Result<Self, ApiError> {
         let media = media(&req)?;
-        let declared = req
-            .headers()
-            .get(CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
-        if declared.is_some_and(|len| len > BODY_LIMIT) {
-            return Err(ApiError::PayloadTooLarge { limit: BODY_LIMIT });
-        }
-        let bytes = axum::body::to_bytes(req.into_body(), BODY_LIMIT)
-            .await
-            .map_err(|_| ApiError::PayloadTooLarge { limit: BODY_LIMIT })?;
+        let bytes = body_bytes(req).await?;
         match media {
             Media::Json => from_json(&bytes).map(Input),
             Media::Form => from_form(&bytes).map(Input),
+        }
+    }
+}
+
+/// An optional JSON body, for a route that older clients call without one:
+/// no body, an empty one or a form (whatever its fields) is `T::default()`;
+/// a JSON body is read as [`Input`] reads one; another media type with a
+/// body is a 415.
+#[derive(Debug)]
+pub struct OptionalJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for OptionalJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, _state: &S) -> Result<Self, ApiError> {
+        let media = media(&req);
+        let bytes = body_bytes(req).await?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(OptionalJson(T::default()));
+        }
+        match media? {
+            Media::Json => from_json(&bytes).map(OptionalJson),
+            Media::Form => Ok(OptionalJson(T::default())),
         }
     }
 }

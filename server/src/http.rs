@@ -22,8 +22,13 @@ use crate::metrics::{self, Metrics};
 use crate::telemetry;
 
 /// Wraps a service's routes with what every service has.
-pub fn finish(routes: Router, openapi: OpenApi, db: Db, settings: &Settings) -> Router {
-    let metrics = Metrics::default();
+pub fn finish(
+    routes: Router,
+    openapi: OpenApi,
+    db: Db,
+    settings: &Settings,
+    metrics: Metrics,
+) -> Router {
     let openapi = std::sync::Arc::new(document(openapi));
     Router::new()
         .route(
@@ -527,6 +532,7 @@ pub struct App {
     router: Router,
     settings: Settings,
     background: Background,
+    metrics: Metrics,
 }
 
 /// Tasks aborted when dropped: an app's background work stops with it.
@@ -548,13 +554,21 @@ impl App {
         db: Db,
         settings: Settings,
     ) -> Self {
-        let router = finish(routes, openapi, db, &settings);
+        let metrics = Metrics::default();
+        let router = finish(routes, openapi, db, &settings, metrics.clone());
         Self {
             listener,
             router,
             settings,
             background: Background::default(),
+            metrics,
         }
+    }
+
+    /// The service's own metrics, served at `/metrics` after the request metrics.
+    pub fn with_metrics(self, service: crate::metrics::ServiceMetrics) -> Self {
+        self.metrics.set_service_metrics(service);
+        self
     }
 
     /// A task that lives as long as the app serves (aborted when it stops).

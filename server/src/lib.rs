@@ -26,7 +26,7 @@ pub use client::ClientAddr;
 pub use config::{Limits, Settings};
 pub use db::{Db, DbConfig, Migrations};
 pub use error::{ApiError, ApiResult, FieldErrors, Fields};
-pub use extract::{Input, Page, Params, BODY_LIMIT};
+pub use extract::{Input, OptionalJson, Page, Params, BODY_LIMIT};
 pub use http::App;
 pub use keyed::{KeyedTurns, Turn};
 pub use service::{ServiceCaller, ServiceToken};

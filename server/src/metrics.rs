@@ -30,9 +30,14 @@ struct Inner {
     latency: BTreeMap<String, Histogram>,
 }
 
+/// A service's own metrics (checkouts by outcome, ...), in the text format,
+/// rendered after the request metrics on every scrape. It must be cheap: it
+/// runs on the scrape, so database figures are refreshed beside it, not in it.
+pub type ServiceMetrics = Arc<dyn Fn() -> String + Send + Sync>;
+
 /// The metrics of one process.
 #[derive(Clone, Default)]
-pub struct Metrics(Arc<Mutex<Inner>>);
+pub struct Metrics(Arc<Mutex<Inner>>, Arc<Mutex<Option<ServiceMetrics>>>);
 
 impl Metrics {
     fn record(&self, method: &str, route: &str, status: u16, seconds: f64) {
@@ -51,9 +56,23 @@ impl Metrics {
         h.count += 1;
     }
 
+    /// Adds the service's own metrics to every scrape.
+    pub fn set_service_metrics(&self, service: ServiceMetrics) {
+        *self.1.lock().unwrap_or_else(|p| p.into_inner()) = Some(service);
+    }
+
     /// The Prometheus text exposition. The samples are copied out first, so
     /// the lock is held for a copy, not for the formatting.
     pub fn render(&self) -> String {
+        let service = self.1.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let mut out = self.render_requests();
+        if let Some(service) = service {
+            out.push_str(&service());
+        }
+        out
+    }
+
+    fn render_requests(&self) -> String {
         let inner = {
             let inner = self.0.lock().unwrap_or_else(|p| p.into_inner());
             Inner {

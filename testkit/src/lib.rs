@@ -31,6 +31,7 @@ pub use testkit_macros::both_backends;
 
 pub mod otlp;
 pub mod proxy;
+pub mod smtp;
 mod sql;
 pub use proxy::DelayProxy;
 

@@ -15,9 +15,14 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 use rand::Rng;
 use server::{with_conn, ApiError, ApiResult, Db};
 
+use super::lifecycle::record;
 use super::models::{lines_total, ItemRow, OrderRow, OrderWithItems};
+use super::queries::with_details;
 use super::schema::orders;
 use super::store::{CartLock, Store};
+use crate::config::MailConfig;
+use crate::lifecycle::machine::{decide, Action, Decision};
+use shared::{Actor, OrderStatus};
 
 /// The stock is being reserved; the order closes next.
 pub const RESERVING: &str = "reserving";
@@ -91,8 +96,8 @@ pub async fn record_intent(
                         .await
                         .optional()?;
                     if let Some(order) = earlier {
-                        let items = conn.items_of(vec![order.id]).await?;
-                        return Ok(Intent::Done(OrderWithItems { order, items }));
+                        let order = with_details(conn, vec![order]).await?.remove(0);
+                        return Ok(Intent::Done(order));
                     }
                 }
                 let Some(order) = conn.find_cart(user_id).await? else {
@@ -150,7 +155,7 @@ pub async fn record_intent(
                         .await?;
                 }
                 Ok(Intent::Reserve(
-                    OrderWithItems { order, items },
+                    OrderWithItems::new(order, items),
                     reservation,
                 ))
             }
@@ -200,15 +205,40 @@ pub enum Closing {
     Abandoned,
 }
 
-/// Closes the order whose stock was just reserved under `reservation`.
+/// What closing writes on the order beside its total.
+#[derive(Debug, Clone)]
+pub struct Placing {
+    /// The shopper's email, as the users service has it now.
+    pub email: Option<String>,
+    /// JSON of the validated `shared::ShippingAddress`.
+    pub shipping_address: Option<String>,
+    /// Payments on: the order awaits payment; off: it is placed.
+    pub payments: bool,
+}
+
+/// Closes the order whose stock was just reserved under `reservation`: its
+/// status becomes `placed` (or `awaiting_payment`), and its first timeline
+/// step and emails are written in the same commit.
 pub async fn close(
     db: &Db,
     user_id: i64,
     order_id: i64,
     reservation: &str,
+    placing: &Placing,
+    mail: &MailConfig,
     now: NaiveDateTime,
 ) -> ApiResult<Closing> {
     let reservation = reservation.to_owned();
+    let placing = placing.clone();
+    let mail = mail.clone();
+    let Decision::Move { to, effects, .. } = decide(
+        OrderStatus::Open,
+        &Action::CheckOut {
+            payments: placing.payments,
+        },
+    ) else {
+        unreachable!("a cart can always be checked out");
+    };
     with_conn!(db, |conn| {
         conn.transaction::<_, ApiError, _>(|conn| {
             async move {
@@ -229,13 +259,19 @@ pub async fn close(
                     orders::total.eq(lines_total(&lines)),
                     orders::checked_out_at.eq(Some(now)),
                     orders::checkout_state.eq(None::<&str>),
+                    orders::status.eq(to.as_str()),
+                    orders::email.eq(placing.email),
+                    orders::shipping_address.eq(placing.shipping_address),
                 ))
                 .returning(OrderRow::as_returning())
                 .get_result(conn)
                 .await
                 .optional()?;
                 if let Some(order) = closed {
-                    return Ok(Closing::Closed(OrderWithItems { order, items }));
+                    let order = OrderWithItems::new(order, items);
+                    let order =
+                        record(conn, order, to, Actor::Shopper, effects, &mail, now).await?;
+                    return Ok(Closing::Closed(order));
                 }
                 let order = orders::table
                     .find(order_id)
@@ -243,7 +279,7 @@ pub async fn close(
                     .first(conn)
                     .await?;
                 Ok(if !order.is_open {
-                    Closing::ClosedAlready(OrderWithItems { order, items })
+                    Closing::ClosedAlready(with_details(conn, vec![order]).await?.remove(0))
                 } else if order.checkout_state.as_deref() == Some(RELEASING)
                     && order.checkout_reservation.as_deref() == Some(reservation.as_str())
                 {

@@ -1,10 +1,12 @@
 //! The orders service's own database: tables, rows, and the queries on them.
 
 pub mod checkout;
+pub mod lifecycle;
 pub mod models;
+pub mod outbox;
 pub mod queries;
 pub mod schema;
-mod store;
+pub mod store;
 
 /// This service's migrations, embedded in the binary.
 pub fn migrations() -> server::Migrations {

@@ -3,7 +3,9 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{order_items, orders};
+use shared::{Actor, CancelReason, OrderStatus};
+
+use super::schema::{order_events, order_items, orders, outbox};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = orders)]
@@ -16,8 +18,45 @@ pub struct OrderRow {
     pub checked_out_at: Option<NaiveDateTime>,
     /// `reserving` or `releasing` while a checkout is under way (see `checkout`).
     pub checkout_state: Option<String>,
-    /// The stock reservation of the attempt under way (see `checkout`).
+    /// The stock reservation of the attempt under way (see `checkout`); once
+    /// closed, the one holding the order's stock.
     pub checkout_reservation: Option<String>,
+    /// `shared::OrderStatus`'s name (see `lifecycle`).
+    pub status: String,
+    pub email: Option<String>,
+    pub tracking_number: Option<String>,
+    pub cancel_reason: Option<String>,
+    /// JSON of `shared::ShippingAddress`.
+    pub shipping_address: Option<String>,
+}
+
+impl OrderRow {
+    /// The status; a name this build does not know (a newer replica's) reads
+    /// as the nearest it does: never, as the CHECK constraint lists them.
+    pub fn status(&self) -> OrderStatus {
+        self.status.parse().unwrap_or(if self.is_open {
+            OrderStatus::Open
+        } else {
+            OrderStatus::Placed
+        })
+    }
+
+    /// The reservation holding this order's stock, once checked out.
+    pub fn reservation(&self) -> String {
+        self.checkout_reservation
+            .clone()
+            .unwrap_or_else(|| shared::stock::legacy_reservation(self.id))
+    }
+}
+
+/// One step of an order's timeline, as stored.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = order_events)]
+pub struct EventRow {
+    pub order_id: i64,
+    pub status: String,
+    pub at: NaiveDateTime,
+    pub actor: String,
 }
 
 /// A cart line, as read and as written back.
@@ -43,17 +82,52 @@ impl From<ItemRow> for shared::Item {
     }
 }
 
-/// An order with its lines, read together.
+/// An effect of a change, to be carried out after it commits (see `outbox`).
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = outbox)]
+pub struct NewEffect {
+    pub order_id: i64,
+    /// `email`, `release` or `refund`.
+    pub effect: String,
+    /// The same effect of the same change is one row, however often written.
+    pub dedupe: String,
+    /// JSON of what to do.
+    pub payload: String,
+    pub created_at: NaiveDateTime,
+    pub next_at: NaiveDateTime,
+}
+
+/// An order with its lines (and, once checked out, its timeline), read together.
 #[derive(Debug, Clone)]
 pub struct OrderWithItems {
     pub order: OrderRow,
     pub items: Vec<ItemRow>,
+    /// The stored steps after the cart, oldest first.
+    pub events: Vec<EventRow>,
+}
+
+impl OrderWithItems {
+    /// An order and its lines, its timeline not read (a cart has none).
+    pub fn new(order: OrderRow, items: Vec<ItemRow>) -> Self {
+        Self {
+            order,
+            items,
+            events: Vec::new(),
+        }
+    }
 }
 
 impl From<OrderWithItems> for shared::Order {
     /// A cart's total is the sum of its lines now; a checked-out order's total
-    /// is the one frozen at checkout.
-    fn from(OrderWithItems { order, items }: OrderWithItems) -> Self {
+    /// is the one frozen at checkout. The timeline starts with the cart's
+    /// opening.
+    fn from(
+        OrderWithItems {
+            order,
+            items,
+            events,
+        }: OrderWithItems,
+    ) -> Self {
         let items: Vec<shared::Item> = items.into_iter().map(shared::Item::from).collect();
         let total = if order.is_open {
             lines_total(&items)
@@ -68,12 +142,28 @@ impl From<OrderWithItems> for shared::Order {
             total,
             created_at: order.created_at.and_utc(),
             checked_out_at: order.checked_out_at.map(|t| t.and_utc()),
-            status: if order.is_open {
-                shared::OrderStatus::Open
-            } else {
-                shared::OrderStatus::Placed
-            },
-            ..Default::default()
+            status: order.status(),
+            payment: None,
+            tracking_number: order.tracking_number.clone(),
+            cancel_reason: order.cancel_reason.as_deref().and_then(CancelReason::parse),
+            shipping_address: order
+                .shipping_address
+                .as_deref()
+                .and_then(|json| serde_json::from_str(json).ok()),
+            email: order.email.clone(),
+            events: std::iter::once(shared::OrderEvent {
+                status: OrderStatus::Open,
+                at: order.created_at.and_utc(),
+                by: Actor::Shopper,
+            })
+            .chain(events.into_iter().filter_map(|event| {
+                Some(shared::OrderEvent {
+                    status: event.status.parse().ok()?,
+                    at: event.at.and_utc(),
+                    by: Actor::parse(&event.actor)?,
+                })
+            }))
+            .collect(),
         }
     }
 }

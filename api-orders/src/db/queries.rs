@@ -15,7 +15,7 @@ use diesel_async::scoped_futures::ScopedFutureExt;
 use diesel_async::AsyncConnection;
 use server::{with_conn, with_read_conn, ApiError, ApiResult, Db, Page};
 
-use super::models::{ItemRow, OrderWithItems};
+use super::models::{EventRow, ItemRow, OrderRow, OrderWithItems};
 use super::store::{CartLock, Store};
 use crate::cart::{Cart, CartChange, CartOp};
 
@@ -109,7 +109,7 @@ pub async fn cart(db: &Db, user_id: i64) -> ApiResult<Option<OrderWithItems>> {
                     return Ok(None);
                 };
                 let items = conn.items_of(vec![order.id]).await?;
-                Ok(Some(OrderWithItems { order, items }))
+                Ok(Some(OrderWithItems::new(order, items)))
             }
             .scope_boxed()
         })
@@ -117,30 +117,63 @@ pub async fn cart(db: &Db, user_id: i64) -> ApiResult<Option<OrderWithItems>> {
     })
 }
 
-/// A page of orders (one user's, or everyone's for `None`), newest first, with
-/// their lines; and how many orders match.
+/// A page of orders (one user's, or everyone's for `None`; in any of
+/// `statuses`, or any status for `None`), newest first, with their lines and
+/// timelines; and how many orders match.
 pub async fn history(
     db: &Db,
     user_id: Option<i64>,
+    statuses: Option<Vec<shared::OrderStatus>>,
     page: Page,
 ) -> ApiResult<(Vec<OrderWithItems>, i64)> {
+    let statuses: Option<Vec<String>> =
+        statuses.map(|s| s.into_iter().map(|s| s.as_str().to_owned()).collect());
     with_read_conn!(db, |conn| {
         conn.transaction::<_, ApiError, _>(|conn| {
             async move {
-                let (orders, total) = conn.history(user_id, page).await?;
-                let ids = orders.iter().map(|o| o.id).collect();
-                let mut lines = by_order(conn.items_of(ids).await?);
-                let orders = orders
-                    .into_iter()
-                    .map(|order| {
-                        let items = lines.remove(&order.id).unwrap_or_default();
-                        OrderWithItems { order, items }
-                    })
-                    .collect();
+                let (orders, total) = conn.history(user_id, statuses, page).await?;
+                let orders = with_details(conn, orders).await?;
                 Ok((orders, total))
             }
             .scope_boxed()
         })
         .await
     })
+}
+
+/// One order with its lines and timeline, if it exists.
+pub async fn order(db: &Db, order_id: i64) -> ApiResult<Option<OrderWithItems>> {
+    with_read_conn!(db, |conn| {
+        conn.transaction::<_, ApiError, _>(|conn| {
+            async move {
+                let Some(order) = conn.find_order(order_id).await? else {
+                    return Ok(None);
+                };
+                Ok(with_details(conn, vec![order]).await?.pop())
+            }
+            .scope_boxed()
+        })
+        .await
+    })
+}
+
+/// The orders with their lines and timelines, read in two queries.
+pub async fn with_details<C: Store + Send>(
+    conn: &mut C,
+    orders: Vec<OrderRow>,
+) -> diesel::QueryResult<Vec<OrderWithItems>> {
+    let ids: Vec<i64> = orders.iter().map(|o| o.id).collect();
+    let mut lines = by_order(conn.items_of(ids.clone()).await?);
+    let mut events: HashMap<i64, Vec<EventRow>> = HashMap::new();
+    for event in conn.events_of(ids).await? {
+        events.entry(event.order_id).or_default().push(event);
+    }
+    Ok(orders
+        .into_iter()
+        .map(|order| OrderWithItems {
+            items: lines.remove(&order.id).unwrap_or_default(),
+            events: events.remove(&order.id).unwrap_or_default(),
+            order,
+        })
+        .collect())
 }

@@ -13,6 +13,37 @@ diesel::table! {
         checkout_key -> Nullable<Text>,
         checkout_started_at -> Nullable<Timestamp>,
         checkout_reservation -> Nullable<Text>,
+        status -> Text,
+        email -> Nullable<Text>,
+        tracking_number -> Nullable<Text>,
+        cancel_reason -> Nullable<Text>,
+        shipping_address -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    order_events (id) {
+        id -> BigInt,
+        order_id -> BigInt,
+        status -> Text,
+        at -> Timestamp,
+        actor -> Text,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> BigInt,
+        order_id -> BigInt,
+        effect -> Text,
+        dedupe -> Text,
+        payload -> Text,
+        created_at -> Timestamp,
+        attempts -> Integer,
+        next_at -> Timestamp,
+        leased_until -> Nullable<Timestamp>,
+        done_at -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
     }
 }
 
@@ -27,4 +58,5 @@ diesel::table! {
 }
 
 diesel::joinable!(order_items -> orders (order_id));
-diesel::allow_tables_to_appear_in_same_query!(orders, order_items);
+diesel::joinable!(order_events -> orders (order_id));
+diesel::allow_tables_to_appear_in_same_query!(orders, order_items, order_events, outbox);

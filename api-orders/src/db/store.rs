@@ -43,8 +43,8 @@ use diesel_async::RunQueryDsl;
 use server::db::{LockKey, PgConn, SqliteConn};
 use server::Page;
 
-use super::models::{ItemRow, OrderRow};
-use super::schema::{order_items, orders};
+use super::models::{EventRow, ItemRow, NewEffect, OrderRow};
+use super::schema::{order_events, order_items, orders, outbox};
 
 /// Serializes the cart transactions of a user, across every process sharing
 /// the database. Called first in each transaction that changes a cart.
@@ -127,13 +127,44 @@ pub trait Store {
         product_ids: Vec<i64>,
     ) -> impl std::future::Future<Output = QueryResult<()>> + Send;
 
-    /// A page of orders, newest first, of one user or of everyone, leaving out
-    /// an empty cart; and how many match.
+    /// A page of orders, newest first, of one user or of everyone, in any of
+    /// `statuses` (`None`: any), leaving out an empty cart; and how many match.
     fn history(
         &mut self,
         user_id: Option<i64>,
+        statuses: Option<Vec<String>>,
         page: Page,
     ) -> impl std::future::Future<Output = QueryResult<(Vec<OrderRow>, i64)>> + Send;
+
+    /// Takes the order's row lock for the rest of the transaction (on SQLite:
+    /// the file's write lock), so that changes of one order's status queue;
+    /// false when there is no such order.
+    fn lock_order(
+        &mut self,
+        order_id: i64,
+    ) -> impl std::future::Future<Output = QueryResult<bool>> + Send;
+
+    fn find_order(
+        &mut self,
+        order_id: i64,
+    ) -> impl std::future::Future<Output = QueryResult<Option<OrderRow>>> + Send;
+
+    /// The timelines of these orders, by order then oldest first.
+    fn events_of(
+        &mut self,
+        order_ids: Vec<i64>,
+    ) -> impl std::future::Future<Output = QueryResult<Vec<EventRow>>> + Send;
+
+    fn add_event(
+        &mut self,
+        event: EventRow,
+    ) -> impl std::future::Future<Output = QueryResult<()>> + Send;
+
+    /// Writes effects to the outbox; one already there (same `dedupe`) stays as it is.
+    fn enqueue(
+        &mut self,
+        effects: Vec<NewEffect>,
+    ) -> impl std::future::Future<Output = QueryResult<()>> + Send;
 }
 
 macro_rules! impl_store {
@@ -225,6 +256,7 @@ macro_rules! impl_store {
             async fn history(
                 &mut self,
                 user_id: Option<i64>,
+                statuses: Option<Vec<String>>,
                 page: Page,
             ) -> QueryResult<(Vec<OrderRow>, i64)> {
                 // An emptied cart is no order to show (contract v1.1).
@@ -240,6 +272,10 @@ macro_rules! impl_store {
                     count = count.filter(orders::user_id.eq(user_id));
                     rows = rows.filter(orders::user_id.eq(user_id));
                 }
+                if let Some(statuses) = statuses {
+                    count = count.filter(orders::status.eq_any(statuses.clone()));
+                    rows = rows.filter(orders::status.eq_any(statuses));
+                }
                 let total = count.get_result::<i64>(self).await?;
                 let rows = rows
                     .order((orders::created_at.desc(), orders::id.desc()))
@@ -248,6 +284,55 @@ macro_rules! impl_store {
                     .load(self)
                     .await?;
                 Ok((rows, total))
+            }
+
+            async fn lock_order(&mut self, order_id: i64) -> QueryResult<bool> {
+                diesel::update(orders::table.find(order_id))
+                    .set(orders::status.eq(orders::status))
+                    .execute(self)
+                    .await
+                    .map(|n| n > 0)
+            }
+
+            async fn find_order(&mut self, order_id: i64) -> QueryResult<Option<OrderRow>> {
+                orders::table
+                    .find(order_id)
+                    .select(OrderRow::as_select())
+                    .first(self)
+                    .await
+                    .optional()
+            }
+
+            async fn events_of(&mut self, order_ids: Vec<i64>) -> QueryResult<Vec<EventRow>> {
+                if order_ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                order_events::table
+                    .filter(order_events::order_id.eq_any(order_ids))
+                    .order((order_events::order_id, order_events::id))
+                    .select(EventRow::as_select())
+                    .load(self)
+                    .await
+            }
+
+            async fn add_event(&mut self, event: EventRow) -> QueryResult<()> {
+                diesel::insert_into(order_events::table)
+                    .values(&event)
+                    .execute(self)
+                    .await
+                    .map(|_| ())
+            }
+
+            async fn enqueue(&mut self, effects: Vec<NewEffect>) -> QueryResult<()> {
+                for effect in effects {
+                    diesel::insert_into(outbox::table)
+                        .values(&effect)
+                        .on_conflict(outbox::dedupe)
+                        .do_nothing()
+                        .execute(self)
+                        .await?;
+                }
+                Ok(())
             }
         }
     };

@@ -1,5 +1,6 @@
 //! The routes of the orders service, with their OpenAPI description.
 
+mod lifecycle;
 mod orders;
 
 use axum::Router;
@@ -14,7 +15,7 @@ use crate::state::AppState;
 #[derive(OpenApi)]
 #[openapi(info(
     title = "Cartwheel orders service",
-    description = "Each user's cart, checkout, and order history."
+    description = "Each user's cart, checkout, order history, and each order's lifecycle after checkout."
 ))]
 struct ApiDoc;
 
@@ -22,12 +23,15 @@ struct ApiDoc;
 pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
     // A checkout's claim on its key is dead when its attempt is (see `checkout`).
     let idempotency = Idempotency::per_user(state.db.clone(), state.verifier.clone())
-        .abandoned_after(state.repair.after);
+        .abandoned_after(state.config.repair.after);
     let (routes, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(orders::add_item))
         .routes(routes!(orders::checkout))
-        // The two routes above take an `Idempotency-Key`: a double click adds
-        // once, a retried checkout closes one order.
+        .routes(routes!(lifecycle::cancel))
+        .routes(routes!(lifecycle::ship))
+        .routes(routes!(lifecycle::deliver))
+        // The routes above take an `Idempotency-Key`: a double click adds
+        // once, a retried checkout closes one order, a retried ship ships once.
         .route_layer(axum::middleware::from_fn_with_state(
             idempotency,
             idempotent,
@@ -35,6 +39,7 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .routes(routes!(orders::update_item))
         .routes(routes!(orders::cart))
         .routes(routes!(orders::history))
+        .routes(routes!(lifecycle::order))
         .with_state(state)
         .split_for_parts();
     server::idempotency::document(&mut openapi);

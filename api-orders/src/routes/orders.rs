@@ -6,17 +6,22 @@ use std::time::{Duration, Instant};
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::Json;
-use server::{ApiError, ApiResult, BearerToken, CurrentUser, Freshness, Input, Page, Params};
+use server::{
+    ApiError, ApiResult, BearerToken, CurrentUser, Freshness, Input, OptionalJson, Page, Params,
+};
 use shared::{
-    AddItemRequest, ErrorBody, ListBody, Order, OrdersQuery, ResultBody, UpdateItemRequest,
+    AddItemRequest, CheckoutRequest, ErrorBody, ListBody, Order, OrdersQuery, ResultBody,
+    UpdateItemRequest,
 };
 
 use server::idempotency::IDEMPOTENCY_KEY;
 
 use crate::cart::{CartChange, CartOp};
 use crate::checkout::{self, checkout_in_progress};
+use crate::db::checkout::Placing;
 use crate::db::queries;
 use crate::domain::{AddItem, UpdateItem, MAX_LINE_QUANTITY};
+use crate::metrics::Checkout;
 use crate::state::AppState;
 
 /// How long a cart change waits for a checkout of the same cart on another
@@ -62,7 +67,7 @@ fn no_cart() -> ApiError {
     ApiError::not_found("No order found")
 }
 
-fn answer(order: impl Into<Order>) -> Json<ResultBody<Order>> {
+pub(super) fn answer(order: impl Into<Order>) -> Json<ResultBody<Order>> {
     Json(ResultBody {
         result: order.into(),
     })
@@ -171,32 +176,54 @@ pub async fn cart(
 /// Short stock is a 409 `out_of_stock` whose `fields` name each short product
 /// (its id) with what is left; the cart is unchanged. A retry with the same
 /// `Idempotency-Key` after a lost answer gets the same order.
+///
+/// The body is optional (v1.3): a JSON `shipping_address` is kept on the
+/// order; no body, an empty one or a form means no address. With payments off
+/// the order is `placed`, and the shopper (and `MERCHANT_EMAIL`) is emailed.
 #[utoipa::path(post, path = "/api/order/checkout", tag = "orders",
     security(("token" = [])),
     params(("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = "^[A-Za-z0-9_-]{1,64}$", description = server::http::IDEMPOTENCY_KEY_DOC)),
+    request_body(content((CheckoutRequest = "application/json")), description = "Optional"),
     responses(
         (status = 200, description = "The order, no longer open", body = ResultBody<Order>),
         (status = 401, description = "No live token", body = ErrorBody),
         (status = 404, description = "No cart", body = ErrorBody),
         (status = 409, description = "empty_order: the cart has no lines; out_of_stock: fields name each short product and what is left (the cart is unchanged); prices_changed: fields name each product whose price went up and its new price (the cart now holds the current prices: checking out again confirms the new total); checkout_in_progress: an earlier attempt is being undone", body = ErrorBody),
-        (status = 422, description = "A malformed Idempotency-Key, or idempotency_key_reused", body = ErrorBody),
+        (status = 400, description = "A body that is not a JSON object", body = ErrorBody),
+        (status = 415, description = "A body that is neither JSON nor a form", body = ErrorBody),
+        (status = 422, description = "An invalid shipping_address (fields name each problem), a malformed Idempotency-Key, or idempotency_key_reused", body = ErrorBody),
         (status = 503, description = "The products service is unreachable: nothing closed, nothing reserved", body = ErrorBody),
     ))]
 pub async fn checkout(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     headers: HeaderMap,
+    OptionalJson(req): OptionalJson<CheckoutRequest>,
 ) -> ApiResult<Json<ResultBody<Order>>> {
+    let shipping_address = match &req.shipping_address {
+        Some(address) => Some(address.validated().map_err(ApiError::Validation)?),
+        None => None,
+    };
+    let placing = Placing {
+        email: Some(user.email.clone()).filter(|e| !e.is_empty()),
+        shipping_address: shipping_address
+            .map(|a| serde_json::to_string(&a))
+            .transpose()
+            .map_err(|e| ApiError::Internal(e.into()))?,
+        payments: false,
+    };
     // The idempotency layer has refused a malformed key already.
     let key = headers.get(IDEMPOTENCY_KEY).and_then(|v| v.to_str().ok());
     let _turn = state.carts.exclusive(user.id).await;
-    let order = checkout::checkout(&state, user.id, key).await?;
+    let outcome = checkout::checkout(&state, user.id, key, &placing).await;
+    state.metrics.checkout(Checkout::of(&outcome));
+    let order = outcome?;
     tracing::info!(user_id = user.id, order_id = order.order.id, "checked out");
     Ok(answer(order))
 }
 
 /// Order history, newest first: the caller's own orders, the cart included
-/// when it has items.
+/// when it has items; `status` keeps only orders in those statuses.
 ///
 /// An admin (confirmed freshly by the users service) gets everyone's, or one
 /// user's with `user_id`. Anyone else's `user_id` is ignored: they see their
@@ -207,7 +234,7 @@ pub async fn checkout(
     responses(
         (status = 200, description = "A page of orders, newest first", body = ListBody<Order>),
         (status = 401, description = "No live token", body = ErrorBody),
-        (status = 422, description = "Invalid limit or offset", body = ErrorBody),
+        (status = 422, description = "Invalid limit, offset or status", body = ErrorBody),
         (status = 503, description = "An admin's token could not be confirmed", body = ErrorBody),
     ))]
 pub async fn history(
@@ -217,6 +244,9 @@ pub async fn history(
     Params(query): Params<OrdersQuery>,
 ) -> ApiResult<Json<ListBody<Order>>> {
     let page = Page::parse(query.limit, query.offset)?;
+    let statuses = query
+        .statuses()
+        .map_err(|problem| ApiError::field("status", problem))?;
     let owner = if user.is_admin {
         // Everyone's orders need the admin flag confirmed now, not a stale
         // cache: an admin demoted since sees their own orders only.
@@ -229,7 +259,7 @@ pub async fn history(
     } else {
         Some(user.id)
     };
-    let (orders, total) = queries::history(&state.db, owner, page).await?;
+    let (orders, total) = queries::history(&state.db, owner, statuses, page).await?;
     Ok(Json(ListBody {
         results: orders.into_iter().map(Order::from).collect(),
         total,

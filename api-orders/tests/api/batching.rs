@@ -11,6 +11,7 @@ use crate::support::{post, quantity, shop, shop_processes, Processes, Shop};
 
 /// What one cart request came to: the cart, or the refusal.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // a test's values, compared and dropped
 enum Answer {
     Cart(Order),
     Refused(StatusCode, ErrorBody),

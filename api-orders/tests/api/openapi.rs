@@ -92,7 +92,7 @@ async fn every_route_documents_the_common_failures_it_gives() {
                     ("text/plain", b"name=x".to_vec(), 415),
                     (
                         "application/json",
-                        br#"{"qty": "3x", "price": "3x", "password": 3}"#.to_vec(),
+                        br#"{"qty": "3x", "price": "3x", "password": 3, "shipping_address": 3, "tracking_number": 3}"#.to_vec(),
                         422,
                     ),
                 ] {

@@ -16,6 +16,8 @@ pub struct Shop {
     pub http: reqwest::Client,
     /// The `SERVICE_TOKEN` products and orders share.
     pub service_token: String,
+    /// Where the orders service writes its emails as files (no `SMTP_URL`).
+    pub mail_dir: tempfile::TempDir,
 }
 
 pub async fn shop(backend: Backend) -> Shop {
@@ -100,6 +102,8 @@ pub async fn shop_processes(
     )
     .await;
     let orders_db = TestDb::new(backend).await;
+    let mail_dir = tempfile::tempdir().expect("temp dir");
+    env.push(("MAIL_DIR", mail_dir.path().display().to_string()));
     let orders = start_orders(&orders_db, &users, &products, &env, processes.orders).await;
     Shop {
         users,
@@ -110,6 +114,7 @@ pub async fn shop_processes(
         _users_db: users_db,
         http: client(),
         service_token,
+        mail_dir,
     }
 }
 
@@ -138,6 +143,7 @@ impl Shop {
     pub async fn orders_replica_via(&self, products_url: &str, env: &[(&str, String)]) -> Service {
         let mut env = env.to_vec();
         env.push(("SERVICE_TOKEN", self.service_token.clone()));
+        env.push(("MAIL_DIR", self.mail_dir.path().display().to_string()));
         env.push(("USERS_URL", self.users.base.clone()));
         env.push(("PRODUCTS_URL", products_url.to_owned()));
         start("api-orders", true, &self.orders_db, &env).await
@@ -147,6 +153,7 @@ impl Shop {
     pub async fn orders_replica_with(&self, env: &[(&str, String)]) -> Service {
         let mut env = env.to_vec();
         env.push(("SERVICE_TOKEN", self.service_token.clone()));
+        env.push(("MAIL_DIR", self.mail_dir.path().display().to_string()));
         start_orders(&self.orders_db, &self.users, &self.products, &env, true).await
     }
 

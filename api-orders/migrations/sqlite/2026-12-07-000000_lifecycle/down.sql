@@ -1,0 +1,10 @@
+DROP INDEX outbox_due;
+DROP TABLE outbox;
+DROP INDEX order_events_of_order;
+DROP TABLE order_events;
+DROP INDEX orders_by_status;
+ALTER TABLE orders DROP COLUMN shipping_address;
+ALTER TABLE orders DROP COLUMN cancel_reason;
+ALTER TABLE orders DROP COLUMN tracking_number;
+ALTER TABLE orders DROP COLUMN email;
+ALTER TABLE orders DROP COLUMN status;
