@@ -90,7 +90,7 @@ test('a shopper checks out with an address, then cancels the order: units back, 
   await waitText(page.getByTestId('order-total'), new RegExp(`^\\${money(2 * product.price)}$`));
   await waitText(page.getByTestId('order-address'), /Ada Lovelace.*12 St James Square.*SW1Y 4JH London.*GB/s);
   await waitText(page.getByTestId('order-email'), new RegExp(`^${email}$`));
-  await waitText(page.getByTestId('order-event').first(), /Placed by you/);
+  await waitText(page.locator('[data-testid="order-event"][data-status="placed"]'), /^Placed by you, /);
   assert.equal(await page.getByTestId('order-tracking').count(), 0, 'no tracking number before shipping');
   await check(page, 'order-page');
   const placed = (await call(shop.urls.orders, 'GET', `/api/order/${id}`, { token })).result;
@@ -178,7 +178,7 @@ test('an admin ships and delivers at the order desk; the shopper sees the tracki
   await page.waitForURL(/\/admin\/orders\?status=placed$/);
   await focusIs(page, 'filter-placed', 'focus stays on the box');
   await row(buyer.order).waitFor();
-  assert.equal(await row(other.order).count(), 0, 'a cancelled order is filtered out');
+  await row(other.order).waitFor({ state: 'detached' }); // a cancelled order is filtered out
   for (const s of await page.getByTestId('desk-order').evaluateAll((rows) => rows.map((r) => r.dataset.status))) {
     assert.equal(s, 'placed');
   }
@@ -189,7 +189,7 @@ test('an admin ships and delivers at the order desk; the shopper sees the tracki
   await page.getByLabel('Placed').uncheck();
   await page.waitForURL(/status=cancelled$/);
   await row(other.order).waitFor();
-  assert.equal(await row(buyer.order).count(), 0);
+  await row(buyer.order).waitFor({ state: 'detached' });
   await page.getByLabel('Cancelled').uncheck();
   await page.waitForURL(/\/admin\/orders$/);
 
@@ -247,7 +247,7 @@ test('an admin ships and delivers at the order desk; the shopper sees the tracki
   await page.getByTestId('no-steps').waitFor();
   assert.ok(delivers.length >= 1 && delivers.every((k) => k && k === delivers[0]), `one key: ${delivers}`);
   const done = (await call(shop.urls.orders, 'GET', `/api/order/${buyer.order.id}`, { token: admin.token })).result;
-  assert.deepEqual(done.events.map((e) => e.status), ['placed', 'shipped', 'delivered']);
+  assert.deepEqual(done.events.map((e) => e.status).filter((s) => s !== 'open'), ['placed', 'shipped', 'delivered']);
 
   const order = { id: buyer.order.id, total: 3 * 990 };
   const shipped = await waitForMail(shop.stack.maildir, 'the shipped email', (m) => aboutOrder(m, order, money) && m.text.includes(tracking), { to: buyer.email });
