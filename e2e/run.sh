@@ -83,6 +83,7 @@ wait_ready() { # url
 }
 
 spa_port=$(free_port)
+mail_port=$(free_port)
 users_port=$(free_port)
 products_port=$(free_port)
 orders_port=$(free_port)
@@ -99,9 +100,14 @@ JSON
 # per run, never the services' development default.
 service_token="$(python3 -c 'import secrets; print(secrets.token_hex(24))')"
 
+# The shop's emails (v1.3) go to a real SMTP server keeping each message as a
+# file in a Maildir, which the tests read (lib/mail.mjs).
+maildir="$tmp/mail"
+
 # Every shopper of the suite registers from 127.0.0.1: past the contract's
 # 20 registrations an hour per address (v1.3), which its own tests check.
 start_service() { # name port
+  SMTP_URL="smtp://127.0.0.1:$mail_port" PUBLIC_SHOP_URL="$spa" \
   SERVICE_TOKEN="$service_token" REGISTER_MAX_PER_ADDRESS=100000 \
   HOST=127.0.0.1 PORT="$2" DATABASE_URL="sqlite://$tmp/$1.db" CORS_ORIGINS="$spa" \
     USERS_URL="$users" PRODUCTS_URL="$products" RUST_LOG="${E2E_RUST_LOG:-warn}" \
@@ -109,7 +115,13 @@ start_service() { # name port
   pids+=($!)
 }
 
-echo "== starting the shop: SPA $spa, users $users, products $products, orders $orders"
+echo "== starting the shop: SPA $spa, users $users, products $products, orders $orders, mail 127.0.0.1:$mail_port"
+"$root/scripts/mail-catcher" "$maildir" "$mail_port" >"$tmp/mail.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do
+  python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.2)' "$mail_port" 2>/dev/null && break
+  sleep 0.1
+done
 start_service users "$users_port"
 start_service products "$products_port"
 wait_ready "$users"
@@ -124,7 +136,7 @@ for _ in $(seq 1 100); do
 done
 
 export E2E_SPA="$spa" E2E_USERS="$users" E2E_PRODUCTS="$products" E2E_ORDERS="$orders"
-export E2E_USERS_DATABASE_URL="sqlite://$tmp/users.db"
+export E2E_USERS_DATABASE_URL="sqlite://$tmp/users.db" E2E_MAILDIR="$maildir"
 export E2E_BIN_DIR="$bin" E2E_DIST_DIR="$dist"
 mkdir -p "$here/artifacts"
 

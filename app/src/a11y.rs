@@ -120,6 +120,18 @@ pub fn refocus_by_id(id: String) {
     request_animation_frame(move || attempt(id, 30));
 }
 
+/// When the element that had focus is gone (a removed line), puts focus on
+/// the page's heading rather than leaving it nowhere; anything else keeps it.
+pub fn focus_heading_if_lost() {
+    request_animation_frame(|| {
+        if focus_is_lost() {
+            if let Some(h1) = page_heading() {
+                focus_without_scrolling(&h1);
+            }
+        }
+    });
+}
+
 /// Focuses the element with `id` once it is drawn (within a few frames): a
 /// control that just appeared, where the next step is.
 pub fn focus_when_drawn(id: String) {

@@ -1,13 +1,13 @@
 //! "Add to cart", on the product page and on catalogue cards: one press adds once.
 //!
-//! A press while a call is in flight is ignored (the flag is set before the call
-//! starts, so even two events in one frame add once) and the button says it is
-//! busy. A press within [`SAME_PRESS_MS`] of the one before, however fast that
-//! add was answered, is the same intent: it is sent with the same
-//! `Idempotency-Key`, so the service answers it with the first add's answer
-//! and adds nothing (a shaky double-click); a deliberate second add after that
-//! still adds. Otherwise each intended add carries a key of its own, reused
-//! only when the same add is retried after an outage.
+//! Each add is a [`Press`]: a press while a call is in flight is ignored (the
+//! flag is set before the call starts, so even two events in one frame add
+//! once) and the button says it is busy. A press within half a second of the
+//! one before, however fast that add was answered, is the same intent: it is
+//! sent with the same `Idempotency-Key`, so the service answers it with the
+//! first add's answer and adds nothing (a shaky double-click); a deliberate
+//! second add after that still adds. Otherwise each intended add carries a key
+//! of its own, reused only when the same add is retried after an outage.
 //!
 //! A sold-out product's button stays in place but refuses presses, described by
 //! the visible "Out of stock" notice (see [`crate::stock`]); a product with few
@@ -17,10 +17,10 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_location, use_navigate};
 
-use crate::api::idempotency::Intent;
 use crate::api::ApiError;
 use crate::components::QuantityInput;
-use crate::pages::login::login_href;
+use crate::links::login_href;
+use crate::press::Press;
 use crate::quantity::{parse_quantity, ADD_RANGE};
 use crate::state::use_shop;
 use crate::stock::Availability;
@@ -32,58 +32,38 @@ pub struct Added {
     pub in_cart: i64,
 }
 
-/// A second press this soon after an add's press is the same intent (a shaky
-/// double-click), not a second add.
-pub const SAME_PRESS_MS: f64 = 500.0;
-
-/// One product's add action, shared by a form or a single button.
+/// One product's add action, shared by a form or a single button: a
+/// [`Press`] (one add per press, the same key for a shaky double-click).
 #[derive(Clone, Copy)]
 pub struct Adder {
-    pub in_flight: RwSignal<bool>,
+    press: Press,
     pub outcome: RwSignal<Option<Result<Added, ApiError>>>,
-    intent: StoredValue<Intent>,
-    /// The last press: when (`Date.now()`, ms), what, and the key it was sent with.
-    last_press: StoredValue<Option<(f64, String, String)>>,
     product_id: i64,
 }
 
 impl Adder {
     pub fn new(product_id: i64) -> Self {
         Self {
-            in_flight: RwSignal::new(false),
+            press: Press::new(),
             outcome: RwSignal::new(None),
-            intent: StoredValue::new(Intent::default()),
-            last_press: StoredValue::new(None),
             product_id,
         }
     }
 
+    /// Whether an add is on its way (tracked).
+    pub fn is_busy(&self) -> bool {
+        self.press.is_busy()
+    }
+
     /// Adds `qty`, unless an add is already on its way; a press within
-    /// [`SAME_PRESS_MS`] of the same add's press repeats its key.
+    /// [`crate::press::SAME_PRESS_MS`] of the same add's press repeats its key.
     pub fn add(&self, qty: i64) {
-        if self.in_flight.get_untracked() {
-            return;
-        }
-        self.in_flight.set(true);
         let this = *self;
         let shop = use_shop();
         let what = format!("{}x{qty}", self.product_id);
-        let now = js_sys::Date::now();
-        let repeated = self
-            .last_press
-            .get_value()
-            .and_then(|(at, last, key)| (now - at < SAME_PRESS_MS && last == what).then_some(key));
-        let key = repeated.unwrap_or_else(|| {
-            self.intent
-                .try_update_value(|i| i.key_for(&what))
-                .unwrap_or_default()
-        });
-        self.last_press.set_value(Some((now, what, key.clone())));
-        leptos::task::spawn_local(async move {
+        self.press.run(what, move |key| async move {
             let result = shop.api.add_item(this.product_id, qty, &key).await;
-            if !result.as_ref().is_err_and(ApiError::is_outage) {
-                this.intent.try_update_value(Intent::settle);
-            }
+            let settled = !result.as_ref().is_err_and(ApiError::is_outage);
             let result = result.map(|order| {
                 let in_cart = order
                     .items
@@ -94,7 +74,7 @@ impl Adder {
                 Added { qty, in_cart }
             });
             this.outcome.try_set(Some(result));
-            this.in_flight.try_set(false);
+            settled
         });
     }
 }
@@ -193,7 +173,7 @@ fn AddButton(
     #[prop(optional)] sold_out: bool,
     #[prop(optional, into)] described_by: Option<String>,
 ) -> impl IntoView {
-    let busy = move || adder.in_flight.get();
+    let busy = move || adder.is_busy();
     view! {
         <button
             type="submit"
@@ -203,7 +183,7 @@ fn AddButton(
             aria-disabled=move || if sold_out || busy() { "true" } else { "false" }
             aria-describedby=described_by.filter(|_| sold_out)
             on:click=move |ev| {
-                if sold_out || adder.in_flight.get_untracked() {
+                if sold_out || adder.press.is_busy_untracked() {
                     ev.prevent_default();
                 } else if let Some(press) = on_press {
                     ev.prevent_default();

@@ -6,14 +6,22 @@ use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::path;
 
 use crate::a11y::{RouteChanges, SkipLink};
-use crate::pages::login::login_href;
+use crate::links::login_href;
 
 use crate::config::Config;
 use crate::header::Header;
 use crate::pages::{
-    account::AccountPage, admin::AdminPage, cart::CartPage, catalogue::CataloguePage,
-    login::LoginPage, not_found::NotFoundPage, orders::OrdersPage, product::ProductPage,
-    register::RegisterPage, thanks::ThanksPage,
+    account::AccountPage,
+    admin::{AdminPage, DeskOrderPage, OrderDeskPage},
+    cart::CartPage,
+    catalogue::CataloguePage,
+    login::LoginPage,
+    not_found::NotFoundPage,
+    order::OrderPage,
+    orders::OrdersPage,
+    product::ProductPage,
+    register::RegisterPage,
+    thanks::ThanksPage,
 };
 use crate::state::{use_shop, Shop};
 
@@ -25,6 +33,7 @@ pub fn App(config: &'static Config) -> impl IntoView {
         <Router>
             <RouteChanges />
             <SessionWatcher />
+            <crate::recovery::CartRecovery />
             <SkipLink />
             <Header />
             <main id="main" class="container" tabindex="-1">
@@ -34,9 +43,12 @@ pub fn App(config: &'static Config) -> impl IntoView {
                     <Route path=path!("/cart") view=CartPage />
                     <Route path=path!("/thank-you/:id") view=ThanksPage />
                     <Route path=path!("/orders") view=OrdersPage />
+                    <Route path=path!("/orders/:id") view=OrderPage />
                     <Route path=path!("/login") view=LoginPage />
                     <Route path=path!("/register") view=RegisterPage />
                     <Route path=path!("/admin") view=AdminPage />
+                    <Route path=path!("/admin/orders") view=OrderDeskPage />
+                    <Route path=path!("/admin/orders/:id") view=DeskOrderPage />
                     <Route path=path!("/account") view=AccountPage />
                 </Routes>
             </main>

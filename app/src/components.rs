@@ -113,6 +113,7 @@ pub fn QuantityInput(
             autocomplete="off"
             size="4"
             value=initial
+            prop:value=move || value.get()
             aria-invalid=move || if error.with(Option::is_some) { "true" } else { "false" }
             aria-describedby=error_id
             disabled=move || disabled.is_some_and(|d| d.get())

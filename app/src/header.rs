@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_location, use_navigate};
 
-use crate::pages::login::login_href;
+use crate::links::login_href;
 
 use crate::state::use_shop;
 
@@ -26,7 +26,8 @@ pub fn Header() -> impl IntoView {
                         <A href="/orders">"Orders"</A>
                     </Show>
                     <Show when=move || shop.is_admin()>
-                        <A href="/admin">{crate::pages::admin::TITLE}</A>
+                        <A href="/admin" exact=true>{crate::pages::admin::TITLE}</A>
+                        <A href="/admin/orders">{crate::pages::admin::DESK_TITLE}</A>
                     </Show>
                 </nav>
                 <Account />

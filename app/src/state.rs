@@ -90,10 +90,15 @@ impl Shop {
         self.current_user().is_some_and(|u| u.is_admin)
     }
 
-    /// Loads the product index (once) for a page that shows order lines.
+    /// Loads the product index for a page that shows order lines, and loads
+    /// it again each time such a page opens: stock and prices change (a
+    /// cancelled order puts its units back), and a page must not show what
+    /// they were when the shopper first looked.
     pub fn want_products(&self) {
         if !self.products_wanted.get_untracked() {
             self.products_wanted.set(true);
+        } else {
+            self.products.refetch();
         }
     }
 

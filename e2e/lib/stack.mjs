@@ -3,7 +3,7 @@
 import { spawn, execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, writeFile, rm, open } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -64,8 +64,11 @@ export class Stack {
   #procs = {};
   #env = {};
   #server = null;
+  #mail = null;
   dir = null;
   urls = {};
+  /** Where the mail catcher keeps the shop's emails (a Maildir). */
+  maildir = null;
 
   async #boot() {
     this.dir = await mkdtemp(join(tmpdir(), 'cartwheel-e2e-'));
@@ -76,6 +79,10 @@ export class Stack {
       this.urls[name] = `http://127.0.0.1:${await freePort()}`;
     }
     await writeFile(configFile, JSON.stringify(this.urls));
+    // The shop's emails (v1.3) go to a real SMTP server keeping a Maildir.
+    this.maildir = join(this.dir, 'mail');
+    const mailPort = await freePort();
+    this.#mail = await startMailCatcher(this.maildir, mailPort, join(this.dir, 'mail.log'));
     // Orders reserves stock at products with it (contract v1.2): one random
     // value per shop, never the services' development default.
     const serviceToken = randomBytes(24).toString('hex');
@@ -93,6 +100,8 @@ export class Stack {
         // Every shopper registers from 127.0.0.1: past the contract's 20 an
         // hour per address (v1.3), which the HTTP tests check.
         REGISTER_MAX_PER_ADDRESS: '100000',
+        SMTP_URL: `smtp://127.0.0.1:${mailPort}`,
+        PUBLIC_SHOP_URL: this.spa,
       };
     }
     // Users and products first: orders calls both.
@@ -137,9 +146,36 @@ export class Stack {
 
   async shutdown() {
     await Promise.all(SERVICES.map((n) => this.stop(n)));
+    if (this.#mail && this.#mail.exitCode === null) {
+      const gone = new Promise((r) => this.#mail.once('exit', r));
+      this.#mail.kill('SIGTERM');
+      await gone;
+    }
     await new Promise((r) => this.#server.close(r));
     this.#server.closeAllConnections?.();
     if (!process.env.E2E_KEEP_TMP) await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** `scripts/mail-catcher <dir> <port>`, once it accepts connections. */
+async function startMailCatcher(dir, port, logFile) {
+  const log = await open(logFile, 'a');
+  const proc = spawn(join(repoRoot, 'scripts', 'mail-catcher'), [dir, String(port)], {
+    stdio: ['ignore', log.fd, log.fd],
+  });
+  proc.on('exit', () => log.close().catch(() => {}));
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const up = await new Promise((ok) => {
+      const s = connect(port, '127.0.0.1');
+      s.once('connect', () => { s.destroy(); ok(true); });
+      s.once('error', () => ok(false));
+    });
+    if (up) return proc;
+    if (proc.exitCode !== null || Date.now() > deadline) {
+      throw new Error(`the mail catcher did not start (see ${logFile})`);
+    }
+    await sleep(100);
   }
 }
 
@@ -154,6 +190,7 @@ export async function sharedStack() {
     return {
       spa: e.E2E_SPA,
       urls,
+      maildir: e.E2E_MAILDIR,
       async makeAdmin(username) {
         await promisify(execFile)(join(binDir, 'api-users'), ['make-admin', username], {
           env: { ...process.env, DATABASE_URL: e.E2E_USERS_DATABASE_URL },

@@ -35,4 +35,8 @@ test('every page at desktop and phone width', { timeout: 180_000 }, async () => 
   await shot('/orders', 'orders', () => page.getByTestId('order').first().locator('img.thumb').first().waitFor());
   await shot('/account', 'account', () => page.getByTestId('account-username').waitFor());
   await shot('/admin', 'admin', () => page.getByLabel(/^Price/).waitFor());
+  // v1.3: one order's page, the order desk and one order there.
+  await shot(`/orders/${order.id}`, 'order', () => page.getByTestId('order-timeline').waitFor());
+  await shot('/admin/orders', 'order-desk', () => page.getByTestId('desk-order').first().waitFor());
+  await shot(`/admin/orders/${order.id}`, 'desk-order', () => page.getByTestId('ship-form').waitFor());
 });

@@ -8,28 +8,8 @@ use shared::LoginRequest;
 use crate::a11y::{focus_first_invalid, use_title};
 use crate::api::ApiError;
 use crate::components::{Field, FieldErrors, Notice, Tone};
+use crate::links::safe_next;
 use crate::state::use_shop;
-
-/// The login page, coming back to `next` (a path of this site) afterwards.
-pub fn login_href(next: &str) -> String {
-    if next.is_empty() || next == "/" || next.starts_with("/login") {
-        "/login".to_string()
-    } else {
-        format!(
-            "/login?next={}",
-            String::from(js_sys::encode_uri_component(next))
-        )
-    }
-}
-
-/// Where to go after logging in: `?next=` when it is a path on this site (never
-/// another origin: `//evil.example` or `https://...` fall back to the catalogue).
-pub fn safe_next(next: Option<String>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => n,
-        _ => "/".to_string(),
-    }
-}
 
 /// What a failed login says; a bad password reads better than the code's message.
 fn login_problem(e: &ApiError) -> String {
@@ -160,18 +140,5 @@ fn LoginForm() -> impl IntoView {
             </button>
         </form>
         <p class="form-alt">"New here? " <A href="/register">"Create an account"</A></p>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::safe_next;
-
-    #[test]
-    fn next_stays_on_this_site() {
-        assert_eq!(safe_next(Some("/product/mug".into())), "/product/mug");
-        assert_eq!(safe_next(Some("//evil.example".into())), "/");
-        assert_eq!(safe_next(Some("https://evil.example".into())), "/");
-        assert_eq!(safe_next(None), "/");
     }
 }

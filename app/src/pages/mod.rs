@@ -6,6 +6,7 @@ pub mod cart;
 pub mod catalogue;
 pub mod login;
 pub mod not_found;
+pub mod order;
 pub mod orders;
 pub mod product;
 pub mod register;
@@ -15,7 +16,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 /// The page's `?offset=` for paged lists: a whole number, 0 when absent or invalid.
-fn use_offset() -> Memo<i64> {
+pub(crate) fn use_offset() -> Memo<i64> {
     let query = use_query_map();
     Memo::new(move |_| {
         query

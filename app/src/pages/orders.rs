@@ -10,6 +10,8 @@ use crate::api::idempotency::fresh_key;
 use crate::api::ApiError;
 use crate::components::{ErrorNotices, Loading, Notice, Pager, Thumb, Tone};
 use crate::format::{local_time, money};
+use crate::links::order_href;
+use crate::order_view::{status_of, StatusBadge};
 use crate::quantity::ADD_RANGE;
 use crate::state::use_shop;
 
@@ -93,10 +95,12 @@ pub fn OrdersPage() -> impl IntoView {
     }
 }
 
-/// One order: number, state, lines, total. Also used by the thank-you page.
+/// One order: number (a link to its page), status, lines, total. Also used by
+/// the thank-you page.
 #[component]
 pub fn OrderSummary(order: Order, #[prop(optional)] again: bool) -> impl IntoView {
     let shop = use_shop();
+    let badge = status_of(&order);
     let status = match order.checked_out_at {
         Some(at) => view! {
             "Checked out "
@@ -106,11 +110,18 @@ pub fn OrderSummary(order: Order, #[prop(optional)] again: bool) -> impl IntoVie
         None => view! { <A href="/cart">"Open: this is your cart"</A> }.into_any(),
     };
     let heading = format!("Order #{}", order.id);
+    let heading = if order.is_open {
+        heading.into_any()
+    } else {
+        view! { <A href=order_href(order.id) attr:data-testid="order-link">{heading}</A> }
+            .into_any()
+    };
     let reorder = (again && !order.is_open).then(|| view! { <OrderAgain order=order.clone() /> });
     view! {
         <article class="card order" data-testid="order" data-order-id=order.id.to_string()>
             <header class="order-head">
                 <h2>{heading}</h2>
+                <StatusBadge status=badge />
                 <p class="order-status">{status}</p>
             </header>
             <ul class="order-items">
@@ -136,40 +147,99 @@ pub fn OrderSummary(order: Order, #[prop(optional)] again: bool) -> impl IntoVie
     }
 }
 
-/// Puts an old order's lines into the cart again (at today's prices) and opens it.
+/// A line "Order again" could not add, and why.
+#[derive(Debug, Clone, PartialEq)]
+struct Skipped {
+    name: String,
+    why: String,
+}
+
+/// Why an add was refused, for the list of skipped lines: a product that is
+/// gone (404: unknown or hidden) is "no longer on sale".
+fn skip_reason(e: &ApiError) -> String {
+    match e {
+        ApiError::Rejected { status: 404, .. } => "no longer on sale".to_string(),
+        e => match e.fields().get("qty") {
+            Some(problem) => format!("the quantity {problem}"),
+            None => e.to_string(),
+        },
+    }
+}
+
+/// What "Order again" says when not every line went in.
+fn skipped_text(added: usize, skipped: &[Skipped]) -> String {
+    let names: Vec<String> = skipped
+        .iter()
+        .map(|s| format!("{}: {}", s.name, s.why))
+        .collect();
+    let lead = match added {
+        0 => "Nothing was added to your cart.".to_string(),
+        1 => "1 item was added to your cart.".to_string(),
+        n => format!("{n} items were added to your cart."),
+    };
+    format!("{lead} Not added: {}.", names.join("; "))
+}
+
+/// Puts an old order's lines into the cart again (at today's prices): every
+/// line that can go in does, then the cart opens; when some could not, the
+/// page stays and names each one with its reason. An outage stops it (every
+/// next add would fail the same way) and says so.
 #[component]
 fn OrderAgain(order: Order) -> impl IntoView {
     let shop = use_shop();
     let navigate = use_navigate();
     let id = order.id;
     let again = Action::new_local(move |_: &()| {
-        let lines: Vec<(i64, i64)> = order
+        let lines: Vec<(i64, String, i64)> = order
             .items
             .iter()
-            .map(|i| (i.product, i.quantity))
+            .map(|i| (i.product, i.name.clone(), i.quantity))
             .collect();
         let navigate = navigate.clone();
         async move {
-            let mut failed: Option<ApiError> = None;
-            for (product, quantity) in lines {
+            let mut skipped: Vec<Skipped> = Vec::new();
+            let mut added = 0;
+            for (product, name, quantity) in lines {
                 // An add takes at most 99: larger lines go in several adds, each
                 // its own action with its own key.
                 let mut left = quantity;
-                while left > 0 && failed.is_none() {
+                let mut line_added = false;
+                while left > 0 {
                     let step = left.min(ADD_RANGE.1);
                     match shop.api.add_item(product, step, &fresh_key()).await {
-                        Ok(cart) => shop.set_cart(Some(cart)),
-                        Err(e) => failed = Some(e),
+                        Ok(cart) => {
+                            shop.set_cart(Some(cart));
+                            line_added = true;
+                        }
+                        Err(e) if e.is_outage() => {
+                            return Err(format!(
+                                "{e} {}",
+                                if added > 0 || line_added {
+                                    "Some items were added already."
+                                } else {
+                                    "Nothing was added."
+                                }
+                            ))
+                        }
+                        Err(e) => {
+                            skipped.push(Skipped {
+                                name: name.clone(),
+                                why: skip_reason(&e),
+                            });
+                            break;
+                        }
                     }
                     left -= step;
                 }
-            }
-            match failed {
-                None => {
-                    navigate("/cart", Default::default());
-                    Ok(())
+                if line_added {
+                    added += 1;
                 }
-                Some(e) => Err(e.to_string()),
+            }
+            if skipped.is_empty() {
+                navigate("/cart", Default::default());
+                Ok(())
+            } else {
+                Err(skipped_text(added, &skipped))
             }
         }
     });
@@ -188,9 +258,37 @@ fn OrderAgain(order: Order) -> impl IntoView {
                 {move || if again.pending().get() { "Adding…".to_string() } else { "Order again".to_string() }}
                 <span class="visually-hidden">{format!(": order #{id}")}</span>
             </button>
-            <p role="status">
-                {move || again.value().get().and_then(Result::err).map(|e| format!("Not all items could be added: {e}"))}
-            </p>
+            <div role="status">
+                {move || again.value().get().and_then(Result::err).map(|text| view! {
+                    <p class="notice notice-warning" data-testid="order-again-skipped">
+                        {text} " " <A href="/cart">"View cart"</A>
+                    </p>
+                })}
+            </div>
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn skipped_lines_are_each_named_with_their_reason() {
+        let skipped = [
+            Skipped {
+                name: "Lamp".into(),
+                why: "no longer on sale".into(),
+            },
+            Skipped {
+                name: "Mug".into(),
+                why: "the quantity must be at most 999".into(),
+            },
+        ];
+        assert_eq!(
+            skipped_text(1, &skipped),
+            "1 item was added to your cart. Not added: Lamp: no longer on sale; Mug: the quantity must be at most 999."
+        );
+        assert!(skipped_text(0, &skipped[..1]).starts_with("Nothing was added"));
     }
 }

@@ -11,7 +11,8 @@ use crate::a11y::{focus_first_invalid, use_title};
 use crate::api::idempotency::Intent;
 use crate::api::{Api, ApiError};
 use crate::components::{refusal_fields, Field, FieldErrors, Notice, Tone};
-use crate::pages::login::{safe_next, AlreadyLoggedIn};
+use crate::links::safe_next;
+use crate::pages::login::AlreadyLoggedIn;
 use crate::state::use_shop;
 
 /// The form's fields in the order they are shown (focus goes to the first bad one).

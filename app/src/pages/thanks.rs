@@ -25,8 +25,17 @@ pub fn ThanksPage() -> impl IntoView {
                 return Ok::<_, ApiError>(known);
             }
             let Some(id) = id else { return Ok(None) };
-            let list = shop.api.orders(100, 0).await?;
-            Ok(list.results.into_iter().find(|o| o.id == id && !o.is_open))
+            match shop.api.order(id).await {
+                Ok(o) => Ok((!o.is_open).then_some(o)),
+                // A service older than v1.3 has no such route: the history has it.
+                Err(ApiError::Rejected {
+                    status: 404 | 405, ..
+                }) => {
+                    let list = shop.api.orders(100, 0).await?;
+                    Ok(list.results.into_iter().find(|o| o.id == id && !o.is_open))
+                }
+                Err(e) => Err(e),
+            }
         }
     });
     use_title(move || match order.get() {
@@ -44,19 +53,24 @@ pub fn ThanksPage() -> impl IntoView {
                 }>
                     {move || {
                         order.get().map(|r| r.map(|o| match o {
-                            Some(order) => view! {
+                            Some(order) => {
+                                let follow = crate::links::order_href(order.id);
+                                view! {
                                 <h1>"Thank you for your order!"</h1>
                                 <p class="lead" data-testid="thanks">
                                     {format!("Order #{} is confirmed.", order.id)}
                                 </p>
                                 <OrderSummary order />
                                 <p class="actions">
+                                    <A href=follow>"Follow this order"</A>
+                                    " · "
                                     <A href="/orders">"See all your orders"</A>
                                     " · "
                                     <A href="/">"Back to the catalogue"</A>
                                 </p>
                             }
-                            .into_any(),
+                            .into_any()
+                            },
                             None => view! {
                                 <h1>"Order not found"</h1>
                                 <p class="empty">

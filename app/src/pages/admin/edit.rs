@@ -7,7 +7,6 @@ use leptos::prelude::*;
 use shared::{Product, UpdateProductRequest};
 
 use super::draft::{shown_on_fields, Draft, DraftFields};
-use super::list::save;
 use crate::a11y::focus_when_drawn;
 use crate::api::ApiError;
 use crate::components::{Busy, Notice, Tone};
@@ -22,6 +21,7 @@ pub fn EditForm(
 ) -> impl IntoView {
     let api = use_shop().api;
     let before = product.get_untracked();
+    let before_id = before.id;
     let prefix = format!("edit-{}", before.id);
     let heading_id = format!("{form_id}-heading");
     let labelled_by = heading_id.clone();
@@ -46,8 +46,12 @@ pub fn EditForm(
         } else {
             let prefix = prefix_for_submit.clone();
             saving.run(async move {
-                match save(api, product, req).await {
-                    Ok(p) => on_close.run(Some(format!("Saved “{}”.", p.name))),
+                match api.update_product(before_id, &req).await {
+                    Ok(p) => {
+                        let text = format!("Saved “{}”.", p.name);
+                        product.try_set(p);
+                        on_close.run(Some(text));
+                    }
                     Err(e) if shown_on_fields(&e) => draft.refused(&prefix, &e, false),
                     Err(e) => {
                         problem.try_set(Some(e));

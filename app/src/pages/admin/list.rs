@@ -1,16 +1,18 @@
 //! Every product for an admin, hidden ones included, one card each: what it
 //! costs, its stock, whether shoppers see it, and the ways to change that.
 //!
-//! Each card keeps its product in a signal and is redrawn from it when a change
-//! is saved (see [`Card`]); the control that was used gets focus back, and the
-//! card's own live region, which is never redrawn, says what happened.
+//! The cards are keyed by product id (`<For>`): reloading the list after a
+//! product is added keeps every card already there, with its focus and what
+//! is typed in it. Each card keeps its product in a signal and only the
+//! facts that read it change when a change is saved, so the control that was
+//! used keeps focus by itself; the card's live region says what happened.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
 use shared::{ListBody, Product, UpdateProductRequest};
 
 use super::edit::EditForm;
-use crate::a11y::refocus_by_id;
+use crate::a11y::focus_when_drawn;
 use crate::api::{Api, ApiError};
 use crate::components::{Busy, Loading, OutageNotice};
 use crate::format::money;
@@ -31,35 +33,62 @@ pub fn load(list: ProductsList) {
     });
 }
 
+/// What the list shows; the cards are drawn once while it stays `Ready`, and
+/// a reload only adds, moves or drops cards.
+#[derive(Debug, Clone, PartialEq)]
+enum Shown {
+    Loading,
+    Ready,
+    Down(String),
+}
+
 #[component]
 pub fn ProductList(list: ProductsList) -> impl IntoView {
     let retry = Callback::new(move |_| load(list));
-    move || match list.get() {
-        None => view! { <Loading label="Loading the products…" /> }.into_any(),
-        Some(Ok(body)) => view! { <Cards body /> }.into_any(),
-        Some(Err(e)) => view! { <OutageNotice text=e.to_string() retry /> }.into_any(),
+    let shown = Memo::new(move |_| match list.get() {
+        None => Shown::Loading,
+        Some(Ok(_)) => Shown::Ready,
+        Some(Err(e)) => Shown::Down(e.to_string()),
+    });
+    move || match shown.get() {
+        Shown::Loading => view! { <Loading label="Loading the products…" /> }.into_any(),
+        Shown::Ready => view! { <Cards list /> }.into_any(),
+        Shown::Down(text) => view! { <OutageNotice text retry /> }.into_any(),
     }
 }
 
 #[component]
-fn Cards(body: ListBody<Product>) -> impl IntoView {
-    let shown = body.results.len() as i64;
-    let count = if shown < body.total {
-        format!(
-            "The first {shown} of {} products, hidden ones included.",
-            body.total
-        )
-    } else {
-        format!("{shown} products, hidden ones included.")
+fn Cards(list: ProductsList) -> impl IntoView {
+    let body = Memo::new(move |_| {
+        list.with(|l| match l {
+            Some(Ok(body)) => body.clone(),
+            _ => ListBody {
+                results: Vec::new(),
+                total: 0,
+            },
+        })
+    });
+    let count = move || {
+        body.with(|body| {
+            let shown = body.results.len() as i64;
+            if shown < body.total {
+                format!(
+                    "The first {shown} of {} products, hidden ones included.",
+                    body.total
+                )
+            } else {
+                format!("{shown} products, hidden ones included.")
+            }
+        })
     };
     view! {
         <p class="hint">{count}</p>
         <ul class="admin-products" data-testid="admin-products">
-            {body
-                .results
-                .into_iter()
-                .map(|product| view! { <li><ProductCard product /></li> })
-                .collect_view()}
+            <For
+                each=move || body.with(|b| b.results.clone())
+                key=|p| p.id
+                children=|product| view! { <li><ProductCard product /></li> }
+            />
         </ul>
     }
 }
@@ -72,7 +101,7 @@ enum RowStatus {
 }
 
 /// `PATCH`es the product; on success the card shows it as saved.
-pub async fn save(
+async fn save(
     api: Api,
     product: RwSignal<Product>,
     req: UpdateProductRequest,
@@ -83,11 +112,8 @@ pub async fn save(
     Ok(saved)
 }
 
-/// One card's state. The card's facts and buttons are drawn anew from the
-/// product whenever a change is saved (one reactive closure per card rather
-/// than one per field keeps the WASM small); the control that was used gets
-/// focus back by its id, and the live region, outside what is redrawn, says
-/// what happened.
+/// One card's state. The facts and labels that a change can touch read the
+/// product signal; the controls themselves stay, and keep focus.
 #[derive(Clone, Copy)]
 struct Card {
     api: Api,
@@ -121,7 +147,6 @@ impl Card {
                 Ok(p) => RowStatus::Done(format!("“{}” is on sale again.", p.name)),
                 Err(e) => RowStatus::Failed(not_changed(&self.product, &e)),
             }));
-            refocus_by_id(format!("toggle-{}", self.id()));
         });
     }
 
@@ -166,7 +191,6 @@ impl Card {
                     }
                 },
             }
-            refocus_by_id(format!("restock-{}", self.id()));
         });
     }
 }
@@ -190,7 +214,7 @@ fn ProductCard(product: Product) -> impl IntoView {
             card.status.set(Some(RowStatus::Done(text)));
         }
         // The form held focus and is gone: back to the button that opened it.
-        refocus_by_id(format!("edit-{id}"));
+        focus_when_drawn(format!("edit-{id}"));
     });
     view! {
         <article
@@ -199,7 +223,7 @@ fn ProductCard(product: Product) -> impl IntoView {
             data-testid="admin-product"
             data-product=id.to_string()
         >
-            {move || card.product.with(|p| view! { <CardBody p=p.clone() card /> })}
+            <CardBody card />
             {move || card.editing.get().then(|| view! {
                 <EditForm product=card.product form_id=form_id.clone() on_close=close_edit />
             })}
@@ -216,36 +240,43 @@ fn ProductCard(product: Product) -> impl IntoView {
     }
 }
 
-/// The product's name, facts and buttons, as it is now.
+/// The product's name, facts and buttons, following the product as it changes.
 #[component]
-fn CardBody(p: Product, card: Card) -> impl IntoView {
-    let id = p.id;
+fn CardBody(card: Card) -> impl IntoView {
+    let p = card.product;
+    let id = card.id();
+    let name = move || p.with(|p| p.name.clone());
+    let hidden = move || p.with(|p| p.hidden);
     // A hidden product's page is a 404: no link to it.
-    let name = if p.hidden {
-        p.name.clone().into_any()
-    } else {
-        let (href, text) = (format!("/product/{}", p.slug), p.name.clone());
-        view! { <A href=href>{text}</A> }.into_any()
+    let title = move || {
+        p.with(|p| {
+            if p.hidden {
+                p.name.clone().into_any()
+            } else {
+                let (href, text) = (format!("/product/{}", p.slug), p.name.clone());
+                view! { <A href=href>{text}</A> }.into_any()
+            }
+        })
     };
     let input_id = format!("restock-{id}");
     let error_id = format!("restock-{id}-error");
     view! {
         <div class="admin-product-head">
-            <h3 id=format!("product-{id}-name") class="admin-product-name">{name}</h3>
-            {p.hidden.then(|| view! { <span class="tag tag-hidden">"Hidden"</span> })}
+            <h3 id=format!("product-{id}-name") class="admin-product-name">{title}</h3>
+            {move || hidden().then(|| view! { <span class="tag tag-hidden">"Hidden"</span> })}
         </div>
         <dl class="admin-facts">
             <div>
                 <dt>"Price"</dt>
-                <dd data-testid="admin-price">{money(p.price)}</dd>
+                <dd data-testid="admin-price">{move || money(p.with(|p| p.price))}</dd>
             </div>
             <div>
                 <dt>"Stock"</dt>
-                <dd data-testid="admin-stock">{admin_stock_text(p.stock)}</dd>
+                <dd data-testid="admin-stock">{move || admin_stock_text(p.with(|p| p.stock))}</dd>
             </div>
             <div>
                 <dt>"Shoppers"</dt>
-                <dd data-testid="admin-visibility">{if p.hidden { "hidden" } else { "on sale" }}</dd>
+                <dd data-testid="admin-visibility">{move || if hidden() { "hidden" } else { "on sale" }}</dd>
             </div>
         </dl>
         <div class="admin-actions">
@@ -258,17 +289,18 @@ fn CardBody(p: Product, card: Card) -> impl IntoView {
                 on:click=move |_| card.editing.update(|e| *e = !*e)
             >
                 "Edit"
-                <span class="visually-hidden">{format!(" {}", p.name)}</span>
+                <span class="visually-hidden">{move || format!(" {}", name())}</span>
             </button>
             <button
                 type="button"
                 id=format!("toggle-{id}")
                 class="button button-small button-ghost"
                 data-testid="toggle-hidden"
+                aria-disabled=move || card.busy.is_busy().to_string()
                 on:click=move |_| card.toggle_hidden()
             >
-                {if p.hidden { "Show in shop" } else { "Hide from shop" }}
-                <span class="visually-hidden">{format!(": {}", p.name)}</span>
+                {move || if hidden() { "Show in shop" } else { "Hide from shop" }}
+                <span class="visually-hidden">{move || format!(": {}", name())}</span>
             </button>
             <form
                 class="restock"
@@ -280,7 +312,7 @@ fn CardBody(p: Product, card: Card) -> impl IntoView {
             >
                 <label for=input_id.clone()>
                     "New stock"
-                    <span class="visually-hidden">{format!(" of {}", p.name)}</span>
+                    <span class="visually-hidden">{move || format!(" of {}", name())}</span>
                 </label>
                 <input
                     id=input_id
@@ -294,7 +326,7 @@ fn CardBody(p: Product, card: Card) -> impl IntoView {
                 />
                 <button type="submit" class="button button-small">
                     "Set"
-                    <span class="visually-hidden">{format!(" stock of {}", p.name)}</span>
+                    <span class="visually-hidden">{move || format!(" stock of {}", name())}</span>
                 </button>
                 <p class="field-error" id=error_id>{move || card.invalid.get()}</p>
             </form>

@@ -1,11 +1,15 @@
-//! Managing the catalogue, for admins (contract v1.2): add a product, and every
-//! product, hidden ones included, with edit, hide / show and a quick restock.
-//! Others get a plain notice.
+//! The admin area. Managing the catalogue (contract v1.2): add a product, and
+//! every product, hidden ones included, with edit, hide / show and a quick
+//! restock. The order desk ([`desk`], contract v1.3): every order, by status,
+//! shipped, delivered or cancelled from there. Others get a plain notice.
 
 mod create;
+mod desk;
 mod draft;
 mod edit;
 mod list;
+
+pub use desk::{DeskOrderPage, OrderDeskPage};
 
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -18,36 +22,66 @@ use list::ProductList;
 
 /// The page's name: its heading, tab title and navigation link.
 pub const TITLE: &str = "Manage products";
+/// The order desk's name, likewise.
+pub const DESK_TITLE: &str = "Order desk";
 
 #[component]
 pub fn AdminPage() -> impl IntoView {
-    let shop = use_shop();
     use_title(|| TITLE.into());
     view! {
         <section class="admin-page">
             <h1>{TITLE}</h1>
-            <Show
-                when=move || shop.session.is_logged_in()
-                fallback=|| view! {
+            <AdminGate here="/admin">
+                <AdminNav />
+                <AdminTools />
+            </AdminGate>
+        </section>
+    }
+}
+
+/// The ways between the admin pages.
+#[component]
+fn AdminNav() -> impl IntoView {
+    view! {
+        <nav class="admin-nav" aria-label="Admin">
+            <A href="/admin" exact=true>{TITLE}</A>
+            <A href="/admin/orders">{DESK_TITLE}</A>
+        </nav>
+    }
+}
+
+/// Its children for admins only: others are asked to log in, or told the page
+/// is not for them. `here` is the page, to come back to after logging in.
+#[component]
+fn AdminGate(here: &'static str, children: ChildrenFn) -> impl IntoView {
+    let shop = use_shop();
+    let login = crate::links::login_href(here);
+    let children = StoredValue::new(children);
+    view! {
+        <Show
+            when=move || shop.session.is_logged_in()
+            fallback=move || {
+                let login = login.clone();
+                view! {
                     <Notice tone=Tone::Info>
-                        "This page is for administrators. " <A href="/login?next=%2Fadmin">"Log in"</A>
+                        "This page is for administrators. " <A href=login>"Log in"</A>
                     </Notice>
                 }
-            >
-                <Transition fallback=|| view! { <Loading /> }>
-                    {move || shop.user.get().map(|r| match r {
-                        Ok(Some(user)) if user.is_admin => view! { <AdminTools /> }.into_any(),
-                        Ok(_) => view! {
-                            <div data-testid="admin-only">
-                                <Notice tone=Tone::Info>"This page is for administrators only."</Notice>
-                            </div>
-                        }
-                        .into_any(),
-                        Err(e) => view! { <Notice tone=Tone::Warning>{e.to_string()}</Notice> }.into_any(),
-                    })}
-                </Transition>
-            </Show>
-        </section>
+            }
+        >
+            <Transition fallback=|| view! { <Loading /> }>
+                {move || shop.user.get().map(|r| match r {
+                    Ok(Some(user)) if user.is_admin => children.with_value(|c| c()).into_any(),
+                    Ok(_) => view! {
+                        <div data-testid="admin-only">
+                            <Notice tone=Tone::Info>"This page is for administrators only."</Notice>
+                        </div>
+                    }
+                    .into_any(),
+                    Err(e) => view! { <Notice tone=Tone::Warning>{e.to_string()}</Notice> }.into_any(),
+                })}
+            </Transition>
+        </Show>
     }
 }
 

@@ -1,6 +1,13 @@
-//! The cart: change quantities, remove lines, check out; when checkout is
-//! refused for stock, say what is left and adjust the cart to it ([`shortage`]).
+//! The cart: change quantities, remove lines, say where it goes, check out;
+//! when checkout is refused for stock, say what is left and adjust the cart to
+//! it ([`shortage`]).
+//!
+//! The page draws its contents once per kind of state (loading, unavailable,
+//! empty, filled), not once per change of the cart: the lines are keyed by
+//! product (`<For>`), so a change redraws only what changed and the control
+//! that was used keeps focus by itself.
 
+mod address;
 mod shortage;
 
 use leptos::prelude::*;
@@ -8,14 +15,25 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 use shared::{Item, Order};
 
-use crate::a11y::{refocus_by_id, use_title};
+use crate::a11y::{focus_heading_if_lost, use_title};
 use crate::api::idempotency::Intent;
 use crate::api::ApiError;
 use crate::components::{Loading, Notice, OutageNotice, QuantityInput, Thumb, Tone};
 use crate::format::money;
 use crate::quantity::{parse_quantity, LINE_RANGE};
 use crate::state::use_shop;
-use shortage::{shortages, StockCheck, StockNotices, CHECKOUT_ID};
+use address::{Address, AddressForm};
+use shortage::{shortages, StockCheck, CHECKOUT_ID};
+
+/// What the cart section shows; its contents are drawn anew only when this
+/// changes.
+#[derive(Debug, Clone, PartialEq)]
+enum Shown {
+    Loading,
+    Down(String),
+    Empty,
+    Filled,
+}
 
 #[component]
 pub fn CartPage() -> impl IntoView {
@@ -24,6 +42,13 @@ pub fn CartPage() -> impl IntoView {
     shop.want_products();
     let retry = Callback::new(move |_| shop.cart.refetch());
     let check = StockCheck::new();
+    let address = Address::restore();
+    let shown = Memo::new(move |_| match shop.cart.get() {
+        None => Shown::Loading,
+        Some(Ok(Some(order))) if !order.items.is_empty() => Shown::Filled,
+        Some(Ok(_)) => Shown::Empty,
+        Some(Err(e)) => Shown::Down(e.to_string()),
+    });
     view! {
         <section class="cart-page">
             <h1>"Your cart"</h1>
@@ -38,27 +63,18 @@ pub fn CartPage() -> impl IntoView {
                     }
                 }
             >
-                <StockNotices check />
-                <Transition fallback=|| view! { <Loading label="Loading your cart…" /> }>
-                    {move || {
-                        shop.cart
-                            .get()
-                            .map(|r| match r {
-                                Ok(Some(order)) if !order.items.is_empty() => {
-                                    view! { <CartContents order check /> }.into_any()
-                                }
-                                Ok(_) => view! { <EmptyCart /> }.into_any(),
-                                Err(e) => {
-                                    view! {
-                                        <div data-testid="cart-unavailable-notice">
-                                            <OutageNotice text=e.to_string() retry />
-                                        </div>
-                                    }
-                                        .into_any()
-                                }
-                            })
-                    }}
-                </Transition>
+                <shortage::StockNotices check />
+                {move || match shown.get() {
+                    Shown::Loading => view! { <Loading label="Loading your cart…" /> }.into_any(),
+                    Shown::Filled => view! { <CartContents check address /> }.into_any(),
+                    Shown::Empty => view! { <EmptyCart /> }.into_any(),
+                    Shown::Down(text) => view! {
+                        <div data-testid="cart-unavailable-notice">
+                            <OutageNotice text retry />
+                        </div>
+                    }
+                    .into_any(),
+                }}
             </Show>
         </section>
     }
@@ -91,29 +107,33 @@ fn checkout_problem(e: &ApiError) -> String {
     }
 }
 
-/// The lines, the total and the checkout button.
+/// The lines, the total, the address and the checkout button, following the
+/// cart as it changes.
 #[component]
-fn CartContents(order: Order, check: StockCheck) -> impl IntoView {
+fn CartContents(check: StockCheck, address: Address) -> impl IntoView {
     let shop = use_shop();
     let navigate = use_navigate();
+    // The cart as it is now (empty for a moment when it empties: the page
+    // then shows the empty cart instead of this).
+    let order = Memo::new(move |_| {
+        shop.cart
+            .get()
+            .and_then(Result::ok)
+            .flatten()
+            .unwrap_or_default()
+    });
+    let items = Memo::new(move |_| order.with(|o| o.items.clone()));
     // The last failure of a change or the checkout, shown above the table.
     let problem = RwSignal::new(None::<String>);
     let checkout_intent = StoredValue::new(Intent::default());
-    // The lines as shown, to name short products as the shopper knows them.
-    let shown = StoredValue::new(order.clone());
     let update = Action::new_local(move |&(product_id, qty): &Change| async move {
-        let focused = document()
-            .active_element()
-            .map(|e| e.id())
-            .filter(|id| !id.is_empty());
         match shop.api.update_item(product_id, qty).await {
             Ok(order) => {
                 problem.try_set(None);
                 shop.set_cart(Some(order));
-                // The table is drawn anew: keep the keyboard where it was, or on
-                // the heading when that line is gone.
-                if let Some(id) = focused {
-                    refocus_by_id(id);
+                // A removed line took its focused button with it.
+                if qty == 0 {
+                    focus_heading_if_lost();
                 }
             }
             Err(e) => {
@@ -121,30 +141,44 @@ fn CartContents(order: Order, check: StockCheck) -> impl IntoView {
             }
         }
     });
-    let checkout = Action::new_local(move |_: &()| {
+    let checkout = Action::new_local(move |sent: &Option<shared::order::ShippingAddress>| {
         let navigate = navigate.clone();
+        let sent = sent.clone();
+        // Another address is another checkout request: another key.
+        let what = format!(
+            "checkout {}",
+            serde_json::to_string(&sent).unwrap_or_default()
+        );
         let key = checkout_intent
-            .try_update_value(|i| i.key_for("checkout"))
+            .try_update_value(|i| i.key_for(&what))
             .unwrap_or_default();
         check.clear();
+        // The lines as shown, to name short products as the shopper knows them.
+        let shown = order.get_untracked();
         async move {
-            let result = shop.api.checkout(&key).await;
+            let result = shop.api.checkout(&key, sent.as_ref()).await;
             if !result.as_ref().is_err_and(ApiError::is_outage) {
                 checkout_intent.try_update_value(Intent::settle);
             }
             match result {
                 Ok(order) => {
+                    if let Some(a) = &sent {
+                        address.remember(a);
+                    }
                     let id = order.id;
                     shop.last_order.set(Some(order));
                     shop.set_cart(None);
                     navigate(&format!("/thank-you/{id}"), Default::default());
                 }
-                Err(e) => match shown.with_value(|order| shortages(&e, order)) {
+                Err(e) => match shortages(&e, &shown) {
                     // The notice above the cart says it all, with the way out;
                     // the lines' own stock hints catch up with it.
                     Some(short) => {
                         check.refused(short);
                         shop.products.refetch();
+                    }
+                    None if address.refused(&e) => {
+                        problem.try_set(Some(ADDRESS_PROBLEM.to_string()));
                     }
                     None => {
                         problem.try_set(Some(checkout_problem(&e)));
@@ -163,8 +197,25 @@ fn CartContents(order: Order, check: StockCheck) -> impl IntoView {
             None
         }
     });
-    let total = order.total;
-    let count = order.item_count();
+    let on_change = move |product_id, qty| {
+        if !update.pending().get_untracked() {
+            update.dispatch((product_id, qty));
+        }
+    };
+    let press_checkout = move || {
+        if checkout.pending().get_untracked() || update.pending().get_untracked() {
+            return;
+        }
+        match address.for_checkout() {
+            Ok(sent) => {
+                problem.set(None);
+                checkout.dispatch(sent);
+            }
+            Err(()) => problem.set(Some(ADDRESS_PROBLEM.to_string())),
+        }
+    };
+    let total = move || order.with(|o| o.total);
+    let count = move || order.with(Order::item_count);
     view! {
         <div role="alert" class="cart-problem">
             {move || problem.get().map(|text| view! { <div class="notice notice-warning">{text}</div> })}
@@ -185,36 +236,40 @@ fn CartContents(order: Order, check: StockCheck) -> impl IntoView {
                         </tr>
                     </thead>
                     <tbody>
-                        {order
-                            .items
-                            .into_iter()
-                            .map(|item| {
+                        <For
+                            each=move || items.get()
+                            key=|item| item.product
+                            children=move |item| {
                                 let id = item.product;
+                                let line = Memo::new(move |_| {
+                                    items.with(|all| all.iter().find(|i| i.product == id).cloned())
+                                });
                                 view! {
                                     <CartLine
-                                        item
+                                        first=item
+                                        line
                                         pending=Signal::derive(move || changing.get() == Some(id))
-                                        on_change=move |product_id, qty| {
-                                            if !update.pending().get_untracked() {
-                                                update.dispatch((product_id, qty));
-                                            }
-                                        }
+                                        on_change
                                     />
                                 }
-                            })
-                            .collect_view()}
+                            }
+                        />
                     </tbody>
                     <tfoot>
                         <tr>
-                            <th scope="row" colspan="3">{format!("Total ({count} items)")}</th>
+                            <th scope="row" colspan="3">{move || format!("Total ({} items)", count())}</th>
                             <td class="num total" data-testid="cart-total">
-                                {move || if updating.get() { "Updating…".to_string() } else { money(total) }}
+                                {move || if updating.get() { "Updating…".to_string() } else { money(total()) }}
                             </td>
                             <td></td>
                         </tr>
                     </tfoot>
                 </table>
             </div>
+        </fieldset>
+        <fieldset class="cart-address" disabled=move || checking_out.get()>
+            <legend class="visually-hidden">"Delivery"</legend>
+            <AddressForm address />
         </fieldset>
         <div class="cart-actions">
             <A href="/" attr:class="button button-ghost">"Keep shopping"</A>
@@ -223,17 +278,17 @@ fn CartContents(order: Order, check: StockCheck) -> impl IntoView {
                 id=CHECKOUT_ID
                 class="button button-primary"
                 aria-disabled=move || (checking_out.get() || updating.get()).to_string()
-                on:click=move |_| {
-                    if !checkout.pending().get_untracked() && !update.pending().get_untracked() {
-                        checkout.dispatch(());
-                    }
-                }
+                on:click=move |_| press_checkout()
             >
                 {move || if checking_out.get() { "Checking out…" } else { "Check out" }}
             </button>
         </div>
     }
 }
+
+/// What the alert says when the address holds the checkout back.
+const ADDRESS_PROBLEM: &str =
+    "The shipping address needs a fix before checkout: see the fields marked below.";
 
 /// What a refused change says: the service's own sentence about the quantity.
 fn line_problem(e: &ApiError) -> String {
@@ -243,41 +298,56 @@ fn line_problem(e: &ApiError) -> String {
     }
 }
 
-/// One line; a quantity change is sent on change (blur, Enter) or with the Update button.
+/// One line, following its item as the cart changes; a quantity change is
+/// sent on change (blur, Enter) or with the Update button. `first` is the
+/// line as it was drawn (its product and name do not change).
 #[component]
 fn CartLine(
-    item: Item,
+    first: Item,
+    line: Memo<Option<Item>>,
     pending: Signal<bool>,
     on_change: impl Fn(i64, i64) + Copy + 'static,
 ) -> impl IntoView {
     let shop = use_shop();
-    let product_id = item.product;
-    let current = item.quantity;
-    let qty = RwSignal::new(current.to_string());
+    let product_id = first.product;
+    let current = move || line.with(|l| l.as_ref().map_or(0, |i| i.quantity));
+    let unit_price = move || line.with(|l| l.as_ref().map_or(first.unit_price, |i| i.unit_price));
+    let line_total = move || line.with(|l| l.as_ref().map_or(0, |i| i.line_total));
+    let qty = RwSignal::new(first.quantity.to_string());
     let invalid = RwSignal::new(None::<String>);
+    // The cart changed the quantity (an update answered, the cart adjusted to
+    // stock, another tab): the field shows it, unless it already says so.
+    Effect::new(move |prev: Option<i64>| {
+        let now = current();
+        if prev.is_some_and(|p| p != now)
+            && parse_quantity(&qty.get_untracked(), LINE_RANGE) != Ok(now)
+        {
+            qty.set(now.to_string());
+        }
+        now
+    });
     let input_id = format!("qty-{product_id}");
     let error_id = format!("qty-{product_id}-error");
     let submit = move || match parse_quantity(&qty.get_untracked(), LINE_RANGE) {
         Ok(n) => {
             invalid.set(None);
-            if n != current {
+            if n != current() {
                 on_change(product_id, n);
             }
         }
         Err(problem) => invalid.set(Some(problem)),
     };
     let href = format!("/product/{product_id}");
-    let name = item.name.clone();
-    let qty_label = format!("Quantity of {}", item.name);
-    let update_label = format!(" {}", item.name);
-    let unit_price = item.unit_price;
+    let name = first.name.clone();
+    let qty_label = format!("Quantity of {}", first.name);
+    let update_label = format!(" {}", first.name);
     let product = move || shop.product(product_id);
-    // The catalogue's price now, when it differs from the price in the cart.
     // What changed in the catalogue since the line was added: the price now,
     // and fewer left than the line holds (as the catalogue said when the page
     // loaded: a hint before checkout, which has the final word).
     let notes = move || {
         let p = product()?;
+        let unit_price = unit_price();
         let price = (p.price != unit_price).then(|| {
             view! {
                 <p class="price-note" data-testid="price-changed">
@@ -285,7 +355,7 @@ fn CartLine(
                 </p>
             }
         });
-        let stock = p.stock.filter(|&n| n < current).map(|left| {
+        let stock = p.stock.filter(|&n| n < current()).map(|left| {
             let text = if left == 0 {
                 "Out of stock right now.".to_string()
             } else {
@@ -306,7 +376,7 @@ fn CartLine(
                     </div>
                 </div>
             </td>
-            <td class="num line-unit">{money(item.unit_price)}</td>
+            <td class="num line-unit">{move || money(unit_price())}</td>
             <td class="line-qty">
                 <form
                     class="qty-form"
@@ -330,13 +400,13 @@ fn CartLine(
                 </form>
             </td>
             <td class="num line-total" aria-live="polite">
-                {move || if pending.get() { "Updating…".to_string() } else { money(item.line_total) }}
+                {move || if pending.get() { "Updating…".to_string() } else { money(line_total()) }}
             </td>
             <td class="line-remove">
                 <button
                     type="button"
                     class="button button-small button-danger"
-                    aria-label=format!("Remove {}", item.name)
+                    aria-label=format!("Remove {}", first.name)
                     on:click=move |_| on_change(product_id, 0)
                 >
                     "Remove"
