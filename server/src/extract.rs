@@ -73,7 +73,8 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Input<T> {
 }
 
 /// An optional JSON body, for a route that older clients call without one:
-/// no body, an empty one or a form (whatever its fields) is `T::default()`;
+/// no body, an empty one, JSON `null` or a form (whatever its fields) is
+/// `T::default()`;
 /// a JSON body is read as [`Input`] reads one; another media type with a
 /// body is a 415.
 #[derive(Debug)]
@@ -89,6 +90,8 @@ impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for OptionalJ
             return Ok(OptionalJson(T::default()));
         }
         match media? {
+            // `null` is no body too, as the document's `oneOf` says.
+            Media::Json if bytes.trim_ascii() == b"null" => Ok(OptionalJson(T::default())),
             Media::Json => from_json(&bytes).map(OptionalJson),
             Media::Form => Ok(OptionalJson(T::default())),
         }

@@ -137,6 +137,66 @@ pub const SEARCH: &str = concat!(
     "$"
 );
 
+/// 1-100 printable characters once trimmed: a field of a shipping address
+/// (`order::printable_problem`).
+pub const ADDRESS_LINE: &str = concat!(
+    "^",
+    padding!(),
+    visible!(),
+    "(?:",
+    not_control!(),
+    "{0,98}",
+    visible!(),
+    ")?",
+    padding!(),
+    "$"
+);
+
+/// An optional address line (`line2`): blank, or as [`ADDRESS_LINE`].
+pub const OPTIONAL_ADDRESS_LINE: &str = concat!(
+    "^",
+    padding!(),
+    "(?:",
+    visible!(),
+    "(?:",
+    not_control!(),
+    "{0,98}",
+    visible!(),
+    ")?)?",
+    padding!(),
+    "$"
+);
+
+/// 1-64 printable characters once trimmed: a tracking number.
+pub const TRACKING_NUMBER: &str = concat!(
+    "^",
+    padding!(),
+    visible!(),
+    "(?:",
+    not_control!(),
+    "{0,62}",
+    visible!(),
+    ")?",
+    padding!(),
+    "$"
+);
+
+/// Two letters (ISO 3166 alpha-2), any case.
+pub const COUNTRY: &str = concat!("^", padding!(), "[A-Za-z]{2}", padding!(), "$");
+
+/// The `status` filter: order statuses, comma-separated, or nothing (any).
+pub const STATUS_LIST: &str = concat!(
+    "^",
+    padding!(),
+    "(?:(?:open|awaiting_payment|placed|paid|shipped|delivered|cancelled)(?:",
+    padding!(),
+    ",",
+    padding!(),
+    "(?:open|awaiting_payment|placed|paid|shipped|delivered|cancelled))*)?",
+    padding!(),
+    "$"
+);
+
 /// Which property of which schema follows which pattern. An update's
 /// fields follow the rules of creation.
 pub const FIELDS: &[(&str, &str, &str)] = &[
@@ -152,10 +212,17 @@ pub const FIELDS: &[(&str, &str, &str)] = &[
     ("CreateProductRequest", "description", DESCRIPTION),
     ("UpdateProductRequest", "name", PRODUCT_NAME),
     ("UpdateProductRequest", "description", DESCRIPTION),
+    ("ShippingAddress", "name", ADDRESS_LINE),
+    ("ShippingAddress", "line1", ADDRESS_LINE),
+    ("ShippingAddress", "line2", OPTIONAL_ADDRESS_LINE),
+    ("ShippingAddress", "city", ADDRESS_LINE),
+    ("ShippingAddress", "postal_code", ADDRESS_LINE),
+    ("ShippingAddress", "country", COUNTRY),
+    ("ShipRequest", "tracking_number", TRACKING_NUMBER),
 ];
 
 /// Which query parameter follows which pattern (`q` of [`crate::ProductsQuery`]).
-pub const QUERY_PARAMS: &[(&str, &str)] = &[("q", SEARCH)];
+pub const QUERY_PARAMS: &[(&str, &str)] = &[("q", SEARCH), ("status", STATUS_LIST)];
 
 #[cfg(test)]
 mod tests {

@@ -183,7 +183,7 @@ pub async fn cart(
 #[utoipa::path(post, path = "/api/order/checkout", tag = "orders",
     security(("token" = [])),
     params(("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = "^[A-Za-z0-9_-]{1,64}$", description = server::http::IDEMPOTENCY_KEY_DOC)),
-    request_body(content((CheckoutRequest = "application/json")), description = "Optional"),
+    request_body(content = Option<CheckoutRequest>, content_type = "application/json", description = "Optional: no body, an empty one or a form means no shipping address"),
     responses(
         (status = 200, description = "The order, no longer open", body = ResultBody<Order>),
         (status = 401, description = "No live token", body = ErrorBody),
