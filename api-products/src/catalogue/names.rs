@@ -1,76 +1,90 @@
-//! Search and paging from memory: each replica keeps every product's id,
-//! lowercase name and `hidden` flag ([`Names`]), about 45 bytes a product,
-//! and answers "which ids are on this page, and how many match" without the
-//! database; only the page's rows are then read, by primary key. A search
-//! is one scan of the names with `memchr`'s substring finder (about 0.3 ms
-//! for 100,000 names), so a broad term, a narrow one and page 2,000 cost
-//! the same as the first page of a small shop.
+//! The names in memory: each replica keeps every product's id, lowercase
+//! name, price and `hidden` flag ([`Names`]), about 53 bytes a product, and
+//! answers "which ids are on this page, and how many match" without the
+//! database; only the page's rows are then read, by primary key. A search is
+//! one scan of the names with `memchr`'s substring finder (about 0.3 ms for
+//! 100,000 names), so a broad term, a narrow one and page 2,000 cost the same
+//! as the first page of a small shop; a sort by price or name walks an order
+//! made once per reload, when first asked for (4 bytes a product each).
 //!
 //! The names are reloaded when the catalogue's revision changes, a row that
-//! triggers bump with every insert, delete and change of a name or of
-//! `hidden` (not stock). A replica checks it at most every
-//! [`CHECK_EVERY`] (or on every read when the page cache is off), and at
-//! once after a change it made itself, so a new product is found on the
-//! replica that added it at once and on every other within the page cache's
-//! second. While one request reloads, the others answer from the names they
-//! have, unless this replica's own change made them stale.
+//! triggers bump with every insert, delete and change of a name, a price or
+//! `hidden` (not stock). A replica checks it at most every [`CHECK_EVERY`]
+//! (or on every read when the page cache is off), and at once after a change
+//! it made itself. While one request reloads, the others answer from the
+//! names they have, unless this replica's own change made them stale.
 //!
-//! `CATALOGUE_INDEX_MAX` (default 500,000) bounds the memory: a larger
-//! catalogue, or 0, is searched by the database's trigram indexes instead
-//! (`queries::list`).
+//! `CATALOGUE_INDEX_MAX` bounds the memory: a larger catalogue, or 0, keeps
+//! no names and is read with plain queries (`queries::list`).
 
+use std::cmp::Reverse;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use memchr::memmem;
 use server::{ApiResult, Db, Page};
 
-use crate::db::queries;
+use crate::db::queries::{self, NameRow};
+use crate::domain::listing::Sort;
 
 /// How long a replica trusts the names it has before it checks the revision.
 pub const CHECK_EVERY: Duration = Duration::from_millis(100);
 
-/// Products kept in memory at most, unless `CATALOGUE_INDEX_MAX` says
-/// otherwise: about 23 MB, twice that while a reload replaces them.
-const DEFAULT_MAX: usize = 500_000;
-
 /// Names read from the database per query while loading.
 const LOAD_BATCH: i64 = 20_000;
 
-/// Every product's id, lowercase name and `hidden`, by id.
+/// What a page of the catalogue asks of the names.
+#[derive(Debug, Clone, Copy)]
+pub struct Filter<'a> {
+    /// Lowercase text the name must contain.
+    pub term: Option<&'a str>,
+    /// Only these ids.
+    pub ids: Option<&'a [i64]>,
+    pub sort: Sort,
+    pub include_hidden: bool,
+}
+
+/// Every product's id, lowercase name, price and `hidden`, by id.
 #[derive(Debug, Default)]
 pub struct Names {
     ids: Vec<i64>,
     hidden: Vec<bool>,
+    prices: Vec<i64>,
     /// Positions (in `ids`) of the products shoppers see.
     visible: Vec<u32>,
     /// The names, each followed by a newline: name `i` starts at `starts[i]`
     /// and ends before the newline that precedes the next one's start.
     keys: String,
     starts: Vec<u32>,
+    /// Every position by price then id, by price descending then id, and by
+    /// name (names are unique): made when first needed.
+    by_price: OnceLock<Vec<u32>>,
+    by_price_desc: OnceLock<Vec<u32>>,
+    by_name: OnceLock<Vec<u32>>,
 }
 
 impl Names {
-    /// From `(id, name_key, hidden)` rows in id order.
+    /// From rows in id order.
     #[cfg(test)]
-    fn new(rows: Vec<(i64, String, bool)>) -> Self {
+    fn new(rows: Vec<NameRow>) -> Self {
         let mut names = Self::default();
-        for (id, key, hidden) in rows {
-            names.push(id, &key, hidden);
+        for row in &rows {
+            names.push(row);
         }
         names
     }
 
     /// Adds a product after those held (ids ascending).
-    fn push(&mut self, id: i64, key: &str, hidden: bool) {
-        if !hidden {
+    fn push(&mut self, row: &NameRow) {
+        if !row.hidden {
             self.visible.push(self.ids.len() as u32);
         }
-        self.ids.push(id);
-        self.hidden.push(hidden);
+        self.ids.push(row.id);
+        self.hidden.push(row.hidden);
+        self.prices.push(row.price);
         self.starts.push(self.keys.len() as u32);
-        self.keys.push_str(key);
+        self.keys.push_str(&row.name_key);
         self.keys.push('\n');
     }
 
@@ -81,59 +95,149 @@ impl Names {
         let mut names = Self {
             ids: Vec::with_capacity(size),
             hidden: Vec::with_capacity(size),
+            prices: Vec::with_capacity(size),
             visible: Vec::with_capacity(size),
             starts: Vec::with_capacity(size),
             keys: String::with_capacity(size * 24),
+            ..Self::default()
         };
         let mut after = i64::MIN;
         loop {
             let batch = queries::names_after(db, after, LOAD_BATCH).await?;
-            for (id, key, hidden) in &batch {
-                names.push(*id, key, *hidden);
+            for row in &batch {
+                names.push(row);
             }
             match batch.last() {
-                Some((last, _, _)) if batch.len() as i64 == LOAD_BATCH => after = *last,
+                Some(last) if batch.len() as i64 == LOAD_BATCH => after = last.id,
                 _ => break,
             }
         }
         names.ids.shrink_to_fit();
         names.hidden.shrink_to_fit();
+        names.prices.shrink_to_fit();
         names.visible.shrink_to_fit();
         names.keys.shrink_to_fit();
         names.starts.shrink_to_fit();
         Ok(names)
     }
 
-    /// The ids on `page` of the products whose lowercase names contain `term`
-    /// (all of them without one), hidden ones only with `include_hidden`,
-    /// and how many match in all.
-    pub fn page(&self, term: Option<&str>, include_hidden: bool, page: Page) -> (Vec<i64>, i64) {
+    /// The ids on `page` of the products `filter` asks for, in its order, and
+    /// how many match in all.
+    pub fn page(&self, filter: &Filter<'_>, page: Page) -> (Vec<i64>, i64) {
         let offset = usize::try_from(page.offset).unwrap_or(usize::MAX);
         let limit = usize::try_from(page.limit).unwrap_or(0);
-        let Some(term) = term else {
-            let (ids, total) = if include_hidden {
-                let slice = self.ids.iter().skip(offset).take(limit);
-                (slice.copied().collect(), self.ids.len())
-            } else {
-                let slice = self.visible.iter().skip(offset).take(limit);
-                (
-                    slice.map(|&at| self.ids[at as usize]).collect(),
-                    self.visible.len(),
-                )
-            };
-            return (ids, total as i64);
+        let shown = |at: usize| filter.include_hidden || !self.hidden[at];
+        let ids = |positions: &mut dyn Iterator<Item = usize>| -> Vec<i64> {
+            positions
+                .skip(offset)
+                .take(limit)
+                .map(|at| self.ids[at])
+                .collect()
         };
-        let mut ids = Vec::new();
-        let mut total = 0usize;
-        for at in self.containing(term) {
-            if include_hidden || !self.hidden[at] {
-                if total >= offset && ids.len() < limit {
-                    ids.push(self.ids[at]);
+        match (filter.ids, filter.term, filter.sort) {
+            // A search by id: counted and paged in one pass, nothing collected.
+            (None, Some(term), Sort::Id) => {
+                let mut page = Vec::new();
+                let mut total = 0usize;
+                for at in self.containing(term).filter(|&at| shown(at)) {
+                    if total >= offset && page.len() < limit {
+                        page.push(self.ids[at]);
+                    }
+                    total += 1;
                 }
-                total += 1;
+                (page, total as i64)
+            }
+            // The whole catalogue: a slice of an order held.
+            (None, None, sort) => {
+                let total = if filter.include_hidden {
+                    self.ids.len()
+                } else {
+                    self.visible.len()
+                };
+                let ids = match sort {
+                    // Slices, skipped in one step: page 2,000 costs what page 1 does.
+                    Sort::Id if filter.include_hidden => {
+                        self.ids.iter().skip(offset).take(limit).copied().collect()
+                    }
+                    Sort::Id => {
+                        let slice = self.visible.iter().skip(offset).take(limit);
+                        slice.map(|&at| self.ids[at as usize]).collect()
+                    }
+                    Sort::IdDesc => ids(&mut (0..self.ids.len()).rev().filter(|&at| shown(at))),
+                    Sort::NameDesc => {
+                        let order = self.order(Sort::Name).iter().rev();
+                        ids(&mut order.map(|&at| at as usize).filter(|&at| shown(at)))
+                    }
+                    sort => {
+                        let order = self.order(sort).iter();
+                        ids(&mut order.map(|&at| at as usize).filter(|&at| shown(at)))
+                    }
+                };
+                (ids, total as i64)
+            }
+            // Narrowed by ids or a term, then sorted: the matches collected.
+            (wanted, term, sort) => {
+                let mut matches: Vec<usize> = match (wanted, term) {
+                    (Some(wanted), term) => {
+                        let mut found: Vec<usize> = wanted
+                            .iter()
+                            .filter_map(|id| self.ids.binary_search(id).ok())
+                            .collect();
+                        found.sort_unstable();
+                        found.dedup();
+                        if let Some(term) = term {
+                            let finder = memmem::Finder::new(term.as_bytes());
+                            found.retain(|&at| finder.find(self.name(at).as_bytes()).is_some());
+                        }
+                        found
+                    }
+                    (None, Some(term)) => self.containing(term).collect(),
+                    (None, None) => (0..self.ids.len()).collect(),
+                };
+                matches.retain(|&at| shown(at));
+                self.sort(&mut matches, sort);
+                let total = matches.len() as i64;
+                (ids(&mut matches.into_iter()), total)
             }
         }
-        (ids, total as i64)
+    }
+
+    /// Sorts positions (in id order) as `sort` says; ties by id.
+    fn sort(&self, positions: &mut [usize], sort: Sort) {
+        match sort {
+            Sort::Id => {}
+            Sort::IdDesc => positions.reverse(),
+            Sort::Price => positions.sort_by_key(|&at| (self.prices[at], at)),
+            Sort::PriceDesc => positions.sort_by_key(|&at| (Reverse(self.prices[at]), at)),
+            Sort::Name => {
+                positions.sort_unstable_by(|&a, &b| self.name(a).cmp(self.name(b)).then(a.cmp(&b)))
+            }
+            Sort::NameDesc => {
+                positions.sort_unstable_by(|&a, &b| self.name(b).cmp(self.name(a)).then(a.cmp(&b)))
+            }
+        }
+    }
+
+    /// Every position in the order of `sort` (by price, by price descending
+    /// or by name), made the first time it is asked for.
+    fn order(&self, sort: Sort) -> &[u32] {
+        let (held, sort) = match sort {
+            Sort::Price => (&self.by_price, Sort::Price),
+            Sort::PriceDesc => (&self.by_price_desc, Sort::PriceDesc),
+            _ => (&self.by_name, Sort::Name),
+        };
+        held.get_or_init(|| {
+            let mut all: Vec<usize> = (0..self.ids.len()).collect();
+            self.sort(&mut all, sort);
+            all.into_iter().map(|at| at as u32).collect()
+        })
+    }
+
+    /// The lowercase name at position `at`.
+    fn name(&self, at: usize) -> &str {
+        let start = self.starts[at] as usize;
+        let end = self.start(at + 1).unwrap_or(self.keys.len()) - 1;
+        &self.keys[start..end]
     }
 
     /// Positions of the names containing `term`, in id order, each once.
@@ -181,7 +285,7 @@ impl Names {
 
 /// The names this replica searches, kept current (see the module's text).
 #[derive(Debug)]
-pub struct CatalogueIndex {
+pub struct NameIndex {
     max: usize,
     check_every: Duration,
     held: Mutex<Held>,
@@ -195,12 +299,12 @@ pub struct CatalogueIndex {
 struct Held {
     /// The revision last read, and when.
     checked: Option<(i64, Instant)>,
-    /// `None` at that revision: too many products, the database searches.
+    /// `None` at that revision: too many products, plain queries answer.
     names: Option<Arc<Names>>,
 }
 
-impl CatalogueIndex {
-    /// Keeps at most `max` products (0: never, the database searches) and
+impl NameIndex {
+    /// Keeps at most `max` products (0: never, plain queries answer) and
     /// trusts them for `check_every` between two checks of the revision.
     pub fn new(max: usize, check_every: Duration) -> Self {
         Self {
@@ -212,28 +316,12 @@ impl CatalogueIndex {
         }
     }
 
-    /// `CATALOGUE_INDEX_MAX` (default 500,000); checked every
-    /// [`CHECK_EVERY`], or on every read when `cache_ttl` (the page cache's)
-    /// is shorter.
-    pub fn from_vars(
-        vars: &dyn Fn(&str) -> Option<String>,
-        cache_ttl: Duration,
-    ) -> anyhow::Result<Self> {
-        let max = match vars("CATALOGUE_INDEX_MAX") {
-            Some(v) if !v.trim().is_empty() => v.trim().parse::<usize>().map_err(|_| {
-                anyhow::anyhow!("CATALOGUE_INDEX_MAX must be a whole number of products")
-            })?,
-            _ => DEFAULT_MAX,
-        };
-        Ok(Self::new(max, CHECK_EVERY.min(cache_ttl)))
-    }
-
     /// Loads the names in the background, so that the first visitors after
     /// a start do not wait for them (about 100 ms at 100,000 products).
     pub fn warm(self: &Arc<Self>, db: &Db) {
         let (index, db) = (self.clone(), db.clone());
         tokio::spawn(async move {
-            if let Err(e) = index.names(&db, false).await {
+            if let Err(e) = index.current(&db, false).await {
                 tracing::warn!(error = %e, "loading the names for search; the first search will try again");
             }
         });
@@ -245,10 +333,10 @@ impl CatalogueIndex {
         self.stale.store(true, Ordering::Release);
     }
 
-    /// The names to search, current as the module's text says, or `None`:
-    /// let the database search. `fresh`: the client asked for a fresh
-    /// answer (`Cache-Control: no-cache`), check the revision now.
-    pub async fn names(&self, db: &Db, fresh: bool) -> ApiResult<Option<Arc<Names>>> {
+    /// The names, current as the module's text says, or `None`: too many
+    /// products, let plain queries answer. `fresh`: the reader needs the
+    /// database's answer (see `Reader`), check the revision now.
+    pub async fn current(&self, db: &Db, fresh: bool) -> ApiResult<Option<Arc<Names>>> {
         if self.max == 0 {
             return Ok(None);
         }
@@ -305,7 +393,7 @@ impl CatalogueIndex {
             tracing::info!(
                 products = size,
                 max = self.max,
-                "catalogue searched by the database"
+                "catalogue larger than CATALOGUE_INDEX_MAX: read with plain queries"
             );
             None
         } else {
@@ -346,12 +434,34 @@ impl CatalogueIndex {
 mod tests {
     use super::*;
 
+    fn row(id: i64, name_key: &str, hidden: bool, price: i64) -> NameRow {
+        NameRow {
+            id,
+            name_key: name_key.to_owned(),
+            hidden,
+            price,
+        }
+    }
+
     fn names(rows: &[(i64, &str, bool)]) -> Names {
         let rows = rows
             .iter()
-            .map(|&(id, key, hidden)| (id, key.to_owned(), hidden))
+            .map(|&(id, key, hidden)| row(id, key, hidden, 100))
             .collect();
         Names::new(rows)
+    }
+
+    impl Names {
+        /// A page by id, of names containing `term` (all without one).
+        fn search(&self, term: Option<&str>, include_hidden: bool, page: Page) -> (Vec<i64>, i64) {
+            let filter = Filter {
+                term,
+                ids: None,
+                sort: Sort::Id,
+                include_hidden,
+            };
+            self.page(&filter, page)
+        }
     }
 
     fn page(limit: i64, offset: i64) -> Page {
@@ -367,18 +477,24 @@ mod tests {
             (12, "hidden mug", true),
             (15, "100% cotton_towel", false),
         ]);
-        assert_eq!(names.page(Some("mug"), false, page(10, 0)), (vec![1, 4], 2));
         assert_eq!(
-            names.page(Some("mug"), true, page(10, 0)),
+            names.search(Some("mug"), false, page(10, 0)),
+            (vec![1, 4], 2)
+        );
+        assert_eq!(
+            names.search(Some("mug"), true, page(10, 0)),
             (vec![1, 4, 12], 3)
         );
-        assert_eq!(names.page(Some("mug"), true, page(1, 1)), (vec![4], 3));
-        assert_eq!(names.page(Some("mug"), false, page(5, 9)), (vec![], 2));
+        assert_eq!(names.search(Some("mug"), true, page(1, 1)), (vec![4], 3));
+        assert_eq!(names.search(Some("mug"), false, page(5, 9)), (vec![], 2));
         assert_eq!(
-            names.page(Some("% cotton_"), false, page(5, 0)),
+            names.search(Some("% cotton_"), false, page(5, 0)),
             (vec![15], 1)
         );
-        assert_eq!(names.page(Some("zeppelin"), false, page(5, 0)), (vec![], 0));
+        assert_eq!(
+            names.search(Some("zeppelin"), false, page(5, 0)),
+            (vec![], 0)
+        );
     }
 
     #[test]
@@ -386,11 +502,11 @@ mod tests {
         let names = names(&[(1, "oak", false), (2, "mug", false), (3, "oak\nmug", false)]);
         // "oak\nmug" is in the joined names twice, but is only the third name.
         assert_eq!(
-            names.page(Some("oak\nmug"), false, page(5, 0)),
+            names.search(Some("oak\nmug"), false, page(5, 0)),
             (vec![3], 1)
         );
-        assert_eq!(names.page(Some("k\nm"), false, page(5, 0)), (vec![3], 1));
-        assert_eq!(names.page(Some("\n"), false, page(5, 0)), (vec![3], 1));
+        assert_eq!(names.search(Some("k\nm"), false, page(5, 0)), (vec![3], 1));
+        assert_eq!(names.search(Some("\n"), false, page(5, 0)), (vec![3], 1));
     }
 
     #[test]
@@ -405,7 +521,11 @@ mod tests {
                 (i * 3 + 1, format!("{word} item {i}"), i % 5 == 0)
             })
             .collect();
-        let names = Names::new(rows.clone());
+        let names = Names::new(
+            rows.iter()
+                .map(|(id, key, hidden)| row(*id, key, *hidden, 100))
+                .collect(),
+        );
         for term in ["walnut", "item 1", "oak item 4999", "t item", "9", "zz"] {
             for include_hidden in [false, true] {
                 let expected: Vec<i64> = rows
@@ -413,7 +533,7 @@ mod tests {
                     .filter(|(_, key, hidden)| key.contains(term) && (include_hidden || !hidden))
                     .map(|(id, _, _)| *id)
                     .collect();
-                let (ids, total) = names.page(Some(term), include_hidden, page(10_000, 0));
+                let (ids, total) = names.search(Some(term), include_hidden, page(10_000, 0));
                 assert_eq!(
                     (ids, total),
                     (expected.clone(), expected.len() as i64),
@@ -431,10 +551,10 @@ mod tests {
             (5, "c", false),
             (8, "d", false),
         ]);
-        assert_eq!(names.page(None, false, page(2, 0)), (vec![2, 5], 3));
-        assert_eq!(names.page(None, false, page(2, 2)), (vec![8], 3));
-        assert_eq!(names.page(None, true, page(2, 1)), (vec![3, 5], 4));
-        assert_eq!(names.page(None, false, page(2, i64::MAX)), (vec![], 3));
+        assert_eq!(names.search(None, false, page(2, 0)), (vec![2, 5], 3));
+        assert_eq!(names.search(None, false, page(2, 2)), (vec![8], 3));
+        assert_eq!(names.search(None, true, page(2, 1)), (vec![3, 5], 4));
+        assert_eq!(names.search(None, false, page(2, i64::MAX)), (vec![], 3));
     }
 
     #[test]
@@ -444,12 +564,94 @@ mod tests {
             (2, "straße", false),
             (3, "ǆungla", false),
         ]);
-        assert_eq!(names.page(Some("brûlée"), false, page(5, 0)), (vec![1], 1));
-        assert_eq!(names.page(Some("ße"), false, page(5, 0)), (vec![2], 1));
-        assert_eq!(names.page(Some("ǆ"), false, page(5, 0)), (vec![3], 1));
         assert_eq!(
-            Names::new(Vec::new()).page(Some("a"), true, page(5, 0)),
+            names.search(Some("brûlée"), false, page(5, 0)),
+            (vec![1], 1)
+        );
+        assert_eq!(names.search(Some("ße"), false, page(5, 0)), (vec![2], 1));
+        assert_eq!(names.search(Some("ǆ"), false, page(5, 0)), (vec![3], 1));
+        assert_eq!(
+            Names::new(Vec::new()).search(Some("a"), true, page(5, 0)),
             (vec![], 0)
         );
+    }
+
+    fn shop() -> Names {
+        Names::new(vec![
+            row(1, "oak board", false, 500),
+            row(2, "mug", false, 300),
+            row(3, "hidden mug", true, 100),
+            row(4, "big mug", false, 500),
+            row(5, "apron", false, 300),
+        ])
+    }
+
+    fn ask(
+        names: &Names,
+        term: Option<&str>,
+        ids: Option<&[i64]>,
+        sort: Sort,
+        include_hidden: bool,
+        at: Page,
+    ) -> (Vec<i64>, i64) {
+        let filter = Filter {
+            term,
+            ids,
+            sort,
+            include_hidden,
+        };
+        names.page(&filter, at)
+    }
+
+    #[test]
+    fn sorts_by_price_and_by_name_ties_by_id() {
+        let names = shop();
+        let all = |sort, hidden, at| ask(&names, None, None, sort, hidden, at);
+        assert_eq!(all(Sort::Price, false, page(10, 0)), (vec![2, 5, 1, 4], 4));
+        assert_eq!(
+            all(Sort::PriceDesc, false, page(10, 0)),
+            (vec![1, 4, 2, 5], 4)
+        );
+        assert_eq!(all(Sort::Price, true, page(2, 1)), (vec![2, 5], 5));
+        assert_eq!(all(Sort::Name, false, page(10, 0)), (vec![5, 4, 2, 1], 4));
+        assert_eq!(
+            all(Sort::NameDesc, false, page(10, 0)),
+            (vec![1, 2, 4, 5], 4)
+        );
+        assert_eq!(all(Sort::NameDesc, true, page(2, 1)), (vec![2, 3], 5));
+        assert_eq!(all(Sort::IdDesc, false, page(2, 0)), (vec![5, 4], 4));
+        assert_eq!(all(Sort::IdDesc, true, page(2, 1)), (vec![4, 3], 5));
+    }
+
+    #[test]
+    fn a_search_is_sorted_before_it_is_paged() {
+        let names = shop();
+        let mugs = |sort, hidden, at| ask(&names, Some("mug"), None, sort, hidden, at);
+        assert_eq!(mugs(Sort::PriceDesc, true, page(10, 0)), (vec![4, 2, 3], 3));
+        assert_eq!(mugs(Sort::Name, false, page(1, 1)), (vec![2], 2));
+        assert_eq!(mugs(Sort::IdDesc, false, page(10, 0)), (vec![4, 2], 2));
+        assert_eq!(mugs(Sort::Price, false, page(10, 5)), (vec![], 2));
+    }
+
+    #[test]
+    fn ids_fetch_those_products_leaving_out_unknown_and_hidden_ones() {
+        let names = shop();
+        let some = |ids: &[i64], term, sort, hidden| {
+            ask(&names, term, Some(ids), sort, hidden, page(10, 0))
+        };
+        assert_eq!(
+            some(&[4, 99, 3, 1, 4], None, Sort::Id, false),
+            (vec![1, 4], 2)
+        );
+        assert_eq!(some(&[4, 3, 1], None, Sort::Id, true), (vec![1, 3, 4], 3));
+        assert_eq!(
+            some(&[4, 2, 1], None, Sort::Price, false),
+            (vec![2, 1, 4], 3)
+        );
+        assert_eq!(
+            some(&[4, 2, 1], Some("mug"), Sort::Id, false),
+            (vec![2, 4], 2)
+        );
+        assert_eq!(some(&[-1, 0, 6], None, Sort::Id, true), (vec![], 0));
     }
 }
