@@ -1,7 +1,8 @@
 //! Validated catalogue input: built once from a request, trusted afterwards.
-//! A product's fields here; an admin's change in [`patch`], an order's claim
-//! on stock in [`stock`].
+//! A product's fields here; what a list asks for in [`listing`], an admin's
+//! change in [`patch`], an order's claim on stock in [`stock`].
 
+pub mod listing;
 pub mod patch;
 pub mod stock;
 
@@ -10,10 +11,9 @@ use shared::CreateProductRequest;
 
 use crate::images;
 
-/// Longest name, slug and search term, in characters.
+/// Longest name and slug, in characters.
 pub const MAX_NAME: usize = 100;
 pub const MAX_SLUG: usize = 100;
-pub const MAX_QUERY: usize = 100;
 pub const MAX_DESCRIPTION: usize = 2000;
 pub const MAX_IMAGE_URL: usize = 500;
 /// One million in cents: a sanity bound that catches a price typed in the wrong unit.
@@ -239,53 +239,6 @@ impl NewProduct {
     }
 }
 
-/// The search of `GET /api/products?q=`: the lowercase text to find in names.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SearchTerm(String);
-
-impl SearchTerm {
-    /// The lowercase term.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// `None` for an absent or blank `q` (everything matches).
-    pub fn parse(raw: Option<&str>) -> Result<Option<Self>, ApiError> {
-        let raw = raw.map(str::trim).unwrap_or("");
-        if raw.chars().count() > MAX_QUERY {
-            return Err(ApiError::field(
-                "q",
-                format!("must be at most {MAX_QUERY} characters"),
-            ));
-        }
-        Ok((!raw.is_empty()).then(|| Self(raw.to_lowercase())))
-    }
-
-    /// The term as an FTS5 phrase for SQLite's trigram index
-    /// (`products_search`), which then answers "contains" from the index
-    /// alone: its trigrams at consecutive positions. Only for terms of three
-    /// characters or more (shorter ones have no trigram); inside the quotes
-    /// every character is literal but `"`, which is doubled.
-    pub fn match_phrase(&self) -> Option<String> {
-        (self.0.chars().count() >= 3).then(|| format!("\"{}\"", self.0.replace('"', "\"\"")))
-    }
-
-    /// A LIKE pattern (escape character `\`) matching names that contain the
-    /// term literally: `%`, `_` and `\` in it are escaped.
-    pub fn like_pattern(&self) -> String {
-        let mut pattern = String::with_capacity(self.0.len() + 2);
-        pattern.push('%');
-        for c in self.0.chars() {
-            if matches!(c, '%' | '_' | '\\') {
-                pattern.push('\\');
-            }
-            pattern.push(c);
-        }
-        pattern.push('%');
-        pattern
-    }
-}
-
 /// What `GET /api/product/{id_or_slug}` asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProductRef {
@@ -386,26 +339,6 @@ mod tests {
         assert!(ImageRef::parse(Some("https://")).is_err());
         assert!(ImageRef::parse(Some("https://a.com/x y.png")).is_err());
         assert!(ImageRef::parse(Some(&format!("https://a.com/{}", "x".repeat(500)))).is_err());
-    }
-
-    #[test]
-    fn match_phrases_only_where_the_index_helps() {
-        let term = |q: &str| SearchTerm::parse(Some(q)).unwrap().unwrap();
-        assert_eq!(term("Mug").match_phrase().as_deref(), Some("\"mug\""));
-        assert_eq!(term("mu").match_phrase(), None);
-        assert_eq!(term("100%").match_phrase().as_deref(), Some("\"100%\""));
-        assert_eq!(
-            term("a \"b\" OR c").match_phrase().as_deref(),
-            Some("\"a \"\"b\"\" or c\"")
-        );
-    }
-
-    #[test]
-    fn search_escapes_wildcards() {
-        let term = SearchTerm::parse(Some(" 100%_Co\\ ")).unwrap().unwrap();
-        assert_eq!(term.like_pattern(), "%100\\%\\_co\\\\%");
-        assert_eq!(SearchTerm::parse(Some("  ")).unwrap(), None);
-        assert!(SearchTerm::parse(Some(&"x".repeat(101))).is_err());
     }
 
     #[test]

@@ -3,16 +3,17 @@
 //!
 //! [`build`] makes the application from its settings; the `api-products`
 //! binary ([`main`]) serves it on port 5002 by default. A fresh database is
-//! given the demo catalogue (see `catalogue`) so the shop is never empty.
+//! given the demo catalogue (`demo`) so the shop is never empty. To change
+//! search or the catalogue's reads, read `catalogue`; every setting is in
+//! `config`.
 
-mod cache;
 mod catalogue;
 mod config;
 mod db;
+mod demo;
 mod domain;
 mod etag;
 mod images;
-mod index;
 mod routes;
 mod state;
 
@@ -28,24 +29,26 @@ pub fn settings(vars: impl Fn(&str) -> Option<String>) -> anyhow::Result<Setting
 
 /// Connects to the database (migrating and seeding it), binds the listening
 /// socket and builds the router; `vars` holds the settings of this service
-/// beyond the common ones (`SERVICE_TOKEN`, `PUBLIC_URL`, `CATALOGUE_CACHE_MS`,
-/// `CATALOGUE_INDEX_MAX`).
+/// beyond the common ones (`config`).
 pub async fn build(
     settings: Settings,
     vars: impl Fn(&str) -> Option<String>,
 ) -> anyhow::Result<App> {
-    // Before anything else: a shop on a network must not run with the
-    // development token, so a missing SERVICE_TOKEN there stops the start.
-    let service_token = server::ServiceToken::from_vars(&settings, &vars)?;
+    // Read before anything else: a setting that does not parse, or a shop on
+    // a network without its own SERVICE_TOKEN, stops the start here.
+    let config = config::Config::from_vars(&settings, &vars)?;
     let db = prepare(&DbConfig::from_settings(&settings)).await?;
-
     // Bound first: image URLs name the real address when `PORT=0`.
     let listener = server::http::bind(&settings).await?;
-    let config = config::ProductsConfig::from_vars(listener.local_addr()?, &vars)?;
-    let pages = cache::PageCache::from_vars(&vars)?;
-    let index = index::CatalogueIndex::from_vars(&vars, pages.ttl())?;
-    let state = state::AppState::new(db.clone(), &settings, config, service_token, pages, index);
-    state.index.warm(&db);
+    let public_url = config.public_url(listener.local_addr()?);
+    let catalogue = catalogue::Catalogue::new(db.clone(), config.catalogue, public_url.clone());
+    let state = state::AppState::new(
+        db.clone(),
+        &settings,
+        config.service_token,
+        catalogue,
+        &public_url,
+    );
     let (routes, openapi) = routes::router(state);
     Ok(App::new(listener, routes, openapi, db, settings))
 }
@@ -60,7 +63,7 @@ pub async fn main() -> anyhow::Result<()> {
 /// database migrate once) and seeds an empty catalogue.
 async fn prepare(config: &DbConfig) -> anyhow::Result<Db> {
     let db = Db::connect(config, db::migrations()).await?;
-    let seeded = db::queries::seed_if_empty(&db, catalogue::DEMO)
+    let seeded = db::queries::seed_if_empty(&db, demo::DEMO)
         .await
         .map_err(|e| anyhow::anyhow!("seeding the demo catalogue: {e}"))?;
     if seeded > 0 {

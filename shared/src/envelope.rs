@@ -143,6 +143,8 @@ mod tests {
             limit: Some(20),
             offset: None,
             include_hidden: Some(true),
+            sort: None,
+            ids: None,
         };
         assert_eq!(
             serde_json::to_string(&products).unwrap(),

@@ -118,7 +118,7 @@ pub struct ProductCreated {
 }
 
 list_query! {
-    /// `GET /api/products?q=&limit=&offset=`.
+    /// `GET /api/products?q=&limit=&offset=&sort=&ids=`.
     pub struct ProductsQuery {
         /// Name contains this, case-insensitive; `%` and `_` are plain characters.
         /// At most 100 characters; surrounding whitespace is ignored.
@@ -132,5 +132,23 @@ list_query! {
             skip_serializing_if = "Option::is_none"
         )]
         pub include_hidden: Option<bool>,
+        /// v1.3: the order, ties by id: `id` (the default), `-id` (newest
+        /// first), `price`, `-price`, `name`, `-name` (by the lowercase name,
+        /// in Unicode code point order).
+        #[cfg_attr(
+            feature = "openapi",
+            param(pattern = r"^(?:-?(?:id|price|name))?$")
+        )]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub sort: Option<String>,
+        /// v1.3: only these products (a cart's thumbnails): 1 to 100 ids,
+        /// comma-separated; unknown and hidden ones are left out, never an
+        /// error.
+        #[cfg_attr(
+            feature = "openapi",
+            param(pattern = r"^[0-9]+(?:,[0-9]+){0,99}$")
+        )]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub ids: Option<String>,
     }
 }

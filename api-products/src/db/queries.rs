@@ -1,17 +1,22 @@
 //! Every query of the products service, each written once for both backends.
 
+use std::collections::HashMap;
+
 use chrono::Utc;
+use diesel::dsl::sql;
 use diesel::prelude::*;
+use diesel::sql_types::Text;
 use diesel::QueryResult;
 use diesel_async::scoped_futures::ScopedFutureExt;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use server::db::unique_violation;
-use server::{with_conn, with_read_conn, ApiError, ApiResult, Db, Page};
+use server::{with_conn, with_read_conn, ApiError, ApiResult, Db};
 
 use super::models::{NewProductRow, ProductChanges, ProductRow};
-use super::schema::{catalogue_counts, catalogue_revision, products};
-use crate::catalogue::DemoProduct;
-use crate::domain::{ProductRef, SearchTerm};
+use super::schema::{catalogue_revision, products};
+use crate::demo::DemoProduct;
+use crate::domain::listing::{IdList, Listing, SearchTerm, Sort};
+use crate::domain::ProductRef;
 use crate::images;
 
 /// What became of a write to a product: the row as it is now, or why not.
@@ -30,129 +35,83 @@ pub enum Taken {
     Name,
 }
 
-/// A page of products by id whose names contain `search`, and how many match;
-/// hidden products only with `include_hidden`: the database's answer, for a
-/// catalogue larger than the names a replica keeps (`crate::index`, which
-/// answers the same from memory otherwise). Without a search, the count is
-/// the one the triggers keep, so a page costs the same at 100 or 100,000
-/// products; on SQLite a search of three characters or more is answered by
-/// the trigram index ([`sqlite_search`]), on PostgreSQL by its trigram index
-/// under the LIKE.
+/// A page of the products `listing` asks for, in its order, and how many
+/// match; hidden products only with `include_hidden`: plain queries, for a
+/// catalogue larger than the names a replica keeps (`catalogue::names`,
+/// which answers the same from memory otherwise). They stay correct at any
+/// size; the cost grows with the catalogue (a search reads every name, a
+/// sort every row the database has no index for, the count every match).
 pub async fn list(
     db: &Db,
-    search: Option<&SearchTerm>,
+    listing: &Listing,
     include_hidden: bool,
-    page: Page,
 ) -> ApiResult<(Vec<ProductRow>, i64)> {
-    if let (Db::Sqlite(_, readers), Some(term)) = (db, search) {
-        if let Some(phrase) = term.match_phrase() {
-            let mut conn = readers.get().await.map_err(server::db::pool_error)?;
-            return Ok(sqlite_search(&mut conn, term, phrase, include_hidden, page).await?);
-        }
-    }
-    let pattern = search.map(SearchTerm::like_pattern);
+    let pattern = listing.search.as_ref().map(SearchTerm::like_pattern);
+    let ids = listing.ids.as_ref().map(IdList::as_slice);
+    let page = listing.page;
     with_read_conn!(db, |conn| {
         let matching = || {
             let mut query = products::table.into_boxed();
             if let Some(pattern) = &pattern {
                 query = query.filter(products::name_key.like(pattern.clone()).escape('\\'));
             }
+            if let Some(ids) = ids {
+                query = query.filter(products::id.eq_any(ids));
+            }
             if !include_hidden {
                 query = query.filter(products::hidden.eq(false));
             }
             query
         };
-        // The whole catalogue's count is kept by triggers; only a search counts.
-        let total = if search.is_none() {
-            let mut counts = catalogue_counts::table.into_boxed();
-            if !include_hidden {
-                counts = counts.filter(catalogue_counts::hidden.eq(false));
+        let total = matching().count().get_result::<i64>(conn).await?;
+        if page.offset >= total {
+            return Ok((Vec::new(), total));
+        }
+        let by_name = name_order(conn);
+        let query = match listing.sort {
+            Sort::Id => matching().order(products::id),
+            Sort::IdDesc => matching().order(products::id.desc()),
+            Sort::Price => matching().order((products::price, products::id)),
+            Sort::PriceDesc => matching().order((products::price.desc(), products::id)),
+            Sort::Name => matching().order((sql::<Text>(by_name), products::id)),
+            Sort::NameDesc => {
+                matching().order((sql::<Text>(&format!("{by_name} DESC")), products::id))
             }
-            counts
-                .select(catalogue_counts::products)
-                .load::<i64>(conn)
-                .await?
-                .into_iter()
-                .sum()
-        } else {
-            matching().count().get_result::<i64>(conn).await?
         };
-        let rows = if page.offset >= total {
-            Vec::new()
-        } else {
-            matching()
-                .order(products::id)
-                .limit(page.limit)
-                .offset(page.offset)
-                .select(ProductRow::as_select())
-                .load(conn)
-                .await?
-        };
+        let rows = query
+            .limit(page.limit)
+            .offset(page.offset)
+            .select(ProductRow::as_select())
+            .load(conn)
+            .await?;
         Ok((rows, total))
     })
 }
 
-/// [`list`] with a search on SQLite, from the FTS5 trigram index
-/// `products_search` (a `MATCH` of the term as a phrase is exactly "contains").
-///
-/// The count is the index's alone (no row is read), less the hidden products
-/// that match (few: read through the `products_visible` index). The page walks
-/// the index's matches in id order and reads only the rows it shows; the
-/// `CROSS JOIN` keeps SQLite from turning the join around, which would run
-/// the full-text query once per product.
-async fn sqlite_search(
-    conn: &mut server::db::SqliteConn,
-    term: &SearchTerm,
-    phrase: String,
-    include_hidden: bool,
-    page: Page,
-) -> QueryResult<(Vec<ProductRow>, i64)> {
-    use diesel::sql_types::{BigInt, Text};
+/// How a backend orders names as Rust's `str` does, byte by byte (the
+/// names in memory sort so): SQLite's default `BINARY`; PostgreSQL's `"C"`,
+/// whatever the database's own collation.
+trait NameOrder {
+    const BY_NAME: &'static str;
+}
 
-    #[derive(QueryableByName)]
-    struct Count {
-        #[diesel(sql_type = BigInt)]
-        n: i64,
-    }
-    let mut total = diesel::sql_query(
-        "SELECT count(*) AS n FROM products_search WHERE products_search MATCH ?",
-    )
-    .bind::<Text, _>(&phrase)
-    .get_result::<Count>(conn)
-    .await?
-    .n;
-    if !include_hidden {
-        total -= products::table
-            .filter(products::hidden.eq(true))
-            .filter(products::name_key.like(term.like_pattern()).escape('\\'))
-            .count()
-            .get_result::<i64>(conn)
-            .await?;
-    }
-    if page.offset >= total {
-        return Ok((Vec::new(), total));
-    }
-    let rows = diesel::sql_query(format!(
-        "SELECT products.* FROM products_search CROSS JOIN products \
-         ON products.id = products_search.rowid \
-         WHERE products_search MATCH ? {} \
-         ORDER BY products_search.rowid LIMIT ? OFFSET ?",
-        if include_hidden {
-            ""
-        } else {
-            "AND NOT products.hidden"
-        }
-    ))
-    .bind::<Text, _>(phrase)
-    .bind::<BigInt, _>(page.limit)
-    .bind::<BigInt, _>(page.offset)
-    .load::<ProductRow>(conn)
-    .await?;
-    Ok((rows, total))
+impl NameOrder for diesel::pg::Pg {
+    const BY_NAME: &'static str = "name_key COLLATE \"C\"";
+}
+
+impl NameOrder for diesel::sqlite::Sqlite {
+    const BY_NAME: &'static str = "name_key";
+}
+
+fn name_order<C: AsyncConnection>(_: &C) -> &'static str
+where
+    C::Backend: NameOrder,
+{
+    <C::Backend as NameOrder>::BY_NAME
 }
 
 /// The catalogue's revision, bumped by every insert, delete and change of a
-/// name or of `hidden`: what the search index checks before it reloads.
+/// name, a price or `hidden`: what the names in memory check before they reload.
 pub async fn revision(db: &Db) -> ApiResult<i64> {
     with_read_conn!(db, |conn| {
         catalogue_revision::table
@@ -163,24 +122,38 @@ pub async fn revision(db: &Db) -> ApiResult<i64> {
     })
 }
 
-/// How many products there are, hidden ones too (the counts triggers keep).
+/// How many products there are, hidden ones too.
 pub async fn size(db: &Db) -> ApiResult<i64> {
     with_read_conn!(db, |conn| {
-        let counts = catalogue_counts::table
-            .select(catalogue_counts::products)
-            .load::<i64>(conn)
-            .await?;
-        Ok(counts.into_iter().sum())
+        products::table
+            .count()
+            .get_result::<i64>(conn)
+            .await
+            .map_err(ApiError::from)
     })
 }
 
-/// The id, lowercase name and `hidden` of the first `limit` products with
-/// ids above `after`, by id: what the search index holds, a batch at a time.
-pub async fn names_after(db: &Db, after: i64, limit: i64) -> ApiResult<Vec<(i64, String, bool)>> {
+/// What the names in memory hold of a product.
+#[derive(Debug, Clone, Queryable)]
+pub struct NameRow {
+    pub id: i64,
+    pub name_key: String,
+    pub hidden: bool,
+    pub price: i64,
+}
+
+/// The first `limit` products with ids above `after`, by id: what the names
+/// in memory hold, a batch at a time.
+pub async fn names_after(db: &Db, after: i64, limit: i64) -> ApiResult<Vec<NameRow>> {
     with_read_conn!(db, |conn| {
         products::table
             .filter(products::id.gt(after))
-            .select((products::id, products::name_key, products::hidden))
+            .select((
+                products::id,
+                products::name_key,
+                products::hidden,
+                products::price,
+            ))
             .order(products::id)
             .limit(limit)
             .load(conn)
@@ -189,13 +162,13 @@ pub async fn names_after(db: &Db, after: i64, limit: i64) -> ApiResult<Vec<(i64,
     })
 }
 
-/// The products with these ids, by id; hidden ones only with
-/// `include_hidden` (one hidden since the index was read drops out).
+/// The products with these ids, in the order given; hidden ones only with
+/// `include_hidden` (one hidden since the names were read drops out).
 pub async fn by_ids(db: &Db, ids: &[i64], include_hidden: bool) -> ApiResult<Vec<ProductRow>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    with_read_conn!(db, |conn| {
+    let mut rows: Vec<ProductRow> = with_read_conn!(db, |conn| {
         let mut query = products::table
             .filter(products::id.eq_any(ids))
             .into_boxed();
@@ -203,12 +176,14 @@ pub async fn by_ids(db: &Db, ids: &[i64], include_hidden: bool) -> ApiResult<Vec
             query = query.filter(products::hidden.eq(false));
         }
         query
-            .order(products::id)
             .select(ProductRow::as_select())
             .load(conn)
             .await
             .map_err(ApiError::from)
-    })
+    })?;
+    let place: HashMap<i64, usize> = ids.iter().enumerate().map(|(at, id)| (*id, at)).collect();
+    rows.sort_by_key(|row| place.get(&row.id).copied());
+    Ok(rows)
 }
 
 /// The product with that id or slug.

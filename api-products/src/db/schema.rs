@@ -1,4 +1,8 @@
-//! The products service's tables, the same on both backends.
+//! The products service's tables, the same on both backends. Released
+//! migrations also made tables this release no longer reads, which a later
+//! release drops: the FTS5 `products_search` (SQLite) and `catalogue_counts`,
+//! still kept by their triggers for a replica of the previous release during
+//! an upgrade, and the v1.2 `stock_reservations`.
 
 diesel::table! {
     products (id) {
@@ -16,18 +20,10 @@ diesel::table! {
 }
 
 diesel::table! {
-    /// How many products are visible (`hidden = false`) and hidden, kept by
-    /// triggers (migration `2026-12-04-000000_counts`).
-    catalogue_counts (hidden) {
-        hidden -> Bool,
-        products -> BigInt,
-    }
-}
-
-diesel::table! {
     /// The catalogue's revision, one row bumped by triggers on every insert,
-    /// delete and change of a name or of `hidden` (migration
-    /// `2026-12-05-000000_revision`): when the search index reloads.
+    /// delete and change of a name, a price or `hidden` (migrations
+    /// `2026-12-05-000000_revision`, `2026-12-07-000000_revision_price`):
+    /// when the names in memory reload.
     catalogue_revision (id) {
         id -> Integer,
         revision -> BigInt,
@@ -59,7 +55,6 @@ diesel::joinable!(reservation_lines -> reservations (reservation));
 diesel::joinable!(reservation_lines -> products (product_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
-    catalogue_counts,
     catalogue_revision,
     products,
     reservations,

@@ -6,9 +6,8 @@ mod stock;
 
 use axum::Router;
 use utoipa::openapi::schema::{Object, Schema};
-use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::RefOr;
-use utoipa::{Modify, OpenApi};
+use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -17,34 +16,12 @@ use server::idempotency::{idempotent, Idempotency};
 use crate::state::AppState;
 
 #[derive(OpenApi)]
-#[openapi(
-    info(
-        title = "Cartwheel products service",
-        description = "The catalogue: search, paging, product pages, pictures, admin entry \
+#[openapi(info(
+    title = "Cartwheel products service",
+    description = "The catalogue: search, paging, product pages, pictures, admin entry \
             and editing, and the stock reservations of the orders service."
-    ),
-    modifiers(&ServiceTokenScheme)
-)]
+))]
 struct ApiDoc;
-
-/// The `service_token` security scheme of the stock routes (the server crate
-/// adds the users' `token` scheme to every service's document).
-struct ServiceTokenScheme;
-
-impl Modify for ServiceTokenScheme {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let mut scheme = Http::new(HttpAuthScheme::Bearer);
-        scheme.description = Some(
-            "`SERVICE_TOKEN`, shared by the products and orders services, as \
-             `Authorization: Bearer <token>`. No user's token is accepted here."
-                .into(),
-        );
-        openapi
-            .components
-            .get_or_insert_with(Default::default)
-            .add_security_scheme("service_token", SecurityScheme::Http(scheme));
-    }
-}
 
 /// Whitespace as Rust's `str::trim` sees it, which the parsers ignore around values.
 const SPACE: &str = r"[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]";

@@ -7,36 +7,28 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use server::auth::is_admin;
-use server::{AdminUser, ApiError, ApiResult, Input, Page, Params};
+use server::{AdminUser, ApiError, ApiResult, Input, Params};
 use shared::{
     CreateProductRequest, ErrorBody, ListBody, Product, ProductCreated, ProductsQuery, ResultBody,
     UpdateProductRequest,
 };
 
-use crate::cache::{from_service, reads_fresh, Kept};
+use crate::catalogue::{Found, Reader};
 use crate::db::models::{NewProductRow, ProductChanges, ProductRow};
 use crate::db::queries::{self, Taken, Write};
+use crate::domain::listing::Listing;
 use crate::domain::patch::ProductPatch;
-use crate::domain::{NewProduct, ProductRef, SearchTerm};
-use crate::etag::Tagged;
+use crate::domain::{NewProduct, ProductRef};
 use crate::state::AppState;
 
 fn no_such_product() -> ApiError {
     ApiError::not_found("No such product")
 }
 
-/// What the cache kept, answered: the 200 (or 304), or the 404.
-fn answer_kept(kept: Kept, headers: &HeaderMap) -> ApiResult<Response> {
-    match kept {
-        Kept::Found(answer) => Ok(answer.respond(headers)),
-        Kept::Missing => Err(no_such_product()),
-    }
-}
-
 /// Whether the caller is an admin. The service token is not a user's: it is
 /// never sent on to the users service to be checked.
-async fn admin(headers: &HeaderMap, state: &AppState) -> bool {
-    !from_service(headers, &state.service_token) && is_admin(headers, &state.verifier).await
+async fn admin(headers: &HeaderMap, reader: Reader, state: &AppState) -> bool {
+    !reader.service && is_admin(headers, &state.verifier).await
 }
 
 /// The product written, or the 404 or 409 saying why not.
@@ -55,65 +47,34 @@ fn written(write: Write) -> ApiResult<ProductRow> {
     }
 }
 
-/// A page of the catalogue by id, optionally only names containing `q`.
+/// A page of the catalogue: by id unless `sort` says otherwise, only names
+/// containing `q`, only the products of `ids` (v1.3).
 ///
 /// `q` is matched literally and case-insensitively (`%` and `_` are plain
-/// characters); `total` counts every match shown. Hidden products are left
-/// out, but for an admin who asks with `include_hidden=true`. Answers carry an
-/// ETag: send it back in `If-None-Match` to get a 304 while nothing changed.
+/// characters); `total` counts every match shown. Unknown and hidden `ids`
+/// are left out, never an error. Hidden products are left out, but for an
+/// admin who asks with `include_hidden=true`. Answers carry an ETag: send it
+/// back in `If-None-Match` to get a 304 while nothing changed.
 #[utoipa::path(get, path = "/api/products", tag = "products",
     params(ProductsQuery, ("If-None-Match" = Option<String>, Header, nullable = false, description = "An ETag of an earlier answer: 304 while it is still current")),
     responses(
-        (status = 200, description = "A page of products by id", body = ListBody<Product>, headers(("ETag" = String, description = "The answer's version, for If-None-Match"))),
+        (status = 200, description = "A page of products, by id unless sorted", body = ListBody<Product>, headers(("ETag" = String, description = "The answer's version, for If-None-Match"))),
         (status = 304, description = "Unchanged since the ETag given in If-None-Match", headers(("ETag" = String, description = "The answer's version, for If-None-Match"))),
-        (status = 422, description = "limit, offset or q out of range", body = ErrorBody),
+        (status = 422, description = "limit, offset or q out of range, an unknown sort, or ids that are not 1 to 100 ids", body = ErrorBody),
     ))]
 pub async fn list(
     State(state): State<AppState>,
+    reader: Reader,
     headers: HeaderMap,
     Params(query): Params<ProductsQuery>,
 ) -> ApiResult<Response> {
-    let page = Page::parse(query.limit, query.offset)?;
-    let search = SearchTerm::parse(query.q.as_deref())?;
+    let listing = Listing::parse(&query)?;
     // Only a request for hidden products asks the users service who calls.
-    let include_hidden = query.include_hidden == Some(true) && admin(&headers, &state).await;
-    // The shoppers' view is the same for everyone: kept in memory, under what
-    // was parsed (the limit capped, the search trimmed and lowercase), so
-    // requests that ask the same share one answer.
-    let key = (!include_hidden).then(|| {
-        let q = search.as_ref().map_or("", SearchTerm::as_str);
-        format!("list|{}|{}|{q}", page.limit, page.offset)
-    });
-    // Only the service token's `no-cache` reads past the cache and checks the
-    // names now (contract v1.3).
-    let fresh = reads_fresh(&headers, &state.service_token);
-    let _filling = match &key {
-        Some(key) => match state.pages.get_or_turn(key, fresh).await {
-            Ok(kept) => return answer_kept(kept, &headers),
-            Err(turn) => turn,
-        },
-        None => None,
-    };
-    let generation = state.pages.generation();
-    let (rows, total) = match state.index.names(&state.db, fresh).await? {
-        Some(names) => {
-            let term = search.as_ref().map(SearchTerm::as_str);
-            let (ids, total) = names.page(term, include_hidden, page);
-            (
-                queries::by_ids(&state.db, &ids, include_hidden).await?,
-                total,
-            )
-        }
-        None => queries::list(&state.db, search.as_ref(), include_hidden, page).await?,
-    };
-    let base = state.public_base();
-    let results = rows.into_iter().map(|row| row.into_product(base)).collect();
-    let answer = Tagged::of(&ListBody { results, total })?;
-    if let Some(key) = key {
-        state
-            .pages
-            .put(&key, generation, Kept::Found(answer.clone()));
-    }
+    let include_hidden = listing.wants_hidden && admin(&headers, reader, &state).await;
+    let answer = state
+        .catalogue
+        .list(&listing, include_hidden, reader)
+        .await?;
     Ok(answer.respond(&headers))
 }
 
@@ -127,41 +88,19 @@ pub async fn list(
     ))]
 pub async fn show(
     State(state): State<AppState>,
+    reader: Reader,
     headers: HeaderMap,
     Path(id_or_slug): Path<String>,
 ) -> ApiResult<Response> {
     let wanted = ProductRef::parse(&id_or_slug).ok_or_else(no_such_product)?;
-    let key = match &wanted {
-        ProductRef::Id(id) => format!("id|{id}"),
-        ProductRef::Slug(slug) => format!("slug|{slug}"),
-    };
-    let fresh = reads_fresh(&headers, &state.service_token);
-    let _filling = match state.pages.get_or_turn(&key, fresh).await {
-        Ok(kept) => return answer_kept(kept, &headers),
-        Err(turn) => turn,
-    };
-    let generation = state.pages.generation();
-    let Some(row) = queries::find(&state.db, &wanted).await? else {
-        // Kept too: a flood of unknown ids or slugs reads the database once
-        // per key and time bound.
-        state.pages.put(&key, generation, Kept::Missing);
-        return Err(no_such_product());
-    };
-    // Only a hidden product asks the users service who calls.
-    let hidden = row.hidden;
-    if hidden && !admin(&headers, &state).await {
-        return Err(no_such_product());
+    match state.catalogue.product(&wanted, reader).await? {
+        Found::Product(answer) => Ok(answer.respond(&headers)),
+        // Only a hidden product asks the users service who calls.
+        Found::Hidden(answer) if admin(&headers, reader, &state).await => {
+            Ok(answer.respond(&headers))
+        }
+        Found::Hidden(_) | Found::Missing => Err(no_such_product()),
     }
-    let result = row.into_product(state.public_base());
-    let answer = Tagged::of(&ResultBody { result })?;
-    // Only what shoppers may see is kept for them (and so never a hidden
-    // product's 404, which an admin asking next must not get).
-    if !hidden {
-        state
-            .pages
-            .put(&key, generation, Kept::Found(answer.clone()));
-    }
-    Ok(answer.respond(&headers))
 }
 
 /// Add a product to the catalogue (admins only); the slug is made from the
@@ -200,7 +139,7 @@ pub async fn create(
     )
     .await?;
     let row = written(write)?;
-    state.catalogue_changed();
+    state.catalogue.changed();
     tracing::info!(product_id = row.id, slug = %row.slug, admin_id = admin.id, "product added");
     let location = format!("/api/product/{}", row.id);
     let product = row.into_product(state.public_base());
@@ -241,7 +180,7 @@ pub async fn update(
     let patch = ProductPatch::parse(&req)?;
     let write = queries::update(&state.db, id, &ProductChanges::of(&patch)).await?;
     let row = written(write)?;
-    state.catalogue_changed();
+    state.catalogue.changed();
     tracing::info!(
         product_id = row.id,
         admin_id = admin.id,

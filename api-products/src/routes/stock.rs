@@ -40,7 +40,7 @@ pub async fn reserve(
     let reservation = claim.reservation.as_str();
     let lines = match stock::reserve(&state.db, &claim).await? {
         Reserve::Reserved(lines) => {
-            state.pages.invalidate();
+            state.catalogue.stock_changed();
             tracing::info!(reservation, order_id, lines = lines.len(), "stock reserved");
             lines
         }
@@ -119,7 +119,7 @@ pub async fn release(
     let name = reservation.as_str();
     match stock::release(&state.db, &reservation).await? {
         Release::Released => {
-            state.pages.invalidate();
+            state.catalogue.stock_changed();
             tracing::info!(reservation = name, "stock released");
         }
         Release::AlreadyReleased => tracing::info!(reservation = name, "stock released already"),

@@ -112,10 +112,11 @@ async fn read(service: &testkit::Service, path: &str, admin: Option<&str>) -> (u
     (status.as_u16(), serde_json::from_str(&body).expect("json"))
 }
 
-/// The names in memory (`index`) and the database's indexes answer every
-/// search and page alike: the same products in the same order, the same
-/// total, hidden ones for admins only. The database answers on a replica
-/// told to keep no names, and on one whose limit the catalogue exceeds.
+/// The names in memory (`catalogue::names`) and plain queries answer every
+/// search, sort, set of ids and page alike: the same products in the same
+/// order, the same total, hidden ones for admins only. Plain queries answer
+/// on a replica told to keep no names, and on one whose limit the catalogue
+/// exceeds.
 #[testkit::both_backends]
 async fn the_names_in_memory_and_the_database_answer_alike(backend: testkit::Backend) {
     let shop = Shop::start(backend).await;
@@ -175,6 +176,35 @@ async fn the_names_in_memory_and_the_database_answer_alike(backend: testkit::Bac
             }
         }
     }
+    // Sorted, and by ids, searched or not, hidden products too or not.
+    for sort in ["id", "-id", "price", "-price", "name", "-name"] {
+        for filter in [
+            "",
+            "&q=mug",
+            "&q=%C3%A9",
+            "&ids=1,3,14,15,17,20,21,22,23,99",
+            "&ids=0",
+        ] {
+            for page in ["", "&limit=3&offset=2"] {
+                for hidden_too in [false, true] {
+                    let path = format!(
+                        "/api/products?sort={sort}{filter}{page}{}",
+                        if hidden_too {
+                            "&include_hidden=true"
+                        } else {
+                            ""
+                        }
+                    );
+                    let who = hidden_too.then_some(admin.as_str());
+                    let expected = read(&database, &path, who).await;
+                    assert_eq!(expected.0, 200, "{path}: {}", expected.1);
+                    assert_eq!(read(&memory, &path, who).await, expected, "{path}");
+                    assert_eq!(read(&too_small, &path, who).await, expected, "{path}");
+                    compared += 1;
+                }
+            }
+        }
+    }
     // And the whole catalogue, page by page.
     for page in [
         "",
@@ -195,7 +225,7 @@ async fn the_names_in_memory_and_the_database_answer_alike(backend: testkit::Bac
     .await;
     let mugs: ListBody<Product> = testkit::decode(&mugs);
     assert_eq!(mugs.total, 6, "{mugs:?}");
-    assert!(compared > 100);
+    assert!(compared > 280);
 }
 
 /// The replica that makes a change searches the changed names at once.

@@ -47,8 +47,17 @@ impl Shop {
     }
 
     async fn start_in(backend: Backend, env: &[(&'static str, String)], process: bool) -> Self {
-        let (users_db, users) = users_service(backend).await;
-        let db = TestDb::new(backend).await;
+        Self::start_in_on(TestDb::new(backend).await, env, process).await
+    }
+
+    /// On `db` as it is (a database an earlier release made, say), in
+    /// this process.
+    pub async fn start_on(db: TestDb, env: &[(&'static str, String)]) -> Self {
+        Self::start_in_on(db, env, false).await
+    }
+
+    async fn start_in_on(db: TestDb, env: &[(&'static str, String)], process: bool) -> Self {
+        let (users_db, users) = users_service(db.backend).await;
         let service_token = random_token();
         let mut env = env.to_vec();
         env.push(("USERS_URL", users.base.clone()));

@@ -1,41 +1,21 @@
-//! Catalogue reads served from memory: the serialized answers of
-//! `GET /api/products` and `GET /api/product/{id_or_slug}`, with their ETags,
-//! kept for a short time (`CATALOGUE_CACHE_MS`, default 1000; 0 turns it off).
+//! The page cache: the serialized answers of `GET /api/products` and
+//! `GET /api/product/{id_or_slug}`, with their ETags, kept for
+//! `CATALOGUE_CACHE_MS` (when they may be used is `Catalogue`'s story).
 //!
-//! Why a time bound rather than a version every replica checks: the catalogue
-//! changes a few times a day, but stock changes with every checkout, so a
-//! version bumped by each reservation would make one hot row that every
-//! checkout of every product queues on. Instead a replica forgets its whole
-//! cache at once when it makes a change itself (an admin's edit, a
-//! reservation), and the others serve what they have for at most the time
-//! bound: an admin's new product shows on every replica within a second, a
-//! shopper never waits on the database for the page every visitor opens.
-//!
-//! Prices stay exact where they are charged: the orders service asks with
-//! `Cache-Control: no-cache` and the service token, which reads the database
-//! (contract v1.3: the service token alone makes `no-cache` do that). A
-//! shopper's `no-cache` (a browser's reload, a script) is served from memory
-//! like any other read: anyone could otherwise send every read past the cache,
-//! and each such list read checks the names under one lock. Admins' lists of
-//! hidden products and hidden products never go through the cache.
-//!
-//! Equivalent requests share an entry: the routes build keys from what they
-//! parsed (the capped limit, the offset, the trimmed lowercase search, the id
-//! as a number, the lowercase slug), never from the raw query. Past the bound
-//! in bytes the least recently used answers go, so a crawler walking every
-//! page or search pushes out its own answers, not the catalogue page every
-//! visitor opens. An unknown id or slug is kept too, as a 404, so a flood of
-//! misses reads the database once per key and time bound.
+//! Keys are built from what the routes parsed, never from the raw query, so
+//! equivalent requests share an entry. Past the bound in bytes the least
+//! recently used answers go, so a crawler walking every page or search pushes
+//! out its own answers, not the page every visitor opens. An unknown id or
+//! slug is kept too, as a 404, so a flood of misses reads the database once
+//! per key and time bound. One request per key fills an expired answer while
+//! the others wait for it (`server::KeyedTurns`).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::http::header::CACHE_CONTROL;
-use axum::http::HeaderMap;
-use server::auth::token_from_headers;
-use server::{KeyedTurns, ServiceToken, Turn};
+use server::{KeyedTurns, Turn};
 
 use crate::etag::Tagged;
 
@@ -178,19 +158,8 @@ impl PageCache {
         }
     }
 
-    /// `CATALOGUE_CACHE_MS` (default 1000).
-    pub fn from_vars(vars: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
-        let ms = match vars("CATALOGUE_CACHE_MS") {
-            Some(v) if !v.trim().is_empty() => v.trim().parse::<u64>().map_err(|_| {
-                anyhow::anyhow!("CATALOGUE_CACHE_MS must be a whole number of milliseconds")
-            })?,
-            _ => 1000,
-        };
-        Ok(Self::new(Duration::from_millis(ms)))
-    }
-
     /// The answer kept for `key`, unless it is too old, a change of this
-    /// process came after it, or the request reads `fresh` (see [`reads_fresh`]).
+    /// process came after it, or the request reads `fresh`.
     fn get(&self, key: &str, fresh: bool) -> Option<Kept> {
         if self.ttl.is_zero() || fresh {
             return None;
@@ -229,11 +198,6 @@ impl PageCache {
         entries.insert(key, Instant::now(), generation, kept);
     }
 
-    /// How long an answer is kept (zero: the cache is off).
-    pub fn ttl(&self) -> Duration {
-        self.ttl
-    }
-
     /// The current generation, to pass to [`PageCache::put`].
     pub fn generation(&self) -> u64 {
         self.generation.load(Ordering::Acquire)
@@ -246,37 +210,9 @@ impl PageCache {
     }
 }
 
-/// `Cache-Control: no-cache` (or `no-store`, or `max-age=0`) on the request.
-fn wants_fresh(request: &HeaderMap) -> bool {
-    request
-        .get_all(CACHE_CONTROL)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(|d| d.trim().to_ascii_lowercase())
-        .any(|d| d == "no-cache" || d == "no-store" || d == "max-age=0")
-}
-
-/// Whether the request presents the service token (the orders service).
-/// Product reads need no token, so another one is not refused: it is only
-/// not the service's.
-pub fn from_service(request: &HeaderMap, service_token: &ServiceToken) -> bool {
-    token_from_headers(request).is_some_and(|token| service_token.matches(token))
-}
-
-/// Whether the request reads the database past the cache: it asks for a fresh
-/// answer (`Cache-Control: no-cache`, `no-store` or `max-age=0`) and presents
-/// the service token (contract v1.3). Anyone else's `no-cache` is served from
-/// memory.
-pub fn reads_fresh(request: &HeaderMap, service_token: &ServiceToken) -> bool {
-    wants_fresh(request) && from_service(request, service_token)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::header::AUTHORIZATION;
-    use axum::http::HeaderValue;
 
     fn answer(text: &str) -> Kept {
         Kept::Found(Tagged::of(&text).unwrap())
@@ -403,42 +339,5 @@ mod tests {
         let cache = PageCache::new(Duration::ZERO);
         cache.put("k", cache.generation(), answer("a"));
         assert!(cache.get("k", false).is_none());
-    }
-
-    #[test]
-    fn only_the_service_token_reads_fresh() {
-        let settings = server::Settings::from_vars("api-products", 5002, |_| None).unwrap();
-        let token = ServiceToken::from_vars(&settings, |name| {
-            (name == "SERVICE_TOKEN").then(|| "the-service-token-0123456789".to_owned())
-        })
-        .unwrap();
-        let request = |cache_control: Option<&str>, bearer: Option<&str>| {
-            let mut headers = HeaderMap::new();
-            if let Some(value) = cache_control {
-                headers.insert(CACHE_CONTROL, HeaderValue::from_str(value).unwrap());
-            }
-            if let Some(token) = bearer {
-                let value = HeaderValue::from_str(&format!("Bearer {token}")).unwrap();
-                headers.insert(AUTHORIZATION, value);
-            }
-            reads_fresh(&headers, &token)
-        };
-        let service = Some("the-service-token-0123456789");
-        assert!(request(Some("no-cache"), service));
-        assert!(request(Some("max-age=0"), service));
-        assert!(request(Some("no-store, private"), service));
-        assert!(
-            !request(None, service),
-            "the service's plain read is cached"
-        );
-        assert!(
-            !request(Some("no-cache"), None),
-            "a shopper's no-cache is not"
-        );
-        assert!(!request(Some("no-cache"), Some("a-shoppers-token")));
-        assert!(!request(
-            Some("no-cache"),
-            Some("the-service-token-012345678")
-        ));
     }
 }
