@@ -303,13 +303,16 @@ fn add_security_schemes(openapi: &mut OpenApi) {
         scheme.description = Some(description.into());
         SecurityScheme::Http(scheme)
     };
+    // A route that takes the service token names its scheme in `security`.
+    let takes_service_token = serde_json::to_string(&openapi.paths)
+        .is_ok_and(|paths| paths.contains("\"service_token\""));
     let components = openapi.components.get_or_insert_with(Default::default);
     let schemes = &mut components.security_schemes;
     schemes.insert(
         "token".into(),
         bearer("The `api_key` of `POST /api/user/login` (on the users service) as `Authorization: Bearer <token>`; `Authorization: Basic <token>` is accepted too."),
     );
-    if schemes.contains_key("service_token") {
+    if takes_service_token || schemes.contains_key("service_token") {
         schemes.insert(
             "service_token".into(),
             bearer("`SERVICE_TOKEN`, shared by the orders and products services only; no user's token is accepted."),
