@@ -11,6 +11,6 @@ RUN apt-get update \
  && useradd --system --uid 10001 --gid catcher --no-create-home catcher \
  && mkdir -p /var/mail/cartwheel/new /var/mail/cartwheel/cur /var/mail/cartwheel/tmp \
  && chown -R catcher:catcher /var/mail/cartwheel
-USER catcher
+USER 10001:10001
 EXPOSE 1025
 CMD ["python3", "-m", "aiosmtpd", "-n", "-u", "-l", "0.0.0.0:1025", "-c", "aiosmtpd.handlers.Mailbox", "/var/mail/cartwheel"]
