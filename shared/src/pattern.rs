@@ -51,6 +51,24 @@ macro_rules! not_control {
     };
 }
 
+/// 1 to `$inner + 2` printable characters once trimmed: something visible at
+/// each end, no control character between (`order::printable_problem`, the
+/// users service's names).
+macro_rules! printable {
+    ($inner:literal) => {
+        concat!(
+            visible!(),
+            "(?:",
+            not_control!(),
+            "{0,",
+            $inner,
+            "}",
+            visible!(),
+            ")?"
+        )
+    };
+}
+
 /// Not blank: some character other than white space, and no NUL (a login's
 /// username and password, a new password: `password_problem`).
 pub const NOT_BLANK: &str = concat!(r"^[^\x00]*[^\x00", space!(), r"][^\x00]*$");
@@ -84,12 +102,8 @@ pub const PERSON_NAME: &str = concat!(
     "^",
     padding!(),
     "(?:",
-    visible!(),
-    "(?:",
-    not_control!(),
-    "{0,98}",
-    visible!(),
-    ")?)?",
+    printable!(98),
+    ")?",
     padding!(),
     "$"
 );
@@ -139,47 +153,14 @@ pub const SEARCH: &str = concat!(
 
 /// 1-100 printable characters once trimmed: a field of a shipping address
 /// (`order::printable_problem`).
-pub const ADDRESS_LINE: &str = concat!(
-    "^",
-    padding!(),
-    visible!(),
-    "(?:",
-    not_control!(),
-    "{0,98}",
-    visible!(),
-    ")?",
-    padding!(),
-    "$"
-);
+pub const ADDRESS_LINE: &str = concat!("^", padding!(), printable!(98), padding!(), "$");
 
-/// An optional address line (`line2`): blank, or as [`ADDRESS_LINE`].
-pub const OPTIONAL_ADDRESS_LINE: &str = concat!(
-    "^",
-    padding!(),
-    "(?:",
-    visible!(),
-    "(?:",
-    not_control!(),
-    "{0,98}",
-    visible!(),
-    ")?)?",
-    padding!(),
-    "$"
-);
+/// An optional address line (`line2`): blank, or as [`ADDRESS_LINE`]; the
+/// same rule as a person's name.
+pub const OPTIONAL_ADDRESS_LINE: &str = PERSON_NAME;
 
 /// 1-64 printable characters once trimmed: a tracking number.
-pub const TRACKING_NUMBER: &str = concat!(
-    "^",
-    padding!(),
-    visible!(),
-    "(?:",
-    not_control!(),
-    "{0,62}",
-    visible!(),
-    ")?",
-    padding!(),
-    "$"
-);
+pub const TRACKING_NUMBER: &str = concat!("^", padding!(), printable!(62), padding!(), "$");
 
 /// Two letters (ISO 3166 alpha-2), any case.
 pub const COUNTRY: &str = concat!("^", padding!(), "[A-Za-z]{2}", padding!(), "$");

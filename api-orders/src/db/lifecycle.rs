@@ -66,35 +66,30 @@ pub async fn transition(
                 if matches!(who, Who::Owner(user) if user != order.user_id) {
                     return Ok(Outcome::NotFound);
                 }
-                let from = order.status();
+                // Its lines and timeline, read once: every outcome answers with them.
+                let mut order = with_details(conn, vec![order]).await?.remove(0);
+                let from = order.order.status();
                 let (to, reason, effects) = match decide(from, &action) {
                     Decision::Move {
                         to,
                         reason,
                         effects,
                     } => (to, reason, effects),
-                    Decision::Unchanged => {
-                        let order = with_details(conn, vec![order]).await?.remove(0);
-                        return Ok(Outcome::Unchanged(order));
-                    }
+                    Decision::Unchanged => return Ok(Outcome::Unchanged(order)),
                     Decision::RefundLatePayment => {
-                        let order = with_details(conn, vec![order]).await?.remove(0);
                         conn.enqueue(vec![effect(&order, Effect::Refund, now)])
                             .await?;
                         return Ok(Outcome::Unchanged(order));
                     }
-                    Decision::Refuse(refusal) => {
-                        let order = with_details(conn, vec![order]).await?.remove(0);
-                        return Ok(Outcome::Refused(refusal, order));
-                    }
+                    Decision::Refuse(refusal) => return Ok(Outcome::Refused(refusal, order)),
                 };
                 let tracking = match &action {
                     Action::Ship { tracking_number } => Some(tracking_number.clone()),
-                    _ => order.tracking_number.clone(),
+                    _ => order.order.tracking_number.clone(),
                 };
                 let reason = reason
                     .map(|r| r.as_str().to_owned())
-                    .or(order.cancel_reason.clone());
+                    .or(order.order.cancel_reason.clone());
                 let moved = diesel::update(
                     orders::table
                         .find(order_id)
@@ -102,21 +97,20 @@ pub async fn transition(
                 )
                 .set((
                     orders::status.eq(to.as_str()),
-                    orders::tracking_number.eq(tracking),
-                    orders::cancel_reason.eq(reason),
+                    orders::tracking_number.eq(&tracking),
+                    orders::cancel_reason.eq(&reason),
                 ))
                 .execute(conn)
                 .await?;
                 if moved == 0 {
                     // Cannot happen under the row lock; refused rather than
                     // written twice if it ever did.
-                    let order = with_details(conn, vec![order]).await?.remove(0);
                     return Ok(Outcome::Refused(Refusal::InvalidTransition, order));
                 }
-                let order = conn.find_order(order_id).await?.ok_or_else(|| {
-                    ApiError::Internal(anyhow::anyhow!("order {order_id} vanished"))
-                })?;
-                let order = with_details(conn, vec![order]).await?.remove(0);
+                // What the update wrote, without reading the row back.
+                order.order.status = to.as_str().to_owned();
+                order.order.tracking_number = tracking;
+                order.order.cancel_reason = reason;
                 let order = record(conn, order, to, action.actor(), effects, &mail, now).await?;
                 Ok(Outcome::Changed(order))
             }

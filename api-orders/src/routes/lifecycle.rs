@@ -3,10 +3,11 @@
 
 use axum::extract::{Path, State};
 use axum::Json;
-use server::{AdminUser, ApiError, ApiResult, BearerToken, CurrentUser, Freshness, Input};
+use server::{AdminUser, ApiError, ApiResult, BearerToken, CurrentUser, Input};
 use shared::order::{printable_problem, TRACKING_NUMBER_MAX};
-use shared::{Actor, ErrorBody, Order, ResultBody, ShipRequest, User};
+use shared::{Actor, ErrorBody, Order, ResultBody, ShipRequest};
 
+use super::confirmed_admin;
 use super::orders::answer;
 use crate::db::lifecycle::Who;
 use crate::db::queries;
@@ -20,19 +21,6 @@ fn order_id(raw: &str) -> ApiResult<i64> {
         .ok()
         .filter(|id| *id > 0)
         .ok_or_else(no_such_order)
-}
-
-/// Whether `user` is an admin, confirmed with the users service now (a
-/// demoted admin is a shopper at once).
-async fn confirmed_admin(state: &AppState, user: &User, token: &str) -> ApiResult<bool> {
-    if !user.is_admin {
-        return Ok(false);
-    }
-    Ok(state
-        .verifier
-        .verify(token, Freshness::Fresh)
-        .await?
-        .is_admin)
 }
 
 /// One order, with its lines, status, timeline, address and the shopper's

@@ -9,6 +9,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use server::idempotency::{idempotent, Idempotency};
+use server::{ApiResult, Freshness};
+use shared::User;
 
 use crate::state::AppState;
 
@@ -44,4 +46,17 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .split_for_parts();
     server::idempotency::document(&mut openapi);
     (routes, openapi)
+}
+
+/// Whether `user` is an admin, confirmed with the users service now, not
+/// from a cached answer: an admin demoted since is a shopper at once.
+async fn confirmed_admin(state: &AppState, user: &User, token: &str) -> ApiResult<bool> {
+    if !user.is_admin {
+        return Ok(false);
+    }
+    Ok(state
+        .verifier
+        .verify(token, Freshness::Fresh)
+        .await?
+        .is_admin)
 }

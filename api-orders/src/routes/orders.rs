@@ -6,9 +6,7 @@ use std::time::{Duration, Instant};
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::Json;
-use server::{
-    ApiError, ApiResult, BearerToken, CurrentUser, Freshness, Input, OptionalJson, Page, Params,
-};
+use server::{ApiError, ApiResult, BearerToken, CurrentUser, Input, OptionalJson, Page, Params};
 use shared::{
     AddItemRequest, CheckoutRequest, ErrorBody, ListBody, Order, OrdersQuery, ResultBody,
     UpdateItemRequest,
@@ -16,6 +14,7 @@ use shared::{
 
 use server::idempotency::IDEMPOTENCY_KEY;
 
+use super::confirmed_admin;
 use crate::cart::{CartChange, CartOp};
 use crate::checkout::{self, checkout_in_progress};
 use crate::db::checkout::Placing;
@@ -247,15 +246,10 @@ pub async fn history(
     let statuses = query
         .statuses()
         .map_err(|problem| ApiError::field("status", problem))?;
-    let owner = if user.is_admin {
-        // Everyone's orders need the admin flag confirmed now, not a stale
-        // cache: an admin demoted since sees their own orders only.
-        let confirmed = state.verifier.verify(&token, Freshness::Fresh).await?;
-        if confirmed.is_admin {
-            query.user_id
-        } else {
-            Some(confirmed.id)
-        }
+    // Everyone's orders need the admin flag confirmed now, not a stale
+    // cache: an admin demoted since sees their own orders only.
+    let owner = if confirmed_admin(&state, &user, &token).await? {
+        query.user_id
     } else {
         Some(user.id)
     };
