@@ -7,7 +7,10 @@
 //!    `Idempotency-Key`, in this service's database.
 //! 2. **Reserve**: the products service takes every line's stock under that
 //!    name, all or none; asking again with the same lines takes nothing more.
-//! 3. **Close**: the order is closed with its total, and the mark cleared.
+//! 3. **Pay** (payments on): the order's PaymentIntent is made, its attempt
+//!    recorded first (see `crate::payments`); a retry finds it again.
+//! 4. **Close**: the order is closed with its total, and the mark cleared:
+//!    `placed`, or `awaiting_payment` with payments on.
 //!
 //! The mark is cleared without closing only once the attempt's reservation
 //! certainly holds nothing and never will: the products service refused it
@@ -61,6 +64,18 @@ pub async fn checkout(
     key: Option<&str>,
     placing: &Placing,
 ) -> ApiResult<OrderWithItems> {
+    if placing.payments
+        && crate::db::payments::unpaid_of(&state.db, user_id).await? >= crate::payments::MAX_UNPAID
+    {
+        // Each holds stock until paid or expired.
+        return Err(ApiError::conflict(
+            "too_many_unpaid",
+            format!(
+                "You have {} orders awaiting payment: pay or cancel one first",
+                crate::payments::MAX_UNPAID
+            ),
+        ));
+    }
     let prices = current_prices(state, user_id).await;
     let intent = steps::record_intent(&state.db, user_id, key, prices, now()).await?;
     let (order, reservation) = match intent {
@@ -112,6 +127,20 @@ pub async fn checkout(
         }
     }
     failpoint::hit(failpoint::AFTER_RESERVE);
+    if placing.payments {
+        // Payments on: the order's PaymentIntent, found again if a crash or
+        // a timeout cut an earlier try of this attempt short.
+        let amount = order.items.iter().fold(0i64, |sum, item| {
+            sum.saturating_add(item.unit_price.saturating_mul(item.quantity))
+        });
+        if let Err(e) = crate::payments::intent_for_checkout(state, order_id, amount).await {
+            // Nothing closed, nothing charged: the stock goes back, the cart
+            // is as it was.
+            release_then_abandon(state, order_id, &reservation).await?;
+            return Err(e);
+        }
+        failpoint::hit(failpoint::AFTER_INTENT);
+    }
     let closing = steps::close(
         &state.db,
         user_id,
@@ -126,6 +155,10 @@ pub async fn checkout(
         Closing::Closed(order) => {
             state.relay.wake();
             failpoint::hit(failpoint::AFTER_CLOSE);
+            if placing.payments {
+                // With its payment (the attempt made before closing).
+                return Ok(queries::order(&state.db, order_id).await?.unwrap_or(order));
+            }
             Ok(order)
         }
         Closing::ClosedAlready(order) => Ok(order),

@@ -10,6 +10,8 @@ use std::sync::OnceLock;
 /// The crash points there are.
 pub const AFTER_RESERVE: &str = "checkout-after-reserve";
 pub const AFTER_CLOSE: &str = "checkout-after-close";
+/// Payments on: after the PaymentIntent was made, before the order closed.
+pub const AFTER_INTENT: &str = "checkout-after-intent";
 
 static ARMED: OnceLock<Option<String>> = OnceLock::new();
 

@@ -14,6 +14,7 @@ mod failpoint;
 mod lifecycle;
 mod metrics;
 mod outbox;
+mod payments;
 mod products;
 mod queue;
 mod routes;

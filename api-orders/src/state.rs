@@ -9,6 +9,7 @@ use crate::config::Config;
 use crate::metrics::OrdersMetrics;
 use crate::outbox::mail::Mailer;
 use crate::outbox::Relay;
+use crate::payments::stripe::Stripe;
 use crate::products::ProductsClient;
 use crate::queue::CartQueue;
 use crate::writer::CartWriter;
@@ -31,6 +32,8 @@ pub struct AppState {
     pub relay: Relay,
     /// Checkouts by outcome, and the database figures.
     pub metrics: OrdersMetrics,
+    /// The payment provider; `None` when payments are off (no `STRIPE_SECRET_KEY`).
+    pub stripe: Option<Stripe>,
 }
 
 impl AppState {
@@ -51,6 +54,7 @@ impl AppState {
             mailer: Mailer::new(&config.mail)?,
             relay: Relay::default(),
             metrics: OrdersMetrics::default(),
+            stripe: config.payments.as_ref().map(Stripe::new).transpose()?,
             config: Arc::new(config),
         })
     }

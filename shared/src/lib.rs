@@ -18,7 +18,7 @@ pub mod user;
 pub use envelope::{Created, ErrorBody, ExistsBody, ListBody, ListQuery, MessageBody, ResultBody};
 pub use order::{
     Actor, AddItemRequest, CancelReason, CheckoutRequest, Item, Order, OrderEvent, OrderStatus,
-    OrdersQuery, Payment, ShipRequest, ShippingAddress, UpdateItemRequest,
+    OrdersQuery, PayRequest, Payment, ShipRequest, ShippingAddress, UpdateItemRequest,
 };
 pub use product::{
     CreateProductRequest, Product, ProductCreated, ProductsQuery, UpdateProductRequest,

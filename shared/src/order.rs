@@ -293,6 +293,17 @@ pub struct CheckoutRequest {
     pub shipping_address: Option<ShippingAddress>,
 }
 
+/// `POST /api/order/{id}/pay` (payments on, v1.3).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PayRequest {
+    /// The id of a PaymentMethod (`pm_...`) or of a card token (`tok_...`)
+    /// made in the browser by Stripe.js; never a card number.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, required = true, pattern = "^(pm|tok)_[A-Za-z0-9_]{1,200}$"))]
+    #[serde(default)]
+    pub payment_method: Option<String>,
+}
+
 /// `POST /api/order/{id}/ship`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

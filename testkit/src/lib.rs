@@ -29,6 +29,7 @@ pub mod proxy;
 mod service;
 pub mod smtp;
 mod sql;
+pub mod stripe;
 mod users;
 
 pub use db::{Backend, TestDb};

@@ -4,6 +4,7 @@ pub mod checkout;
 pub mod lifecycle;
 pub mod models;
 pub mod outbox;
+pub mod payments;
 pub mod queries;
 pub mod schema;
 pub mod store;

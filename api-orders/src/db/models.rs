@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use shared::{Actor, CancelReason, OrderStatus};
 
-use super::schema::{order_events, order_items, orders, outbox};
+use super::schema::{order_events, order_items, orders, outbox, payment_attempts};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = orders)]
@@ -97,6 +97,48 @@ pub struct NewEffect {
     pub next_at: NaiveDateTime,
 }
 
+/// One payment attempt of an order: a PaymentIntent at the provider,
+/// recorded before the provider is called (see `payments`).
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = payment_attempts)]
+pub struct AttemptRow {
+    pub id: i64,
+    pub order_id: i64,
+    /// 1, 2, ... per order.
+    pub attempt: i32,
+    /// Random: the provider's `Idempotency-Key`s and `metadata.attempt_key`.
+    pub attempt_key: String,
+    pub amount: i64,
+    /// The PaymentIntent's id, once the provider answered.
+    pub intent_id: Option<String>,
+    /// Given to the order's owner only, while awaiting payment; never logged.
+    pub client_secret: Option<String>,
+    /// `creating` until the provider answered, then the PaymentIntent's status.
+    pub status: String,
+    /// A sentence for people from the last failed confirmation.
+    pub error: Option<String>,
+    /// `pay` confirmed it (once confirmed, the next `pay` makes a new attempt).
+    pub confirmed: bool,
+    /// When a `pay` of the order last began.
+    pub pay_started_at: Option<NaiveDateTime>,
+    /// Its money went back.
+    pub refunded: bool,
+    pub created_at: NaiveDateTime,
+}
+
+impl AttemptRow {
+    /// The status the Order JSON shows.
+    pub fn shown_status(&self) -> String {
+        if self.refunded {
+            "refunded".into()
+        } else if self.status == "creating" {
+            "requires_payment_method".into()
+        } else {
+            self.status.clone()
+        }
+    }
+}
+
 /// An order with its lines (and, once checked out, its timeline), read together.
 #[derive(Debug, Clone)]
 pub struct OrderWithItems {
@@ -104,6 +146,9 @@ pub struct OrderWithItems {
     pub items: Vec<ItemRow>,
     /// The stored steps after the cart, oldest first.
     pub events: Vec<EventRow>,
+    /// The payment attempt the order shows (the one that succeeded, else the
+    /// latest); `None` with payments off.
+    pub payment: Option<AttemptRow>,
 }
 
 impl OrderWithItems {
@@ -113,7 +158,23 @@ impl OrderWithItems {
             order,
             items,
             events: Vec::new(),
+            payment: None,
         }
+    }
+
+    /// The Order JSON as its owner `viewer` sees it: with the current
+    /// attempt's `client_secret` while the order awaits payment (contract
+    /// v1.3); anyone else gets [`shared::Order::from`], which never has it.
+    pub fn for_viewer(self, viewer: i64) -> shared::Order {
+        let secret = (self.order.user_id == viewer
+            && self.order.status() == OrderStatus::AwaitingPayment)
+            .then(|| self.payment.as_ref().and_then(|p| p.client_secret.clone()))
+            .flatten();
+        let mut order = shared::Order::from(self);
+        if let Some(payment) = &mut order.payment {
+            payment.client_secret = secret;
+        }
+        order
     }
 }
 
@@ -126,6 +187,7 @@ impl From<OrderWithItems> for shared::Order {
             order,
             items,
             events,
+            payment,
         }: OrderWithItems,
     ) -> Self {
         let items: Vec<shared::Item> = items.into_iter().map(shared::Item::from).collect();
@@ -143,7 +205,12 @@ impl From<OrderWithItems> for shared::Order {
             created_at: order.created_at.and_utc(),
             checked_out_at: order.checked_out_at.map(|t| t.and_utc()),
             status: order.status(),
-            payment: None,
+            payment: payment.map(|attempt| shared::Payment {
+                status: attempt.shown_status(),
+                amount: attempt.amount,
+                error: attempt.error.clone(),
+                client_secret: None,
+            }),
             tracking_number: order.tracking_number.clone(),
             cancel_reason: order.cancel_reason.as_deref().and_then(CancelReason::parse),
             shipping_address: order

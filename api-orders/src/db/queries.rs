@@ -15,7 +15,7 @@ use diesel_async::scoped_futures::ScopedFutureExt;
 use diesel_async::AsyncConnection;
 use server::{with_conn, with_read_conn, ApiError, ApiResult, Db, Page};
 
-use super::models::{EventRow, ItemRow, OrderRow, OrderWithItems};
+use super::models::{AttemptRow, EventRow, ItemRow, OrderRow, OrderWithItems};
 use super::store::{CartLock, Store};
 use crate::cart::{Cart, CartChange, CartOp};
 
@@ -165,14 +165,25 @@ pub async fn with_details<C: Store + Send>(
     let ids: Vec<i64> = orders.iter().map(|o| o.id).collect();
     let mut lines = by_order(conn.items_of(ids.clone()).await?);
     let mut events: HashMap<i64, Vec<EventRow>> = HashMap::new();
-    for event in conn.events_of(ids).await? {
+    for event in conn.events_of(ids.clone()).await? {
         events.entry(event.order_id).or_default().push(event);
+    }
+    // The attempt that succeeded, else the latest (attempts come oldest first).
+    let mut payments: HashMap<i64, AttemptRow> = HashMap::new();
+    for attempt in conn.attempts_of(ids).await? {
+        let keep = payments
+            .get(&attempt.order_id)
+            .is_some_and(|kept| kept.refunded || kept.status == "succeeded");
+        if !keep {
+            payments.insert(attempt.order_id, attempt);
+        }
     }
     Ok(orders
         .into_iter()
         .map(|order| OrderWithItems {
             items: lines.remove(&order.id).unwrap_or_default(),
             events: events.remove(&order.id).unwrap_or_default(),
+            payment: payments.remove(&order.id),
             order,
         })
         .collect())

@@ -57,6 +57,38 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    payment_attempts (id) {
+        id -> BigInt,
+        order_id -> BigInt,
+        attempt -> Integer,
+        attempt_key -> Text,
+        amount -> BigInt,
+        intent_id -> Nullable<Text>,
+        client_secret -> Nullable<Text>,
+        status -> Text,
+        error -> Nullable<Text>,
+        confirmed -> Bool,
+        pay_started_at -> Nullable<Timestamp>,
+        refunded -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    payment_events (id) {
+        id -> Text,
+        received_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(order_items -> orders (order_id));
 diesel::joinable!(order_events -> orders (order_id));
-diesel::allow_tables_to_appear_in_same_query!(orders, order_items, order_events, outbox);
+diesel::joinable!(payment_attempts -> orders (order_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    orders,
+    order_items,
+    order_events,
+    outbox,
+    payment_attempts
+);

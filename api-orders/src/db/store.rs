@@ -43,8 +43,8 @@ use diesel_async::RunQueryDsl;
 use server::db::{LockKey, PgConn, SqliteConn};
 use server::Page;
 
-use super::models::{EventRow, ItemRow, NewEffect, OrderRow};
-use super::schema::{order_events, order_items, orders, outbox};
+use super::models::{AttemptRow, EventRow, ItemRow, NewEffect, OrderRow};
+use super::schema::{order_events, order_items, orders, outbox, payment_attempts};
 
 /// Serializes the cart transactions of a user, across every process sharing
 /// the database. Called first in each transaction that changes a cart.
@@ -159,6 +159,12 @@ pub trait Store {
         &mut self,
         event: EventRow,
     ) -> impl std::future::Future<Output = QueryResult<()>> + Send;
+
+    /// The payment attempts of these orders, by order then oldest first.
+    fn attempts_of(
+        &mut self,
+        order_ids: Vec<i64>,
+    ) -> impl std::future::Future<Output = QueryResult<Vec<AttemptRow>>> + Send;
 
     /// Writes effects to the outbox; one already there (same `dedupe`) stays as it is.
     fn enqueue(
@@ -321,6 +327,18 @@ macro_rules! impl_store {
                     .execute(self)
                     .await
                     .map(|_| ())
+            }
+
+            async fn attempts_of(&mut self, order_ids: Vec<i64>) -> QueryResult<Vec<AttemptRow>> {
+                if order_ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                payment_attempts::table
+                    .filter(payment_attempts::order_id.eq_any(order_ids))
+                    .order((payment_attempts::order_id, payment_attempts::attempt))
+                    .select(AttemptRow::as_select())
+                    .load(self)
+                    .await
             }
 
             async fn enqueue(&mut self, effects: Vec<NewEffect>) -> QueryResult<()> {

@@ -11,10 +11,8 @@ pub enum Action {
     /// Checkout closed the cart, its stock reserved: `placed` with payments
     /// off, `awaiting_payment` with them on.
     CheckOut { payments: bool },
-    /// The provider says a PaymentIntent of the order succeeded. Part of the
-    /// table already; sent by the payments integration (contract v1.3,
-    /// "Payments"), which is not built yet.
-    #[allow(dead_code)]
+    /// The provider says a PaymentIntent of the order succeeded (a webhook,
+    /// `pay`, `payment/sync`, or a sweep; see `crate::payments`).
     Pay,
     /// The owner or an admin cancels.
     Cancel { by: Actor },

@@ -211,9 +211,12 @@ async fn carry_out(state: &AppState, row: &DueEffect) -> Result<(), SendError> {
             );
             Ok(())
         }
-        "refund" => Err(SendError::Later(
-            "refunds need payments (STRIPE_SECRET_KEY)".into(),
-        )),
+        "refund" => {
+            let RefundPayload { order_id } = serde_json::from_str(&row.payload).map_err(bad)?;
+            crate::payments::refund(state, order_id)
+                .await
+                .map_err(|crate::payments::RefundError::Later(e)| SendError::Later(e))
+        }
         other => Err(SendError::Never(format!("unknown effect {other:?}"))),
     }
 }

@@ -16,7 +16,7 @@ use crate::lifecycle::{act, no_such_order};
 use crate::state::AppState;
 
 /// An order id from the path: a positive whole number, else no such order.
-fn order_id(raw: &str) -> ApiResult<i64> {
+pub(super) fn order_id(raw: &str) -> ApiResult<i64> {
     raw.parse::<i64>()
         .ok()
         .filter(|id| *id > 0)
@@ -46,7 +46,7 @@ pub async fn order(
     if order.order.user_id != user.id && !confirmed_admin(&state, &user, &token).await? {
         return Err(no_such_order());
     }
-    Ok(answer(order))
+    Ok(answer(order.for_viewer(user.id)))
 }
 
 /// Cancel an order awaiting payment, placed or paid: its stock goes back to
@@ -82,7 +82,13 @@ pub async fn cancel(
         return Err(no_such_order());
     };
     let order = act(&state, id, who, Action::Cancel { by }).await?;
-    Ok(answer(order))
+    if state.stripe.is_some() {
+        // Its PaymentIntents can no longer be confirmed (in the background:
+        // the shopper does not wait on the provider).
+        let state = state.clone();
+        tokio::spawn(async move { crate::payments::cancel_intents(&state, id).await });
+    }
+    Ok(answer(order.for_viewer(user.id)))
 }
 
 /// Ship a placed or paid order, with its tracking number (admins only); the

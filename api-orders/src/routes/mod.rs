@@ -2,6 +2,7 @@
 
 mod lifecycle;
 mod orders;
+mod payments;
 
 use axum::Router;
 use utoipa::OpenApi;
@@ -32,8 +33,10 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .routes(routes!(lifecycle::cancel))
         .routes(routes!(lifecycle::ship))
         .routes(routes!(lifecycle::deliver))
+        .routes(routes!(payments::pay))
         // The routes above take an `Idempotency-Key`: a double click adds
-        // once, a retried checkout closes one order, a retried ship ships once.
+        // once, a retried checkout closes one order, a retried ship ships
+        // once, a retried pay charges once.
         .route_layer(axum::middleware::from_fn_with_state(
             idempotency,
             idempotent,
@@ -42,6 +45,8 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .routes(routes!(orders::cart))
         .routes(routes!(orders::history))
         .routes(routes!(lifecycle::order))
+        .routes(routes!(payments::sync))
+        .routes(routes!(payments::webhook))
         .with_state(state)
         .split_for_parts();
     server::idempotency::document(&mut openapi);

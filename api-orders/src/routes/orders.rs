@@ -187,11 +187,11 @@ pub async fn cart(
         (status = 200, description = "The order, no longer open", body = ResultBody<Order>),
         (status = 401, description = "No live token", body = ErrorBody),
         (status = 404, description = "No cart", body = ErrorBody),
-        (status = 409, description = "empty_order: the cart has no lines; out_of_stock: fields name each short product and what is left (the cart is unchanged); prices_changed: fields name each product whose price went up and its new price (the cart now holds the current prices: checking out again confirms the new total); checkout_in_progress: an earlier attempt is being undone", body = ErrorBody),
+        (status = 409, description = "empty_order: the cart has no lines; out_of_stock: fields name each short product and what is left (the cart is unchanged); prices_changed: fields name each product whose price went up and its new price (the cart now holds the current prices: checking out again confirms the new total); checkout_in_progress: an earlier attempt is being undone; too_many_unpaid (payments on): 3 orders await payment already", body = ErrorBody),
         (status = 400, description = "A body that is not a JSON object", body = ErrorBody),
         (status = 415, description = "A body that is neither JSON nor a form", body = ErrorBody),
         (status = 422, description = "An invalid shipping_address (fields name each problem), a malformed Idempotency-Key, or idempotency_key_reused", body = ErrorBody),
-        (status = 503, description = "The products service is unreachable: nothing closed, nothing reserved", body = ErrorBody),
+        (status = 503, description = "The products service (or, payments on, the payment provider) is unreachable: nothing closed, nothing reserved", body = ErrorBody),
     ))]
 pub async fn checkout(
     State(state): State<AppState>,
@@ -209,7 +209,7 @@ pub async fn checkout(
             .map(|a| serde_json::to_string(&a))
             .transpose()
             .map_err(|e| ApiError::Internal(e.into()))?,
-        payments: false,
+        payments: state.stripe.is_some(),
     };
     // The idempotency layer has refused a malformed key already.
     let key = headers.get(IDEMPOTENCY_KEY).and_then(|v| v.to_str().ok());
@@ -218,7 +218,7 @@ pub async fn checkout(
     state.metrics.checkout(Checkout::of(&outcome));
     let order = outcome?;
     tracing::info!(user_id = user.id, order_id = order.order.id, "checked out");
-    Ok(answer(order))
+    Ok(answer(order.for_viewer(user.id)))
 }
 
 /// Order history, newest first: the caller's own orders, the cart included
@@ -255,7 +255,10 @@ pub async fn history(
     };
     let (orders, total) = queries::history(&state.db, owner, statuses, page).await?;
     Ok(Json(ListBody {
-        results: orders.into_iter().map(Order::from).collect(),
+        results: orders
+            .into_iter()
+            .map(|order| order.for_viewer(user.id))
+            .collect(),
         total,
     }))
 }

@@ -20,6 +20,7 @@ mod mail;
 mod model;
 mod openapi;
 mod outage;
+mod payments;
 mod stock;
 mod stock_faults;
 mod support;

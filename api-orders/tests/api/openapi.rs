@@ -83,7 +83,9 @@ async fn every_route_documents_the_common_failures_it_gives() {
                     "{route}: a malformed Idempotency-Key gave {status} {body}"
                 );
 
-                if operation.get("requestBody").is_none() {
+                // The provider's webhook reads its body as raw bytes, up to
+                // 256 KiB, signed (its own tests in `payments`).
+                if operation.get("requestBody").is_none() || path.ends_with("/stripe/webhook") {
                     continue;
                 }
                 for (content_type, body, want) in [
@@ -92,7 +94,7 @@ async fn every_route_documents_the_common_failures_it_gives() {
                     ("text/plain", b"name=x".to_vec(), 415),
                     (
                         "application/json",
-                        br#"{"qty": "3x", "price": "3x", "password": 3, "shipping_address": 3, "tracking_number": 3}"#.to_vec(),
+                        br#"{"qty": "3x", "price": "3x", "password": 3, "shipping_address": 3, "tracking_number": 3, "payment_method": 3}"#.to_vec(),
                         422,
                     ),
                 ] {
