@@ -118,13 +118,6 @@ impl PaymentsConfig {
             api_base.starts_with("http://") || api_base.starts_with("https://"),
             "STRIPE_API_BASE must be an http(s) URL, got {api_base:?}"
         );
-        // The workspace's HTTP client is built without TLS for now: refused
-        // at start, by name, rather than every payment failing with a 503.
-        anyhow::ensure!(
-            !api_base.starts_with("https://"),
-            "STRIPE_API_BASE: {api_base} needs TLS, which this build of api-orders \
-             does not have yet (reqwest without rustls-tls); use a local emulator's http URL"
-        );
         let currency = var(vars, "CURRENCY")
             .unwrap_or_else(|| "usd".into())
             .to_ascii_lowercase();
@@ -283,9 +276,11 @@ mod tests {
             ("STRIPE_SECRET_KEY", "sk_test_secret"),
             ("STRIPE_WEBHOOK_SECRET", "whsec_x"),
         ];
-        // The real API needs TLS, not in this build yet: refused by name.
-        let err = config(&keys).err().map(|e| e.to_string());
-        assert!(err.is_some_and(|e| e.contains("STRIPE_API_BASE")));
+        // The real API by default, over TLS.
+        let real = config(&keys).unwrap().payments.unwrap();
+        assert_eq!(real.api_base, "https://api.stripe.com");
+        let err = config(&[keys[0], keys[1], ("STRIPE_API_BASE", "ftp://x")]).err();
+        assert!(err.is_some_and(|e| e.to_string().contains("STRIPE_API_BASE")));
         let config = config(&[
             keys[0],
             keys[1],

@@ -2,14 +2,16 @@
 // balancer). Node 20+, no packages (it imports e2e/lib/api.mjs, which needs none).
 // Every request is bounded by a 10 s timeout.
 //
-//   node http-journey.mjs journey                 register, log in, catalogue, cart, checkout;
-//                                                 prints {"username", "order_id", "total"}
+//   node http-journey.mjs journey                 register, log in, catalogue, cart, checkout,
+//                                                 and pay when payments are on (a test card);
+//                                                 prints {"username", "order_id", "total", "status"}
 //   node http-journey.mjs orders USER ORDER_ID    logs in again: the order is in the history
 //   node http-journey.mjs is-admin USER           the user is an admin (GET /api/users works)
 //   node http-journey.mjs steady SECONDS          keeps a shopper's reads and cart writes going
 //                                                 on the three services; fails on any error
 //
-// SHOP_USERS, SHOP_PRODUCTS, SHOP_ORDERS override the URLs (default: compose.yaml's).
+// SHOP_USERS, SHOP_PRODUCTS, SHOP_ORDERS, SHOP_STRIPE (and SHOP_STRIPE_KEY, the
+// publishable key) override the URLs (default: compose.yaml's).
 import assert from 'node:assert/strict';
 import { call as request } from '../../e2e/lib/api.mjs';
 
@@ -17,6 +19,11 @@ const urls = {
   users: process.env.SHOP_USERS ?? 'http://127.0.0.1:5001',
   products: process.env.SHOP_PRODUCTS ?? 'http://127.0.0.1:5002',
   orders: process.env.SHOP_ORDERS ?? 'http://127.0.0.1:5003',
+};
+// The payment provider as a browser reaches it (compose.yaml's emulator).
+const stripe = {
+  url: process.env.SHOP_STRIPE ?? 'http://127.0.0.1:8420',
+  publishableKey: process.env.SHOP_STRIPE_KEY ?? 'pk_test_cartwheel_compose',
 };
 const PASSWORD = 'correct horse battery';
 
@@ -72,8 +79,39 @@ async function journey() {
   assert.equal(done.result.is_open, false);
   assert.equal(done.result.total, a.price * 2 + b.price * 3);
   await call(urls.orders, 'GET', '/api/order', { token, expect: [404] });
+  const status = done.result.status === 'awaiting_payment' ? await pay(token, done.result) : done.result.status;
   await ordersHold(token, done.result.id, done.result.total);
-  console.log(JSON.stringify({ username, order_id: done.result.id, total: done.result.total }));
+  console.log(JSON.stringify({ username, order_id: done.result.id, total: done.result.total, status }));
+}
+
+/**
+ * Pays an order awaiting payment as the SPA does: the card becomes a token at the
+ * provider (Stripe.js's createToken, with the publishable key), the shop confirms
+ * with the token's id. Returns the order's status after.
+ */
+async function pay(token, order) {
+  assert.equal(order.payment.amount, order.total, 'the PaymentIntent is for the total');
+  const form = new URLSearchParams({
+    key: stripe.publishableKey,
+    'card[number]': '4242424242424242',
+    'card[exp_month]': '12',
+    'card[exp_year]': '2034',
+    'card[cvc]': '123',
+  });
+  const made = await fetch(`${stripe.url}/v1/tokens`, {
+    method: 'POST',
+    body: form,
+    signal: AbortSignal.timeout(10_000),
+  });
+  const card = await made.json();
+  assert.equal(made.status, 200, `a card token at ${stripe.url}: ${JSON.stringify(card)}`);
+  const paid = await call(urls.orders, 'POST', `/api/order/${order.id}/pay`, {
+    token,
+    body: { payment_method: card.id },
+  });
+  assert.equal(paid.result.status, 'paid', `paid: ${JSON.stringify(paid.result.payment)}`);
+  assert.equal(paid.result.payment.status, 'succeeded');
+  return paid.result.status;
 }
 
 async function ordersHold(token, orderId, total) {

@@ -76,6 +76,11 @@ build_images() {
   t0=$SECONDS
   "$docker" build -q -f "$root/deploy/docker/mail.Dockerfile" -t cartwheel/mail-catcher:latest "$root" >/dev/null
   log "built cartwheel/mail-catcher in $((SECONDS - t0)) s"
+  t0=$SECONDS
+  # pip inside the build trusts what this machine trusts (a TLS-inspecting proxy's CA).
+  DOCKER_BUILDKIT=1 "$docker" build -q --secret id=pip_cert,src=/etc/ssl/certs/ca-certificates.crt \
+    -f "$root/deploy/docker/localstripe.Dockerfile" -t cartwheel/localstripe:latest "$root" >/dev/null
+  log "built cartwheel/localstripe in $((SECONDS - t0)) s"
   "$docker" image ls --format '   {{.Repository}}:{{.Tag}} {{.Size}}' 'cartwheel/*'
 }
 
@@ -94,7 +99,7 @@ stack_up() {
     { cat "$work/compose-up.log" >&2; "${compose[@]}" logs --tail 30 >&2 || true; fail "docker-compose up"; }
   local url
   for url in http://127.0.0.1:5001/readyz http://127.0.0.1:5002/readyz http://127.0.0.1:5003/readyz \
-             http://127.0.0.1:8080/healthz; do
+             http://127.0.0.1:8080/healthz http://127.0.0.1:8420/js.stripe.com/v3/; do
     wait_http "$url" 120 || { "${compose[@]}" ps >&2; "${compose[@]}" logs --tail 30 >&2; fail "$url did not answer within 120 s"; }
   done
 }
@@ -106,7 +111,7 @@ stack_down() { # extra docker-compose down arguments
 # The host ports compose.yaml publishes must be free before it starts.
 ports_free() {
   local port
-  for port in 8080 5001 5002 5003; do
+  for port in 8080 5001 5002 5003 8420; do
     if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
       fail "127.0.0.1:$port is in use (scripts/run or another stack?): compose.yaml publishes it"
     fi

@@ -218,11 +218,19 @@ fn ref_name(schema: &RefOr<Schema>) -> Option<&str> {
 /// reads or not (no database stores it in text): the request bodies' extra
 /// fields may hold any value but that (`JsonWithoutNul`).
 fn refuse_nul_in_extra_fields(openapi: &mut OpenApi) {
-    let mut bodies: Vec<String> = operations(openapi)
-        .flat_map(|o| o.request_body.iter().flat_map(|b| b.content.values()))
-        .filter_map(|content| content.schema.as_ref().and_then(ref_name))
-        .map(str::to_owned)
-        .collect();
+    // Each body's schema: a `$ref`, or one inside (an optional body's `oneOf`).
+    let mut bodies: Vec<String> = Vec::new();
+    for operation in operations(openapi) {
+        let contents = operation
+            .request_body
+            .iter_mut()
+            .flat_map(|b| b.content.values_mut());
+        for schema in contents.filter_map(|content| content.schema.as_mut()) {
+            walk(schema, &mut |s| {
+                bodies.extend(ref_name(s).map(str::to_owned))
+            });
+        }
+    }
     // The objects nested in a body (the lines of a reservation) too.
     let mut seen = BTreeSet::new();
     while let Some(name) = bodies.pop() {
