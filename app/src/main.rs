@@ -11,12 +11,14 @@ mod header;
 mod links;
 mod order_view;
 mod pages;
+mod payment;
 mod press;
 mod quantity;
 mod recovery;
 mod session;
 mod state;
 mod stock;
+mod stripe;
 
 use leptos::prelude::*;
 

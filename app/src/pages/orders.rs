@@ -185,7 +185,7 @@ fn skipped_text(added: usize, skipped: &[Skipped]) -> String {
 /// page stays and names each one with its reason. An outage stops it (every
 /// next add would fail the same way) and says so.
 #[component]
-fn OrderAgain(order: Order) -> impl IntoView {
+pub fn OrderAgain(order: Order) -> impl IntoView {
     let shop = use_shop();
     let navigate = use_navigate();
     let id = order.id;
