@@ -134,6 +134,7 @@ impl CardElement {
         // The shop asks for the postal code with the address, not here.
         let _ = Reflect::set(&options, &"hidePostalCode".into(), &JsValue::TRUE);
         let element = call(&elements, "create", &[&"card".into(), &options]).map_err(fail)?;
+        keep_dom_element_checks(&element);
         call(&element, "mount", &[host.as_ref()]).map_err(fail)?;
         let listener = Closure::<dyn Fn()>::new(on_change).into_js_value();
         call(&element, "on", &[&"change".into(), &listener]).map_err(fail)?;
@@ -158,6 +159,47 @@ impl CardElement {
     pub fn destroy(&self) {
         let _ = call(&self.element, "destroy", &[]);
     }
+}
+
+/// The Stripe emulator's Stripe.js (localstripe's) declares its card field
+/// as a global `class Element`, which shadows the DOM's `Element` for every
+/// script of the page: wasm-bindgen's `instanceof Element` then fails for
+/// real elements, and Leptos silently stops inserting new nodes. That class
+/// is taught to answer `instanceof` for DOM elements too (its own instances
+/// still count). Stripe's own script declares no such global: nothing to do.
+fn keep_dom_element_checks(element: &JsValue) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let (Ok(class), Ok(dom_element)) = (get(element, "constructor"), get(&window, "Element"))
+    else {
+        return;
+    };
+    let named = get(&class, "name").ok().and_then(|n| n.as_string());
+    if named.as_deref() != Some("Element") || class == dom_element {
+        return;
+    }
+    // `Function.prototype[Symbol.hasInstance]`: the ordinary `instanceof`.
+    let ordinary = Reflect::get_prototype_of(&class)
+        .and_then(|p| Reflect::get(&p, &js_sys::Symbol::has_instance()))
+        .map(|f| f.unchecked_into::<Function>());
+    let Ok(ordinary) = ordinary else {
+        return;
+    };
+    let own = class.clone();
+    let check = Closure::<dyn Fn(JsValue) -> bool>::new(move |value: JsValue| {
+        let is = |of: &JsValue| ordinary.call1(of, &value).is_ok_and(|r| r.is_truthy());
+        is(&dom_element) || is(&own)
+    });
+    let descriptor = Object::new();
+    let _ = Reflect::set(&descriptor, &"value".into(), check.as_ref());
+    let _ = Reflect::define_property(
+        class.unchecked_ref::<Object>(),
+        &js_sys::Symbol::has_instance(),
+        &descriptor,
+    );
+    // Part of the class from now on, as long as the page lives.
+    check.forget();
 }
 
 /// The `error` of a provider's answer, as [`StripeError::Refused`].

@@ -19,7 +19,7 @@ use shared::Order;
 use wasm_bindgen::JsValue;
 
 use crate::api::idempotency::Intent;
-use crate::api::ApiError;
+use crate::api::{Api, ApiError};
 use crate::config::StripeKeys;
 use crate::format::money;
 use crate::order_view::{status_of, Outcome};
@@ -70,6 +70,7 @@ pub fn PaymentStep(order: RwSignal<Order>, outcome: Outcome) -> impl IntoView {
 /// The step's state, shared by its handlers.
 #[derive(Clone, Copy)]
 struct Flow {
+    api: Api,
     order: RwSignal<Order>,
     outcome: Outcome,
     stage: RwSignal<Stage>,
@@ -145,7 +146,7 @@ impl Flow {
         self.problem.set(None);
         self.stage.set(Stage::Paying);
         let id = self.id();
-        let api = use_shop().api;
+        let api = self.api;
         leptos::task::spawn_local(async move {
             let token = match self.pending_token.get_value() {
                 Some(token) => token,
@@ -187,7 +188,7 @@ impl Flow {
     async fn refused(self, e: ApiError) {
         let text = words::pay_problem(&e);
         if matches!(e, ApiError::Rejected { status: 409, .. }) {
-            if let Ok(now) = use_shop().api.order(self.id()).await {
+            if let Ok(now) = self.api.order(self.id()).await {
                 return self.show(now, Some(text));
             }
         }
@@ -224,7 +225,7 @@ impl Flow {
     /// Asks the shop to ask the provider, until the bank has answered.
     /// `bank`: what Stripe.js said of the bank's step, when it failed.
     async fn sync_until_settled(self, bank: Option<stripe::StripeError>) {
-        let api = use_shop().api;
+        let api = self.api;
         let id = self.id();
         for look in 0..PROCESSING_LOOKS {
             if look > 0 {
@@ -291,6 +292,7 @@ pub async fn sleep(ms: i32) {
 #[component]
 fn CardPayment(order: RwSignal<Order>, outcome: Outcome, keys: StripeKeys) -> impl IntoView {
     let flow = Flow {
+        api: use_shop().api,
         order,
         outcome,
         stage: RwSignal::new(Stage::Loading),
