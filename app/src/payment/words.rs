@@ -88,7 +88,12 @@ mod tests {
 
     #[test]
     fn a_decline_keeps_the_services_sentence() {
-        let text = declined("Your card was declined.");
-        assert!(text.starts_with("Your card was declined. Nothing was charged."));
+        assert_eq!(
+            declined("Your card was declined."),
+            "Your card was declined. Nothing was charged: check the card's details, or use another card."
+        );
+        // The service's sentence already says what to do: not said twice.
+        let bank = "Your bank did not confirm the payment. Try again, or use another card.";
+        assert_eq!(declined(bank), format!("{bank} Nothing was charged."));
     }
 }
