@@ -10,8 +10,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { check, visit } from '../lib/browser.mjs';
-import { adminToken, call, createProduct, registerAndLogin, uniqueName } from '../lib/api.mjs';
-import { focusIs, loginInUi, money, waitText } from '../lib/ui.mjs';
+import { adminToken, call, createProduct, patchProduct, registerAndLogin, uniqueName } from '../lib/api.mjs';
+import { focusIs, loginInUi, money, nav, waitText } from '../lib/ui.mjs';
 import { T, useShop } from '../lib/suite.mjs';
 
 const shop = useShop({ payments: true });
@@ -241,4 +241,43 @@ test('the provider paused: a clear notice, the order still awaits payment, payin
   assert.equal(pays[1].key, pays[0].key, 'the retry is the same action');
   assert.equal(pays[1].body, pays[0].body, 'with the same token');
   assert.deepEqual((await intentsOf(second.order.id)).filter((i) => i.status === 'succeeded').length, 1);
+});
+
+test('a price that went up: the new total to confirm; an unpaid order is found in the history, cancelled, ordered again', T, async () => {
+  const { admin, product } = await ownProduct(1000);
+  const username = uniqueName('reprice');
+  const token = await registerAndLogin(shop.urls, username);
+  await call(shop.urls.orders, 'POST', '/api/order/add-item', { token, body: { product_id: product.id, qty: 1 } });
+  await patchProduct(shop.urls, admin.token, product.id, { price: 1300 });
+  const page = await shop.page();
+  await loginInUi(page, username);
+  await visit(page, '/cart');
+  await page.getByTestId('cart-line').first().waitFor();
+  await page.getByRole('button', { name: 'Check out' }).click();
+  await waitText(page.locator('.cart-problem'), new RegExp(`new total is \\${money(1300)}\\. Check the lines below, then confirm the new total`));
+  await waitText(page.getByTestId('cart-total'), new RegExp(`^\\${money(1300)}$`));
+  await waitText(page.getByTestId('checkout-review'), new RegExp(`You pay \\${money(1300)} by card`));
+  await check(page, 'cart-prices-changed');
+  await page.getByRole('button', { name: 'Confirm the new total and check out' }).click();
+  await page.waitForURL(/\/orders\/\d+$/);
+  const id = Number(page.url().split('/').pop());
+  await waitText(page.locator('#pay-order'), new RegExp(`^Pay \\${money(1300)}$`));
+
+  // The history leads back to paying.
+  await nav(page, 'Orders').click();
+  await page.getByRole('link', { name: `Pay for this order (#${id})` }).click();
+  await page.waitForURL(new RegExp(`/orders/${id}$`));
+  await page.locator('#card-element input[placeholder="number"]').waitFor();
+
+  // Cancelled unpaid: nothing charged, and "Order again" fills the cart.
+  await page.getByRole('button', { name: 'Cancel order' }).click();
+  await page.getByRole('button', { name: 'Yes, cancel it' }).click();
+  await statusIs(page, 'Cancelled');
+  assert.equal(await page.getByTestId('payment-step').count(), 0);
+  await waitText(page.getByTestId('order-cancelled'), /^This order is cancelled\. Nothing was charged\./);
+  await check(page, 'payment-cancelled-unpaid');
+  await page.getByRole('button', { name: /^Order again/ }).click();
+  await page.waitForURL(/\/cart$/);
+  await page.locator(`[data-testid="cart-line"][data-product="${product.id}"]`).waitFor();
+  assert.equal((await intentsOf(id)).filter((i) => i.status === 'succeeded').length, 0, 'nothing charged');
 });
