@@ -86,7 +86,7 @@ export async function check(page, name, options) {
 }
 
 /** Screenshots of the page at desktop and phone width, axe at both; back to desktop. */
-export async function bothWidths(page, name) {
+export async function bothWidths(page, name, options) {
   const before = page.viewportSize();
   for (const [suffix, size] of [['desktop', DESKTOP], ['mobile', MOBILE]]) {
     await page.setViewportSize(size);
@@ -95,7 +95,7 @@ export async function bothWidths(page, name) {
       () => document.documentElement.scrollWidth > window.innerWidth + 1,
     );
     if (overflow) throw new Error(`${name}: sideways scrolling at ${size.width} px`);
-    await screenshot(page, `${name}-${suffix}`);
+    await screenshot(page, `${name}-${suffix}`, options);
   }
   await page.setViewportSize(before);
 }

@@ -258,7 +258,7 @@ impl Flow {
         self.order.try_set(order);
         match status {
             OrderStatus::Paid => self.outcome.succeeded(format!(
-                "Order #{id} is paid. Thank you! We have sent you an email about it."
+                "Order #{id} is paid. Thank you! An email confirming it is on its way."
             )),
             OrderStatus::AwaitingPayment => {
                 self.problem
