@@ -19,6 +19,7 @@ mod session;
 mod state;
 mod stock;
 mod stripe;
+mod timer;
 
 use leptos::prelude::*;
 

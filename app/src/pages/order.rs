@@ -128,7 +128,7 @@ fn Cancelled(order: RwSignal<Order>) -> impl IntoView {
     if refund_pending() {
         leptos::task::spawn_local(async move {
             for _ in 0..REFUND_LOOKS {
-                crate::payment::sleep(REFUND_LOOK_MS).await;
+                crate::timer::sleep(REFUND_LOOK_MS).await;
                 match shop.api.order(id).await {
                     Ok(now)
                         if now
