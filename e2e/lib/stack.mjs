@@ -58,11 +58,12 @@ export class Stack {
   /**
    * `payments: true`: the orders service takes payment (contract v1.3) through
    * its own Stripe emulator (`scripts/localstripe`), and the SPA's config.json
-   * carries the emulator's keys; see `pauseStripe`.
+   * carries the emulator's keys; see `pauseStripe`. `orders`: more settings
+   * of the orders service (`ORDER_PAYMENT_TTL_SECS`, ...).
    */
-  static async start({ payments = false } = {}) {
+  static async start({ payments = false, orders = {} } = {}) {
     const s = new Stack();
-    await s.#boot(payments);
+    await s.#boot(payments, orders);
     return s;
   }
 
@@ -76,7 +77,7 @@ export class Stack {
   /** Where the mail catcher keeps the shop's emails (a Maildir). */
   maildir = null;
 
-  async #boot(payments) {
+  async #boot(payments, orders) {
     this.dir = await mkdtemp(join(tmpdir(), 'cartwheel-e2e-'));
     const configFile = join(this.dir, 'config.json');
     this.#server = await startStaticServer({ dir: distDir, configFile });
@@ -112,6 +113,7 @@ export class Stack {
       };
     }
     if (this.#stripe) Object.assign(this.#env.orders, this.#stripe.env);
+    Object.assign(this.#env.orders, orders);
     // Users and products first: orders calls both.
     await Promise.all([this.start('users'), this.start('products')]);
     await this.start('orders');

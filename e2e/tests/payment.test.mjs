@@ -9,7 +9,8 @@
 // after SIGCONT paying works, without a second charge.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bothWidths, check, visit } from '../lib/browser.mjs';
+import { bothWidths, check, openPage, visit } from '../lib/browser.mjs';
+import { Stack } from '../lib/stack.mjs';
 import { adminToken, call, createProduct, patchProduct, registerAndLogin, uniqueName } from '../lib/api.mjs';
 import { focusIs, loginInUi, money, nav, waitText } from '../lib/ui.mjs';
 import { T, useShop } from '../lib/suite.mjs';
@@ -61,8 +62,8 @@ async function statusIs(page, label) {
 }
 
 /** The order's PaymentIntents at the provider. */
-async function intentsOf(orderId) {
-  const { base, secretKey } = shop.stack.stripe;
+async function intentsOf(orderId, stack = shop.stack) {
+  const { base, secretKey } = stack.stripe;
   const r = await fetch(`${base}/v1/payment_intents?limit=100`, { headers: { authorization: `Bearer ${secretKey}` } });
   const body = await r.json();
   return body.data.filter((i) => i.metadata?.order_id === String(orderId));
@@ -284,4 +285,43 @@ test('a price that went up: the new total to confirm; an unpaid order is found i
   await page.waitForURL(/\/cart$/);
   await page.locator(`[data-testid="cart-line"][data-product="${product.id}"]`).waitFor();
   assert.equal((await intentsOf(id)).filter((i) => i.status === 'succeeded').length, 0, 'nothing charged');
+});
+
+test('an order not paid in time is cancelled by the shop: said so, nothing charged, "Order again"', T, async () => {
+  // A shop of its own whose orders wait 3 s for payment, not 15 minutes.
+  const stack = await Stack.start({ payments: true, orders: { ORDER_PAYMENT_TTL_SECS: '3', ORDER_EXPIRY_EVERY_MS: '500' } });
+  let page;
+  try {
+    const admin = await adminToken(stack);
+    const product = await createProduct(stack.urls, admin.token, { name: `Late ${uniqueName('p')}`, price: 700, stock: 5 });
+    const username = uniqueName('late');
+    const token = await registerAndLogin(stack.urls, username);
+    await call(stack.urls.orders, 'POST', '/api/order/add-item', { token, body: { product_id: product.id, qty: 1 } });
+    const order = (await call(stack.urls.orders, 'POST', '/api/order/checkout', { token })).result;
+    assert.equal(order.status, 'awaiting_payment');
+    page = await openPage(shop.browser, stack.spa);
+    await loginInUi(page, username);
+    await visit(page, `/orders/${order.id}`);
+    await page.getByTestId('payment-step').waitFor();
+    const deadline = Date.now() + 20_000;
+    let now = order;
+    while (now.status === 'awaiting_payment' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 250));
+      now = (await call(stack.urls.orders, 'GET', `/api/order/${order.id}`, { token })).result;
+    }
+    assert.equal(now.status, 'cancelled');
+    assert.equal(now.cancel_reason, 'payment_timeout');
+    // The page does not know the shop's deadline (see payment/time_left.rs): seen on the next visit.
+    await visit(page, `/orders/${order.id}`);
+    await statusIs(page, 'Cancelled');
+    await waitText(page.getByTestId('order-cancelled'), /^This order was cancelled because it was not paid in time\. Nothing was charged\./);
+    assert.equal(await page.getByTestId('payment-step').count(), 0);
+    await page.getByRole('button', { name: /^Order again/ }).waitFor();
+    await check(page, 'payment-expired');
+    assert.equal((await intentsOf(order.id, stack)).filter((i) => i.status === 'succeeded').length, 0);
+    assert.deepEqual(page.crashes, [], 'the app did not crash');
+  } finally {
+    await page?.context().close();
+    await stack.shutdown();
+  }
 });
