@@ -11,6 +11,8 @@
 # dist/ with a generated config.json pointing at them, runs `node --test`, and
 # stops everything it started on exit. Screenshots land in e2e/artifacts/.
 # Outage tests start (and kill) their own services; see tests/outages.test.mjs.
+# Payment tests start their own shop with payments on and a Stripe emulator
+# (scripts/localstripe); see tests/payment.test.mjs.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -48,6 +50,9 @@ fi
 for svc in users products orders; do
   [ -x "$bin/api-$svc" ] || { echo "missing $bin/api-$svc: run cargo build --bins" >&2; exit 1; }
 done
+# The payment tests start their own Stripe emulator: installed once (pip, into
+# target/), here rather than inside a test's time limit.
+"$root/scripts/localstripe" --install >/dev/null
 if [ ! -d "$here/node_modules/playwright-core" ]; then
   (cd "$here" && npm ci --no-audit --no-fund)
 fi

@@ -11,12 +11,15 @@ mod header;
 mod links;
 mod order_view;
 mod pages;
+mod payment;
 mod press;
 mod quantity;
 mod recovery;
 mod session;
 mod state;
 mod stock;
+mod stripe;
+mod timer;
 
 use leptos::prelude::*;
 

@@ -281,7 +281,8 @@ impl Outcome {
         self.failed.set(None);
     }
 
-    fn succeeded(&self, text: String) {
+    /// Says what a change did, and puts focus on it.
+    pub fn succeeded(&self, text: String) {
         self.failed.try_set(None);
         self.done.try_set(Some(text));
         focus_when_drawn(OUTCOME_ID.to_string());

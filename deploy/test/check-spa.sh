@@ -4,8 +4,16 @@
 # precompressed brotli/gzip for the hashed assets, config.json from the environment.
 #
 #   deploy/test/check-spa.sh SPA_URL USERS_URL PRODUCTS_URL ORDERS_URL
+#
+# The payment step's keys are expected as compose.yaml gives them to the image
+# (STRIPE_PUBLISHABLE_KEY, STRIPE_JS_URL, with the same defaults); set
+# STRIPE_PUBLISHABLE_KEY= (empty) for an image started without them.
 set -euo pipefail
 spa=$1 users=$2 products=$3 orders=$4
+stripe_key=${STRIPE_PUBLISHABLE_KEY-pk_test_cartwheel_compose}
+stripe_js=${STRIPE_JS_URL:-http://127.0.0.1:8420/js.stripe.com/v3/}
+[ -n "$stripe_key" ] || stripe_js=
+stripe_origin=$(sed -E 's#^(https?://[^/]+).*#\1#' <<<"$stripe_js")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 failures=0
@@ -40,10 +48,16 @@ expect "index: 200 html" "$(status index) $(header index Content-Type)" '^200 te
 expect "index: no-cache" "$(header index Cache-Control)" '^no-cache$'
 security index
 csp=$(header index Content-Security-Policy)
-expect "CSP: connect-src is 'self' (config.json) and exactly the three services" \
-  "$(grep -oE "connect-src [^;]*" <<<"$csp")" "^connect-src 'self' $users/ $products/ $orders/\$"
-expect "CSP: scripts by hash, wasm compile allowed, nothing inline" \
-  "$(grep -oE "script-src [^;]*" <<<"$csp")" "^script-src 'self' 'wasm-unsafe-eval'( 'sha256-[A-Za-z0-9+/=]+')+\$"
+expect "CSP: connect-src is 'self' (config.json), exactly the three services and Stripe's API" \
+  "$(grep -oE "connect-src [^;]*" <<<"$csp")" "^connect-src 'self' $users/ $products/ $orders/${stripe_origin:+ $stripe_origin}\$"
+expect "CSP: scripts by hash, wasm compile allowed, Stripe.js, nothing inline" \
+  "$(grep -oE "script-src [^;]*" <<<"$csp")" "^script-src 'self' 'wasm-unsafe-eval'( 'sha256-[A-Za-z0-9+/=]+')+${stripe_origin:+ $stripe_origin}\$"
+if [ -n "$stripe_origin" ]; then
+  expect "CSP: frames from Stripe only (card field, the bank's step)" \
+    "$(grep -oE "frame-src [^;]*" <<<"$csp")" "^frame-src $stripe_origin\$"
+else
+  expect "CSP: no frame-src without payments" "$(grep -c "frame-src" <<<"$csp")" '^0$'
+fi
 expect "CSP: images from the products service" "$(grep -oE "img-src [^;]*" <<<"$csp")" "img-src 'self' data: ${products%%/}\$"
 expect "CSP: no framing" "$csp" "frame-ancestors 'none'"
 
@@ -64,8 +78,10 @@ fi
 fetch config /config.json
 expect "config.json: no-cache" "$(header config Cache-Control)" '^no-cache$'
 security config
-expect "config.json: the service URLs from the environment" "$(tr -d ' \n' <"$tmp/config.b")" \
-  "^\\{\"users\":\"$users\",\"products\":\"$products\",\"orders\":\"$orders\"\\}\$"
+stripe_json=
+[ -z "$stripe_key" ] || stripe_json=",\"stripe_publishable_key\":\"$stripe_key\",\"stripe_js_url\":\"$stripe_js\""
+expect "config.json: the service URLs (and the payment keys) from the environment" "$(tr -d ' \n' <"$tmp/config.b")" \
+  "^\\{\"users\":\"$users\",\"products\":\"$products\",\"orders\":\"$orders\"$stripe_json\\}\$"
 
 wasm=$(grep -oE '/[A-Za-z0-9_-]+_bg\.wasm' "$tmp/index.b" | head -n 1)
 js=$(grep -oE '/[A-Za-z0-9_-]+-[0-9a-f]{8,20}\.js' "$tmp/index.b" | head -n 1)

@@ -55,9 +55,15 @@ export async function waitReady(url, timeoutMs = 30_000) {
  * port and database.
  */
 export class Stack {
-  static async start() {
+  /**
+   * `payments: true`: the orders service takes payment (contract v1.3) through
+   * its own Stripe emulator (`scripts/localstripe`), and the SPA's config.json
+   * carries the emulator's keys; see `pauseStripe`. `orders`: more settings
+   * of the orders service (`ORDER_PAYMENT_TTL_SECS`, ...).
+   */
+  static async start({ payments = false, orders = {} } = {}) {
     const s = new Stack();
-    await s.#boot();
+    await s.#boot(payments, orders);
     return s;
   }
 
@@ -65,12 +71,13 @@ export class Stack {
   #env = {};
   #server = null;
   #mail = null;
+  #stripe = null;
   dir = null;
   urls = {};
   /** Where the mail catcher keeps the shop's emails (a Maildir). */
   maildir = null;
 
-  async #boot() {
+  async #boot(payments, orders) {
     this.dir = await mkdtemp(join(tmpdir(), 'cartwheel-e2e-'));
     const configFile = join(this.dir, 'config.json');
     this.#server = await startStaticServer({ dir: distDir, configFile });
@@ -78,7 +85,8 @@ export class Stack {
     for (const name of SERVICES) {
       this.urls[name] = `http://127.0.0.1:${await freePort()}`;
     }
-    await writeFile(configFile, JSON.stringify(this.urls));
+    if (payments) this.#stripe = await startLocalStripe(join(this.dir, 'localstripe.log'));
+    await writeFile(configFile, JSON.stringify({ ...this.urls, ...this.#stripe?.config }));
     // The shop's emails (v1.3) go to a real SMTP server keeping a Maildir.
     this.maildir = join(this.dir, 'mail');
     const mailPort = await freePort();
@@ -104,9 +112,27 @@ export class Stack {
         PUBLIC_SHOP_URL: this.spa,
       };
     }
+    if (this.#stripe) Object.assign(this.#env.orders, this.#stripe.env);
+    Object.assign(this.#env.orders, orders);
     // Users and products first: orders calls both.
     await Promise.all([this.start('users'), this.start('products')]);
     await this.start('orders');
+    await this.#stripe?.registerWebhook(`${this.urls.orders}/api/payments/stripe/webhook`);
+  }
+
+  /** The Stripe emulator's base URL and secret key (payments on), for direct reads. */
+  get stripe() {
+    return this.#stripe && { base: this.#stripe.base, secretKey: STRIPE.secretKey };
+  }
+
+  /** Stops the emulator where it is (SIGSTOP): calls to it hang. */
+  pauseStripe() {
+    this.#stripe.proc.kill('SIGSTOP');
+  }
+
+  /** Lets the emulator run again (SIGCONT), its state intact. */
+  resumeStripe() {
+    this.#stripe.proc.kill('SIGCONT');
   }
 
   async start(name) {
@@ -146,6 +172,14 @@ export class Stack {
 
   async shutdown() {
     await Promise.all(SERVICES.map((n) => this.stop(n)));
+    const stripe = this.#stripe?.proc;
+    if (stripe && stripe.exitCode === null && stripe.signalCode === null) {
+      const gone = new Promise((r) => stripe.once('exit', r));
+      // A paused emulator must not outlive its tests.
+      stripe.kill('SIGCONT');
+      stripe.kill('SIGTERM');
+      await gone;
+    }
     if (this.#mail && this.#mail.exitCode === null) {
       const gone = new Promise((r) => this.#mail.once('exit', r));
       this.#mail.kill('SIGTERM');
@@ -155,6 +189,59 @@ export class Stack {
     this.#server.closeAllConnections?.();
     if (!process.env.E2E_KEEP_TMP) await rm(this.dir, { recursive: true, force: true });
   }
+}
+
+/** The emulator's keys (any `sk_`/`pk_`/`whsec_` value works with it). */
+const STRIPE = {
+  secretKey: 'sk_test_cartwheel_e2e',
+  publishableKey: 'pk_test_cartwheel_e2e',
+  webhookSecret: 'whsec_cartwheel_e2e',
+};
+
+/**
+ * `scripts/localstripe <port>` (state in memory, fresh per stack), once it
+ * answers; with the orders service's settings and the SPA's config for it.
+ */
+async function startLocalStripe(logFile) {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const log = await open(logFile, 'a');
+  const proc = spawn(join(repoRoot, 'scripts', 'localstripe'), [String(port)], {
+    stdio: ['ignore', log.fd, log.fd],
+  });
+  proc.on('exit', () => log.close().catch(() => {}));
+  // The first use installs it (a minute, once): run.sh does that beforehand.
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const up = await fetch(`${base}/v1/payment_intents`, {
+      headers: { authorization: `Bearer ${STRIPE.secretKey}` },
+    }).then((r) => r.ok, () => false);
+    if (up) break;
+    if (proc.exitCode !== null || Date.now() > deadline) {
+      throw new Error(`localstripe did not start (see ${logFile})`);
+    }
+    await sleep(100);
+  }
+  return {
+    proc,
+    base,
+    env: {
+      STRIPE_SECRET_KEY: STRIPE.secretKey,
+      STRIPE_API_BASE: base,
+      STRIPE_WEBHOOK_SECRET: STRIPE.webhookSecret,
+    },
+    config: {
+      stripe_publishable_key: STRIPE.publishableKey,
+      stripe_js_url: `${base}/js.stripe.com/v3/`,
+    },
+    async registerWebhook(url) {
+      const r = await fetch(`${base}/_config/webhooks/orders`, {
+        method: 'POST',
+        body: new URLSearchParams({ url, secret: STRIPE.webhookSecret }),
+      });
+      if (!r.ok) throw new Error(`localstripe: webhook registration answered ${r.status}`);
+    },
+  };
 }
 
 /** `scripts/mail-catcher <dir> <port>`, once it accepts connections. */

@@ -6,6 +6,7 @@
 
 pub mod idempotency;
 pub mod orders;
+pub mod payments;
 pub mod products;
 pub mod users;
 
@@ -173,6 +174,11 @@ impl Api {
             Service::Products => &self.config.products,
             Service::Orders => &self.config.orders,
         }
+    }
+
+    /// The payment provider's keys, when this shop takes cards in the page.
+    pub fn stripe(&self) -> Option<crate::config::StripeKeys> {
+        self.config.stripe()
     }
 
     /// Makes a relative URL from a service (an image path) absolute.

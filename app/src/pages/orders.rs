@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
+use shared::order::OrderStatus;
 use shared::Order;
 
 use crate::a11y::use_title;
@@ -117,6 +118,17 @@ pub fn OrderSummary(order: Order, #[prop(optional)] again: bool) -> impl IntoVie
             .into_any()
     };
     let reorder = (again && !order.is_open).then(|| view! { <OrderAgain order=order.clone() /> });
+    // An order awaiting payment is paid on its own page.
+    let pay = (badge == OrderStatus::AwaitingPayment).then(|| {
+        view! {
+            <p class="order-pay">
+                <A href=order_href(order.id) attr:class="button button-small button-primary">
+                    "Pay for this order"
+                    <span class="visually-hidden">{format!(" (#{})", order.id)}</span>
+                </A>
+            </p>
+        }
+    });
     view! {
         <article class="card order" data-testid="order" data-order-id=order.id.to_string()>
             <header class="order-head">
@@ -142,6 +154,7 @@ pub fn OrderSummary(order: Order, #[prop(optional)] again: bool) -> impl IntoVie
                     .collect_view()}
             </ul>
             <p class="order-total">"Total " <strong>{money(order.total)}</strong></p>
+            {pay}
             {reorder}
         </article>
     }
@@ -185,7 +198,7 @@ fn skipped_text(added: usize, skipped: &[Skipped]) -> String {
 /// page stays and names each one with its reason. An outage stops it (every
 /// next add would fail the same way) and says so.
 #[component]
-fn OrderAgain(order: Order) -> impl IntoView {
+pub fn OrderAgain(order: Order) -> impl IntoView {
     let shop = use_shop();
     let navigate = use_navigate();
     let id = order.id;

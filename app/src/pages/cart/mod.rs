@@ -13,6 +13,7 @@ mod shortage;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
+use shared::order::OrderStatus;
 use shared::{Item, Order};
 
 use crate::a11y::{focus_heading_if_lost, use_title};
@@ -20,6 +21,8 @@ use crate::api::idempotency::Intent;
 use crate::api::ApiError;
 use crate::components::{Loading, Notice, OutageNotice, QuantityInput, Thumb, Tone};
 use crate::format::money;
+use crate::links::order_href;
+use crate::order_view::status_of;
 use crate::quantity::{parse_quantity, LINE_RANGE};
 use crate::state::use_shop;
 use address::{Address, AddressForm};
@@ -126,6 +129,10 @@ fn CartContents(check: StockCheck, address: Address) -> impl IntoView {
     // The last failure of a change or the checkout, shown above the table.
     let problem = RwSignal::new(None::<String>);
     let checkout_intent = StoredValue::new(Intent::default());
+    // The last checkout was refused for prices that went up: the button
+    // confirms the new total.
+    let repriced = RwSignal::new(false);
+    let pays_by_card = shop.api.stripe().is_some();
     let update = Action::new_local(move |&(product_id, qty): &Change| async move {
         match shop.api.update_item(product_id, qty).await {
             Ok(order) => {
@@ -166,9 +173,15 @@ fn CartContents(check: StockCheck, address: Address) -> impl IntoView {
                         address.remember(a);
                     }
                     let id = order.id;
+                    // Payments on: the next step is paying, on the order's page.
+                    let next = if status_of(&order) == OrderStatus::AwaitingPayment {
+                        order_href(id)
+                    } else {
+                        format!("/thank-you/{id}")
+                    };
                     shop.last_order.set(Some(order));
                     shop.set_cart(None);
-                    navigate(&format!("/thank-you/{id}"), Default::default());
+                    navigate(&next, Default::default());
                 }
                 Err(e) => match shortages(&e, &shown) {
                     // The notice above the cart says it all, with the way out;
@@ -179,6 +192,21 @@ fn CartContents(check: StockCheck, address: Address) -> impl IntoView {
                     }
                     None if address.refused(&e) => {
                         problem.try_set(Some(ADDRESS_PROBLEM.to_string()));
+                    }
+                    // The cart holds the new prices now: show them, and the
+                    // next press confirms the new total.
+                    None if e.code() == Some("prices_changed") => {
+                        match shop.api.cart().await {
+                            Ok(cart) => {
+                                let total = cart.as_ref().map_or(0, |c| c.total);
+                                shop.set_cart(cart);
+                                problem.try_set(Some(prices_changed(total)));
+                            }
+                            Err(_) => {
+                                problem.try_set(Some(e.to_string()));
+                            }
+                        }
+                        repriced.try_set(true);
                     }
                     None => {
                         problem.try_set(Some(checkout_problem(&e)));
@@ -280,10 +308,29 @@ fn CartContents(check: StockCheck, address: Address) -> impl IntoView {
                 aria-disabled=move || (checking_out.get() || updating.get()).to_string()
                 on:click=move |_| press_checkout()
             >
-                {move || if checking_out.get() { "Checking out…" } else { "Check out" }}
+                {move || match (checking_out.get(), repriced.get()) {
+                    (true, _) => "Checking out…",
+                    (false, true) => "Confirm the new total and check out",
+                    (false, false) => "Check out",
+                }}
             </button>
         </div>
+        {pays_by_card.then(|| view! {
+            <p class="checkout-review" data-testid="checkout-review">
+                {move || format!("You pay {} by card on the next step, after checking out.", money(total()))}
+            </p>
+        })}
     }
+}
+
+/// What a checkout refused for prices that went up says: the cart below
+/// shows the new prices.
+fn prices_changed(total: i64) -> String {
+    format!(
+        "Some prices went up since you added them: the new total is {}. Check the lines below, \
+         then confirm the new total to check out.",
+        money(total)
+    )
 }
 
 /// What the alert says when the address holds the checkout back.
