@@ -67,7 +67,7 @@ fi
 # js.stripe.com, its card field and the bank's step (3-D Secure) in frames from
 # js.stripe.com and hooks.stripe.com, its calls to api.stripe.com; an emulator
 # serves all three from its one origin.
-pay_script= pay_frame= pay_connect=
+pay_script='' pay_frame='' pay_connect=''
 if [ -n "$stripe_js" ]; then
   stripe_origin=$(origin "$stripe_js")
   if [ "$stripe_origin" = "https://js.stripe.com" ]; then

@@ -1,0 +1,70 @@
+// The paying journey in Debian's Chromium (playwright-core from e2e/) against the
+// compose stack, payments on: a shopper logs in, checks out the cart, and pays on the
+// order's page with a test card through the emulator's Stripe.js, under the SPA
+// image's Content-Security-Policy (any violation fails: Stripe.js, its calls and its
+// frames must be allowed by name). Prints the paid order's id.
+//
+//   node deploy/test/browser-pay.mjs http://127.0.0.1:8080
+import { createRequire } from 'node:module';
+import { call, products, registerAndLogin, uniqueName } from '../../e2e/lib/api.mjs';
+import { loginInUi, waitText } from '../../e2e/lib/ui.mjs';
+
+const require = createRequire(new URL('../../e2e/package.json', import.meta.url));
+const { chromium } = require('playwright-core');
+const spa = process.argv[2] ?? 'http://127.0.0.1:8080';
+const urls = {
+  users: process.env.SHOP_USERS ?? 'http://127.0.0.1:5001',
+  products: process.env.SHOP_PRODUCTS ?? 'http://127.0.0.1:5002',
+  orders: process.env.SHOP_ORDERS ?? 'http://127.0.0.1:5003',
+};
+
+const username = uniqueName('paybrowser');
+const token = await registerAndLogin(urls, username);
+const product = (await products(urls)).results.find((p) => p.stock === null || p.stock === undefined || p.stock >= 5);
+await call(urls.orders, 'POST', '/api/order/add-item', { token, body: { product_id: product.id, qty: 1 } });
+
+const browser = await chromium.launch({
+  executablePath: process.env.E2E_CHROMIUM ?? '/usr/bin/chromium',
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+try {
+  const context = await browser.newContext({ baseURL: spa });
+  context.setDefaultTimeout(20_000);
+  const violations = [];
+  await context.exposeFunction('reportViolation', (v) => violations.push(v));
+  await context.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) =>
+      window.reportViolation(`${e.violatedDirective} blocked ${e.blockedURI || 'inline'}`));
+  });
+  const page = await context.newPage();
+  page.on('console', (m) => {
+    if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
+  });
+
+  await loginInUi(page, username);
+  await page.goto('/cart');
+  await page.getByTestId('cart-line').first().waitFor();
+  await page.getByRole('button', { name: 'Check out' }).click();
+  await page.waitForURL(/\/orders\/\d+$/);
+  const id = Number(new URL(page.url()).pathname.split('/').pop());
+  // The emulator's card field (its inputs have only placeholders).
+  const field = (name) => page.locator(`#card-element input[placeholder="${name}"]`);
+  await field('number').fill('4242424242424242');
+  await field('exp_month').fill('12');
+  await field('exp_year').fill('30');
+  await field('cvc').fill('123');
+  await page.locator('#pay-order').click();
+  await waitText(page.getByTestId('order-status'), /^Paid$/);
+  const order = (await call(urls.orders, 'GET', `/api/order/${id}`, { token })).result;
+  if (order.status !== 'paid') throw new Error(`order ${id} is ${order.status}, not paid`);
+  if (violations.length) {
+    console.error(`CSP violations:\n  ${violations.join('\n  ')}`);
+    process.exitCode = 1;
+  } else {
+    console.log(`   order ${id} paid in the browser with a test card (no CSP violation)`);
+  }
+} finally {
+  await browser.close();
+}
