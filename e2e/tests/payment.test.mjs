@@ -299,6 +299,8 @@ test('an order not paid in time is cancelled by the shop: said so, nothing charg
     await call(stack.urls.orders, 'POST', '/api/order/add-item', { token, body: { product_id: product.id, qty: 1 } });
     const order = (await call(stack.urls.orders, 'POST', '/api/order/checkout', { token })).result;
     assert.equal(order.status, 'awaiting_payment');
+    // The order says its deadline: checkout + this shop's ORDER_PAYMENT_TTL_SECS.
+    assert.equal(Date.parse(order.payment.expires_at) - Date.parse(order.checked_out_at), 3000);
     page = await openPage(shop.browser, stack.spa);
     await loginInUi(page, username);
     await visit(page, `/orders/${order.id}`);
@@ -311,8 +313,7 @@ test('an order not paid in time is cancelled by the shop: said so, nothing charg
     }
     assert.equal(now.status, 'cancelled');
     assert.equal(now.cancel_reason, 'payment_timeout');
-    // The page does not know the shop's deadline (see payment/time_left.rs): seen on the next visit.
-    await visit(page, `/orders/${order.id}`);
+    // The page knows the deadline (payment.expires_at): past it, it looks again by itself.
     await statusIs(page, 'Cancelled');
     await waitText(page.getByTestId('order-cancelled'), /^This order was cancelled because it was not paid in time\. Nothing was charged\./);
     assert.equal(await page.getByTestId('payment-step').count(), 0);

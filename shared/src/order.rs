@@ -202,6 +202,11 @@ pub struct Payment {
     pub error: Option<String>,
     /// Of the current attempt: only to the order's owner, only while awaiting payment.
     pub client_secret: Option<String>,
+    /// While awaiting payment: when the order is cancelled unless paid
+    /// (checkout + `ORDER_PAYMENT_TTL_SECS`; a payment under way at that
+    /// moment holds it until the provider has answered). Else absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 /// Where an order goes. Each field 1-100 printable characters (surrounding

@@ -165,14 +165,21 @@ impl OrderWithItems {
     /// The Order JSON as its owner `viewer` sees it: with the current
     /// attempt's `client_secret` while the order awaits payment (contract
     /// v1.3); anyone else gets [`shared::Order::from`], which never has it.
-    pub fn for_viewer(self, viewer: i64) -> shared::Order {
-        let secret = (self.order.user_id == viewer
-            && self.order.status() == OrderStatus::AwaitingPayment)
+    /// Its `payment.expires_at` is checkout + `payment_ttl`, what the expiry
+    /// sweep counts from.
+    pub fn for_viewer(self, viewer: i64, payment_ttl: std::time::Duration) -> shared::Order {
+        let awaiting = self.order.status() == OrderStatus::AwaitingPayment;
+        let secret = (self.order.user_id == viewer && awaiting)
             .then(|| self.payment.as_ref().and_then(|p| p.client_secret.clone()))
             .flatten();
+        let expires_at = awaiting
+            .then_some(self.order.checked_out_at)
+            .flatten()
+            .map(|at| at.and_utc() + chrono::Duration::from_std(payment_ttl).unwrap_or_default());
         let mut order = shared::Order::from(self);
         if let Some(payment) = &mut order.payment {
             payment.client_secret = secret;
+            payment.expires_at = expires_at;
         }
         order
     }
@@ -210,6 +217,7 @@ impl From<OrderWithItems> for shared::Order {
                 amount: attempt.amount,
                 error: attempt.error.clone(),
                 client_secret: None,
+                expires_at: None,
             }),
             tracking_number: order.tracking_number.clone(),
             cancel_reason: order.cancel_reason.as_deref().and_then(CancelReason::parse),

@@ -46,7 +46,9 @@ pub async fn order(
     if order.order.user_id != user.id && !confirmed_admin(&state, &user, &token).await? {
         return Err(no_such_order());
     }
-    Ok(answer(order.for_viewer(user.id)))
+    Ok(answer(
+        order.for_viewer(user.id, state.config.lifecycle.payment_ttl),
+    ))
 }
 
 /// Cancel an order awaiting payment, placed or paid: its stock goes back to
@@ -88,7 +90,9 @@ pub async fn cancel(
         let state = state.clone();
         tokio::spawn(async move { crate::payments::cancel_intents(&state, id).await });
     }
-    Ok(answer(order.for_viewer(user.id)))
+    Ok(answer(
+        order.for_viewer(user.id, state.config.lifecycle.payment_ttl),
+    ))
 }
 
 /// Ship a placed or paid order, with its tracking number (admins only); the

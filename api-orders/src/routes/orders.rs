@@ -218,7 +218,9 @@ pub async fn checkout(
     state.metrics.checkout(Checkout::of(&outcome));
     let order = outcome?;
     tracing::info!(user_id = user.id, order_id = order.order.id, "checked out");
-    Ok(answer(order.for_viewer(user.id)))
+    Ok(answer(
+        order.for_viewer(user.id, state.config.lifecycle.payment_ttl),
+    ))
 }
 
 /// Order history, newest first: the caller's own orders, the cart included
@@ -257,7 +259,7 @@ pub async fn history(
     Ok(Json(ListBody {
         results: orders
             .into_iter()
-            .map(|order| order.for_viewer(user.id))
+            .map(|order| order.for_viewer(user.id, state.config.lifecycle.payment_ttl))
             .collect(),
         total,
     }))

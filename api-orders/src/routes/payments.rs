@@ -65,7 +65,9 @@ pub async fn pay(
     let method = payment_method(req.payment_method)?;
     let id = order_id(&id)?;
     let order = payments::pay(&state, user.id, id, &method).await?;
-    Ok(answer(order.for_viewer(user.id)))
+    Ok(answer(
+        order.for_viewer(user.id, state.config.lifecycle.payment_ttl),
+    ))
 }
 
 /// Ask the provider about the order's payment now and apply what it says
@@ -95,7 +97,9 @@ pub async fn sync(
     let order = queries::order(&state.db, id)
         .await?
         .ok_or_else(no_such_order)?;
-    Ok(answer(order.for_viewer(user.id)))
+    Ok(answer(
+        order.for_viewer(user.id, state.config.lifecycle.payment_ttl),
+    ))
 }
 
 /// The payment provider's events (no token: signed with

@@ -170,6 +170,12 @@ async fn a_card_token_pays_the_order_once(backend: testkit::Backend) {
     assert_eq!(payment.status, "requires_payment_method");
     assert_eq!(payment.amount, unpaid.total);
     assert!(payment.client_secret.is_some(), "the owner gets the secret");
+    // The deadline the expiry sweep keeps: checkout + ORDER_PAYMENT_TTL_SECS (900).
+    let checked_out = unpaid.checked_out_at.expect("checked out");
+    assert_eq!(
+        payment.expires_at,
+        Some(checked_out + chrono::Duration::seconds(900))
+    );
     // Never to an admin, nor in anyone's view of someone else's order.
     let seen_by_admin = p.get(&admin, unpaid.id).await;
     assert_eq!(seen_by_admin.payment.unwrap().client_secret, None);
@@ -180,6 +186,7 @@ async fn a_card_token_pays_the_order_once(backend: testkit::Backend) {
     let payment = paid.payment.expect("payment");
     assert_eq!(payment.status, "succeeded");
     assert_eq!(payment.client_secret, None, "no secret once paid");
+    assert_eq!(payment.expires_at, None, "no deadline once paid");
     assert_eq!(p.intents(paid.id).await, ["succeeded"]);
     assert_eq!(p.stripe.held().await, paid.total);
 

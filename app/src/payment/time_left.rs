@@ -1,7 +1,8 @@
 //! How long the shopper has to pay: an order awaiting payment is cancelled
 //! `ORDER_PAYMENT_TTL_SECS` after checkout (contract v1.3; default 900). The
-//! order does not carry its deadline, so it is counted from the moment the
-//! order started awaiting payment, with the contract's default.
+//! order says when (`payment.expires_at`); from a service that does not, it
+//! is counted from the moment the order started awaiting payment, with the
+//! contract's default.
 
 use chrono::{DateTime, Duration, Utc};
 use leptos::prelude::*;
@@ -16,6 +17,9 @@ pub const PAYMENT_TTL_SECS: i64 = 900;
 
 /// When the order stops waiting for payment.
 pub fn deadline(order: &Order) -> Option<DateTime<Utc>> {
+    if let Some(at) = order.payment.as_ref().and_then(|p| p.expires_at) {
+        return Some(at);
+    }
     let since = order
         .events
         .iter()
@@ -102,6 +106,29 @@ mod tests {
         };
         assert_eq!(deadline(&order), Some(at + Duration::seconds(900)));
         assert_eq!(deadline(&Order::default()), None);
+    }
+
+    #[test]
+    fn the_deadline_the_order_says_wins() {
+        let at = DateTime::parse_from_rfc3339("2026-12-06T08:00:00Z")
+            .unwrap()
+            .to_utc();
+        let order = Order {
+            events: vec![OrderEvent {
+                status: OrderStatus::AwaitingPayment,
+                at,
+                by: Actor::Shopper,
+            }],
+            payment: Some(shared::order::Payment {
+                status: "requires_payment_method".into(),
+                amount: 100,
+                error: None,
+                client_secret: None,
+                expires_at: Some(at + Duration::seconds(30)),
+            }),
+            ..Default::default()
+        };
+        assert_eq!(deadline(&order), Some(at + Duration::seconds(30)));
     }
 
     #[test]

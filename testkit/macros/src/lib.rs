@@ -9,7 +9,7 @@ use syn::{parse_macro_input, ItemFn};
 /// Runs an `async fn name(backend: Backend)` once per backend, as the tests
 /// `name::sqlite` and `name::postgres`:
 ///
-/// ```ignore
+/// ```text
 /// #[testkit::both_backends]
 /// async fn health_answers(backend: Backend) {
 ///     let shop = Shop::start(backend).await;
