@@ -6,31 +6,13 @@
 // that drifted from the app's) would fetch it twice and only slow the page down.
 //
 //   node deploy/test/browser-csp.mjs http://127.0.0.1:8080
-import { createRequire } from 'node:module';
+import { launch, pageWatchingCsp } from './browser.mjs';
 
-const require = createRequire(new URL('../../e2e/package.json', import.meta.url));
-const { chromium } = require('playwright-core');
 const spa = process.argv[2] ?? 'http://127.0.0.1:8080';
 
-const browser = await chromium.launch({
-  executablePath: process.env.E2E_CHROMIUM ?? '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 try {
-  const context = await browser.newContext();
-  context.setDefaultTimeout(20_000);
-  const violations = [];
-  await context.exposeFunction('reportViolation', (v) => violations.push(v));
-  await context.addInitScript(() => {
-    document.addEventListener('securitypolicyviolation', (e) =>
-      window.reportViolation(`${e.violatedDirective} blocked ${e.blockedURI || 'inline'}`));
-  });
-  const page = await context.newPage();
-  page.on('console', (m) => {
-    if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
-  });
+  const { page, violations } = await pageWatchingCsp(browser);
   const catalogueFetches = [];
   page.on('request', (r) => {
     if (new URL(r.url()).pathname.endsWith('/api/products')) catalogueFetches.push(r.url());

@@ -5,12 +5,10 @@
 // frames must be allowed by name). Prints the paid order's id.
 //
 //   node deploy/test/browser-pay.mjs http://127.0.0.1:8080
-import { createRequire } from 'node:module';
 import { call, products, registerAndLogin, uniqueName } from '../../e2e/lib/api.mjs';
 import { loginInUi, waitText } from '../../e2e/lib/ui.mjs';
+import { launch, pageWatchingCsp } from './browser.mjs';
 
-const require = createRequire(new URL('../../e2e/package.json', import.meta.url));
-const { chromium } = require('playwright-core');
 const spa = process.argv[2] ?? 'http://127.0.0.1:8080';
 const urls = {
   users: process.env.SHOP_USERS ?? 'http://127.0.0.1:5001',
@@ -23,26 +21,9 @@ const token = await registerAndLogin(urls, username);
 const product = (await products(urls)).results.find((p) => p.stock === null || p.stock === undefined || p.stock >= 5);
 await call(urls.orders, 'POST', '/api/order/add-item', { token, body: { product_id: product.id, qty: 1 } });
 
-const browser = await chromium.launch({
-  executablePath: process.env.E2E_CHROMIUM ?? '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 try {
-  const context = await browser.newContext({ baseURL: spa });
-  context.setDefaultTimeout(20_000);
-  const violations = [];
-  await context.exposeFunction('reportViolation', (v) => violations.push(v));
-  await context.addInitScript(() => {
-    document.addEventListener('securitypolicyviolation', (e) =>
-      window.reportViolation(`${e.violatedDirective} blocked ${e.blockedURI || 'inline'}`));
-  });
-  const page = await context.newPage();
-  page.on('console', (m) => {
-    if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
-  });
-
+  const { page, violations } = await pageWatchingCsp(browser, { baseURL: spa });
   await loginInUi(page, username);
   await page.goto('/cart');
   await page.getByTestId('cart-line').first().waitFor();
