@@ -58,6 +58,18 @@ fn unavailable(order_id: i64, e: &StripeError) -> ApiError {
     provider_down()
 }
 
+/// Records that `attempt_id` was declined: back to needing a card, with the
+/// sentence for the shopper (from `pay` and from the webhook alike).
+async fn record_decline(state: &AppState, attempt_id: i64, problem: &Problem) -> ApiResult<()> {
+    rows::seen(
+        &state.db,
+        attempt_id,
+        "requires_payment_method",
+        Some(Some(sentence(problem))),
+    )
+    .await
+}
+
 /// A sentence for people for what the provider said of a failed attempt
 /// (never the provider's own words or codes).
 pub fn sentence(problem: &Problem) -> String {
@@ -425,13 +437,7 @@ async fn confirm(
         Err(StripeError::Declined(problem)) => {
             // The PaymentIntent is left as the provider has it (its status read again).
             let _ = refresh(state, stripe, &mut attempt).await;
-            rows::seen(
-                &state.db,
-                attempt.id,
-                "requires_payment_method",
-                Some(Some(sentence(&problem))),
-            )
-            .await?;
+            record_decline(state, attempt.id, &problem).await?;
             tracing::info!(order_id, code = ?problem.code, "payment declined");
             Ok(())
         }

@@ -11,7 +11,7 @@ use server::{ApiError, ApiResult};
 use shared::OrderStatus;
 
 use super::stripe::{signature, Intent};
-use super::{sentence, stripe};
+use super::{record_decline, stripe};
 use crate::db::lifecycle::Who;
 use crate::db::payments as rows;
 use crate::db::queries;
@@ -105,13 +105,7 @@ async fn apply(state: &AppState, event: &Event) -> ApiResult<()> {
             .is_some_and(|o| o.order.status() == OrderStatus::AwaitingPayment);
         if awaiting && attempt.status != "succeeded" {
             let problem = intent.last_payment_error.unwrap_or_default();
-            rows::seen(
-                &state.db,
-                attempt.id,
-                "requires_payment_method",
-                Some(Some(sentence(&problem))),
-            )
-            .await?;
+            record_decline(state, attempt.id, &problem).await?;
         }
         return Ok(());
     }

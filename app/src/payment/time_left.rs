@@ -91,8 +91,8 @@ mod tests {
     use super::*;
     use shared::order::{Actor, OrderEvent};
 
-    #[test]
-    fn the_deadline_counts_from_awaiting_payment() {
+    /// An order that started awaiting payment at 08:00, and that moment.
+    fn awaiting_since_eight() -> (Order, DateTime<Utc>) {
         let at = DateTime::parse_from_rfc3339("2026-12-06T08:00:00Z")
             .unwrap()
             .to_utc();
@@ -104,30 +104,26 @@ mod tests {
             }],
             ..Default::default()
         };
+        (order, at)
+    }
+
+    #[test]
+    fn the_deadline_counts_from_awaiting_payment() {
+        let (order, at) = awaiting_since_eight();
         assert_eq!(deadline(&order), Some(at + Duration::seconds(900)));
         assert_eq!(deadline(&Order::default()), None);
     }
 
     #[test]
     fn the_deadline_the_order_says_wins() {
-        let at = DateTime::parse_from_rfc3339("2026-12-06T08:00:00Z")
-            .unwrap()
-            .to_utc();
-        let order = Order {
-            events: vec![OrderEvent {
-                status: OrderStatus::AwaitingPayment,
-                at,
-                by: Actor::Shopper,
-            }],
-            payment: Some(shared::order::Payment {
-                status: "requires_payment_method".into(),
-                amount: 100,
-                error: None,
-                client_secret: None,
-                expires_at: Some(at + Duration::seconds(30)),
-            }),
-            ..Default::default()
-        };
+        let (mut order, at) = awaiting_since_eight();
+        order.payment = Some(shared::order::Payment {
+            status: "requires_payment_method".into(),
+            amount: 100,
+            error: None,
+            client_secret: None,
+            expires_at: Some(at + Duration::seconds(30)),
+        });
         assert_eq!(deadline(&order), Some(at + Duration::seconds(30)));
     }
 
