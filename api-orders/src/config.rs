@@ -211,7 +211,7 @@ impl MailConfig {
         let transport = match var(vars, "SMTP_URL") {
             Some(url) => {
                 // Refused now, with its name, rather than at the first email.
-                crate::outbox::mail::check_smtp_url(&url)
+                check_smtp_url(&url)
                     .map_err(|e| anyhow::anyhow!("SMTP_URL: cannot use it: {e}"))?;
                 MailTransport::Smtp(url)
             }
@@ -223,11 +223,10 @@ impl MailConfig {
         };
         let from = var(vars, "MAIL_FROM")
             .unwrap_or_else(|| "Cartwheel <orders@cartwheel.localhost>".into());
-        crate::outbox::mail::check_address(&from)
-            .map_err(|e| anyhow::anyhow!("MAIL_FROM: cannot use {from:?}: {e}"))?;
+        check_address(&from).map_err(|e| anyhow::anyhow!("MAIL_FROM: cannot use {from:?}: {e}"))?;
         let merchant = var(vars, "MERCHANT_EMAIL");
         if let Some(merchant) = &merchant {
-            crate::outbox::mail::check_address(merchant)
+            check_address(merchant)
                 .map_err(|e| anyhow::anyhow!("MERCHANT_EMAIL: cannot use {merchant:?}: {e}"))?;
         }
         Ok(Self {
@@ -241,6 +240,21 @@ impl MailConfig {
                 .to_owned(),
         })
     }
+}
+
+/// Whether `address` is a mailbox (`a@b.c` or `Name <a@b.c>`).
+fn check_address(address: &str) -> Result<(), String> {
+    address
+        .parse::<lettre::message::Mailbox>()
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+/// Whether `url` is an SMTP URL lettre can use.
+fn check_smtp_url(url: &str) -> Result<(), String> {
+    lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(url)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

@@ -9,17 +9,16 @@ mod cart;
 mod checkout;
 mod config;
 mod db;
-mod domain;
 mod failpoint;
 mod lifecycle;
+mod mailer;
 mod metrics;
 mod outbox;
 mod payments;
 mod products;
-mod queue;
 mod routes;
 mod state;
-mod writer;
+mod stripe;
 
 use server::{App, Db, DbConfig, Settings};
 
@@ -50,7 +49,7 @@ pub async fn build(
     let state = state::AppState::new(db.clone(), &settings, config)?;
     let background = vec![
         checkout::spawn_repair(state.clone(), repair),
-        lifecycle::spawn_expiry(state.clone(), lifecycle),
+        payments::expiry::spawn(state.clone(), lifecycle),
         outbox::spawn(state.clone(), lifecycle.outbox_every),
         state.metrics.spawn_refresh(db.clone(), METRICS_EVERY),
     ];

@@ -10,7 +10,7 @@ use shared::{
     ErrorBody, Product, ReleaseRequest, Reservation, ReserveRequest, ResultBody, StockLine,
 };
 
-use crate::domain::ProductId;
+use crate::cart::ProductId;
 
 #[derive(Clone)]
 pub struct ProductsClient {

@@ -4,24 +4,21 @@ use std::sync::Arc;
 
 use axum::extract::FromRef;
 use server::{Db, RemoteVerifier, Settings, Verifier};
+use tokio::sync::Notify;
 
+use crate::cart::Carts;
 use crate::config::Config;
+use crate::mailer::Mailer;
 use crate::metrics::OrdersMetrics;
-use crate::outbox::mail::Mailer;
-use crate::outbox::Relay;
-use crate::payments::stripe::Stripe;
 use crate::products::ProductsClient;
-use crate::queue::CartQueue;
-use crate::writer::CartWriter;
+use crate::stripe::Stripe;
 
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
     pub products: ProductsClient,
-    /// A checkout has its cart to itself within this process; changes wait for it.
-    pub carts: CartQueue,
-    /// Applies cart changes, many to a transaction under load.
-    pub writer: CartWriter,
+    /// Every user's cart: changes, reads, and the checkouts' hold on them.
+    pub carts: Carts,
     /// Tokens are checked with the users service (cached at most 4 s).
     pub verifier: Verifier,
     /// This service's own settings.
@@ -45,8 +42,7 @@ impl AppState {
                 settings.limits.upstream_timeout,
                 config.service_token.clone(),
             ),
-            carts: CartQueue::default(),
-            writer: CartWriter::start(&db, settings.pool_size, settings.limits.db_acquire_timeout),
+            carts: Carts::start(&db, settings.pool_size, settings.limits.db_acquire_timeout),
             verifier: Arc::new(RemoteVerifier::new(
                 &settings.users_url,
                 settings.limits.upstream_timeout,
@@ -63,5 +59,23 @@ impl AppState {
 impl FromRef<AppState> for Verifier {
     fn from_ref(state: &AppState) -> Self {
         state.verifier.clone()
+    }
+}
+
+/// Wakes this process's outbox relay (`crate::outbox`) at once after a change
+/// it made, instead of at its next round.
+#[derive(Clone, Default)]
+pub struct Relay {
+    wake: Arc<Notify>,
+}
+
+impl Relay {
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Until the next [`Relay::wake`].
+    pub async fn woken(&self) {
+        self.wake.notified().await
     }
 }

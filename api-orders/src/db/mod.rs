@@ -1,7 +1,5 @@
 //! The orders service's own database: tables, rows, and the queries on them.
 
-pub mod checkout;
-pub mod lifecycle;
 pub mod models;
 pub mod outbox;
 pub mod payments;

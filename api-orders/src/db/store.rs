@@ -1,39 +1,23 @@
-//! The cart's building blocks, written once and compiled for each backend's
-//! connection type, so the transactions in [`queries`](super::queries) can
-//! compose them on whichever connection `with_conn!` hands out.
+//! The orders service's building blocks in the database, written once and
+//! compiled for each backend's connection type, so that the transactions of
+//! the cart (`crate::cart`), the checkout and the lifecycle can compose them
+//! on whichever connection `with_conn!` hands out.
 //!
-//! Four layers keep one user's cart changes from interleaving; each covers
-//! what the others cannot:
-//!
-//! - [`CartQueue`](crate::queue::CartQueue), in the handlers: a checkout has
-//!   its cart to itself within this process, and cart changes that arrive
-//!   during it wait for it to end instead of polling the database for the end
-//!   of its freeze. Correctness does not depend on it.
-//! - [`CartWriter`](crate::writer::CartWriter): changes queue on a few lanes
-//!   and each lane applies what has queued in one transaction (group commit),
-//!   so a burst for one cart holds one connection, not one each, and costs
-//!   one flush to disk.
-//! - [`CartLock`], first in each cart transaction: what does make changes
-//!   exact across replicas. It is [`LockKey`] (`server::db`, shared with the
-//!   users service: PostgreSQL advisory transaction locks on the users' ids,
-//!   taken in ascending order; a no-op on SQLite, whose single writing
-//!   connection already serializes a process) plus, on SQLite only, a first
-//!   write, so that several processes on one file queue on SQLite's write lock
-//!   at the start instead of failing to upgrade a read snapshot later. That
-//!   SQLite step is the orders service's own (the users service's locked
-//!   transaction starts with a delete anyway), hence a trait here rather than
-//!   in `server`.
-//! - The constraints (one open cart per user, the line's primary key for the
-//!   upsert, the quantity check), which hold whatever the locks do.
+//! [`CartLock`] is what makes cart changes exact across replicas; why it is
+//! needed beside the group commit and the constraints is told in
+//! `crate::cart`. It is [`LockKey`] (`server::db`, shared with the users
+//! service: PostgreSQL advisory transaction locks on the users' ids, taken in
+//! ascending order; a no-op on SQLite, whose single writing connection
+//! already serializes a process) plus, on SQLite only, a first write, so that
+//! several processes on one file queue on SQLite's write lock at the start
+//! instead of failing to upgrade a read snapshot later. That SQLite step is
+//! the orders service's own, hence a trait here rather than in `server`.
 //!
 //! [`Store`] is implemented by a macro, once per connection type, because a
 //! diesel-async body generic over the connection needs a `where` clause per
 //! statement shape (`QueryFragment`, `QueryId`, `LoadQuery`, the upsert's
 //! backend support, ...), longer than the queries themselves; the macro keeps
-//! one text of each query and the compiler checks it against both backends,
-//! the same trick as `server::with_conn!`. The trait, rather than free
-//! functions, lets the transactions in [`queries`](super::queries) and
-//! [`checkout`](super::checkout) call the steps on either connection.
+//! one text of each query and the compiler checks it against both backends.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;

@@ -4,23 +4,12 @@
 //! by the order and the status it reports, so a resend after a crash is
 //! recognisably the same message.
 
-use serde::{Deserialize, Serialize};
 use shared::money::money;
 use shared::OrderStatus;
 
 use crate::config::MailConfig;
 use crate::db::models::OrderWithItems;
-
-/// One message, as kept in the outbox until it is sent.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Email {
-    /// `<...@domain>`: the same for every send of this message.
-    pub message_id: String,
-    pub to: String,
-    pub subject: String,
-    pub text: String,
-    pub html: String,
-}
+pub use crate::mailer::Email;
 
 /// Who a message is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

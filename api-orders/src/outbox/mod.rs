@@ -14,21 +14,17 @@
 //! a crash between sending and recording, and it is recognisably the same
 //! message.
 
-pub mod mail;
 pub mod message;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
-use tokio::sync::Notify;
 
 use crate::db::models::{NewEffect, OrderWithItems};
 use crate::db::outbox::{self as rows, DueEffect};
+use crate::mailer::{Email, SendError};
 use crate::state::AppState;
-use mail::SendError;
-use message::Email;
 
 /// How long a relay holds a row it works on; well above any one effect's time
 /// limits (SMTP 10 s, the products service 3 s).
@@ -94,18 +90,6 @@ pub fn effect(order: &OrderWithItems, effect: Effect, now: NaiveDateTime) -> New
     }
 }
 
-/// Wakes this process's relay at once after a change it made.
-#[derive(Clone, Default)]
-pub struct Relay {
-    wake: Arc<Notify>,
-}
-
-impl Relay {
-    pub fn wake(&self) {
-        self.wake.notify_one();
-    }
-}
-
 fn now() -> NaiveDateTime {
     Utc::now().naive_utc()
 }
@@ -120,7 +104,7 @@ pub fn spawn(state: AppState, every: Duration) -> tokio::task::JoinHandle<()> {
                 Err(e) => tracing::warn!(error = %e, "outbox: will try again"),
             }
             tokio::select! {
-                _ = state.relay.wake.notified() => {}
+                _ = state.relay.woken() => {}
                 _ = tokio::time::sleep(every) => {}
             }
         }

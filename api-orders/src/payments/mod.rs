@@ -22,7 +22,7 @@
 //! - **Refunds** are the outbox's `refund` effect ([`refund`]): it reads the
 //!   refunds already made first and refunds only what is left.
 
-pub mod stripe;
+pub mod expiry;
 pub mod webhook;
 
 use chrono::{NaiveDateTime, Utc};
@@ -30,14 +30,13 @@ use rand::Rng;
 use server::{ApiError, ApiResult};
 use shared::OrderStatus;
 
-use crate::db::lifecycle::Who;
 use crate::db::models::{AttemptRow, OrderWithItems};
 use crate::db::payments as rows;
 use crate::db::queries;
 use crate::lifecycle::machine::Action;
-use crate::lifecycle::{act, no_such_order};
+use crate::lifecycle::{act, no_such_order, Who};
 use crate::state::AppState;
-use stripe::{Intent, Problem, Stripe, StripeError};
+use crate::stripe::{Intent, Problem, Stripe, StripeError};
 
 /// At most this many orders of one shopper await payment at once.
 pub const MAX_UNPAID: i64 = 3;
@@ -548,7 +547,8 @@ pub async fn reconcile(state: &AppState) -> ApiResult<usize> {
     };
     let before = now() - chrono::Duration::from_std(config.reconcile_after).unwrap_or_default();
     let mut paid = 0;
-    for order_id in crate::db::lifecycle::awaiting_payment_since(&state.db, before, 100).await? {
+    for order_id in crate::lifecycle::change::awaiting_payment_since(&state.db, before, 100).await?
+    {
         match sync(state, order_id).await {
             Ok(Settled::Succeeded) => paid += 1,
             Ok(_) => {}

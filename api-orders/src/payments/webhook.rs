@@ -10,14 +10,14 @@ use serde::Deserialize;
 use server::{ApiError, ApiResult};
 use shared::OrderStatus;
 
-use super::stripe::{signature, Intent};
 use super::{record_decline, stripe};
-use crate::db::lifecycle::Who;
 use crate::db::payments as rows;
 use crate::db::queries;
 use crate::lifecycle::act;
 use crate::lifecycle::machine::Action;
+use crate::lifecycle::Who;
 use crate::state::AppState;
+use crate::stripe::{signature, Intent};
 
 #[derive(Debug, Deserialize)]
 struct Event {

@@ -9,9 +9,9 @@ use shared::{Actor, ErrorBody, Order, ResultBody, ShipRequest};
 
 use super::confirmed_admin;
 use super::orders::answer;
-use crate::db::lifecycle::Who;
 use crate::db::queries;
 use crate::lifecycle::machine::Action;
+use crate::lifecycle::Who;
 use crate::lifecycle::{act, no_such_order};
 use crate::state::AppState;
 

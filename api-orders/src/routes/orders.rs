@@ -1,8 +1,5 @@
 //! `/api/order/*` (the caller's cart) and `/api/orders` (history).
 
-use std::future::Future;
-use std::time::{Duration, Instant};
-
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::Json;
@@ -15,50 +12,29 @@ use shared::{
 use server::idempotency::IDEMPOTENCY_KEY;
 
 use super::confirmed_admin;
-use crate::cart::{CartChange, CartOp};
-use crate::checkout::{self, checkout_in_progress};
-use crate::db::checkout::Placing;
+use crate::cart::{AddItem, Refusal, UpdateItem, MAX_LINE_QUANTITY};
+use crate::checkout::{self, checkout_in_progress, Placing};
 use crate::db::queries;
-use crate::domain::{AddItem, UpdateItem, MAX_LINE_QUANTITY};
 use crate::metrics::Checkout;
 use crate::state::AppState;
 
-/// How long a cart change waits for a checkout of the same cart on another
-/// replica to end (one takes milliseconds) before answering 409
-/// `checkout_in_progress`. A checkout in this process is waited for in
-/// `CartQueue` instead.
-const WAIT_FOR_CHECKOUT: Duration = Duration::from_secs(1);
-
-/// Runs `change` until the cart is not frozen by a checkout, for at most
-/// [`WAIT_FOR_CHECKOUT`], and turns what it came to into the answer.
-async fn change_cart<F, Fut>(mut change: F) -> ApiResult<Json<ResultBody<Order>>>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = ApiResult<CartChange>>,
-{
-    let start = Instant::now();
-    loop {
-        return match change().await? {
-            CartChange::Changed(cart) => Ok(answer(cart)),
-            CartChange::CheckingOut if start.elapsed() < WAIT_FOR_CHECKOUT => {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-                continue;
-            }
-            CartChange::CheckingOut => Err(checkout_in_progress()),
-            CartChange::NoCart => Err(no_cart()),
-            CartChange::NotInCart => Err(ApiError::not_found("This product is not in the cart")),
-            CartChange::CartFull => Err(ApiError::field(
-                "product_id",
-                format!(
-                    "the cart holds {} different products already",
-                    shared::stock::MAX_LINES
-                ),
-            )),
-            CartChange::LineFull => Err(ApiError::field(
-                "qty",
-                format!("would put more than {MAX_LINE_QUANTITY} of this product in the cart"),
-            )),
-        };
+/// What a refused cart change is answered.
+fn refused(refusal: Refusal) -> ApiError {
+    match refusal {
+        Refusal::CheckingOut => checkout_in_progress(),
+        Refusal::NoCart => no_cart(),
+        Refusal::NotInCart => ApiError::not_found("This product is not in the cart"),
+        Refusal::CartFull => ApiError::field(
+            "product_id",
+            format!(
+                "the cart holds {} different products already",
+                shared::stock::MAX_LINES
+            ),
+        ),
+        Refusal::LineFull => ApiError::field(
+            "qty",
+            format!("would put more than {MAX_LINE_QUANTITY} of this product in the cart"),
+        ),
     }
 }
 
@@ -99,22 +75,19 @@ pub async fn add_item(
     // Asked before the transaction: no database connection or cart lock is
     // held while waiting on another service.
     let product = state.products.product(add.product).await?;
-    let _turn = state.carts.shared(user.id).await;
-    let cart = change_cart(|| {
-        state.writer.apply(CartOp::Add {
-            user_id: user.id,
-            product: product.clone(),
-            qty: add.qty,
-        })
-    })
-    .await?;
+    let product_id = product.id;
+    let cart = state
+        .carts
+        .add(user.id, product, add.qty)
+        .await?
+        .map_err(refused)?;
     tracing::info!(
         user_id = user.id,
-        product_id = product.id,
+        product_id,
         qty = add.qty.get(),
         "item added"
     );
-    Ok(cart)
+    Ok(answer(cart))
 }
 
 /// Set the quantity of a product in the cart; 0 removes the line.
@@ -134,15 +107,12 @@ pub async fn update_item(
     Input(req): Input<UpdateItemRequest>,
 ) -> ApiResult<Json<ResultBody<Order>>> {
     let update = UpdateItem::parse(&req)?;
-    let _turn = state.carts.shared(user.id).await;
-    change_cart(|| {
-        state.writer.apply(CartOp::Set {
-            user_id: user.id,
-            product: update.product,
-            qty: update.qty,
-        })
-    })
-    .await
+    let cart = state
+        .carts
+        .set(user.id, update.product, update.qty)
+        .await?
+        .map_err(refused)?;
+    Ok(answer(cart))
 }
 
 /// The caller's cart (their open order).
@@ -157,9 +127,7 @@ pub async fn cart(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
 ) -> ApiResult<Json<ResultBody<Order>>> {
-    let cart = queries::cart(&state.db, user.id)
-        .await?
-        .ok_or_else(no_cart)?;
+    let cart = state.carts.get(user.id).await?.ok_or_else(no_cart)?;
     Ok(answer(cart))
 }
 
@@ -213,7 +181,7 @@ pub async fn checkout(
     };
     // The idempotency layer has refused a malformed key already.
     let key = headers.get(IDEMPOTENCY_KEY).and_then(|v| v.to_str().ok());
-    let _turn = state.carts.exclusive(user.id).await;
+    let _hold = state.carts.checking_out(user.id);
     let outcome = checkout::checkout(&state, user.id, key, &placing).await;
     state.metrics.checkout(Checkout::of(&outcome));
     let order = outcome?;

@@ -679,11 +679,13 @@ async fn a_paying_run_logs_no_secret(backend: testkit::Backend) {
 /// The money invariant under load: `PAYMENTS_MODEL_SEQUENCES`
 /// (default 200) checkouts on two replicas with a random mix of cards (a
 /// good one, a decline then a good one, the bank's step then sync, left
-/// unpaid), random cancels (some racing a pay), ships, and the orders
-/// service killed 3 times. Once quiet: the provider holds (succeeded less
-/// refunded) exactly the total of the orders paid, shipped or delivered; no
-/// order has two succeeded PaymentIntents; every timeline is legal; stock is
-/// conserved.
+/// unpaid to expire), random cancels (some racing a pay), ships and
+/// deliveries, and the orders service killed 3 times. Once quiet (every
+/// unpaid order expired): the provider holds (succeeded less refunded)
+/// exactly the total of the orders paid, shipped or delivered; no order has
+/// two succeeded PaymentIntents; every timeline is legal; stock is conserved;
+/// and the mail server got one email per transition that happened (by
+/// distinct `Message-ID`; a repeat only after a kill).
 #[testkit::both_backends]
 async fn money_is_never_wrong_over_many_checkouts_with_kills(backend: testkit::Backend) {
     use rand::rngs::StdRng;
@@ -703,8 +705,17 @@ async fn money_is_never_wrong_over_many_checkouts_with_kills(backend: testkit::B
     const STOCKED: i64 = 100_000;
 
     let stripe = LocalStripe::start().await;
+    let catcher = testkit::smtp::MailCatcher::start().await;
     let mut env = stripe.env();
-    env.push(("OUTBOX_POLL_MS", "200".into()));
+    env.extend([
+        ("OUTBOX_POLL_MS", "200".into()),
+        ("SMTP_URL", catcher.url()),
+        ("MERCHANT_EMAIL", "merchant@shop.example".into()),
+        // Orders left unpaid expire within the run or soon after it.
+        ("ORDER_PAYMENT_TTL_SECS", "15".into()),
+        ("PAYMENT_RECONCILE_AFTER_SECS", "5".into()),
+        ("ORDER_EXPIRY_EVERY_MS", "500".into()),
+    ]);
     let mut shop =
         crate::support::shop_processes(backend, &env, crate::support::Processes::ORDERS).await;
     shop.patch_product(PRODUCT, json!({"stock": STOCKED})).await;
@@ -787,16 +798,24 @@ async fn money_is_never_wrong_over_many_checkouts_with_kills(backend: testkit::B
             }
             _ => {} // left unpaid
         }
-        // Some paid orders are cancelled (refunded), some shipped.
+        // Some paid orders are cancelled (refunded), some shipped, some
+        // shipped and delivered.
         match rng.gen_range(0..6) {
             0 => {
                 shop.change_on(Some(service), order.id, "cancel", &token, json!({}))
                     .await;
             }
-            1 => {
+            1 | 2 => {
                 let ship = json!({"tracking_number": format!("T{}", order.id)});
-                shop.change_on(Some(service), order.id, "ship", &admin, ship)
+                let (status, _) = shop
+                    .change_on(Some(service), order.id, "ship", &admin, ship)
                     .await;
+                if status == 200 && rng.gen_bool(0.5) {
+                    let (status, body) = shop
+                        .change_on(Some(service), order.id, "deliver", &admin, json!({}))
+                        .await;
+                    assert_eq!(status, 200, "{body}");
+                }
             }
             _ => {}
         }
@@ -811,11 +830,14 @@ async fn money_is_never_wrong_over_many_checkouts_with_kills(backend: testkit::B
         }
     }
 
-    // Quiet: refunds carried out, the 3-D Secure ones synced.
-    let deadline = Instant::now() + Duration::from_secs(90);
+    // Quiet: refunds carried out, the 3-D Secure ones synced, the unpaid
+    // expired, the emails sent.
+    let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         let mut kept = 0;
         let mut live = 0;
+        let mut awaiting = 0;
+        let mut expected_mails = 0;
         for (&id, token) in &orders {
             let (status, body) = shop.get(&format!("/api/order/{id}"), token).await;
             assert_eq!(status, 200, "{body}");
@@ -841,9 +863,21 @@ async fn money_is_never_wrong_over_many_checkouts_with_kills(backend: testkit::B
                         | [Open, AwaitingPayment, Cancelled]
                         | [Open, AwaitingPayment, Paid, Cancelled]
                         | [Open, AwaitingPayment, Paid, Shipped]
+                        | [Open, AwaitingPayment, Paid, Shipped, Delivered]
                 ),
                 "order {id}: {history:?}"
             );
+            // The shopper's email per transition marked "yes", and the
+            // merchant's when paid.
+            expected_mails += history
+                .iter()
+                .map(|status| match status {
+                    Open | AwaitingPayment => 0,
+                    Paid => 2,
+                    _ => 1,
+                })
+                .sum::<usize>();
+            awaiting += usize::from(order.status == AwaitingPayment);
             if matches!(order.status, Paid | Shipped | Delivered) {
                 kept += order.total;
             }
@@ -853,7 +887,17 @@ async fn money_is_never_wrong_over_many_checkouts_with_kills(backend: testkit::B
         }
         let held = stripe.held().await;
         let stock = shop.stock(PRODUCT).await.unwrap_or_default();
-        if held == kept && stock + live == STOCKED {
+        let mails = catcher.messages();
+        let ids: std::collections::HashSet<&str> =
+            mails.iter().map(|m| m.message_id.as_str()).collect();
+        if held == kept && stock + live == STOCKED && awaiting == 0 && ids.len() >= expected_mails {
+            assert_eq!(
+                ids.len(),
+                expected_mails,
+                "one email per transition, none for one that did not happen"
+            );
+            let repeats = mails.len() - ids.len();
+            assert!(repeats <= kill_at.len(), "{repeats} repeated emails");
             let mut successes: HashMap<String, usize> = HashMap::new();
             for intent in stripe.intents().await {
                 if intent["status"] == "succeeded" {
@@ -866,15 +910,17 @@ async fn money_is_never_wrong_over_many_checkouts_with_kills(backend: testkit::B
                 "an order with two successes: {successes:?}"
             );
             println!(
-                "payments model: {} orders, {kept} cents held, {} paid",
+                "payments model: {} orders, {kept} cents held, {} paid, {} emails ({repeats} repeated after kills)",
                 orders.len(),
-                successes.len()
+                successes.len(),
+                mails.len()
             );
             return;
         }
         assert!(
             Instant::now() < deadline,
-            "not settled: the provider holds {held}, paid orders total {kept}; stock {stock} + {live} live != {STOCKED}"
+            "not settled: the provider holds {held}, paid orders total {kept}; stock {stock} + {live} live != {STOCKED}; {awaiting} awaiting payment; {} of {expected_mails} emails",
+            ids.len()
         );
         tokio::time::sleep(Duration::from_millis(300)).await;
     }

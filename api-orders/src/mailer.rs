@@ -1,4 +1,4 @@
-//! Sending an [`Email`]: over SMTP (`SMTP_URL`, the `lettre` crate), or, with
+//! Sending an [`Email`] (the outbox composes them): over SMTP (`SMTP_URL`, the `lettre` crate), or, with
 //! no mail server configured, as an `.eml` file in `MAIL_DIR`, named after its
 //! `Message-ID` (a resend writes the same file).
 
@@ -8,8 +8,20 @@ use std::time::Duration;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use super::message::Email;
+use serde::{Deserialize, Serialize};
+
 use crate::config::{MailConfig, MailTransport};
+
+/// One message, as kept in the outbox until it is sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Email {
+    /// `<...@domain>`: the same for every send of this message.
+    pub message_id: String,
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
 
 /// How long one SMTP conversation may take, well inside the outbox lease.
 const SMTP_TIMEOUT: Duration = Duration::from_secs(10);
@@ -22,21 +34,6 @@ pub enum SendError {
     /// The message can never be sent as it is (the server refused the
     /// address for good): recorded, not retried.
     Never(String),
-}
-
-/// Whether `address` is a mailbox (`a@b.c` or `Name <a@b.c>`).
-pub fn check_address(address: &str) -> Result<(), String> {
-    address
-        .parse::<Mailbox>()
-        .map(|_| ())
-        .map_err(|e| e.to_string())
-}
-
-/// Whether `url` is an SMTP URL lettre can use.
-pub fn check_smtp_url(url: &str) -> Result<(), String> {
-    AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-        .map(|_| ())
-        .map_err(|e| e.to_string())
 }
 
 #[derive(Clone)]

@@ -1,19 +1,22 @@
-//! The rules of a cart change, applied to a cart held in memory.
-//!
-//! The [cart writer](crate::writer) applies a batch of changes in one
-//! transaction: it reads the batch's carts and lines once, applies each change
-//! here in order (each gets the outcome it would have had alone, after the
-//! ones before it), and writes back what differs. The table constraints (one
-//! open cart per user, the line's key, its quantity CHECK) still hold whatever
-//! this code does: a change they refuse fails the batch rather than being
-//! half written.
+//! The rules of a cart change, applied to a cart held in memory: what an add
+//! or a quantity change does to the lines, and when it is refused. No
+//! database here: [`batch`](super::batch) reads the carts, applies the
+//! changes with these rules and writes back what differs.
 
 use std::collections::BTreeMap;
 
 use shared::Product;
 
-use crate::db::models::{ItemRow, OrderRow, OrderWithItems};
-use crate::domain::{AddQuantity, ProductId, SetQuantity, MAX_LINE_QUANTITY};
+use super::input::{AddQuantity, ProductId, SetQuantity, MAX_LINE_QUANTITY};
+
+/// One line of a cart: a product, its name and price when last added, and how many.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    pub product_id: i64,
+    pub name: String,
+    pub unit_price: i64,
+    pub quantity: i64,
+}
 
 /// One change of one user's cart.
 #[derive(Debug, Clone)]
@@ -47,14 +50,9 @@ impl CartOp {
     }
 }
 
-/// What a cart change came to. Anything but `Changed` left the cart as it was.
-// `Changed` is the common outcome and is answered at once: boxing it would
-// allocate for every change to save stack on the rare refusals.
-#[allow(clippy::large_enum_variant)]
-#[derive(Debug)]
-pub enum CartChange {
-    /// The cart after the change.
-    Changed(OrderWithItems),
+/// Why a cart change left the cart as it was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
     /// The user has no cart.
     NoCart,
     /// The cart has no line for that product.
@@ -71,48 +69,48 @@ pub enum CartChange {
 /// A cart as read at the start of a batch, and as the batch's changes leave it.
 #[derive(Debug)]
 pub struct Cart {
-    order: OrderRow,
+    /// A checkout holds it (`checkout_state` is set).
+    frozen: bool,
     /// False for a cart this batch opened, until its first add: the changes
     /// before that add found no cart.
     exists: bool,
-    read: BTreeMap<i64, ItemRow>,
-    lines: BTreeMap<i64, ItemRow>,
+    read: BTreeMap<i64, Line>,
+    lines: BTreeMap<i64, Line>,
 }
 
 impl Cart {
-    /// The cart `order` with its lines `items`; `existed` is false when the
-    /// batch opened it for a change that adds.
-    pub fn new(order: OrderRow, items: Vec<ItemRow>, existed: bool) -> Self {
-        let read: BTreeMap<i64, ItemRow> = items.into_iter().map(|i| (i.product_id, i)).collect();
+    /// A cart with its stored `lines`; `frozen` when a checkout holds it;
+    /// `existed` is false when the batch opened it for a change that adds.
+    pub fn new(lines: Vec<Line>, frozen: bool, existed: bool) -> Self {
+        let read: BTreeMap<i64, Line> = lines.into_iter().map(|l| (l.product_id, l)).collect();
         Self {
-            order,
+            frozen,
             exists: existed,
             lines: read.clone(),
             read,
         }
     }
 
-    /// Applies `op` (of this cart's user); the cart is unchanged unless the
-    /// outcome is `Changed`.
-    pub fn apply(&mut self, op: &CartOp) -> CartChange {
+    /// Applies `op` (of this cart's user): the lines after it, or why it was
+    /// refused (the cart then is as it was).
+    pub fn apply(&mut self, op: &CartOp) -> Result<Vec<Line>, Refusal> {
         if !self.exists && !op.opens_cart() {
-            return CartChange::NoCart;
+            return Err(Refusal::NoCart);
         }
         self.exists = true;
-        if self.order.checkout_state.is_some() {
-            return CartChange::CheckingOut;
+        if self.frozen {
+            return Err(Refusal::CheckingOut);
         }
         match op {
             CartOp::Add { product, qty, .. } => {
                 let had = self.lines.get(&product.id).map_or(0, |line| line.quantity);
                 if had + qty.get() > MAX_LINE_QUANTITY {
-                    return CartChange::LineFull;
+                    return Err(Refusal::LineFull);
                 }
                 if had == 0 && self.lines.len() >= shared::stock::MAX_LINES {
-                    return CartChange::CartFull;
+                    return Err(Refusal::CartFull);
                 }
-                let line = ItemRow {
-                    order_id: self.order.id,
+                let line = Line {
                     product_id: product.id,
                     name: product.name.clone(),
                     unit_price: product.price,
@@ -122,7 +120,7 @@ impl Cart {
             }
             CartOp::Set { product, qty, .. } => {
                 let Some(line) = self.lines.get_mut(&product.get()) else {
-                    return CartChange::NotInCart;
+                    return Err(Refusal::NotInCart);
                 };
                 match qty.get() {
                     0 => {
@@ -132,16 +130,12 @@ impl Cart {
                 }
             }
         }
-        CartChange::Changed(self.snapshot())
-    }
-
-    fn snapshot(&self) -> OrderWithItems {
-        OrderWithItems::new(self.order.clone(), self.lines.values().cloned().collect())
+        Ok(self.lines.values().cloned().collect())
     }
 
     /// The lines to write (new, or changed since read) and the products whose
     /// lines to delete.
-    pub fn changes(&self) -> (Vec<ItemRow>, Vec<i64>) {
+    pub fn changes(&self) -> (Vec<Line>, Vec<i64>) {
         let written = self
             .lines
             .values()
@@ -156,45 +150,23 @@ impl Cart {
             .collect();
         (written, removed)
     }
-
-    pub fn order_id(&self) -> i64 {
-        self.order.id
-    }
 }
 
 #[cfg(test)]
 mod tests {
-    use chrono::NaiveDateTime;
-
     use super::*;
 
-    fn cart(checkout_state: Option<&str>, lines: &[(i64, i64)]) -> Cart {
-        let order = OrderRow {
-            id: 7,
-            user_id: 1,
-            is_open: true,
-            total: 0,
-            created_at: NaiveDateTime::default(),
-            checked_out_at: None,
-            checkout_state: checkout_state.map(str::to_owned),
-            checkout_reservation: checkout_state.map(|_| "o7-test".to_owned()),
-            status: "open".into(),
-            email: None,
-            tracking_number: None,
-            cancel_reason: None,
-            shipping_address: None,
-        };
-        let items = lines
+    fn cart(frozen: bool, lines: &[(i64, i64)]) -> Cart {
+        let lines = lines
             .iter()
-            .map(|&(product_id, quantity)| ItemRow {
-                order_id: 7,
+            .map(|&(product_id, quantity)| Line {
                 product_id,
                 name: format!("p{product_id}"),
                 unit_price: 100,
                 quantity,
             })
             .collect();
-        Cart::new(order, items, true)
+        Cart::new(lines, frozen, true)
     }
 
     fn add(product: i64, qty: i64, price: i64) -> CartOp {
@@ -222,19 +194,14 @@ mod tests {
         }
     }
 
-    fn quantities(change: CartChange) -> Vec<(i64, i64)> {
-        let CartChange::Changed(cart) = change else {
-            panic!("not changed: {change:?}");
-        };
-        cart.items
-            .iter()
-            .map(|i| (i.product_id, i.quantity))
-            .collect()
+    fn quantities(change: Result<Vec<Line>, Refusal>) -> Vec<(i64, i64)> {
+        let lines = change.unwrap_or_else(|refusal| panic!("not changed: {refusal:?}"));
+        lines.iter().map(|l| (l.product_id, l.quantity)).collect()
     }
 
     #[test]
     fn adds_accumulate_and_refresh_the_price_and_sets_replace() {
-        let mut cart = cart(None, &[(2, 1)]);
+        let mut cart = cart(false, &[(2, 1)]);
         assert_eq!(quantities(cart.apply(&add(2, 3, 150))), [(2, 4)]);
         assert_eq!(quantities(cart.apply(&add(1, 1, 100))), [(1, 1), (2, 4)]);
         assert_eq!(quantities(cart.apply(&set(2, 9))), [(1, 1), (2, 9)]);
@@ -247,43 +214,52 @@ mod tests {
 
     #[test]
     fn refusals_leave_the_cart_as_it_was() {
-        let mut cart = cart(None, &[(2, MAX_LINE_QUANTITY - 1)]);
-        assert!(matches!(cart.apply(&add(2, 2, 100)), CartChange::LineFull));
-        assert!(matches!(cart.apply(&set(3, 1)), CartChange::NotInCart));
+        let mut cart = cart(false, &[(2, MAX_LINE_QUANTITY - 1)]);
+        assert!(matches!(
+            cart.apply(&add(2, 2, 100)),
+            Err(Refusal::LineFull)
+        ));
+        assert!(matches!(cart.apply(&set(3, 1)), Err(Refusal::NotInCart)));
         let (written, removed) = cart.changes();
         assert!(written.is_empty() && removed.is_empty());
         quantities(cart.apply(&add(2, 1, 100)));
-        assert!(matches!(cart.apply(&add(2, 1, 100)), CartChange::LineFull));
+        assert!(matches!(
+            cart.apply(&add(2, 1, 100)),
+            Err(Refusal::LineFull)
+        ));
 
         let full: Vec<(i64, i64)> = (1..=shared::stock::MAX_LINES as i64)
             .map(|p| (p, 1))
             .collect();
-        let mut cart = self::cart(None, &full);
+        let mut cart = self::cart(false, &full);
         assert!(matches!(
             cart.apply(&add(1000, 1, 100)),
-            CartChange::CartFull
+            Err(Refusal::CartFull)
         ));
         quantities(cart.apply(&add(1, 1, 100)));
 
-        let mut frozen = self::cart(Some("reserving"), &[(2, 1)]);
+        let mut frozen = self::cart(true, &[(2, 1)]);
         assert!(matches!(
             frozen.apply(&add(2, 1, 100)),
-            CartChange::CheckingOut
+            Err(Refusal::CheckingOut)
         ));
-        assert!(matches!(frozen.apply(&set(2, 0)), CartChange::CheckingOut));
+        assert!(matches!(
+            frozen.apply(&set(2, 0)),
+            Err(Refusal::CheckingOut)
+        ));
     }
 
     #[test]
     fn a_change_before_the_add_that_opens_the_cart_finds_none() {
-        let mut opened = Cart::new(cart(None, &[]).order, vec![], false);
-        assert!(matches!(opened.apply(&set(2, 1)), CartChange::NoCart));
+        let mut opened = Cart::new(vec![], false, false);
+        assert!(matches!(opened.apply(&set(2, 1)), Err(Refusal::NoCart)));
         assert_eq!(quantities(opened.apply(&add(2, 1, 100))), [(2, 1)]);
         assert_eq!(quantities(opened.apply(&set(2, 5))), [(2, 5)]);
     }
 
     #[test]
     fn a_removed_line_that_was_stored_is_deleted() {
-        let mut cart = cart(None, &[(2, 1), (3, 1)]);
+        let mut cart = cart(false, &[(2, 1), (3, 1)]);
         quantities(cart.apply(&set(3, 0)));
         assert_eq!(cart.changes(), (vec![], vec![3]));
     }

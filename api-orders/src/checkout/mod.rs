@@ -35,13 +35,16 @@ use chrono::{NaiveDateTime, Utc};
 use server::{ApiError, ApiResult};
 use shared::StockLine;
 
-use crate::db::checkout::{self as steps, Closing, Intent, Placing};
+mod steps;
+
+use crate::cart::ProductId;
 use crate::db::models::OrderWithItems;
 use crate::db::queries;
-use crate::domain::ProductId;
 use crate::failpoint;
 use crate::products::ReserveError;
 use crate::state::AppState;
+pub use steps::Placing;
+use steps::{Closing, Intent};
 
 /// 409 `checkout_in_progress`: the cart's stock is being reserved (or an
 /// attempt that died is being undone), so its lines cannot change now.

@@ -1,5 +1,5 @@
 //! A change of an order's status in one transaction (the story is in
-//! `crate::lifecycle`): the order's row locked, its status read, the
+//! [the module](super)): the order's row locked, its status read, the
 //! transitions table consulted, the change written conditionally on the
 //! status read, and its timeline step and effects (stock release, refund,
 //! emails) written to the outbox in the same commit.
@@ -11,12 +11,12 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 use server::{with_conn, ApiError, ApiResult, Db};
 use shared::{Actor, OrderStatus};
 
-use super::models::{EventRow, NewEffect, OrderWithItems};
-use super::queries::with_details;
-use super::schema::orders;
-use super::store::Store;
+use super::machine::{decide, Action, Decision, Effects, Refusal};
 use crate::config::MailConfig;
-use crate::lifecycle::machine::{decide, Action, Decision, Effects, Refusal};
+use crate::db::models::{EventRow, NewEffect, OrderWithItems};
+use crate::db::queries::with_details;
+use crate::db::schema::orders;
+use crate::db::store::Store;
 use crate::outbox::message::{compose, Recipient};
 use crate::outbox::{effect, Effect};
 

@@ -1,28 +1,16 @@
 //! Group commit: the cart changes that arrive while a transaction commits go
-//! into the next transaction together.
-//!
-//! A cart change is a few small statements and one commit, and the commit is
-//! what costs: it waits for the disk (SQLite's `synchronous=FULL`, PostgreSQL's
-//! WAL flush). So cart changes do not each take a connection: they queue here,
-//! on one of a few lanes (one per user, by id), and each lane applies what has
-//! queued since its last commit in one transaction ([`queries::apply`]), then
-//! answers each request with its own outcome. One request alone is applied at
-//! once, as before; under load the flushes per second stay the same and the
-//! changes per flush grow.
-//!
-//! An answer is sent only after its transaction committed, so an acknowledged
-//! change is as durable as before. Within a batch the changes keep their order
-//! of arrival per user, and the batch takes its carts' locks in the order of
-//! the user ids: every replica does the same, so two replicas' batches never
-//! wait on each other in a cycle.
+//! into the next transaction together, on one of a few lanes (see [the
+//! module](super) for why). Each lane applies what has queued since its last
+//! commit as one [batch](super::batch), then answers each request with its
+//! own outcome, only after the commit.
 
 use std::time::{Duration, Instant};
 
 use server::{ApiError, ApiResult, Db};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::cart::{CartChange, CartOp};
-use crate::db::queries;
+use super::batch::{self, Outcome};
+use super::rules::CartOp;
 
 /// The most changes one transaction applies.
 const MAX_BATCH: usize = 256;
@@ -33,16 +21,16 @@ const QUEUE: usize = 4096;
 struct Job {
     op: CartOp,
     queued: Instant,
-    answer: oneshot::Sender<ApiResult<CartChange>>,
+    answer: oneshot::Sender<ApiResult<Outcome>>,
 }
 
 /// The lanes cart changes queue on; cheap to clone.
 #[derive(Clone)]
-pub struct CartWriter {
+pub struct Writer {
     lanes: Vec<mpsc::Sender<Job>>,
 }
 
-impl CartWriter {
+impl Writer {
     /// Starts the lanes: one on SQLite, which has one writing connection
     /// anyway; on PostgreSQL up to 4, half the pool, leaving connections for
     /// reads and checkouts. A change that waited longer than `give_up` for
@@ -64,7 +52,7 @@ impl CartWriter {
     }
 
     /// Applies `op` with whatever else is queued on its lane; its outcome once committed.
-    pub async fn apply(&self, op: CartOp) -> ApiResult<CartChange> {
+    pub async fn apply(&self, op: CartOp) -> ApiResult<Outcome> {
         let lane = &self.lanes[op.user_id().unsigned_abs() as usize % self.lanes.len()];
         let (answer, outcome) = oneshot::channel();
         let job = Job {
@@ -102,7 +90,7 @@ async fn run_lane(db: Db, mut queue: mpsc::Receiver<Job>, give_up: Duration) {
         // In a task of its own, so that a bug that panics fails this batch
         // (500s), not the lane for good.
         let db = db.clone();
-        let applied = tokio::spawn(async move { queries::apply(&db, &ops).await })
+        let applied = tokio::spawn(async move { batch::apply(&db, &ops).await })
             .await
             .unwrap_or_else(|e| Err(anyhow::anyhow!("applying cart changes: {e}").into()));
         match applied {

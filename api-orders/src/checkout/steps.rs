@@ -1,5 +1,5 @@
 //! The checkout saga's steps in the database (the whole story is in
-//! `crate::checkout`): record the intent, close, abandon, and the repair
+//! [the module](super)): record the intent, close, abandon, and the repair
 //! loop's claim on attempts that died. Each step is one short transaction and
 //! returns what it found; the caller decides what the shopper is told. Every
 //! change of `checkout_state` is a conditional update on the state (and the
@@ -15,12 +15,12 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 use rand::Rng;
 use server::{with_conn, ApiError, ApiResult, Db};
 
-use super::lifecycle::record;
-use super::models::{lines_total, ItemRow, OrderRow, OrderWithItems};
-use super::queries::with_details;
-use super::schema::orders;
-use super::store::{CartLock, Store};
 use crate::config::MailConfig;
+use crate::db::models::{lines_total, ItemRow, OrderRow, OrderWithItems};
+use crate::db::queries::with_details;
+use crate::db::schema::orders;
+use crate::db::store::{CartLock, Store};
+use crate::lifecycle::change::record;
 use crate::lifecycle::machine::{decide, Action, Decision};
 use shared::{Actor, OrderStatus};
 
