@@ -13,7 +13,7 @@ use std::time::Duration;
 use chrono::Utc;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
-use server::{with_read_conn, ApiError, ApiResult, Db};
+use server::{with_conn, ApiError, ApiResult, Db};
 use shared::OrderStatus;
 
 use crate::db::outbox::backlog;
@@ -108,7 +108,7 @@ impl OrdersMetrics {
 }
 
 async fn gauges(db: &Db) -> ApiResult<String> {
-    let by_status: Vec<(String, i64)> = with_read_conn!(db, |conn| {
+    let by_status: Vec<(String, i64)> = with_conn!(db.reader(), |conn| {
         orders::table
             .group_by(orders::status)
             .select((orders::status, diesel::dsl::count_star()))
@@ -116,7 +116,7 @@ async fn gauges(db: &Db) -> ApiResult<String> {
             .await
             .map_err(ApiError::from)
     })?;
-    let oldest_checkout: Option<chrono::NaiveDateTime> = with_read_conn!(db, |conn| {
+    let oldest_checkout: Option<chrono::NaiveDateTime> = with_conn!(db.reader(), |conn| {
         orders::table
             .filter(orders::checkout_state.is_not_null())
             .select(diesel::dsl::min(orders::checkout_started_at))

@@ -249,7 +249,7 @@ impl Telemetry {
 
 /// `IDEMPOTENCY_SECRET`, if set: at least 32 bytes (see [`crate::idempotency`]).
 pub fn idempotency_secret(vars: Vars<'_>) -> anyhow::Result<Option<Vec<u8>>> {
-    const NAME: &str = crate::idempotency::SECRET_VAR;
+    const NAME: &str = "IDEMPOTENCY_SECRET";
     match var(vars, NAME) {
         Some(secret) if secret.len() < 32 => anyhow::bail!(
             "{NAME}: it must be at least 32 bytes (or unset, for a secret per database)"

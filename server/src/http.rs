@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE};
-use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -20,6 +20,7 @@ use crate::db::Db;
 use crate::error::ApiError;
 use crate::limits::{self, Guard};
 use crate::metrics::{self, Metrics};
+use crate::security_headers;
 use crate::telemetry;
 
 /// Wraps a service's routes with what every service has.
@@ -58,7 +59,7 @@ pub fn finish(
             metrics::track,
         ))
         .layer(cors(&settings.cors_origins))
-        .layer(axum::middleware::from_fn(security_headers))
+        .layer(axum::middleware::from_fn(security_headers::add))
         .layer(axum::middleware::from_fn(telemetry::request_context))
         // Outermost: the request context decides from it whether to continue
         // a caller's trace.
@@ -69,32 +70,6 @@ pub fn finish(
 
 /// Where the services' route annotations find it.
 pub use crate::openapi::IDEMPOTENCY_KEY_DOC;
-
-/// The headers every answer carries, whatever the route: no content
-/// sniffing, no framing, no referrer (the OpenAPI documents list them).
-pub const SECURITY_HEADERS: [(&str, &str); 3] = [
-    ("X-Content-Type-Options", "nosniff"),
-    ("X-Frame-Options", "DENY"),
-    ("Referrer-Policy", "no-referrer"),
-];
-
-/// Middleware: the [`SECURITY_HEADERS`] on every answer, and `no-store` on
-/// the answer to an authenticated request (it is that user's: no cache
-/// keeps it).
-async fn security_headers(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
-    let authenticated = req.headers().contains_key(AUTHORIZATION);
-    let mut response = next.run(req).await;
-    let headers = response.headers_mut();
-    for (name, value) in SECURITY_HEADERS {
-        if let Ok(name) = HeaderName::from_bytes(name.as_bytes()) {
-            headers.insert(name, HeaderValue::from_static(value));
-        }
-    }
-    if authenticated {
-        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    }
-    response
-}
 
 async fn readyz(State(db): State<Db>) -> Response {
     if db.is_ready().await {

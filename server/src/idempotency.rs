@@ -79,8 +79,6 @@ pub const MAX_KEYS_PER_USER: i64 = 1_000;
 pub const MAX_KEYS_PER_ADDRESS: i64 = 100;
 /// How often each process sweeps expired rows.
 pub const SWEEP_EVERY: Duration = Duration::from_secs(5 * 60);
-/// The environment variable of the deployment's fingerprint secret.
-pub const SECRET_VAR: &str = "IDEMPOTENCY_SECRET";
 
 /// A claim with no answer this old was left by a process that died: every
 /// live request answers or drops (and releases) by the request time limit.

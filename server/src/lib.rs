@@ -15,6 +15,7 @@ pub mod limits;
 pub mod metrics;
 pub mod openapi;
 pub mod otel;
+pub mod security_headers;
 pub mod service_token;
 pub mod telemetry;
 pub mod turns;

@@ -353,7 +353,9 @@ fn responses(doc: &mut Value) -> impl Iterator<Item = (String, &mut Value)> {
 /// on a 429 or a 503 (defined once, in `components.headers`).
 fn add_response_headers(response: &mut Value, status: &str) {
     let headers = &mut response["headers"];
-    let security = crate::http::SECURITY_HEADERS.iter().map(|(name, _)| *name);
+    let security = crate::security_headers::SECURITY_HEADERS
+        .iter()
+        .map(|(name, _)| *name);
     let retry = matches!(status, "429" | "503").then_some("Retry-After");
     for name in std::iter::once("X-Request-Id").chain(security).chain(retry) {
         headers[name] = json!({"$ref": format!("#/components/headers/{name}")});
@@ -374,7 +376,7 @@ fn common_headers() -> Value {
             "schema": {"type": "integer", "minimum": 0}
         }
     });
-    for (name, value) in crate::http::SECURITY_HEADERS {
+    for (name, value) in crate::security_headers::SECURITY_HEADERS {
         headers[name] = json!({"required": true, "schema": {"type": "string", "const": value}});
     }
     headers

@@ -63,3 +63,16 @@ impl TestDb {
         .unwrap_or_else(|e| panic!("{sql}: {e}"))
     }
 }
+
+impl TestDb {
+    /// Runs a whole SQL script on the empty database: a dump
+    /// (`sqlite3 .dump`, `pg_dump --inserts`) made by another build, say.
+    pub async fn restore(&self, script: &str) {
+        use diesel_async::SimpleAsyncConnection;
+        match self.connect().await {
+            Conn::Pg(mut conn) => conn.batch_execute(script).await,
+            Conn::Sqlite(mut conn) => conn.batch_execute(script).await,
+        }
+        .unwrap_or_else(|e| panic!("restoring a dump into {}: {e}", self.url))
+    }
+}

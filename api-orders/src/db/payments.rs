@@ -5,7 +5,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
-use server::{with_conn, with_read_conn, ApiError, ApiResult, Db};
+use server::{with_conn, ApiError, ApiResult, Db};
 
 use super::models::AttemptRow;
 use super::schema::{payment_attempts as pa, payment_events};
@@ -170,7 +170,7 @@ pub async fn refunded(db: &Db, id: i64) -> ApiResult<()> {
 /// Whether the webhook event was applied already.
 pub async fn event_seen(db: &Db, event_id: &str) -> ApiResult<bool> {
     let event_id = event_id.to_owned();
-    with_read_conn!(db, |conn| {
+    with_conn!(db.reader(), |conn| {
         payment_events::table
             .find(&event_id)
             .count()

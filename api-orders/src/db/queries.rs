@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use diesel_async::scoped_futures::ScopedFutureExt;
 use diesel_async::AsyncConnection;
-use server::{with_read_conn, ApiError, ApiResult, Db, Page};
+use server::{with_conn, ApiError, ApiResult, Db, Page};
 
 use super::models::{AttemptRow, EventRow, ItemRow, OrderRow, OrderWithItems};
 use super::store::Store;
@@ -23,7 +23,7 @@ pub fn by_order(items: Vec<ItemRow>) -> HashMap<i64, Vec<ItemRow>> {
 
 /// The user's cart with its lines, if there is a cart.
 pub async fn cart(db: &Db, user_id: i64) -> ApiResult<Option<OrderWithItems>> {
-    with_read_conn!(db, |conn| {
+    with_conn!(db.reader(), |conn| {
         conn.transaction::<_, ApiError, _>(|conn| {
             async move {
                 let Some(order) = conn.find_cart(user_id).await? else {
@@ -49,7 +49,7 @@ pub async fn history(
 ) -> ApiResult<(Vec<OrderWithItems>, i64)> {
     let statuses: Option<Vec<String>> =
         statuses.map(|s| s.into_iter().map(|s| s.as_str().to_owned()).collect());
-    with_read_conn!(db, |conn| {
+    with_conn!(db.reader(), |conn| {
         conn.transaction::<_, ApiError, _>(|conn| {
             async move {
                 let (orders, total) = conn.history(user_id, statuses, page).await?;
@@ -64,7 +64,7 @@ pub async fn history(
 
 /// One order with its lines and timeline, if it exists.
 pub async fn order(db: &Db, order_id: i64) -> ApiResult<Option<OrderWithItems>> {
-    with_read_conn!(db, |conn| {
+    with_conn!(db.reader(), |conn| {
         conn.transaction::<_, ApiError, _>(|conn| {
             async move {
                 let Some(order) = conn.find_order(order_id).await? else {

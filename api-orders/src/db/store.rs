@@ -13,11 +13,14 @@
 //! instead of failing to upgrade a read snapshot later. That SQLite step is
 //! the orders service's own, hence a trait here rather than in `server`.
 //!
-//! [`Store`] is implemented by a macro, once per connection type, because a
-//! diesel-async body generic over the connection needs a `where` clause per
-//! statement shape (`QueryFragment`, `QueryId`, `LoadQuery`, the upsert's
-//! backend support, ...), longer than the queries themselves; the macro keeps
-//! one text of each query and the compiler checks it against both backends.
+//! [`Store`] is implemented for both connection types at once by
+//! `server::with_conn!(impl Store for each connection ..)`: a diesel-async
+//! body generic over the connection needs a `where` clause per statement
+//! shape (`QueryFragment`, `QueryId`, `LoadQuery`, the upsert's backend
+//! support, ...), longer than the queries themselves; the macro keeps one
+//! text of each query and the compiler checks it against both backends. The
+//! trait, rather than free functions, lets the cart's batch, the checkout's
+//! steps and the lifecycle's changes call the steps on either connection.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -157,188 +160,181 @@ pub trait Store {
     ) -> impl std::future::Future<Output = QueryResult<()>> + Send;
 }
 
-macro_rules! impl_store {
-    ($conn:ty) => {
-        impl Store for $conn {
-            async fn open_cart(
-                &mut self,
-                user_id: i64,
-                now: NaiveDateTime,
-            ) -> QueryResult<OrderRow> {
-                diesel::insert_into(orders::table)
-                    .values((
-                        orders::user_id.eq(user_id),
-                        orders::is_open.eq(true),
-                        orders::open_user_id.eq(Some(user_id)),
-                        orders::total.eq(0),
-                        orders::created_at.eq(now),
-                    ))
-                    .on_conflict(orders::open_user_id)
-                    .do_nothing()
-                    .execute(self)
-                    .await?;
-                orders::table
-                    .filter(orders::open_user_id.eq(user_id))
-                    .select(OrderRow::as_select())
-                    .first(self)
-                    .await
-            }
+server::with_conn!(impl Store for each connection {
+    async fn open_cart(
+        &mut self,
+        user_id: i64,
+        now: NaiveDateTime,
+    ) -> QueryResult<OrderRow> {
+        diesel::insert_into(orders::table)
+            .values((
+                orders::user_id.eq(user_id),
+                orders::is_open.eq(true),
+                orders::open_user_id.eq(Some(user_id)),
+                orders::total.eq(0),
+                orders::created_at.eq(now),
+            ))
+            .on_conflict(orders::open_user_id)
+            .do_nothing()
+            .execute(self)
+            .await?;
+        orders::table
+            .filter(orders::open_user_id.eq(user_id))
+            .select(OrderRow::as_select())
+            .first(self)
+            .await
+    }
 
-            async fn carts_of(&mut self, user_ids: Vec<i64>) -> QueryResult<Vec<OrderRow>> {
-                orders::table
-                    .filter(orders::open_user_id.eq_any(user_ids))
-                    .select(OrderRow::as_select())
-                    .load(self)
-                    .await
-            }
+    async fn carts_of(&mut self, user_ids: Vec<i64>) -> QueryResult<Vec<OrderRow>> {
+        orders::table
+            .filter(orders::open_user_id.eq_any(user_ids))
+            .select(OrderRow::as_select())
+            .load(self)
+            .await
+    }
 
-            async fn find_cart(&mut self, user_id: i64) -> QueryResult<Option<OrderRow>> {
-                orders::table
-                    .filter(orders::open_user_id.eq(user_id))
-                    .select(OrderRow::as_select())
-                    .first(self)
-                    .await
-                    .optional()
-            }
+    async fn find_cart(&mut self, user_id: i64) -> QueryResult<Option<OrderRow>> {
+        orders::table
+            .filter(orders::open_user_id.eq(user_id))
+            .select(OrderRow::as_select())
+            .first(self)
+            .await
+            .optional()
+    }
 
-            async fn items_of(&mut self, order_ids: Vec<i64>) -> QueryResult<Vec<ItemRow>> {
-                if order_ids.is_empty() {
-                    return Ok(Vec::new());
-                }
-                order_items::table
-                    .filter(order_items::order_id.eq_any(order_ids))
-                    .order((order_items::order_id, order_items::product_id))
-                    .select(ItemRow::as_select())
-                    .load(self)
-                    .await
-            }
-
-            async fn save_line(&mut self, line: ItemRow) -> QueryResult<()> {
-                diesel::insert_into(order_items::table)
-                    .values(&line)
-                    .on_conflict((order_items::order_id, order_items::product_id))
-                    .do_update()
-                    .set((
-                        order_items::quantity.eq(excluded(order_items::quantity)),
-                        order_items::name.eq(excluded(order_items::name)),
-                        order_items::unit_price.eq(excluded(order_items::unit_price)),
-                    ))
-                    .execute(self)
-                    .await
-                    .map(|_| ())
-            }
-
-            async fn remove_lines(
-                &mut self,
-                order_id: i64,
-                product_ids: Vec<i64>,
-            ) -> QueryResult<()> {
-                diesel::delete(
-                    order_items::table
-                        .filter(order_items::order_id.eq(order_id))
-                        .filter(order_items::product_id.eq_any(product_ids)),
-                )
-                .execute(self)
-                .await
-                .map(|_| ())
-            }
-
-            async fn history(
-                &mut self,
-                user_id: Option<i64>,
-                statuses: Option<Vec<String>>,
-                page: Page,
-            ) -> QueryResult<(Vec<OrderRow>, i64)> {
-                // An emptied cart is no order to show (contract v1.1).
-                let shown = orders::is_open.eq(false).or(diesel::dsl::exists(
-                    order_items::table.filter(order_items::order_id.eq(orders::id)),
-                ));
-                let mut count = orders::table.filter(shown).count().into_boxed();
-                let mut rows = orders::table
-                    .filter(shown)
-                    .select(OrderRow::as_select())
-                    .into_boxed();
-                if let Some(user_id) = user_id {
-                    count = count.filter(orders::user_id.eq(user_id));
-                    rows = rows.filter(orders::user_id.eq(user_id));
-                }
-                if let Some(statuses) = statuses {
-                    count = count.filter(orders::status.eq_any(statuses.clone()));
-                    rows = rows.filter(orders::status.eq_any(statuses));
-                }
-                let total = count.get_result::<i64>(self).await?;
-                let rows = rows
-                    .order((orders::created_at.desc(), orders::id.desc()))
-                    .limit(page.limit)
-                    .offset(page.offset)
-                    .load(self)
-                    .await?;
-                Ok((rows, total))
-            }
-
-            async fn lock_order(&mut self, order_id: i64) -> QueryResult<bool> {
-                diesel::update(orders::table.find(order_id))
-                    .set(orders::status.eq(orders::status))
-                    .execute(self)
-                    .await
-                    .map(|n| n > 0)
-            }
-
-            async fn find_order(&mut self, order_id: i64) -> QueryResult<Option<OrderRow>> {
-                orders::table
-                    .find(order_id)
-                    .select(OrderRow::as_select())
-                    .first(self)
-                    .await
-                    .optional()
-            }
-
-            async fn events_of(&mut self, order_ids: Vec<i64>) -> QueryResult<Vec<EventRow>> {
-                if order_ids.is_empty() {
-                    return Ok(Vec::new());
-                }
-                order_events::table
-                    .filter(order_events::order_id.eq_any(order_ids))
-                    .order((order_events::order_id, order_events::id))
-                    .select(EventRow::as_select())
-                    .load(self)
-                    .await
-            }
-
-            async fn add_event(&mut self, event: EventRow) -> QueryResult<()> {
-                diesel::insert_into(order_events::table)
-                    .values(&event)
-                    .execute(self)
-                    .await
-                    .map(|_| ())
-            }
-
-            async fn attempts_of(&mut self, order_ids: Vec<i64>) -> QueryResult<Vec<AttemptRow>> {
-                if order_ids.is_empty() {
-                    return Ok(Vec::new());
-                }
-                payment_attempts::table
-                    .filter(payment_attempts::order_id.eq_any(order_ids))
-                    .order((payment_attempts::order_id, payment_attempts::attempt))
-                    .select(AttemptRow::as_select())
-                    .load(self)
-                    .await
-            }
-
-            async fn enqueue(&mut self, effects: Vec<NewEffect>) -> QueryResult<()> {
-                for effect in effects {
-                    diesel::insert_into(outbox::table)
-                        .values(&effect)
-                        .on_conflict(outbox::dedupe)
-                        .do_nothing()
-                        .execute(self)
-                        .await?;
-                }
-                Ok(())
-            }
+    async fn items_of(&mut self, order_ids: Vec<i64>) -> QueryResult<Vec<ItemRow>> {
+        if order_ids.is_empty() {
+            return Ok(Vec::new());
         }
-    };
-}
+        order_items::table
+            .filter(order_items::order_id.eq_any(order_ids))
+            .order((order_items::order_id, order_items::product_id))
+            .select(ItemRow::as_select())
+            .load(self)
+            .await
+    }
 
-impl_store!(PgConn);
-impl_store!(SqliteConn);
+    async fn save_line(&mut self, line: ItemRow) -> QueryResult<()> {
+        diesel::insert_into(order_items::table)
+            .values(&line)
+            .on_conflict((order_items::order_id, order_items::product_id))
+            .do_update()
+            .set((
+                order_items::quantity.eq(excluded(order_items::quantity)),
+                order_items::name.eq(excluded(order_items::name)),
+                order_items::unit_price.eq(excluded(order_items::unit_price)),
+            ))
+            .execute(self)
+            .await
+            .map(|_| ())
+    }
+
+    async fn remove_lines(
+        &mut self,
+        order_id: i64,
+        product_ids: Vec<i64>,
+    ) -> QueryResult<()> {
+        diesel::delete(
+            order_items::table
+                .filter(order_items::order_id.eq(order_id))
+                .filter(order_items::product_id.eq_any(product_ids)),
+        )
+        .execute(self)
+        .await
+        .map(|_| ())
+    }
+
+    async fn history(
+        &mut self,
+        user_id: Option<i64>,
+        statuses: Option<Vec<String>>,
+        page: Page,
+    ) -> QueryResult<(Vec<OrderRow>, i64)> {
+        // An emptied cart is no order to show (contract v1.1).
+        let shown = orders::is_open.eq(false).or(diesel::dsl::exists(
+            order_items::table.filter(order_items::order_id.eq(orders::id)),
+        ));
+        let mut count = orders::table.filter(shown).count().into_boxed();
+        let mut rows = orders::table
+            .filter(shown)
+            .select(OrderRow::as_select())
+            .into_boxed();
+        if let Some(user_id) = user_id {
+            count = count.filter(orders::user_id.eq(user_id));
+            rows = rows.filter(orders::user_id.eq(user_id));
+        }
+        if let Some(statuses) = statuses {
+            count = count.filter(orders::status.eq_any(statuses.clone()));
+            rows = rows.filter(orders::status.eq_any(statuses));
+        }
+        let total = count.get_result::<i64>(self).await?;
+        let rows = rows
+            .order((orders::created_at.desc(), orders::id.desc()))
+            .limit(page.limit)
+            .offset(page.offset)
+            .load(self)
+            .await?;
+        Ok((rows, total))
+    }
+
+    async fn lock_order(&mut self, order_id: i64) -> QueryResult<bool> {
+        diesel::update(orders::table.find(order_id))
+            .set(orders::status.eq(orders::status))
+            .execute(self)
+            .await
+            .map(|n| n > 0)
+    }
+
+    async fn find_order(&mut self, order_id: i64) -> QueryResult<Option<OrderRow>> {
+        orders::table
+            .find(order_id)
+            .select(OrderRow::as_select())
+            .first(self)
+            .await
+            .optional()
+    }
+
+    async fn events_of(&mut self, order_ids: Vec<i64>) -> QueryResult<Vec<EventRow>> {
+        if order_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        order_events::table
+            .filter(order_events::order_id.eq_any(order_ids))
+            .order((order_events::order_id, order_events::id))
+            .select(EventRow::as_select())
+            .load(self)
+            .await
+    }
+
+    async fn add_event(&mut self, event: EventRow) -> QueryResult<()> {
+        diesel::insert_into(order_events::table)
+            .values(&event)
+            .execute(self)
+            .await
+            .map(|_| ())
+    }
+
+    async fn attempts_of(&mut self, order_ids: Vec<i64>) -> QueryResult<Vec<AttemptRow>> {
+        if order_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        payment_attempts::table
+            .filter(payment_attempts::order_id.eq_any(order_ids))
+            .order((payment_attempts::order_id, payment_attempts::attempt))
+            .select(AttemptRow::as_select())
+            .load(self)
+            .await
+    }
+
+    async fn enqueue(&mut self, effects: Vec<NewEffect>) -> QueryResult<()> {
+        for effect in effects {
+            diesel::insert_into(outbox::table)
+                .values(&effect)
+                .on_conflict(outbox::dedupe)
+                .do_nothing()
+                .execute(self)
+                .await?;
+        }
+        Ok(())
+    }
+});

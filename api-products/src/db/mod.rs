@@ -6,7 +6,15 @@ pub mod queries;
 pub mod schema;
 pub mod stock;
 
-/// This service's migrations, embedded in the binary.
+/// This service's migrations, embedded in the binary: those whose SQL is the
+/// same for both backends, and each backend's own (see [`server::Migrations`]).
 pub fn migrations() -> server::Migrations {
-    server::migrations!()
+    use diesel_migrations::embed_migrations;
+    // A constant: the embedded lists are `'static` only in a const context.
+    const MIGRATIONS: server::Migrations = server::Migrations {
+        both: embed_migrations!("migrations/both"),
+        postgres: embed_migrations!("migrations/postgres"),
+        sqlite: embed_migrations!("migrations/sqlite"),
+    };
+    MIGRATIONS
 }

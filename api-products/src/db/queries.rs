@@ -10,7 +10,7 @@ use diesel::QueryResult;
 use diesel_async::scoped_futures::ScopedFutureExt;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use server::db::unique_violation;
-use server::{with_conn, with_read_conn, ApiError, ApiResult, Db};
+use server::{with_conn, ApiError, ApiResult, Db};
 
 use super::models::{NewProductRow, ProductChanges, ProductRow};
 use super::schema::{catalogue_revision, products};
@@ -49,7 +49,7 @@ pub async fn list(
     let pattern = listing.search.as_ref().map(SearchTerm::like_pattern);
     let ids = listing.ids.as_ref().map(IdList::as_slice);
     let page = listing.page;
-    with_read_conn!(db, |conn| {
+    with_conn!(db.reader(), |conn| {
         let matching = || {
             let mut query = products::table.into_boxed();
             if let Some(pattern) = &pattern {
@@ -113,7 +113,7 @@ where
 /// The catalogue's revision, bumped by every insert, delete and change of a
 /// name, a price or `hidden`: what the names in memory check before they reload.
 pub async fn revision(db: &Db) -> ApiResult<i64> {
-    with_read_conn!(db, |conn| {
+    with_conn!(db.reader(), |conn| {
         catalogue_revision::table
             .select(catalogue_revision::revision)
             .first::<i64>(conn)
@@ -124,7 +124,7 @@ pub async fn revision(db: &Db) -> ApiResult<i64> {
 
 /// How many products there are, hidden ones too.
 pub async fn size(db: &Db) -> ApiResult<i64> {
-    with_read_conn!(db, |conn| {
+    with_conn!(db.reader(), |conn| {
         products::table
             .count()
             .get_result::<i64>(conn)
@@ -145,7 +145,7 @@ pub struct NameRow {
 /// The first `limit` products with ids above `after`, by id: what the names
 /// in memory hold, a batch at a time.
 pub async fn names_after(db: &Db, after: i64, limit: i64) -> ApiResult<Vec<NameRow>> {
-    with_read_conn!(db, |conn| {
+    with_conn!(db.reader(), |conn| {
         products::table
             .filter(products::id.gt(after))
             .select((
@@ -168,7 +168,7 @@ pub async fn by_ids(db: &Db, ids: &[i64], include_hidden: bool) -> ApiResult<Vec
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut rows: Vec<ProductRow> = with_read_conn!(db, |conn| {
+    let mut rows: Vec<ProductRow> = with_conn!(db.reader(), |conn| {
         let mut query = products::table
             .filter(products::id.eq_any(ids))
             .into_boxed();
@@ -188,7 +188,7 @@ pub async fn by_ids(db: &Db, ids: &[i64], include_hidden: bool) -> ApiResult<Vec
 
 /// The product with that id or slug.
 pub async fn find(db: &Db, wanted: &ProductRef) -> ApiResult<Option<ProductRow>> {
-    with_read_conn!(db, |conn| {
+    with_conn!(db.reader(), |conn| {
         let query = products::table.select(ProductRow::as_select()).into_boxed();
         let query = match wanted {
             ProductRef::Id(id) => query.filter(products::id.eq(*id)),

@@ -30,7 +30,6 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::QueryResult;
 use diesel_async::scoped_futures::ScopedFutureExt;
 use diesel_async::{AsyncConnection, RunQueryDsl};
-use server::db::{PgConn, SqliteConn};
 use server::{with_conn, ApiError, ApiResult, Db};
 use shared::StockLine;
 
@@ -237,7 +236,7 @@ enum OnHand {
 }
 
 /// The steps of reserving and releasing, written once and compiled for each
-/// backend's connection type (see [`impl_stock_store`]).
+/// backend's connection type by `server::with_conn!(impl ..)`.
 trait StockStore: Send {
     /// Records a reservation never seen, live or (a release's tombstone)
     /// released; false when the name exists. Waits for a concurrent first
@@ -296,124 +295,117 @@ trait StockStore: Send {
     ) -> impl std::future::Future<Output = QueryResult<()>> + Send;
 }
 
-macro_rules! impl_stock_store {
-    ($conn:ty) => {
-        impl StockStore for $conn {
-            async fn insert_new(
-                &mut self,
-                reservation: &str,
-                order_id: Option<i64>,
-                released: bool,
-                now: NaiveDateTime,
-            ) -> QueryResult<bool> {
-                let inserted = diesel::insert_into(reservations::table)
-                    .values((
-                        reservations::reservation.eq(reservation),
-                        reservations::order_id.eq(order_id),
-                        reservations::released.eq(released),
-                        reservations::created_at.eq(now),
-                        reservations::updated_at.eq(now),
-                    ))
-                    .on_conflict(reservations::reservation)
-                    .do_nothing()
-                    .execute(self)
-                    .await?;
-                Ok(inserted == 1)
-            }
+server::with_conn!(impl StockStore for each connection {
+    async fn insert_new(
+        &mut self,
+        reservation: &str,
+        order_id: Option<i64>,
+        released: bool,
+        now: NaiveDateTime,
+    ) -> QueryResult<bool> {
+        let inserted = diesel::insert_into(reservations::table)
+            .values((
+                reservations::reservation.eq(reservation),
+                reservations::order_id.eq(order_id),
+                reservations::released.eq(released),
+                reservations::created_at.eq(now),
+                reservations::updated_at.eq(now),
+            ))
+            .on_conflict(reservations::reservation)
+            .do_nothing()
+            .execute(self)
+            .await?;
+        Ok(inserted == 1)
+    }
 
-            async fn is_released(&mut self, reservation: &str) -> QueryResult<bool> {
-                reservations::table
-                    .find(reservation)
-                    .select(reservations::released)
-                    .first::<bool>(self)
-                    .await
-            }
+    async fn is_released(&mut self, reservation: &str) -> QueryResult<bool> {
+        reservations::table
+            .find(reservation)
+            .select(reservations::released)
+            .first::<bool>(self)
+            .await
+    }
 
-            async fn lines_of(&mut self, reservation: &str) -> QueryResult<Vec<StockLine>> {
-                let rows = lines::table
-                    .filter(lines::reservation.eq(reservation))
-                    .order(lines::product_id)
-                    .select(ReservedLineRow::as_select())
-                    .load(self)
-                    .await?;
-                Ok(rows.into_iter().map(ReservedLineRow::line).collect())
-            }
+    async fn lines_of(&mut self, reservation: &str) -> QueryResult<Vec<StockLine>> {
+        let rows = lines::table
+            .filter(lines::reservation.eq(reservation))
+            .order(lines::product_id)
+            .select(ReservedLineRow::as_select())
+            .load(self)
+            .await?;
+        Ok(rows.into_iter().map(ReservedLineRow::line).collect())
+    }
 
-            async fn take(&mut self, line: &StockLine) -> QueryResult<bool> {
-                let taken = diesel::update(
-                    products::table
-                        .find(line.product_id)
-                        .filter(products::hidden.eq(false))
-                        .filter(products::stock.is_null().or(products::stock.ge(line.qty))),
-                )
-                .set(products::stock.eq(products::stock - line.qty))
-                .execute(self)
-                .await?;
-                Ok(taken == 1)
-            }
+    async fn take(&mut self, line: &StockLine) -> QueryResult<bool> {
+        let taken = diesel::update(
+            products::table
+                .find(line.product_id)
+                .filter(products::hidden.eq(false))
+                .filter(products::stock.is_null().or(products::stock.ge(line.qty))),
+        )
+        .set(products::stock.eq(products::stock - line.qty))
+        .execute(self)
+        .await?;
+        Ok(taken == 1)
+    }
 
-            async fn on_hand(&mut self, product_id: i64) -> QueryResult<OnHand> {
-                let found = products::table
-                    .find(product_id)
-                    .select((products::stock, products::hidden))
-                    .first::<(Option<i64>, bool)>(self)
-                    .await
-                    .optional()?;
-                Ok(match found {
-                    None | Some((_, true)) => OnHand::OffSale,
-                    Some((None, false)) => OnHand::Untracked,
-                    Some((Some(left), false)) => OnHand::Tracked(left),
+    async fn on_hand(&mut self, product_id: i64) -> QueryResult<OnHand> {
+        let found = products::table
+            .find(product_id)
+            .select((products::stock, products::hidden))
+            .first::<(Option<i64>, bool)>(self)
+            .await
+            .optional()?;
+        Ok(match found {
+            None | Some((_, true)) => OnHand::OffSale,
+            Some((None, false)) => OnHand::Untracked,
+            Some((Some(left), false)) => OnHand::Tracked(left),
+        })
+    }
+
+    async fn record(&mut self, reservation: &str, taken: &[StockLine]) -> QueryResult<()> {
+        // One row at a time: diesel-async cannot batch inserts on SQLite.
+        for line in taken {
+            diesel::insert_into(lines::table)
+                .values(ReservedLineRow {
+                    reservation: reservation.to_owned(),
+                    product_id: line.product_id,
+                    qty: line.qty,
                 })
-            }
-
-            async fn record(&mut self, reservation: &str, taken: &[StockLine]) -> QueryResult<()> {
-                // One row at a time: diesel-async cannot batch inserts on SQLite.
-                for line in taken {
-                    diesel::insert_into(lines::table)
-                        .values(ReservedLineRow {
-                            reservation: reservation.to_owned(),
-                            product_id: line.product_id,
-                            qty: line.qty,
-                        })
-                        .execute(self)
-                        .await?;
-                }
-                Ok(())
-            }
-
-            async fn mark_released(
-                &mut self,
-                reservation: &str,
-                now: NaiveDateTime,
-            ) -> QueryResult<bool> {
-                let released = diesel::update(
-                    reservations::table
-                        .find(reservation)
-                        .filter(reservations::released.eq(false)),
-                )
-                .set((
-                    reservations::released.eq(true),
-                    reservations::updated_at.eq(now),
-                ))
                 .execute(self)
                 .await?;
-                Ok(released == 1)
-            }
-
-            async fn give_back(&mut self, line: &StockLine) -> QueryResult<()> {
-                diesel::update(
-                    products::table
-                        .find(line.product_id)
-                        .filter(products::stock.is_not_null()),
-                )
-                .set(products::stock.eq(products::stock + line.qty))
-                .execute(self)
-                .await
-                .map(|_| ())
-            }
         }
-    };
-}
+        Ok(())
+    }
 
-impl_stock_store!(PgConn);
-impl_stock_store!(SqliteConn);
+    async fn mark_released(
+        &mut self,
+        reservation: &str,
+        now: NaiveDateTime,
+    ) -> QueryResult<bool> {
+        let released = diesel::update(
+            reservations::table
+                .find(reservation)
+                .filter(reservations::released.eq(false)),
+        )
+        .set((
+            reservations::released.eq(true),
+            reservations::updated_at.eq(now),
+        ))
+        .execute(self)
+        .await?;
+        Ok(released == 1)
+    }
+
+    async fn give_back(&mut self, line: &StockLine) -> QueryResult<()> {
+        diesel::update(
+            products::table
+                .find(line.product_id)
+                .filter(products::stock.is_not_null()),
+        )
+        .set(products::stock.eq(products::stock + line.qty))
+        .execute(self)
+        .await
+        .map(|_| ())
+    }
+});

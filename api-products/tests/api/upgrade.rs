@@ -94,10 +94,16 @@ fn folder(backend: Backend) -> &'static str {
     }
 }
 
-fn migrations_dir(backend: Backend) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("migrations")
-        .join(folder(backend))
+/// Where a migration of `backend` lives: its own directory, or `both` when
+/// its SQL is the same for the two.
+fn migration_dir(backend: &str, name: &str) -> PathBuf {
+    let migrations = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    let own = migrations.join(backend).join(name);
+    if own.is_dir() {
+        own
+    } else {
+        migrations.join("both").join(name)
+    }
 }
 
 /// The released migrations of `backend`, by directory name.
@@ -109,9 +115,10 @@ fn released(backend: Backend) -> Vec<&'static str> {
         .collect()
 }
 
-/// The migrations of a directory that a release shipped, and no later ones.
+/// The migrations of a backend (its own directory and `both`) that a
+/// release shipped, and no later ones.
 struct Released {
-    dir: FileBasedMigrations,
+    dirs: [FileBasedMigrations; 2],
     names: Vec<&'static str>,
 }
 
@@ -120,7 +127,10 @@ where
     FileBasedMigrations: MigrationSource<DB>,
 {
     fn migrations(&self) -> diesel::migration::Result<Vec<Box<dyn Migration<DB>>>> {
-        let all = MigrationSource::<DB>::migrations(&self.dir)?;
+        let mut all = Vec::new();
+        for dir in &self.dirs {
+            all.extend(MigrationSource::<DB>::migrations(dir)?);
+        }
         Ok(all
             .into_iter()
             .filter(|m| self.names.contains(&m.name().to_string().as_str()))
@@ -131,10 +141,7 @@ where
 #[test]
 fn released_migrations_keep_their_contents() {
     for (backend, name, hash) in RELEASED {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("migrations")
-            .join(backend)
-            .join(name);
+        let dir = migration_dir(backend, name);
         let mut digest = Sha256::new();
         for file in ["up.sql", "down.sql"] {
             let path = dir.join(file);
@@ -157,8 +164,10 @@ fn released_migrations_keep_their_contents() {
 async fn migrate_as_released(db: &TestDb) {
     let backend = db.backend;
     let url = db.url.clone();
+    let migrations = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    let dir = |folder| FileBasedMigrations::from_path(migrations.join(folder)).expect("migrations");
     let source = Released {
-        dir: FileBasedMigrations::from_path(migrations_dir(backend)).expect("migrations"),
+        dirs: [dir(folder(backend)), dir("both")],
         names: released(backend),
     };
     tokio::task::spawn_blocking(move || {

@@ -6,7 +6,7 @@ use diesel_async::scoped_futures::ScopedFutureExt;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use server::db::unique_violation;
 use server::db::LockKey;
-use server::{with_conn, with_read_conn, ApiError, ApiResult, Db, Page};
+use server::{with_conn, ApiError, ApiResult, Db, Page};
 
 use super::models::{NewToken, NewUserRow, UserRow};
 use super::schema::{login_addresses, tokens, users};
@@ -53,7 +53,7 @@ pub async fn insert_user(db: &Db, row: NewUserRow<'_>) -> ApiResult<Registration
 
 /// The user of that name, whatever its case.
 pub async fn find_by_username(db: &Db, username: &str) -> ApiResult<Option<UserRow>> {
-    with_read_conn!(db, |conn| {
+    with_conn!(db.reader(), |conn| {
         users::table
             .filter(lower(users::username).eq(username.to_lowercase()))
             .select(UserRow::as_select())
@@ -120,7 +120,7 @@ pub async fn insert_token(
 
 /// The owner of a live (known, unexpired) token.
 pub async fn user_for_token(db: &Db, hash: &[u8]) -> ApiResult<Option<UserRow>> {
-    with_read_conn!(db, |conn| {
+    with_conn!(db.reader(), |conn| {
         tokens::table
             .inner_join(users::table)
             .filter(tokens::token_hash.eq(hash))
@@ -145,7 +145,7 @@ pub async fn delete_token(db: &Db, hash: &[u8]) -> ApiResult<bool> {
 
 /// A page of users by id, and how many there are.
 pub async fn list_users(db: &Db, page: Page) -> ApiResult<(Vec<UserRow>, i64)> {
-    with_read_conn!(db, |conn| {
+    with_conn!(db.reader(), |conn| {
         let total = users::table.count().get_result::<i64>(conn).await?;
         let rows = users::table
             .order(users::id)
@@ -177,7 +177,7 @@ pub async fn is_known_address(
     client: &str,
     since: NaiveDateTime,
 ) -> ApiResult<bool> {
-    with_read_conn!(db, |conn| {
+    with_conn!(db.reader(), |conn| {
         let found = login_addresses::table
             .find((user_id, client))
             .filter(login_addresses::last_success.gt(since))

@@ -97,7 +97,7 @@ pub(super) async fn claim(
 ) -> ApiResult<Claim> {
     use idempotency_keys::dsl as k;
     for _ in 0..3 {
-        let row: Option<Row> = crate::with_read_conn!(db, |conn| {
+        let row: Option<Row> = crate::with_conn!(db.reader(), |conn| {
             k::idempotency_keys
                 .find((who.caller, who.key))
                 .select((
@@ -180,7 +180,7 @@ pub(super) async fn full(db: &Db, who: &Claimant<'_>, ours: i64) -> ApiResult<Op
             .filter(k::owner.eq(who.owner))
             .filter(k::created_at.ge(ago(KEEP_FOR)))
     };
-    let count: i64 = crate::with_read_conn!(db, |conn| {
+    let count: i64 = crate::with_conn!(db.reader(), |conn| {
         live()
             .count()
             .get_result(conn)
@@ -190,7 +190,7 @@ pub(super) async fn full(db: &Db, who: &Claimant<'_>, ours: i64) -> ApiResult<Op
     if count < who.cap + ours {
         return Ok(None);
     }
-    let oldest: Option<NaiveDateTime> = crate::with_read_conn!(db, |conn| {
+    let oldest: Option<NaiveDateTime> = crate::with_conn!(db.reader(), |conn| {
         live()
             .order(k::created_at)
             .select(k::created_at)
@@ -330,7 +330,7 @@ mod tests {
             sqlite_readers: 1,
             sqlite_synchronous: "NORMAL",
         };
-        let db = Db::connect(&config, crate::migrations!())
+        let db = Db::connect(&config, crate::db::COMMON)
             .await
             .expect("database");
         (dir, db)

@@ -1,2 +1,0 @@
-DROP TABLE reservation_lines;
-DROP TABLE reservations;

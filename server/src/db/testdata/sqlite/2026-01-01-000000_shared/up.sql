@@ -1,0 +1,2 @@
+-- The same version in both and sqlite: what migrations.rs's tests expect refused.
+SELECT 1;

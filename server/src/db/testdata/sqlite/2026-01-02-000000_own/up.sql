@@ -1,0 +1,2 @@
+-- A backend's own migration, after the shared one (migrations.rs's tests).
+SELECT 1;
