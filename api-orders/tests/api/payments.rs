@@ -962,9 +962,12 @@ async fn a_payment_succeeding_for_a_cancelled_order_is_refunded(backend: testkit
 #[testkit::both_backends]
 async fn expiry_waits_for_a_pay_begun_under_the_reconcile_time(backend: testkit::Backend) {
     let env = [
-        ("ORDER_PAYMENT_TTL_SECS", "1".to_owned()),
+        // Wide enough apart that a loaded machine's slow checkout and pay
+        // still land inside the time to pay, and the check after it inside
+        // the reconcile time.
+        ("ORDER_PAYMENT_TTL_SECS", "3".to_owned()),
         ("ORDER_EXPIRY_EVERY_MS", "200".to_owned()),
-        ("PAYMENT_RECONCILE_AFTER_SECS", "4".to_owned()),
+        ("PAYMENT_RECONCILE_AFTER_SECS", "6".to_owned()),
     ];
     let p = paying(backend, &env).await;
     let (_, token) = shopper(&p.shop.users).await;
@@ -973,7 +976,7 @@ async fn expiry_waits_for_a_pay_begun_under_the_reconcile_time(backend: testkit:
     let asked = p.pay(&token, unpaid.id, &card).await;
     assert_eq!(asked.payment.unwrap().status, "requires_action");
     // Past its time to pay, but the bank's step began a moment ago: it waits.
-    tokio::time::sleep(Duration::from_millis(2000)).await;
+    tokio::time::sleep(Duration::from_millis(3000)).await;
     let waiting = p.get(&token, unpaid.id).await;
     assert_eq!(waiting.status, OrderStatus::AwaitingPayment);
     // Abandoned: expired, its PaymentIntent cancelled.
@@ -984,5 +987,11 @@ async fn expiry_waits_for_a_pay_begun_under_the_reconcile_time(backend: testkit:
         expired.cancel_reason,
         Some(shared::CancelReason::PaymentTimeout)
     );
-    assert_eq!(p.intents(unpaid.id).await, ["canceled"]);
+    // Every PaymentIntent of the order (a create retried after a lost
+    // answer on a loaded machine makes a second one) is cancelled.
+    let intents = p.intents(unpaid.id).await;
+    assert!(
+        !intents.is_empty() && intents.iter().all(|status| status == "canceled"),
+        "{intents:?}"
+    );
 }
