@@ -1,0 +1,360 @@
+#!/usr/bin/env python3
+"""The deploy test's alert test: each of Cartwheel's alerts (deploy/prometheus/rules/)
+fires when its fault is switched on and resolves when it is switched off, as
+Prometheus's /api/v1/alerts says, on the stack scripts/soak leaves running
+(SOAK_KEEP_STACK=1) with Prometheus on the test-only clocks of
+deploy/test/fast-prometheus.py (5 s scrapes and evaluations, `for:` / 30; the
+expressions, thresholds and 5-minute windows are the real ones).
+
+    alerts.py STACK_ENV           # SOAK_OUT/stack.env, written by scripts/soak
+
+The faults (real ones, on the containers; nothing is mocked):
+  CartwheelLoginFailuresSpike   70 logins with wrong passwords (unknown usernames)
+  CartwheelErrorRatioHigh       the users table renamed in PostgreSQL: 500s
+  CartwheelUnavailableRatioHigh PostgreSQL paused (docker pause) under requests: 503s
+  CartwheelReplicaNotReady      the same: every replica's /readyz answers 503
+  CartwheelRateLimitingSpike    250 registrations from one address: 429s
+  CartwheelReplicaDown          one orders replica paused: its scrape fails
+  CartwheelP99OverBudget        both products replicas throttled (docker update
+                                --cpus 0.01) under image requests
+  CartwheelServiceDown          both products replicas paused
+  CartwheelCheckoutsStuck       the same, with a checkout cut by it: its repair
+                                cannot release the stock while products is away
+  CartwheelOutboxLagging        the mail catcher paused with an email to send
+Switching off: the container resumed, the table renamed back, and for the alerts on a
+ratio over 5 minutes, healthy traffic (what makes a ratio fall in production) or the
+window passing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+
+env = {}
+for line in open(sys.argv[1]):
+    if "=" in line:
+        k, v = line.rstrip("\n").split("=", 1)
+        env[k] = shlex.split(v)[0] if v else ""
+os.environ.update({k: env[k] for k in ("COMPOSE_PROJECT_NAME", "CARTWHEEL_NET", "SERVICE_TOKEN") if k in env})
+USERS, PRODUCTS, ORDERS = env["LOADGEN_USERS_URL"], env["LOADGEN_PRODUCTS_URL"], env["LOADGEN_ORDERS_URL"]
+PROM = env["PROMETHEUS_URL"]
+COMPOSE = ["docker-compose", "-f", env["SOAK_COMPOSE_FILE"], "--profile", "monitoring"]
+DOCKER = os.environ.get("DOCKER", "/usr/bin/docker")
+SHOPPER_PASSWORD = os.environ.get("LOADGEN_PASSWORD", "loadgen correct horse")
+T0 = time.time()
+results: list[tuple[str, str, str]] = []
+failed: list[str] = []
+
+
+def say(msg: str) -> None:
+    print(f"   [{time.time() - T0:5.0f} s] {msg}", flush=True)
+
+
+def sh(*cmd: str) -> str:
+    return subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip()
+
+
+def containers(service: str) -> list[str]:
+    return sh(*COMPOSE, "ps", "-q", service).split()
+
+
+def psql(db: str, sql: str) -> None:
+    sh(*COMPOSE, "exec", "-T", "postgres", "psql", "-v", "ON_ERROR_STOP=1", "-U", "cartwheel", "-d", db, "-c", sql)
+
+
+def http(method: str, url: str, body=None, token: str | None = None, timeout: float = 20) -> tuple[int, dict]:
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method)
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    if token:
+        req.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            raw = r.read()
+            return r.status, (json.loads(raw) if raw and raw[:1] in b"{[" else {})
+    except urllib.error.HTTPError as e:
+        try:
+            return e.code, json.loads(e.read() or b"{}")
+        except ValueError:
+            return e.code, {}
+    except Exception:  # noqa: BLE001  (no answer: counted by the caller as 0)
+        return 0, {}
+
+
+def hammer(fn, count: int | None = None, seconds: float | None = None, threads: int = 8) -> dict:
+    """Runs fn() from `threads` threads, `count` times in all or for `seconds`; the statuses."""
+    statuses: dict = {}
+    lock = threading.Lock()
+    left = [count if count is not None else 10**9]
+    end = time.time() + (seconds if seconds is not None else 10**9)
+
+    def work():
+        while time.time() < end:
+            with lock:
+                if left[0] <= 0:
+                    return
+                left[0] -= 1
+            s = fn()
+            with lock:
+                statuses[s] = statuses.get(s, 0) + 1
+
+    ts = [threading.Thread(target=work) for _ in range(threads)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    return dict(sorted(statuses.items()))
+
+
+def state(name: str, **labels) -> str:
+    status, doc = http("GET", f"{PROM}/api/v1/alerts")
+    best = "inactive"
+    for a in (doc.get("data") or {}).get("alerts", []):
+        if a["labels"].get("alertname") != name:
+            continue
+        if any(a["labels"].get(k) != v for k, v in labels.items()):
+            continue
+        if a["state"] == "firing":
+            return "firing"
+        best = a["state"]
+    return best
+
+
+def wait(name: str, want: str, timeout: float, **labels) -> float | None:
+    """Seconds until `name` is `want` (firing, or inactive: resolved), None at the timeout."""
+    start = time.time()
+    while time.time() - start < timeout:
+        s = state(name, **labels)
+        if (want == "inactive" and s != "firing" and s != "pending") or s == want:
+            return time.time() - start
+        time.sleep(2)
+    return None
+
+
+class Case:
+    """One alert: quiet before, firing after its fault is on, resolved after it is off."""
+
+    def __init__(self, name: str, fault: str, **labels):
+        self.name, self.fault, self.labels = name, fault, labels
+        self.fired = self.resolved = None
+        self.off_at = None
+
+    def quiet(self, timeout: float = 60) -> None:
+        if wait(self.name, "inactive", timeout, **self.labels) is None:
+            self.fail(f"already firing before its fault ({state(self.name, **self.labels)})")
+
+    def expect_firing(self, timeout: float) -> bool:
+        t = wait(self.name, "firing", timeout, **self.labels)
+        if t is None:
+            self.fail(f"did not fire within {timeout:.0f} s of its fault ({state(self.name, **self.labels)})")
+            return False
+        self.fired = t
+        say(f"{self.name}: firing {t:.0f} s after the check began")
+        return True
+
+    def switched_off(self) -> None:
+        self.off_at = time.time()
+
+    def expect_resolved(self, timeout: float) -> None:
+        if self.fired is None:
+            return
+        t = wait(self.name, "inactive", timeout, **self.labels)
+        if t is None:
+            self.fail(f"still {state(self.name, **self.labels)} {time.time() - self.off_at:.0f} s after its fault was switched off")
+            return
+        self.resolved = time.time() - self.off_at
+        say(f"{self.name}: resolved {self.resolved:.0f} s after its fault was switched off")
+
+    def fail(self, why: str) -> None:
+        failed.append(f"{self.name}: {why}")
+        say(f"FAIL {self.name}: {why}")
+
+    def row(self) -> tuple[str, str, str, str]:
+        return (self.name, self.fault, "-" if self.fired is None else f"{self.fired:.0f} s",
+                "-" if self.resolved is None else f"{self.resolved:.0f} s")
+
+
+def login(username: str, password: str) -> str:
+    for _ in range(5):
+        s, doc = http("POST", f"{USERS}/api/user/login", {"username": username, "password": password})
+        if s == 200:
+            return doc["api_key"]
+        time.sleep(1)
+    raise SystemExit(f"alerts: cannot log in as {username}")
+
+
+def cart_with_an_item(token: str) -> None:
+    s, doc = http("GET", f"{PRODUCTS}/api/products?limit=100")
+    for p in doc.get("results", []):
+        if p.get("stock") is None or p["stock"] > 0:
+            s, _ = http("POST", f"{ORDERS}/api/order/add-item", {"product_id": p["id"], "qty": 1}, token)
+            if s == 200:
+                return
+    raise SystemExit("alerts: could not put an item in a cart")
+
+
+def main() -> int:
+    print(f"== the alerts: each fires on its fault and resolves without it ({PROM}/api/v1/alerts)")
+    s, rules = http("GET", f"{PROM}/api/v1/rules")
+    names = sorted({r["name"] for g in rules["data"]["groups"] for r in g["rules"] if r["type"] == "alerting"})
+    say(f"{len(names)} alerts loaded: {', '.join(names)}")
+    shopper1 = login("lgshopper1", SHOPPER_PASSWORD)
+    shopper2 = login("lgshopper2", SHOPPER_PASSWORD)
+    s, doc = http("GET", f"{PRODUCTS}/api/products?limit=100")
+    image = next((p["image"].rsplit("/images/", 1)[1] for p in doc.get("results", []) if "/images/" in (p.get("image") or "")), None)
+    mail = containers("mail")[0]
+    postgres = containers("postgres")[0]
+    products = containers("api-products")
+    orders = containers("api-orders")
+    cases = {}
+
+    # -- the outbox: the catcher paused, then a change that sends an email (a cancel).
+    c = cases["outbox"] = Case("CartwheelOutboxLagging", "mail catcher paused, an email to send")
+    c.quiet()
+    sh(DOCKER, "pause", mail)
+    cart_with_an_item(shopper1)
+    s, doc = http("POST", f"{ORDERS}/api/order/checkout", {}, shopper1)
+    oid = (doc.get("result") or {}).get("id")
+    s2, _ = http("POST", f"{ORDERS}/api/order/{oid}/cancel", None, shopper1)
+    say(f"mail catcher paused; order {oid} checked out ({s}) and cancelled ({s2}): its email waits in the outbox")
+    outbox_on = time.time()
+
+    # -- failed logins (401s): unknown usernames, so the per-pair limiter never answers 429.
+    c = cases["logins"] = Case("CartwheelLoginFailuresSpike", "70 logins with a wrong password")
+    c.quiet()
+    st = hammer(lambda: http("POST", f"{USERS}/api/user/login",
+                             {"username": f"nobody{uuid.uuid4().hex[:10]}", "password": "wrong password"})[0],
+                count=70, threads=2)
+    c.switched_off()
+    say(f"failed logins: {st}")
+    c.expect_firing(60)
+
+    # -- 500s: the users table renamed under the users service.
+    c = cases["errors"] = Case("CartwheelErrorRatioHigh", "the users table renamed (500s)", job="api-users")
+    c.quiet()
+    psql("cartwheel_users", "ALTER TABLE users RENAME TO users_renamed_by_alert_test")
+    try:
+        st = hammer(lambda: http("GET", f"{USERS}/api/user/lgshopper1/exists")[0], count=40, threads=4)
+    finally:
+        psql("cartwheel_users", "ALTER TABLE users_renamed_by_alert_test RENAME TO users")
+    c.switched_off()
+    say(f"users table renamed: {st}")
+    c.expect_firing(60)
+
+    # -- 503s and /readyz failing: PostgreSQL paused under requests.
+    c = cases["unavailable"] = Case("CartwheelUnavailableRatioHigh", "PostgreSQL paused (503s)", job="api-users")
+    n = cases["notready"] = Case("CartwheelReplicaNotReady", "PostgreSQL paused (/readyz 503)")
+    c.quiet()
+    n.quiet()
+    sh(DOCKER, "pause", postgres)
+    try:
+        st = hammer(lambda: http("GET", f"{USERS}/api/user/lgshopper1/exists", timeout=15)[0], seconds=14, threads=24)
+    finally:
+        sh(DOCKER, "unpause", postgres)
+    c.switched_off()
+    n.switched_off()
+    say(f"PostgreSQL paused 14 s: {st}")
+    c.expect_firing(60)
+    n.expect_firing(60)
+
+    # -- 429s: registrations past REGISTER_MAX_PER_ADDRESS from one address.
+    c = cases["ratelimit"] = Case("CartwheelRateLimitingSpike", "250 registrations from one address (429s)")
+    c.quiet()
+    st = hammer(lambda: http("POST", f"{USERS}/api/user/create",
+                             {"username": f"flood{uuid.uuid4().hex[:10]}", "email": f"f{uuid.uuid4().hex[:8]}@example.com",
+                              "password": "flood password 1"})[0], count=250, threads=8)
+    c.switched_off()
+    say(f"registrations: {st}")
+    c.expect_firing(60)
+
+    # -- a replica down: one orders replica paused (its scrape times out).
+    c = cases["replica"] = Case("CartwheelReplicaDown", "one orders replica paused", job="api-orders")
+    c.quiet()
+    sh(DOCKER, "pause", orders[-1])
+    try:
+        c.expect_firing(60)
+    finally:
+        sh(DOCKER, "unpause", orders[-1])
+    c.switched_off()
+    c.expect_resolved(60)
+
+    # -- p99 over budget: both products replicas throttled under a dozen image requests,
+    # then healthy traffic on the route brings its p99 back.
+    c = cases["p99"] = Case("CartwheelP99OverBudget", "products throttled (docker update --cpus 0.01)", route="/images/{file}")
+    c.quiet(120)
+    for cid in products:
+        sh(DOCKER, "update", "--cpus", "0.01", cid)
+    try:
+        t = time.time()
+        st = hammer(lambda: http("GET", f"{PRODUCTS}/images/{image}")[0], count=16, threads=16)
+        say(f"16 image requests on throttled products: {st} in {time.time() - t:.1f} s")
+    finally:
+        for cid in products:
+            sh(DOCKER, "update", "--cpus", "0", cid)
+    c.switched_off()
+    if c.expect_firing(90):
+        st = hammer(lambda: http("GET", f"{PRODUCTS}/images/{image}")[0], count=3000, threads=8)
+        say(f"3000 image requests at full speed: {st}")
+        c.switched_off()
+        c.expect_resolved(90)
+
+    # -- a whole service down, and a checkout it cuts: both products replicas paused.
+    d = cases["service"] = Case("CartwheelServiceDown", "both products replicas paused", job="api-products")
+    k = cases["stuck"] = Case("CartwheelCheckoutsStuck", "a checkout cut while products is paused")
+    d.quiet()
+    k.quiet()
+    cart_with_an_item(shopper2)
+    for cid in products:
+        sh(DOCKER, "pause", cid)
+    try:
+        s, doc = http("POST", f"{ORDERS}/api/order/checkout", {}, shopper2)
+        say(f"checkout with products paused: {s} {doc.get('error', '')}")
+        d.expect_firing(60)
+        k.expect_firing(240)
+    finally:
+        for cid in products:
+            sh(DOCKER, "unpause", cid)
+    d.switched_off()
+    k.switched_off()
+    d.expect_resolved(60)
+    k.expect_resolved(120)
+
+    # -- the outbox, paused since the start: over 5 minutes behind by now or soon.
+    c = cases["outbox"]
+    try:
+        c.expect_firing(max(60, 420 - (time.time() - outbox_on)))
+    finally:
+        sh(DOCKER, "unpause", mail)
+    c.switched_off()
+    c.expect_resolved(120)
+
+    # -- the ratios over 5 minutes: resolved once their faults leave the window.
+    for key in ("logins", "errors", "unavailable", "notready", "ratelimit"):
+        c = cases[key]
+        c.expect_resolved(max(30, 330 - (time.time() - c.off_at)))
+
+    print(f"   {'alert':<30} {'fault':<50} {'fired':>6} {'resolved':>9}")
+    for c in cases.values():
+        print("   {:<30} {:<50} {:>6} {:>9}".format(*c.row()))
+    missing = sorted(set(names) - {c.name for c in cases.values()})
+    if missing:
+        failed.append(f"no fault for {', '.join(missing)}")
+    for f in failed:
+        print(f"FAIL: alert test: {f}")
+    print(f"alerts: {len(cases) - len({f.split(':')[0] for f in failed})} of {len(names)} alerts fired on their "
+          f"fault and resolved after it, in {time.time() - T0:.0f} s")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
