@@ -3,10 +3,10 @@
 # processes (the three services, Trunk's server, the payment emulator, the mail
 # catcher) at steady state under the load generator's default rate (10 shoppers) must
 # stay within RUN_MEMORY_BUDGET_MIB (256) of resident memory in all, at every sample;
-# CPU is printed, not gated. Runs the debug build CI has just made (RUN_PROFILE=debug:
-# a release build would cost CI ten minutes; debug binaries are the larger ones) on
-# SQLite in a temporary folder, on scripts/run's own ports (8080, 5001-5003, 8420, 1025:
-# they must be free).
+# CPU is printed, not gated. The services are the release binaries of the images
+# scripts/test-deploy has just built (taken out with `docker cp`: the same build, and
+# no second release build in CI; RUN_BIN), on SQLite in a temporary folder, on
+# scripts/run's own ports (8080, 5001-5003, 8420, 1025: they must be free).
 #
 #   deploy/test/run-footprint.sh            # ~2 minutes
 set -euo pipefail
@@ -31,7 +31,14 @@ for port in 8080 5001 5002 5003 8420 1025; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "FAILED: 127.0.0.1:$port is in use: scripts/run needs it" >&2; exit 1; fi
 done
 
-RUN_PROFILE=debug RUN_DATA="$tmp/data" scripts/run >"$tmp/run.log" 2>&1 &
+docker=${DOCKER:-/usr/bin/docker}
+mkdir -p "$tmp/bin"
+for svc in api-users api-products api-orders; do
+  cid=$("$docker" create "cartwheel/$svc:latest")
+  "$docker" cp "$cid:/usr/local/bin/$svc" "$tmp/bin/$svc"
+  "$docker" rm "$cid" >/dev/null
+done
+RUN_BIN="$tmp/bin" RUN_DATA="$tmp/data" scripts/run >"$tmp/run.log" 2>&1 &
 run_pid=$!
 for _ in $(seq 1 600); do
   grep -q "Cartwheel is running" "$tmp/run.log" && break
