@@ -264,7 +264,7 @@ def main() -> int:
 
     # -- 500s: the users table renamed under the users service.
     c = cases["errors"] = Case("CartwheelErrorRatioHigh", "the users table renamed (500s)", job="api-users")
-    c.quiet()
+    c.quiet(150)
     psql("cartwheel_users", "ALTER TABLE users RENAME TO users_renamed_by_alert_test")
     try:
         exists = lambda: http("GET", f"{USERS}/api/user/lgshopper1/exists")[0]  # noqa: E731
@@ -279,8 +279,8 @@ def main() -> int:
     # -- 503s and /readyz failing: PostgreSQL paused under requests.
     c = cases["unavailable"] = Case("CartwheelUnavailableRatioHigh", "PostgreSQL paused (503s)", job="api-users")
     n = cases["notready"] = Case("CartwheelReplicaNotReady", "PostgreSQL paused (/readyz 503)")
-    c.quiet()
-    n.quiet()
+    c.quiet(150)
+    n.quiet(150)
     sh(DOCKER, "pause", postgres)
     try:
         exists = lambda: http("GET", f"{USERS}/api/user/lgshopper1/exists", timeout=15)[0]  # noqa: E731
