@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""The stock invariant of contract v1.2/v1.3, read through the public API as an admin:
+"""The end invariants of contract v1.2/v1.3, read through the public API as an admin.
+
+Stock:
 for every product that tracks stock, at a quiet moment,
 
     stock + units in live orders (awaiting_payment, placed, paid)
@@ -13,6 +15,22 @@ under a lock that keeps its own cancels out, see locustfile.py).
     invariant.py snapshot OUT.json                 # the baseline, before the load
     invariant.py check BASE.json [LEDGER.jsonl]    # after it: exit 1 on any difference
     invariant.py set-stock UNITS                   # every tracked product to UNITS (setup)
+
+Money ("Payments (v1.3)"): what the payment provider holds, its succeeded PaymentIntents
+less their refunds, equals the total of the orders paid, shipped or delivered; no order
+has two succeeded PaymentIntents. The provider is asked directly (its API with the
+secret key: LOADGEN_STRIPE_URL, LOADGEN_STRIPE_SECRET), so this needs a provider that
+has seen every payment of the shop (a fresh emulator with a fresh shop).
+
+    invariant.py money
+
+Emails ("Orders after checkout (v1.3)"): one email to the shopper per transition the
+contract marks (placed, paid, cancelled, shipped, delivered: each order's `events`),
+counted by distinct Message-ID (`<order-ID-CREATED.STATUS.shopper@...>`, fixed by the
+order and the status, so a resend after a crash is the same message): none missing
+(lost), none for a transition that did not happen, none twice under two ids.
+
+    invariant.py emails MESSAGE_IDS.txt            # one Message-ID a line, as the catcher holds them
 
 Standard library only. The shop and the admin: LOADGEN_USERS_URL,
 LOADGEN_PRODUCTS_URL, LOADGEN_ORDERS_URL, LOADGEN_ADMIN_USER, LOADGEN_ADMIN_PASSWORD.
@@ -134,11 +152,112 @@ def tally(token):
     return rows, by_status
 
 
+EMAILED = ("placed", "paid", "cancelled", "shipped", "delivered")
+
+
+def every_order(token):
+    status, doc, rows = pages(f"{ORDERS}/api/orders?status=" + ",".join(LIVE + GONE_OUT + ("cancelled",)), token)
+    if status != 200:
+        sys.exit(f"invariant: GET /api/orders answered {status} {doc}")
+    return rows
+
+
+def stripe_get(path):
+    base = os.environ.get("LOADGEN_STRIPE_URL", "http://127.0.0.1:8420").rstrip("/")
+    secret = os.environ.get("LOADGEN_STRIPE_SECRET", "sk_test_cartwheel_compose")
+    req = urllib.request.Request(base + path)
+    req.add_header("Authorization", f"Bearer {secret}")
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return json.loads(r.read())
+
+
+def money(token):
+    intents, after = [], None
+    while True:
+        page = stripe_get("/v1/payment_intents?limit=100" + (f"&starting_after={after}" if after else ""))
+        data = page.get("data", [])
+        intents += data
+        if not page.get("has_more") or not data:
+            break
+        after = data[-1]["id"]
+    held, succeeded_by_order, refunded_total = 0, {}, 0
+    for pi in intents:
+        if pi.get("status") != "succeeded":
+            continue
+        refunds = stripe_get(f"/v1/refunds?payment_intent={pi['id']}&limit=100").get("data", [])
+        refunded = sum(r.get("amount", 0) for r in refunds if r.get("status", "succeeded") == "succeeded")
+        refunded_total += refunded
+        held += pi["amount"] - refunded
+        oid = (pi.get("metadata") or {}).get("order_id")
+        succeeded_by_order.setdefault(oid, []).append(pi["id"])
+    orders = every_order(token)
+    kept = sum(o["total"] for o in orders if o.get("status") in ("paid", "shipped", "delivered"))
+    by_status = {}
+    for o in orders:
+        by_status[o.get("status")] = by_status.get(o.get("status"), 0) + 1
+    twice = {k: v for k, v in succeeded_by_order.items() if len(v) > 1}
+    print(f"invariant: money: {len(intents)} PaymentIntents, {sum(len(v) for v in succeeded_by_order.values())} "
+          f"succeeded, {refunded_total} cents refunded; the provider holds {held} cents, the orders paid, "
+          f"shipped or delivered total {kept} cents (orders {by_status})")
+    bad = []
+    if held != kept:
+        bad.append(f"the provider holds {held} cents, the orders paid/shipped/delivered total {kept} ({held - kept:+d})")
+    for oid, ids in twice.items():
+        bad.append(f"order {oid} has {len(ids)} succeeded PaymentIntents: {', '.join(ids)}")
+    return bad
+
+
+def emails(token, ids_path):
+    import re
+
+    pattern = re.compile(r"<order-(\d+)-(\d+)\.([a-z_]+)\.(shopper|merchant)@")
+    seen, merchant, strange = {}, 0, []
+    for line in open(ids_path):
+        mid = line.strip()
+        if not mid:
+            continue
+        m = pattern.search(mid)
+        if not m:
+            strange.append(mid)
+            continue
+        if m.group(4) == "merchant":
+            merchant += 1
+            continue
+        seen.setdefault((int(m.group(1)), m.group(3)), set()).add(mid)
+    expected = set()
+    for o in every_order(token):
+        for e in o.get("events") or []:
+            if e.get("status") in EMAILED:
+                expected.add((o["id"], e["status"]))
+    lost = sorted(expected - set(seen))
+    extra = sorted(set(seen) - expected)
+    doubled = sorted(k for k, v in seen.items() if len(v) > 1)
+    print(f"invariant: emails: {len(expected)} transitions that send one, {sum(len(v) for v in seen.values())} "
+          f"distinct shopper Message-IDs in the catcher ({merchant} to the merchant)")
+    bad = []
+    if lost:
+        bad.append(f"{len(lost)} lost (order, status): {lost[:10]}")
+    if extra:
+        bad.append(f"{len(extra)} for a transition that did not happen (order, status): {extra[:10]}")
+    if doubled:
+        bad.append(f"{len(doubled)} transitions sent under two Message-IDs: {doubled[:10]}")
+    if strange:
+        bad.append(f"{len(strange)} messages with an unexpected Message-ID: {strange[:3]}")
+    return bad
+
+
 def main(argv):
-    if len(argv) < 2 or argv[1] not in ("snapshot", "check", "set-stock"):
+    if len(argv) < 2 or argv[1] not in ("snapshot", "check", "set-stock", "money", "emails"):
         print(__doc__, file=sys.stderr)
         return 2
     token = admin_token()
+    if argv[1] in ("money", "emails"):
+        bad = money(token) if argv[1] == "money" else emails(token, argv[2])
+        for b in bad:
+            print(f"FAIL: {argv[1]} invariant: {b}")
+        if not bad:
+            print(f"invariant: {argv[1]}: holds")
+        return 1 if bad else 0
     if argv[1] == "set-stock":
         units = int(argv[2])
         for pid, p in products(token).items():

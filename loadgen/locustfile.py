@@ -33,6 +33,8 @@ Settings (environment):
     LOADGEN_SUMMARY       JSON of the per-route table (default beside the answers)
     LOADGEN_LEDGER        JSON lines of every restock (product, before, after), for the
                           soak's stock invariant (default beside the answers)
+    LOADGEN_BODIES        JSON lines of every answer's status and body, for the soak's
+                          OpenAPI gate (loadgen/contract.py); unset: not recorded
     LOADGEN_RATE_FILE     a file holding "USERS [SPAWN_RATE]": read every 2 s, so the
                           rate can change while a headless run goes on (a shape; then
                           --users is ignored and --run-time still ends the run)
@@ -83,6 +85,7 @@ ANSWERS = os.environ.get("LOADGEN_ANSWERS", os.path.join(HERE, "out", "answers.c
 SUMMARY = os.environ.get("LOADGEN_SUMMARY", os.path.splitext(ANSWERS)[0] + ".summary.json")
 LEDGER = os.environ.get("LOADGEN_LEDGER", os.path.splitext(ANSWERS)[0] + ".restocks.jsonl")
 RATE_FILE = os.environ.get("LOADGEN_RATE_FILE", "")
+BODIES = os.environ.get("LOADGEN_BODIES", "")
 STRIPE_URL = os.environ.get("LOADGEN_STRIPE_URL", "").rstrip("/")
 STRIPE_PK = os.environ.get("LOADGEN_STRIPE_PUBLISHABLE_KEY", "pk_test_loadgen")
 # The test-card mix: card number and weight (succeeds, declined at charge, asks for 3-D Secure).
@@ -112,19 +115,27 @@ class Recorder:
         self.answers: list[report.Answer] = []
         self.started = time.time()
         self.last_flush = time.time()
+        self.bodies = open(BODIES, "w") if BODIES else None
 
-    def add(self, a: report.Answer) -> None:
+    def add(self, a: report.Answer, content_type: str = "", text: str | None = None) -> None:
         self.answers.append(a)
         self.writer.writerow(
             [f"{a.start:.3f}", f"{a.ms:.1f}", a.method, a.route, a.status, int(a.retry_after), a.journey, a.note]
         )
+        if self.bodies is not None and a.status:
+            # Judged after the run (loadgen/contract.py), so validating never slows the load.
+            self.bodies.write(json.dumps([round(a.start, 3), a.method, a.route, a.status, content_type, text]) + "\n")
         if time.time() - self.last_flush > 1:
             self.file.flush()
+            if self.bodies is not None:
+                self.bodies.flush()
             self.last_flush = time.time()
 
     def close(self) -> None:
         self.file.flush()
         self.file.close()
+        if self.bodies is not None:
+            self.bodies.close()
 
 
 recorder: Recorder | None = None
@@ -134,6 +145,7 @@ shared_accounts: list[str] = []  # accounts this process logged in to: a 429 on 
 account_numbers = itertools.count(1)
 pay_lock = threading.Lock()
 last_pay = [0.0]
+emulator_misses = [0]  # card tokens the emulator did not make (down or paused): those orders stay unpaid
 
 
 @events.init.add_listener
@@ -154,6 +166,17 @@ def _on_request(request_type, name, response_time, response, exception, context,
         retry_after = headers.get("Retry-After") is not None or headers.get("retry-after") is not None
     except Exception:  # noqa: BLE001  (a response without headers)
         retry_after = False
+    content_type, text = "", None
+    if BODIES and status:
+        try:
+            content_type = headers.get("Content-Type") or headers.get("content-type") or ""
+        except Exception:  # noqa: BLE001
+            content_type = ""
+        if "json" in content_type:
+            try:
+                text = response.content.decode("utf-8", "replace") if response.content else ""
+            except Exception:  # noqa: BLE001  (a body cut short)
+                text = ""
     recorder.add(
         report.Answer(
             start=start_time or time.time() - (response_time or 0) / 1000,
@@ -165,7 +188,9 @@ def _on_request(request_type, name, response_time, response, exception, context,
             journey=(context or {}).get("journey", ""),
             # Why there was no answer (connection refused, reset, timeout), for the record.
             note="" if status else str(exception or "no answer")[:120].replace("\n", " "),
-        )
+        ),
+        content_type,
+        text,
     )
 
 
@@ -185,6 +210,8 @@ def _on_quit(environment, **_kw):
         print("failed or slow answers:\n" + failed)
     for journey, why in sorted(features.items()):
         print(f"feature absent: {journey} ({why}); that journey was turned off")
+    if emulator_misses[0]:
+        print(f"payment emulator: {emulator_misses[0]} card tokens not made (it was down or paused); those orders stayed unpaid")
     with open(SUMMARY, "w") as f:
         json.dump(
             {"seconds": seconds, "routes": report.as_json(routes), "features_absent": features}, f, indent=1
@@ -522,8 +549,8 @@ class Shopper(Cartwheel):
             number = random.choices([c for c, _ in CARDS], [w for _, w in CARDS])[0] if attempt == 0 else CARDS[0][0]
             try:
                 token = self.card_token(number)
-            except Exception:  # noqa: BLE001  (the emulator, not the shop)
-                features.setdefault("pay", "the payment emulator did not make a card token")
+            except Exception:  # noqa: BLE001  (the emulator, not the shop: paused by the soak, say)
+                emulator_misses[0] += 1
                 return
             r = self.call("POST", ORDERS_URL, f"/api/order/{oid}/pay", "/api/order/{id}/pay", "pay",
                           json={"payment_method": token}, headers=idem())

@@ -59,7 +59,8 @@ stop_docker() {
   dockerd_pid=
 }
 
-# The four images, built from the Dockerfiles exactly as the README says; prints the
+# The images (services, SPA, mail catcher, emulator; Prometheus with BUILD_PROMETHEUS=1),
+# built from the Dockerfiles exactly as the README says; prints the
 # time each took. Base images that cannot be pulled here get local stand-ins first.
 build_images() {
   local t0 target
@@ -81,7 +82,16 @@ build_images() {
   DOCKER_BUILDKIT=1 "$docker" build -q --secret id=pip_cert,src=/etc/ssl/certs/ca-certificates.crt \
     -f "$root/deploy/docker/localstripe.Dockerfile" -t cartwheel/localstripe:latest "$root" >/dev/null
   log "built cartwheel/localstripe in $((SECONDS - t0)) s"
+  if [ -n "${BUILD_PROMETHEUS:-}" ]; then build_prometheus_image; fi
   "$docker" image ls --format '   {{.Repository}}:{{.Tag}} {{.Size}}' 'cartwheel/*'
+}
+
+# Prometheus for compose's `monitoring` profile (scripts/soak and the alert test run
+# it); docker build, not docker-compose build: with BuildKit on, compose 1.29 wants buildx.
+build_prometheus_image() {
+  local t0=$SECONDS
+  "$docker" build -q -t cartwheel/prometheus:latest "$root/deploy/prometheus" >/dev/null
+  log "built cartwheel/prometheus in $((SECONDS - t0)) s"
 }
 
 # Waits (bounded) until URL answers 200.
