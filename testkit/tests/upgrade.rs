@@ -17,7 +17,6 @@ use diesel::sql_types::Text;
 use diesel::QueryableByName;
 use reqwest::Method;
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 use shared::{ListBody, Order, OrderStatus, Product, User};
 use testkit::{client, decode, login, Backend, Service, TestDb};
 
@@ -54,16 +53,7 @@ fn released_migrations_keep_their_versions_and_contents() {
             (true, true) => panic!("{krate}: {name} is both shared and {backend}'s own"),
             (false, false) => panic!("{krate}: the released {backend} migration {name} is gone"),
         };
-        let mut digest = Sha256::new();
-        for file in ["up.sql", "down.sql"] {
-            let path = dir.join(file);
-            digest.update(std::fs::read(&path).unwrap_or_else(|e| panic!("{path:?}: {e}")));
-        }
-        let found: String = digest
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let found = testkit::migration_digest(&dir);
         assert_eq!(
             found, hash,
             "{krate}: {dir:?} was released: add a new migration instead of changing it"

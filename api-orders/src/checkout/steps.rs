@@ -297,12 +297,19 @@ pub async fn close(
 /// Ends an attempt whose reservation holds nothing (out of stock, products
 /// down, released): the cart can change again.
 pub async fn abandon(db: &Db, order_id: i64, reservation: &str) -> ApiResult<()> {
-    let reservation = reservation.to_owned();
+    clear_mark(db, order_id, reservation, RESERVING).await
+}
+
+/// Clears the checkout mark if the order is still in `state` under
+/// `reservation` (a racing step that changed either wins): the cart can
+/// change again.
+async fn clear_mark(db: &Db, order_id: i64, reservation: &str, state: &str) -> ApiResult<()> {
+    let (reservation, state) = (reservation.to_owned(), state.to_owned());
     with_conn!(db, |conn| {
         diesel::update(
             orders::table
                 .find(order_id)
-                .filter(orders::checkout_state.eq(RESERVING))
+                .filter(orders::checkout_state.eq(&state))
                 .filter(orders::checkout_reservation.eq(&reservation)),
         )
         .set(orders::checkout_state.eq(None::<&str>))
@@ -385,21 +392,5 @@ pub async fn claim_stalled(
 
 /// The stock of an undone attempt is back: the cart can change again.
 pub async fn undone(db: &Db, attempt: &Attempt) -> ApiResult<()> {
-    let Attempt {
-        order_id,
-        reservation,
-    } = attempt.clone();
-    with_conn!(db, |conn| {
-        diesel::update(
-            orders::table
-                .find(order_id)
-                .filter(orders::checkout_state.eq(RELEASING))
-                .filter(orders::checkout_reservation.eq(&reservation)),
-        )
-        .set(orders::checkout_state.eq(None::<&str>))
-        .execute(conn)
-        .await
-        .map(|_| ())
-        .map_err(ApiError::from)
-    })
+    clear_mark(db, attempt.order_id, &attempt.reservation, RELEASING).await
 }

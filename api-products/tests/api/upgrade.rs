@@ -16,7 +16,6 @@ use diesel::sql_types::BigInt;
 use diesel::QueryableByName;
 use diesel_migrations::{FileBasedMigrations, MigrationHarness};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use testkit::{Backend, TestDb};
 
 use crate::support::{names, Shop};
@@ -142,16 +141,7 @@ where
 fn released_migrations_keep_their_contents() {
     for (backend, name, hash) in RELEASED {
         let dir = migration_dir(backend, name);
-        let mut digest = Sha256::new();
-        for file in ["up.sql", "down.sql"] {
-            let path = dir.join(file);
-            digest.update(std::fs::read(&path).unwrap_or_else(|e| panic!("{path:?}: {e}")));
-        }
-        let found: String = digest
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let found = testkit::migration_digest(&dir);
         assert_eq!(
             &found, hash,
             "{backend}/{name} was released: add a new migration instead of changing it"
