@@ -51,7 +51,9 @@ pub async fn build(
         checkout::spawn_repair(state.clone(), repair),
         payments::expiry::spawn(state.clone(), lifecycle),
         outbox::spawn(state.clone(), lifecycle.outbox_every),
-        state.metrics.spawn_refresh(db.clone(), METRICS_EVERY),
+        state
+            .metrics
+            .spawn_refresh(db.clone(), METRICS_EVERY, repair.after),
     ];
     let metrics = state.metrics.source();
     let (routes, openapi) = routes::router(state);

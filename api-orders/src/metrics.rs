@@ -1,8 +1,9 @@
 //! The orders service's own metrics, beside the request metrics every
-//! service serves: checkouts by outcome (counted as they answer), and, read
-//! from the database every few seconds by a background task (never on the
-//! scrape), orders by status, the outbox's backlog and its oldest unsent
-//! effect, and the oldest checkout still under way. Label sets are bounded:
+//! service serves: checkouts and card payments by outcome (counted as they
+//! answer), and, read from the database every few seconds by a background
+//! task (never on the scrape), orders by status, the outbox's backlog and its
+//! oldest unsent effect, the oldest checkout still under way and those
+//! awaiting the repair loop. Label sets are bounded:
 //! the outcomes and statuses below, nothing from a request.
 
 use std::fmt::Write as _;
@@ -17,7 +18,7 @@ use server::{with_conn, ApiError, ApiResult, Db};
 use shared::OrderStatus;
 
 use crate::db::outbox::backlog;
-use crate::db::schema::orders;
+use crate::db::schema::{order_checkouts, orders};
 
 /// How a checkout answered.
 #[derive(Debug, Clone, Copy)]
@@ -59,9 +60,32 @@ impl Checkout {
     }
 }
 
+/// How a card payment's confirmation (`POST /api/order/{id}/pay`) ended at
+/// the provider.
+#[derive(Debug, Clone, Copy)]
+pub enum Payment {
+    Succeeded,
+    /// The bank's authentication step (3-D Secure) or processing: not final.
+    Pending,
+    Declined,
+    /// The provider refused the request (an unknown card, a changed intent).
+    Refused,
+    /// The provider did not answer.
+    Unavailable,
+}
+
+const PAYMENT_OUTCOMES: [(Payment, &str); 5] = [
+    (Payment::Succeeded, "succeeded"),
+    (Payment::Pending, "pending"),
+    (Payment::Declined, "declined"),
+    (Payment::Refused, "refused"),
+    (Payment::Unavailable, "unavailable"),
+];
+
 #[derive(Default)]
 struct Inner {
     checkouts: [AtomicU64; OUTCOMES.len()],
+    payments: [AtomicU64; PAYMENT_OUTCOMES.len()],
     /// The database figures, as last read.
     gauges: Mutex<String>,
 }
@@ -72,6 +96,10 @@ pub struct OrdersMetrics(Arc<Inner>);
 impl OrdersMetrics {
     pub fn checkout(&self, outcome: Checkout) {
         self.0.checkouts[outcome as usize].fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn payment(&self, outcome: Payment) {
+        self.0.payments[outcome as usize].fetch_add(1, Ordering::Relaxed);
     }
 
     /// For `/metrics`.
@@ -88,16 +116,28 @@ impl OrdersMetrics {
             let n = AtomicU64::load(&self.0.checkouts[i], Ordering::Relaxed);
             let _ = writeln!(out, "orders_checkouts_total{{outcome=\"{name}\"}} {n}");
         }
+        out.push_str("# HELP orders_payments_total Card payments confirmed at the provider, by how they ended.\n");
+        out.push_str("# TYPE orders_payments_total counter\n");
+        for (i, (_, name)) in PAYMENT_OUTCOMES.iter().enumerate() {
+            let n = AtomicU64::load(&self.0.payments[i], Ordering::Relaxed);
+            let _ = writeln!(out, "orders_payments_total{{outcome=\"{name}\"}} {n}");
+        }
         out.push_str(&self.0.gauges.lock().unwrap_or_else(|p| p.into_inner()));
         out
     }
 
-    /// Reads the database figures every `every`, for as long as the app runs.
-    pub fn spawn_refresh(&self, db: Db, every: Duration) -> tokio::task::JoinHandle<()> {
+    /// Reads the database figures every `every`, for as long as the app runs;
+    /// a checkout under way longer than `repair_after` awaits the repair loop.
+    pub fn spawn_refresh(
+        &self,
+        db: Db,
+        every: Duration,
+        repair_after: Duration,
+    ) -> tokio::task::JoinHandle<()> {
         let this = self.clone();
         tokio::spawn(async move {
             loop {
-                match gauges(&db).await {
+                match gauges(&db, repair_after).await {
                     Ok(text) => *this.0.gauges.lock().unwrap_or_else(|p| p.into_inner()) = text,
                     Err(e) => tracing::debug!(error = %e, "metrics: database figures not read"),
                 }
@@ -107,7 +147,9 @@ impl OrdersMetrics {
     }
 }
 
-async fn gauges(db: &Db) -> ApiResult<String> {
+async fn gauges(db: &Db, repair_after: Duration) -> ApiResult<String> {
+    let now = Utc::now().naive_utc();
+    let dead_before = now - chrono::Duration::from_std(repair_after).unwrap_or_default();
     let by_status: Vec<(String, i64)> = with_conn!(db.reader(), |conn| {
         orders::table
             .group_by(orders::status)
@@ -117,15 +159,23 @@ async fn gauges(db: &Db) -> ApiResult<String> {
             .map_err(ApiError::from)
     })?;
     let oldest_checkout: Option<chrono::NaiveDateTime> = with_conn!(db.reader(), |conn| {
-        orders::table
-            .filter(orders::checkout_state.is_not_null())
-            .select(diesel::dsl::min(orders::checkout_started_at))
+        order_checkouts::table
+            .filter(order_checkouts::checkout_state.is_not_null())
+            .select(diesel::dsl::min(order_checkouts::checkout_begun_at))
             .first(conn)
             .await
             .map_err(ApiError::from)
     })?;
+    let awaiting_repair: i64 = with_conn!(db.reader(), |conn| {
+        orders::table
+            .filter(orders::checkout_state.is_not_null())
+            .filter(orders::checkout_started_at.lt(dead_before))
+            .count()
+            .get_result(conn)
+            .await
+            .map_err(ApiError::from)
+    })?;
     let (pending, oldest_unsent) = backlog(db).await?;
-    let now = Utc::now().naive_utc();
     let age = |t: Option<chrono::NaiveDateTime>| {
         t.map_or(0.0, |t| (now - t).num_milliseconds().max(0) as f64 / 1000.0)
     };
@@ -151,7 +201,10 @@ async fn gauges(db: &Db) -> ApiResult<String> {
         "orders_outbox_oldest_unsent_seconds {}",
         age(oldest_unsent)
     );
-    out.push_str("# HELP orders_checkout_oldest_unfinished_seconds Age of the oldest checkout neither closed nor undone; 0 when none.\n");
+    out.push_str("# HELP orders_checkouts_awaiting_repair Checkout attempts past the repair window whose stock the repair loop has yet to release.\n");
+    out.push_str("# TYPE orders_checkouts_awaiting_repair gauge\n");
+    let _ = writeln!(out, "orders_checkouts_awaiting_repair {awaiting_repair}");
+    out.push_str("# HELP orders_checkout_oldest_unfinished_seconds Age of the oldest checkout neither closed nor undone, since it began (repair attempts do not reset it); 0 when none.\n");
     out.push_str("# TYPE orders_checkout_oldest_unfinished_seconds gauge\n");
     let _ = writeln!(
         out,

@@ -42,6 +42,7 @@ pub async fn build(
     let listener = server::http::bind(&settings).await?;
     let public_url = config.public_url(listener.local_addr()?);
     let catalogue = catalogue::Catalogue::new(db.clone(), config.catalogue, public_url.clone());
+    let metrics = catalogue.metrics();
     let state = state::AppState::new(
         db.clone(),
         &settings,
@@ -50,7 +51,7 @@ pub async fn build(
         &public_url,
     );
     let (routes, openapi) = routes::router(state);
-    Ok(App::new(listener, routes, openapi, db, settings))
+    Ok(App::new(listener, routes, openapi, db, settings).with_metrics(metrics))
 }
 
 /// The binary: settings from the environment, serving until SIGTERM or Ctrl-C.

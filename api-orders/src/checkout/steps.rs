@@ -18,7 +18,7 @@ use server::{with_conn, ApiError, ApiResult, Db};
 use crate::config::MailConfig;
 use crate::db::models::{lines_total, ItemRow, OrderRow, OrderWithItems};
 use crate::db::queries::with_details;
-use crate::db::schema::orders;
+use crate::db::schema::{order_checkouts, orders};
 use crate::db::store::{CartLock, Store};
 use crate::lifecycle::change::record;
 use crate::lifecycle::machine::{decide, Action, Decision};
@@ -142,6 +142,12 @@ pub async fn record_intent(
                                 ))
                                 .execute(conn)
                                 .await?;
+                        if marked > 0 {
+                            diesel::update(order_checkouts::table.find(order.id))
+                                .set(order_checkouts::checkout_begun_at.eq(now))
+                                .execute(conn)
+                                .await?;
+                        }
                         (reservation, marked)
                     }
                 };

@@ -35,6 +35,7 @@ use crate::db::payments as rows;
 use crate::db::queries;
 use crate::lifecycle::machine::Action;
 use crate::lifecycle::{act, no_such_order, Who};
+use crate::metrics::Payment;
 use crate::state::AppState;
 use crate::stripe::{Intent, Problem, Stripe, StripeError};
 
@@ -424,6 +425,13 @@ async fn confirm(
         }
         Err(e) => Err(e),
     };
+    state.metrics.payment(match &confirmed {
+        Ok(intent) if intent.status == "succeeded" => Payment::Succeeded,
+        Ok(_) => Payment::Pending,
+        Err(StripeError::Declined(_)) => Payment::Declined,
+        Err(StripeError::Refused { .. }) => Payment::Refused,
+        Err(_) => Payment::Unavailable,
+    });
     match confirmed {
         Ok(intent) => {
             rows::seen(&state.db, attempt.id, &intent.status, Some(None)).await?;

@@ -39,6 +39,15 @@ async fn a_retry_racing_the_repair_loop_never_revives_an_attempt_being_undone() 
     retry_racing_repair().await
 }
 
+/// The figure behind the CheckoutsStuck alert: a checkout cut after its
+/// reserve, whose repair cannot release the stock while products is down,
+/// ages from when it began. Each failed repair claims the attempt again,
+/// which must not make it look young (the lease it renews is another column).
+#[testkit::both_backends]
+async fn a_checkout_whose_repair_keeps_failing_ages_in_the_metrics(backend: testkit::Backend) {
+    stuck_checkout_ages(backend).await
+}
+
 /// The products whose stock the load takes, and how much each starts with.
 const PRODUCTS: [i64; 3] = [1, 2, 3];
 const STOCK: i64 = 60;
@@ -396,4 +405,70 @@ async fn closed_orders(shop: &Shop, orders: &str, admin_token: &str) -> HashMap<
             return closed;
         }
     }
+}
+
+async fn stuck_checkout_ages(backend: Backend) {
+    let mut shop = shop_processes(backend, &quick_repair(), Processes::PRODUCTS).await;
+    stock_up(&shop).await;
+    let (_, token) = shopper(&shop.users).await;
+    shop.add(&token, PRODUCTS[0], 1).await;
+    let mut env = quick_repair();
+    env.push(("FAILPOINT", "checkout-after-reserve".into()));
+    let mut doomed = shop.orders_replica_with(&env).await;
+    let died = shop
+        .http
+        .post(doomed.url("/api/order/checkout"))
+        .bearer_auth(&token)
+        .send()
+        .await;
+    assert!(died.is_err(), "the process died: {died:?}");
+    doomed.kill().await;
+    assert_eq!(shop.stock(PRODUCTS[0]).await, Some(STOCK - 1));
+    shop.products.kill().await;
+
+    // The repair loop claims the attempt every 4 s (quick_repair) and fails to
+    // release it each time; the figure must pass three such windows.
+    let start = Instant::now();
+    let mut seen = Vec::new();
+    loop {
+        let age = oldest_unfinished(&shop).await;
+        seen.push(age);
+        if age >= 12.0 {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(40),
+            "the stuck checkout's age never passed 12 s: {seen:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+
+    // Products back: the repair releases the stock, the figure falls to 0.
+    shop.products.restart().await;
+    let start = Instant::now();
+    while oldest_unfinished(&shop).await > 0.0 {
+        assert!(
+            start.elapsed() < Duration::from_secs(40),
+            "the checkout was not repaired once products came back"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert_eq!(shop.stock(PRODUCTS[0]).await, Some(STOCK));
+}
+
+/// `orders_checkout_oldest_unfinished_seconds` from the orders service's `/metrics`.
+async fn oldest_unfinished(shop: &Shop) -> f64 {
+    let text = shop
+        .http
+        .get(shop.orders.url("/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("metrics text");
+    text.lines()
+        .find_map(|l| l.strip_prefix("orders_checkout_oldest_unfinished_seconds "))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no checkout age in {text}"))
 }

@@ -59,6 +59,31 @@ pub struct PageCache {
     /// One request per key fills an expired answer; the others wait for it
     /// instead of all reading the database at once.
     fills: KeyedTurns<String>,
+    counts: Arc<Counts>,
+}
+
+/// Shoppers' reads answered from memory, and those that read the database
+/// (a miss, a fill after expiry, a read past the cache).
+#[derive(Debug, Default)]
+pub struct Counts {
+    hits: AtomicU64,
+    misses: AtomicU64,
+}
+
+impl Counts {
+    /// For `/metrics`: `products_cache_requests_total` by result.
+    pub fn render(&self) -> String {
+        let (hits, misses) = (
+            self.hits.load(Ordering::Relaxed),
+            self.misses.load(Ordering::Relaxed),
+        );
+        format!(
+            "# HELP products_cache_requests_total Shoppers' catalogue reads, answered from the page cache (hit) or the database (miss).\n\
+             # TYPE products_cache_requests_total counter\n\
+             products_cache_requests_total{{result=\"hit\"}} {hits}\n\
+             products_cache_requests_total{{result=\"miss\"}} {misses}\n"
+        )
+    }
 }
 
 /// The answers held, and the order they were last used in.
@@ -155,7 +180,13 @@ impl PageCache {
             generation: AtomicU64::new(0),
             entries: Mutex::default(),
             fills: KeyedTurns::default(),
+            counts: Arc::default(),
         }
+    }
+
+    /// Its hit and miss counters.
+    pub fn counts(&self) -> Arc<Counts> {
+        self.counts.clone()
     }
 
     /// The answer kept for `key`, unless it is too old, a change of this
@@ -178,6 +209,20 @@ impl PageCache {
     /// while it reads wait for their turn and then find its answer, so an
     /// answer's expiry costs one database read, not one per visitor waiting.
     pub async fn get_or_turn(&self, key: &str, fresh: bool) -> Result<Kept, Option<Turn<String>>> {
+        let found = self.get_or_turn_uncounted(key, fresh).await;
+        let counter = match found {
+            Ok(_) => &self.counts.hits,
+            Err(_) => &self.counts.misses,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        found
+    }
+
+    async fn get_or_turn_uncounted(
+        &self,
+        key: &str,
+        fresh: bool,
+    ) -> Result<Kept, Option<Turn<String>>> {
         if let Some(kept) = self.get(key, fresh) {
             return Ok(kept);
         }

@@ -140,6 +140,12 @@ impl Catalogue {
         Ok(Found::Product(answer))
     }
 
+    /// The page cache's hit and miss counts, for `/metrics`.
+    pub fn metrics(&self) -> server::metrics::ServiceMetrics {
+        let counts = self.pages.counts();
+        Arc::new(move || counts.render())
+    }
+
     /// This replica added or changed a product: its answers and its names
     /// are stale.
     pub fn changed(&self) {
