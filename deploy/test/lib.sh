@@ -64,7 +64,11 @@ stop_docker() {
 # time each took. Base images that cannot be pulled here get local stand-ins first.
 build_images() {
   local t0 target
+  local prometheus_pid=
   "$root/deploy/standins/make-images"
+  # Prometheus's image is Debian's package (apt, mostly waiting on the network):
+  # built beside the Rust builds.
+  if [ -n "${BUILD_PROMETHEUS:-}" ]; then build_prometheus_image & prometheus_pid=$!; fi
   for target in api-users api-products api-orders; do
     t0=$SECONDS
     "$docker" build -q -f "$root/deploy/docker/services.Dockerfile" --target "$target" \
@@ -82,7 +86,7 @@ build_images() {
   DOCKER_BUILDKIT=1 "$docker" build -q --secret id=pip_cert,src=/etc/ssl/certs/ca-certificates.crt \
     -f "$root/deploy/docker/localstripe.Dockerfile" -t cartwheel/localstripe:latest "$root" >/dev/null
   log "built cartwheel/localstripe in $((SECONDS - t0)) s"
-  if [ -n "${BUILD_PROMETHEUS:-}" ]; then build_prometheus_image; fi
+  if [ -n "$prometheus_pid" ]; then wait "$prometheus_pid" || fail "building cartwheel/prometheus"; fi
   "$docker" image ls --format '   {{.Repository}}:{{.Tag}} {{.Size}}' 'cartwheel/*'
 }
 
