@@ -305,6 +305,29 @@ impl Service {
         format!("{}{path}", self.base)
     }
 
+    /// Its `/metrics` text as scraped now.
+    pub async fn metrics(&self) -> String {
+        crate::client()
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .expect("GET /metrics")
+            .text()
+            .await
+            .expect("the metrics' text")
+    }
+
+    /// The value of the sample `series` (name and labels, exactly as
+    /// served, e.g. `orders_payments_total{outcome="declined"}`) in `/metrics`.
+    pub async fn metric(&self, series: &str) -> f64 {
+        let text = self.metrics().await;
+        let prefix = format!("{series} ");
+        text.lines()
+            .find_map(|l| l.strip_prefix(prefix.as_str()))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no sample {series} in {text}"))
+    }
+
     /// The port this service listens on.
     pub fn port(&self) -> String {
         self.base.rsplit(':').next().unwrap_or_default().to_owned()

@@ -428,15 +428,7 @@ async fn metrics_count_checkouts_statuses_and_the_outbox() {
     assert_eq!(status, 200);
     let start = Instant::now();
     loop {
-        let text = shop
-            .http
-            .get(shop.orders.url("/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let text = shop.orders.metrics().await;
         let has = |line: &str| text.lines().any(|l| l == line);
         assert!(
             has("orders_checkouts_total{outcome=\"placed\"} 1"),

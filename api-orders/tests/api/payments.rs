@@ -245,22 +245,9 @@ async fn a_declined_card_then_a_good_one_makes_one_success(backend: testkit::Bac
     assert_eq!(p.stripe.held().await, paid.total);
 
     // What the CartwheelPaymentDeclineSpike alert reads.
-    let metrics = p
-        .shop
-        .http
-        .get(p.shop.orders.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    for line in [
-        "orders_payments_total{outcome=\"declined\"} 1",
-        "orders_payments_total{outcome=\"succeeded\"} 1",
-        "orders_payments_total{outcome=\"pending\"} 0",
-    ] {
-        assert!(metrics.lines().any(|l| l == line), "{line} in {metrics}");
+    for (outcome, count) in [("declined", 1.0), ("succeeded", 1.0), ("pending", 0.0)] {
+        let series = format!("orders_payments_total{{outcome=\"{outcome}\"}}");
+        assert_eq!(p.shop.orders.metric(&series).await, count, "{series}");
     }
 }
 

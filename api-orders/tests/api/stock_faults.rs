@@ -142,18 +142,7 @@ async fn retry_racing_repair() {
     stock_up(&shop).await;
     let (_, token) = shopper(&shop.users).await;
     let cart = shop.add(&token, PRODUCTS[0], 2).await;
-    // An attempt that died after reserving: left `reserving`.
-    let mut env = quick_repair();
-    env.push(("FAILPOINT", "checkout-after-reserve".into()));
-    let mut doomed = shop.orders_replica_with(&env).await;
-    let died = shop
-        .http
-        .post(doomed.url("/api/order/checkout"))
-        .bearer_auth(&token)
-        .send()
-        .await;
-    assert!(died.is_err(), "the process died: {died:?}");
-    doomed.kill().await;
+    cut_after_reserve(&shop, &token).await;
     assert_eq!(shop.stock(PRODUCTS[0]).await, Some(STOCK - 2));
 
     // Hold the order's row, so that the repair loop's claim (once the attempt
@@ -195,6 +184,22 @@ async fn retry_racing_repair() {
     // Whatever the retry answered, once quiet the stock and the orders agree.
     let tokens = [token];
     quiet_and_conserved(&shop, &shop.orders.base, &tokens, &Acknowledged::default()).await;
+}
+
+/// A checkout of `token`'s cart by a replica that dies after the reserve
+/// (a failpoint): the attempt is left `reserving`, its stock taken.
+async fn cut_after_reserve(shop: &Shop, token: &str) {
+    let mut env = quick_repair();
+    env.push(("FAILPOINT", "checkout-after-reserve".into()));
+    let mut doomed = shop.orders_replica_with(&env).await;
+    let died = shop
+        .http
+        .post(doomed.url("/api/order/checkout"))
+        .bearer_auth(token)
+        .send()
+        .await;
+    assert!(died.is_err(), "the process died: {died:?}");
+    doomed.kill().await;
 }
 
 /// Gives the load's products `STOCK` units each.
@@ -412,17 +417,7 @@ async fn stuck_checkout_ages(backend: Backend) {
     stock_up(&shop).await;
     let (_, token) = shopper(&shop.users).await;
     shop.add(&token, PRODUCTS[0], 1).await;
-    let mut env = quick_repair();
-    env.push(("FAILPOINT", "checkout-after-reserve".into()));
-    let mut doomed = shop.orders_replica_with(&env).await;
-    let died = shop
-        .http
-        .post(doomed.url("/api/order/checkout"))
-        .bearer_auth(&token)
-        .send()
-        .await;
-    assert!(died.is_err(), "the process died: {died:?}");
-    doomed.kill().await;
+    cut_after_reserve(&shop, &token).await;
     assert_eq!(shop.stock(PRODUCTS[0]).await, Some(STOCK - 1));
     shop.products.kill().await;
 
@@ -431,7 +426,10 @@ async fn stuck_checkout_ages(backend: Backend) {
     let start = Instant::now();
     let mut seen = Vec::new();
     loop {
-        let age = oldest_unfinished(&shop).await;
+        let age = shop
+            .orders
+            .metric("orders_checkout_oldest_unfinished_seconds")
+            .await;
         seen.push(age);
         if age >= 12.0 {
             break;
@@ -446,7 +444,12 @@ async fn stuck_checkout_ages(backend: Backend) {
     // Products back: the repair releases the stock, the figure falls to 0.
     shop.products.restart().await;
     let start = Instant::now();
-    while oldest_unfinished(&shop).await > 0.0 {
+    while shop
+        .orders
+        .metric("orders_checkout_oldest_unfinished_seconds")
+        .await
+        > 0.0
+    {
         assert!(
             start.elapsed() < Duration::from_secs(40),
             "the checkout was not repaired once products came back"
@@ -454,21 +457,4 @@ async fn stuck_checkout_ages(backend: Backend) {
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     assert_eq!(shop.stock(PRODUCTS[0]).await, Some(STOCK));
-}
-
-/// `orders_checkout_oldest_unfinished_seconds` from the orders service's `/metrics`.
-async fn oldest_unfinished(shop: &Shop) -> f64 {
-    let text = shop
-        .http
-        .get(shop.orders.url("/metrics"))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("metrics text");
-    text.lines()
-        .find_map(|l| l.strip_prefix("orders_checkout_oldest_unfinished_seconds "))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| panic!("no checkout age in {text}"))
 }

@@ -133,7 +133,15 @@ async fn only_the_service_tokens_no_cache_reads_the_database(backend: Backend) {
 async fn equivalent_requests_share_one_answer(backend: Backend) {
     let (shop, sibling) = shop_and_sibling(backend).await;
     let admin = shop.admin().await;
-    let before = cache_counts(&shop.products).await;
+    let products = &shop.products;
+    let counts = || async move {
+        let series = |result| format!("products_cache_requests_total{{result=\"{result}\"}}");
+        (
+            products.metric(&series("hit")).await,
+            products.metric(&series("miss")).await,
+        )
+    };
+    let before = counts().await;
     assert_eq!(
         price(
             &shop.products,
@@ -168,28 +176,8 @@ async fn equivalent_requests_share_one_answer(backend: Backend) {
     );
     // The cache's counters (the dashboard's hit ratio): the four reads kept,
     // the three that went to the database.
-    let after = cache_counts(&shop.products).await;
-    assert_eq!((after.0 - before.0, after.1 - before.1), (4, 3));
-}
-
-/// `products_cache_requests_total` of `service`: (hits, misses).
-async fn cache_counts(service: &Service) -> (u64, u64) {
-    let text = client()
-        .get(service.url("/metrics"))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("metrics text");
-    let count = |result: &str| {
-        let prefix = format!("products_cache_requests_total{{result=\"{result}\"}} ");
-        text.lines()
-            .find_map(|l| l.strip_prefix(prefix.as_str()))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or_else(|| panic!("no {result} count in {text}"))
-    };
-    (count("hit"), count("miss"))
+    let after = counts().await;
+    assert_eq!((after.0 - before.0, after.1 - before.1), (4.0, 3.0));
 }
 
 /// Past the bound in bytes the least recently used answers go: a crawler

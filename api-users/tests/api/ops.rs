@@ -47,14 +47,7 @@ async fn metrics_count_requests_by_route_and_status(backend: testkit::Backend) {
         .send()
         .await
         .unwrap();
-    let text = c
-        .get(users.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = users.metrics().await;
     assert!(text.contains(r#"http_requests_total{method="GET",route="/api/user/{username}/exists",status="404"} 1"#), "{text}");
     assert!(
         text.contains("http_request_duration_seconds_bucket"),
