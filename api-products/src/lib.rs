@@ -50,7 +50,7 @@ pub async fn build(
         &public_url,
     );
     let (routes, openapi) = routes::router(state);
-    Ok(App::new(listener, routes, openapi, db, settings))
+    Ok(App::new(listener, routes, openapi, db.clone(), settings).with_retention(&db, Vec::new()))
 }
 
 /// The binary: settings from the environment, serving until SIGTERM or Ctrl-C.

@@ -18,6 +18,10 @@ pub struct Settings {
     pub host: String,
     pub port: u16,
     pub database_url: String,
+    /// `DATABASE_MIGRATION_URL` (default `DATABASE_URL`): PostgreSQL itself,
+    /// for the migrations, when `DATABASE_URL` goes through PgBouncer in
+    /// transaction mode.
+    pub database_migration_url: Option<String>,
     pub users_url: String,
     pub products_url: String,
     pub cors_origins: Vec<String>,
@@ -35,6 +39,9 @@ pub struct Settings {
     pub sqlite_readers: usize,
     /// `SQLITE_SYNCHRONOUS`: `FULL` (the default) or `NORMAL`, any case (see `db`).
     pub sqlite_synchronous: &'static str,
+    /// `RETENTION_SWEEP_EVERY_MS`, default 300000: how often each process
+    /// deletes the rows its tables keep no longer (`retention`).
+    pub retention_every: Duration,
 }
 
 /// The time and load limits of one process (README: "Operating Cartwheel").
@@ -312,6 +319,7 @@ impl Settings {
             port: var_parsed(vars, "PORT")?.unwrap_or(default_port),
             database_url: var(vars, "DATABASE_URL")
                 .unwrap_or_else(|| format!("sqlite://data/{short}.db")),
+            database_migration_url: var(vars, "DATABASE_MIGRATION_URL"),
             users_url: url("USERS_URL", "http://127.0.0.1:5001"),
             products_url: url("PRODUCTS_URL", "http://127.0.0.1:5002"),
             cors_origins: var(vars, "CORS_ORIGINS")
@@ -325,6 +333,8 @@ impl Settings {
             sqlite_readers,
             sqlite_synchronous: one_of(vars, "SQLITE_SYNCHRONOUS", &["FULL", "NORMAL"])?
                 .unwrap_or("FULL"),
+            retention_every: positive(vars, "RETENTION_SWEEP_EVERY_MS")?
+                .map_or(Duration::from_secs(300), Duration::from_millis),
         })
     }
 
