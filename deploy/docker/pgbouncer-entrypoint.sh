@@ -5,6 +5,7 @@
 #   PGBOUNCER_PASSWORD      its password (clients authenticate with SCRAM)
 #   PGBOUNCER_POOL_SIZE     server connections per database (20)
 #   PGBOUNCER_MAX_CLIENTS   client connections in all (2000)
+#   PGBOUNCER_PORT          where it listens (6432)
 # Every database of the upstream is served under its own name, in transaction
 # mode: a server connection belongs to a client for one transaction only, which
 # the services are built for (README: "Scaling past one PostgreSQL").
@@ -21,7 +22,7 @@ cat >"$dir/pgbouncer.ini" <<INI
 
 [pgbouncer]
 listen_addr = 0.0.0.0
-listen_port = 6432
+listen_port = ${PGBOUNCER_PORT:-6432}
 unix_socket_dir =
 auth_type = scram-sha-256
 auth_file = $dir/userlist.txt

@@ -13,5 +13,5 @@ COPY deploy/docker/pgbouncer-entrypoint.sh /usr/local/bin/pgbouncer-entrypoint
 USER 10001:10001
 EXPOSE 6432
 HEALTHCHECK --interval=5s --timeout=3s --start-period=10s --retries=3 \
-  CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/6432"]
+  CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/${PGBOUNCER_PORT:-6432}"]
 ENTRYPOINT ["pgbouncer-entrypoint"]
