@@ -434,6 +434,18 @@ mod tests {
             (5001, "FULL", 4)
         );
         assert_eq!(d.database_url, "sqlite://data/users.db");
+        assert_eq!(d.database_migration_url, None);
+        assert!(d.statement_cache);
+        assert_eq!(d.retention_every, Duration::from_secs(300));
+        let pooled = settings(&[
+            ("DATABASE_MIGRATION_URL", "postgres://db/shop"),
+            ("DATABASE_STATEMENT_CACHE", "OFF"),
+        ]);
+        assert_eq!(
+            pooled.database_migration_url.as_deref(),
+            Some("postgres://db/shop")
+        );
+        assert!(!pooled.statement_cache);
     }
 
     #[test]
@@ -455,6 +467,8 @@ mod tests {
             ("IDEMPOTENCY_SECRET", "too short"),
             ("LOG_FORMAT", "jsno"),
             ("RUST_LOG", "info,[["),
+            ("DATABASE_STATEMENT_CACHE", "false"),
+            ("RETENTION_SWEEP_EVERY_MS", "0"),
         ] {
             let err = refusal(name, value);
             let shown = value.trim();
