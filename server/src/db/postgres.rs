@@ -69,9 +69,9 @@ pub(super) async fn connect(
 
 /// A pooled PostgreSQL connection (its bounds are the role's defaults,
 /// [`bound_the_role`]). Without the statement cache, every statement is an
-/// unnamed one: measured with pgbench (select by primary key, 16 clients,
-/// this 2-core machine), 16,000 a second against 26,000 prepared once per
-/// connection, so the cache stays on where nothing stands between us and
+/// unnamed one, parsed and planned each time: token checks went from 14,000
+/// to 7,300 a second on the 2-core machine (README, "Scaling past one
+/// PostgreSQL"), so the cache stays on where nothing stands between us and
 /// PostgreSQL, and goes off behind PgBouncer in transaction mode.
 async fn establish(url: String, cache: bool, within: Duration) -> diesel::ConnectionResult<PgConn> {
     let connect = async {
