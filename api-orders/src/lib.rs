@@ -57,7 +57,9 @@ pub async fn build(
     ];
     let metrics = state.metrics.source();
     let (routes, openapi) = routes::router(state);
-    let mut app = App::new(listener, routes, openapi, db, settings).with_metrics(metrics);
+    let mut app = App::new(listener, routes, openapi, db.clone(), settings)
+        .with_metrics(metrics)
+        .with_retention(&db, db::retention());
     for task in background {
         app = app.with_background(task);
     }

@@ -51,7 +51,9 @@ pub async fn build(
         &public_url,
     );
     let (routes, openapi) = routes::router(state);
-    Ok(App::new(listener, routes, openapi, db, settings).with_metrics(metrics))
+    Ok(App::new(listener, routes, openapi, db.clone(), settings)
+        .with_metrics(metrics)
+        .with_retention(&db, Vec::new()))
 }
 
 /// The binary: settings from the environment, serving until SIGTERM or Ctrl-C.

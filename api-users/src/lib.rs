@@ -32,9 +32,10 @@ pub async fn build(
     let listener = server::http::bind(&settings).await?;
     let admission =
         password::Admission::new(config.hashes_per_address, config.hashes_waiting_per_address);
+    let retention = db::retention(&config);
     let state = state::AppState::new(db.clone(), password::Hasher::new(admission)?, config);
     let (routes, openapi) = routes::router(state);
-    Ok(App::new(listener, routes, openapi, db, settings))
+    Ok(App::new(listener, routes, openapi, db.clone(), settings).with_retention(&db, retention))
 }
 
 /// The binary: `api-users` serves until SIGTERM or Ctrl-C, `api-users

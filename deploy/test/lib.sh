@@ -59,7 +59,7 @@ stop_docker() {
   dockerd_pid=
 }
 
-# The images (services, SPA, mail catcher, emulator; Prometheus with BUILD_PROMETHEUS=1),
+# The images (services, SPA, mail catcher, PgBouncer, emulator; Prometheus with BUILD_PROMETHEUS=1),
 # built from the Dockerfiles exactly as the README says; prints the
 # time each took. Base images that cannot be pulled here get local stand-ins first.
 build_images() {
@@ -81,6 +81,9 @@ build_images() {
   t0=$SECONDS
   "$docker" build -q -f "$root/deploy/docker/mail.Dockerfile" -t cartwheel/mail-catcher:latest "$root" >/dev/null
   log "built cartwheel/mail-catcher in $((SECONDS - t0)) s"
+  t0=$SECONDS
+  "$docker" build -q -f "$root/deploy/docker/pgbouncer.Dockerfile" -t cartwheel/pgbouncer:latest "$root" >/dev/null
+  log "built cartwheel/pgbouncer in $((SECONDS - t0)) s"
   t0=$SECONDS
   # pip inside the build trusts what this machine trusts (a TLS-inspecting proxy's CA).
   DOCKER_BUILDKIT=1 "$docker" build -q --secret id=pip_cert,src=/etc/ssl/certs/ca-certificates.crt \

@@ -18,6 +18,14 @@ pub struct Settings {
     pub host: String,
     pub port: u16,
     pub database_url: String,
+    /// `DATABASE_MIGRATION_URL` (default `DATABASE_URL`): PostgreSQL itself,
+    /// for the migrations, when `DATABASE_URL` goes through PgBouncer in
+    /// transaction mode.
+    pub database_migration_url: Option<String>,
+    /// `DATABASE_STATEMENT_CACHE`: `on` (the default) keeps PostgreSQL
+    /// statements prepared per connection; `off` runs each as an unnamed
+    /// statement, what PgBouncer's transaction mode before 1.21 needs.
+    pub statement_cache: bool,
     pub users_url: String,
     pub products_url: String,
     pub cors_origins: Vec<String>,
@@ -35,6 +43,9 @@ pub struct Settings {
     pub sqlite_readers: usize,
     /// `SQLITE_SYNCHRONOUS`: `FULL` (the default) or `NORMAL`, any case (see `db`).
     pub sqlite_synchronous: &'static str,
+    /// `RETENTION_SWEEP_EVERY_MS`, default 300000: how often each process
+    /// deletes the rows its tables keep no longer (`retention`).
+    pub retention_every: Duration,
 }
 
 /// The time and load limits of one process (README: "Operating Cartwheel").
@@ -312,6 +323,9 @@ impl Settings {
             port: var_parsed(vars, "PORT")?.unwrap_or(default_port),
             database_url: var(vars, "DATABASE_URL")
                 .unwrap_or_else(|| format!("sqlite://data/{short}.db")),
+            database_migration_url: var(vars, "DATABASE_MIGRATION_URL"),
+            statement_cache: one_of(vars, "DATABASE_STATEMENT_CACHE", &["on", "off"])?
+                != Some("off"),
             users_url: url("USERS_URL", "http://127.0.0.1:5001"),
             products_url: url("PRODUCTS_URL", "http://127.0.0.1:5002"),
             cors_origins: var(vars, "CORS_ORIGINS")
@@ -325,6 +339,8 @@ impl Settings {
             sqlite_readers,
             sqlite_synchronous: one_of(vars, "SQLITE_SYNCHRONOUS", &["FULL", "NORMAL"])?
                 .unwrap_or("FULL"),
+            retention_every: positive(vars, "RETENTION_SWEEP_EVERY_MS")?
+                .map_or(Duration::from_secs(300), Duration::from_millis),
         })
     }
 
@@ -418,6 +434,18 @@ mod tests {
             (5001, "FULL", 4)
         );
         assert_eq!(d.database_url, "sqlite://data/users.db");
+        assert_eq!(d.database_migration_url, None);
+        assert!(d.statement_cache);
+        assert_eq!(d.retention_every, Duration::from_secs(300));
+        let pooled = settings(&[
+            ("DATABASE_MIGRATION_URL", "postgres://db/shop"),
+            ("DATABASE_STATEMENT_CACHE", "OFF"),
+        ]);
+        assert_eq!(
+            pooled.database_migration_url.as_deref(),
+            Some("postgres://db/shop")
+        );
+        assert!(!pooled.statement_cache);
     }
 
     #[test]
@@ -439,6 +467,8 @@ mod tests {
             ("IDEMPOTENCY_SECRET", "too short"),
             ("LOG_FORMAT", "jsno"),
             ("RUST_LOG", "info,[["),
+            ("DATABASE_STATEMENT_CACHE", "false"),
+            ("RETENTION_SWEEP_EVERY_MS", "0"),
         ] {
             let err = refusal(name, value);
             let shown = value.trim();

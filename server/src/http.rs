@@ -252,6 +252,16 @@ impl App {
         self
     }
 
+    /// Keeps the tables that grow with traffic bounded: sweeps the
+    /// idempotency keys and `rules` every `RETENTION_SWEEP_EVERY_MS`
+    /// while the app serves ([`retention`](crate::retention)).
+    pub fn with_retention(self, db: &Db, rules: Vec<crate::retention::Rule>) -> Self {
+        let mut all = vec![crate::retention::IDEMPOTENCY_KEYS];
+        all.extend(rules);
+        let every = self.settings.retention_every;
+        self.with_background(crate::retention::spawn(db.clone(), all, every))
+    }
+
     /// The bound address (with the real port when `PORT=0`).
     pub fn local_addr(&self) -> anyhow::Result<std::net::SocketAddr> {
         Ok(self.listener.local_addr()?)

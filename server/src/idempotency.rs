@@ -28,13 +28,14 @@
 //!   copy of the whole database then carries the secret, which is why no
 //!   password ever enters a fingerprint. Client addresses are stored only as
 //!   an HMAC too.
-//! - **Sweep.** Each process deletes rows past their day every
-//!   [`SWEEP_EVERY`], in bounded batches through the `created_at` index.
+//! - **Sweep.** Each process deletes rows past their day ([`KEEP_FOR`]) in
+//!   bounded batches through the `created_at` index, with the other tables
+//!   that grow with traffic ([`retention`](crate::retention)).
 
 mod fingerprint;
 mod store;
 
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
@@ -44,7 +45,6 @@ use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDateTime;
-use rand::Rng;
 use tokio::sync::OnceCell;
 
 use crate::auth::{token_from_headers, Freshness, Verifier};
@@ -52,6 +52,7 @@ use crate::client_addr::ClientAddr;
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::BODY_LIMIT;
+pub(crate) use store::KEEP_FOR;
 use store::{Claim, Claimant, Kept};
 
 /// The contract's header.
@@ -77,8 +78,6 @@ pub const KEPT_CONFLICTS: &[&str] = &[
 pub const MAX_KEYS_PER_USER: i64 = 1_000;
 /// Live keys the anonymous callers of one client address may hold.
 pub const MAX_KEYS_PER_ADDRESS: i64 = 100;
-/// How often each process sweeps expired rows.
-pub const SWEEP_EVERY: Duration = Duration::from_secs(5 * 60);
 
 /// A claim with no answer this old was left by a process that died: every
 /// live request answers or drops (and releases) by the request time limit.
@@ -97,7 +96,7 @@ pub struct Idempotency {
     abandoned_after: Duration,
 }
 
-/// What every clone shares, and the sweeper watches (it stops with it).
+/// What every clone shares.
 struct Shared {
     db: Db,
     secret: OnceCell<Vec<u8>>,
@@ -122,9 +121,6 @@ impl Idempotency {
             Err(e) => panic!("{e}"),
         };
         let shared = Arc::new(Shared { db, secret });
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(sweeper(Arc::downgrade(&shared)));
-        }
         Self {
             shared,
             verifier,
@@ -147,25 +143,6 @@ impl Idempotency {
             .get_or_try_init(|| store::database_secret(db))
             .await
             .map(Vec::as_slice)
-    }
-}
-
-/// Sweeps expired rows every [`SWEEP_EVERY`] (the first time at a random
-/// moment within it, so replicas take turns) while the middleware lives.
-async fn sweeper(shared: Weak<Shared>) {
-    let first = rand::thread_rng().gen_range(Duration::from_secs(1)..SWEEP_EVERY);
-    tokio::time::sleep(first).await;
-    loop {
-        let Some(db) = shared.upgrade().map(|s| s.db.clone()) else {
-            return;
-        };
-        match store::sweep(&db).await {
-            Ok(0) => {}
-            Ok(deleted) => tracing::info!(deleted, "idempotency keys past their day swept"),
-            Err(e) => tracing::warn!(error = %e, "could not sweep idempotency keys"),
-        }
-        drop(db);
-        tokio::time::sleep(SWEEP_EVERY).await;
     }
 }
 

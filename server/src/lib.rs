@@ -1,7 +1,8 @@
 //! What the three Cartwheel services share, written once: settings, the error
 //! type and its HTTP mapping, the database for both backends, body and query
-//! extraction, token verification, and the HTTP plumbing (health, readiness,
-//! OpenAPI, metrics, CORS, tracing, graceful shutdown).
+//! extraction, token verification, the HTTP plumbing (health, readiness,
+//! OpenAPI, metrics, CORS, tracing, graceful shutdown), and the sweeps that
+//! keep tables bounded.
 
 pub mod auth;
 pub mod client_addr;
@@ -15,6 +16,7 @@ pub mod limits;
 pub mod metrics;
 pub mod openapi;
 pub mod otel;
+pub mod retention;
 pub mod security_headers;
 pub mod service_token;
 pub mod telemetry;

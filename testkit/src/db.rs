@@ -16,6 +16,9 @@ pub enum Backend {
 pub struct TestDb {
     pub url: String,
     pub backend: Backend,
+    /// Where the services migrate it, when not at `url` (`url` goes through
+    /// PgBouncer, say): their `DATABASE_MIGRATION_URL`.
+    pub migration_url: Option<String>,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -27,7 +30,7 @@ fn unique_name(prefix: &str) -> String {
     format!("{prefix}_{}_{n}_{salt:08x}", std::process::id())
 }
 
-fn postgres_admin_url() -> String {
+pub(crate) fn postgres_admin_url() -> String {
     std::env::var("TEST_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
@@ -41,6 +44,7 @@ impl TestDb {
                 Self {
                     url,
                     backend,
+                    migration_url: None,
                     _dir: Some(dir),
                 }
             }
@@ -61,6 +65,7 @@ impl TestDb {
                 Self {
                     url: format!("{base}/{name}"),
                     backend,
+                    migration_url: None,
                     _dir: None,
                 }
             }
@@ -69,6 +74,18 @@ impl TestDb {
 }
 
 impl TestDb {
+    /// `db` (a PostgreSQL one) reached at `url` instead, a pooler in front
+    /// of it; migrated at its own URL.
+    pub fn through(url: String, db: &TestDb) -> Self {
+        assert_eq!(db.backend, Backend::Postgres, "a pooler fronts PostgreSQL");
+        Self {
+            url,
+            backend: db.backend,
+            migration_url: Some(db.url.clone()),
+            _dir: None,
+        }
+    }
+
     /// Drops a PostgreSQL test database under the services using it (their
     /// connections are terminated): the database becoming unreachable.
     pub async fn destroy(&self) {

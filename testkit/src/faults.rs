@@ -75,9 +75,13 @@ impl TableLock {
                                 .await
                                 .expect("PostgreSQL");
                         tokio::spawn(connection);
+                        // Someone else's session (an admin's, another
+                        // program's): the service role's own bounds, its
+                        // defaults in this database, are not this one's.
                         client
                             .batch_execute(&format!(
-                                "BEGIN; LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"
+                                "SET idle_in_transaction_session_timeout = 0; \
+                                 BEGIN; LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"
                             ))
                             .await
                             .expect("lock");

@@ -17,7 +17,8 @@
 //! databases), `sql` (SQL behind a service's back), `service` (starting
 //! services), `http` (clients and reading answers), `users` (shoppers and
 //! admins), `faults` (hangs, locks, connection floods), [`proxy`] (a slow
-//! network) and [`otlp`] (a trace receiver).
+//! network), [`otlp`] (a trace receiver) and `pgbouncer` (PgBouncer in
+//! transaction mode in front of the test PostgreSQL).
 
 pub use testkit_macros::both_backends;
 
@@ -26,6 +27,7 @@ mod faults;
 mod http;
 mod migrations;
 pub mod otlp;
+mod pgbouncer;
 pub mod proxy;
 mod service;
 pub mod smtp;
@@ -37,6 +39,7 @@ pub use db::{Backend, TestDb};
 pub use faults::{hung_server, raise_fd_limit, TableLock};
 pub use http::{assert_error, client, client_from, decode, json, result, typed};
 pub use migrations::migration_digest;
+pub use pgbouncer::PgBouncer;
 pub use proxy::DelayProxy;
 pub use service::{build_app, run_service_process, Program, Service, SERVICE_PROCESS_VAR};
 pub use users::{admin, login, register, service_token, shopper, username, users_service};

@@ -195,6 +195,9 @@ impl Service {
             .map(|(k, v)| (k.to_string(), v.clone()))
             .collect();
         env.push(("DATABASE_URL".into(), db.url.clone()));
+        if let Some(url) = &db.migration_url {
+            env.push(("DATABASE_MIGRATION_URL".into(), url.clone()));
+        }
         // Every test registers its users from this machine's one address: the
         // users service's limit of 20 an hour per address (contract v1.3) is
         // for the tests of that limit to set, not for every test to meet.

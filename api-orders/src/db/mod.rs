@@ -19,3 +19,20 @@ pub fn migrations() -> server::Migrations {
     };
     MIGRATIONS
 }
+
+/// How long a sent outbox message is kept (for finding out what was sent).
+pub const KEEP_SENT: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 60 * 60);
+/// How long a payment webhook's event id is kept, to know a redelivery:
+/// Stripe stops retrying an event after 3 days.
+pub const KEEP_EVENT_IDS: std::time::Duration = std::time::Duration::from_secs(30 * 24 * 60 * 60);
+
+/// How long each table that grows with traffic keeps its rows (beside the
+/// idempotency keys; [`server::retention`]). Messages not sent yet and
+/// orders are never swept.
+pub fn retention() -> Vec<server::retention::Rule> {
+    use server::retention::Rule;
+    vec![
+        Rule::after("outbox", "done_at", KEEP_SENT),
+        Rule::after("payment_events", "received_at", KEEP_EVENT_IDS),
+    ]
+}

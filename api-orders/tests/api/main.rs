@@ -21,6 +21,8 @@ mod model;
 mod openapi;
 mod outage;
 mod payments;
+mod pgbouncer;
+mod retention;
 mod stock;
 mod stock_faults;
 mod support;

@@ -86,12 +86,25 @@ pub async fn shop_processes(
     env: &[(&str, String)],
     processes: Processes,
 ) -> Shop {
-    let users_db = TestDb::new(backend).await;
+    let dbs = [
+        TestDb::new(backend).await,
+        TestDb::new(backend).await,
+        TestDb::new(backend).await,
+    ];
+    shop_on(dbs, env, processes).await
+}
+
+/// The shop on the databases `[users, products, orders]` given (PostgreSQL
+/// through a pooler, say).
+pub async fn shop_on(
+    [users_db, products_db, orders_db]: [TestDb; 3],
+    env: &[(&str, String)],
+    processes: Processes,
+) -> Shop {
     let users = start("api-users", processes.users, &users_db, env).await;
     let service_token = testkit::service_token();
     let mut env = env.to_vec();
     env.push(("SERVICE_TOKEN", service_token.clone()));
-    let products_db = TestDb::new(backend).await;
     let mut products_env = env.clone();
     products_env.push(("USERS_URL", users.base.clone()));
     let products = start(
@@ -101,7 +114,6 @@ pub async fn shop_processes(
         &products_env,
     )
     .await;
-    let orders_db = TestDb::new(backend).await;
     let mail_dir = tempfile::tempdir().expect("temp dir");
     env.push(("MAIL_DIR", mail_dir.path().display().to_string()));
     let orders = start_orders(&orders_db, &users, &products, &env, processes.orders).await;

@@ -7,7 +7,8 @@
 //! database serialises the upserts on the row, so a burst of parallel requests
 //! can take at most `max` slots per window whatever the interleaving, on one
 //! process or many sharing the database. An expired window starts over;
-//! expired rows are swept now and then on the way.
+//! rows of windows that are over are swept in the background
+//! (`super::retention`).
 
 use chrono::{Duration, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -80,16 +81,6 @@ pub async fn take(db: &Db, limit: &Limit, subject: &str) -> ApiResult<Slot> {
             .await
             .optional()?;
         if taken.is_some() {
-            // Now and then, forget this limit's windows that are over.
-            if rand::random::<u8>() < 8 {
-                diesel::delete(
-                    rate_limits::table
-                        .filter(rate_limits::name.eq(limit.name))
-                        .filter(rate_limits::window_start.le(expired)),
-                )
-                .execute(conn)
-                .await?;
-            }
             return Ok(Slot::Taken);
         }
         let started: NaiveDateTime = rate_limits::table

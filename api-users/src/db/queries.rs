@@ -189,14 +189,9 @@ pub async fn is_known_address(
     })
 }
 
-/// Records that `user_id` just logged in from `client`; now and then forgets
-/// the addresses of every user not used since `forget_before`.
-pub async fn remember_address(
-    db: &Db,
-    user_id: i64,
-    client: &str,
-    forget_before: NaiveDateTime,
-) -> ApiResult<()> {
+/// Records that `user_id` just logged in from `client` (forgotten once no
+/// longer known: `super::retention`).
+pub async fn remember_address(db: &Db, user_id: i64, client: &str) -> ApiResult<()> {
     use diesel::sql_types::{BigInt, Text, Timestamp};
     let upsert = "INSERT INTO login_addresses (user_id, client, last_success) VALUES ($1, $2, $3) \
          ON CONFLICT (user_id, client) DO UPDATE SET last_success = $3";
@@ -207,13 +202,6 @@ pub async fn remember_address(
             .bind::<Timestamp, _>(now())
             .execute(conn)
             .await?;
-        if rand::random::<u8>() < 4 {
-            diesel::delete(
-                login_addresses::table.filter(login_addresses::last_success.le(forget_before)),
-            )
-            .execute(conn)
-            .await?;
-        }
         Ok(())
     })
 }

@@ -165,8 +165,7 @@ pub async fn login(
     if !known {
         limits::give_back(&state.db, &config.login_account, &username).await?;
     }
-    let forget_before = chrono::Utc::now().naive_utc() - config.known_address_for;
-    queries::remember_address(&state.db, user.id, &address, forget_before).await?;
+    queries::remember_address(&state.db, user.id, &address).await?;
     let token = token::generate();
     queries::insert_token(
         &state.db,

@@ -11,4 +11,5 @@ mod limits;
 mod login;
 mod ops;
 mod register;
+mod retention;
 mod session;

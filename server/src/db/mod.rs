@@ -49,6 +49,13 @@ pub enum PoolRef<'a> {
 #[derive(Debug, Clone)]
 pub struct DbConfig {
     pub url: String,
+    /// `DATABASE_MIGRATION_URL`: where PostgreSQL migrations run (they hold a
+    /// session's advisory lock, which PgBouncer's transaction mode cannot
+    /// keep); `None`: `url`.
+    pub migration_url: Option<String>,
+    /// PostgreSQL: keep statements prepared per connection (`false`: every
+    /// statement unnamed, for PgBouncer in transaction mode).
+    pub statement_cache: bool,
     /// PostgreSQL connections per process (SQLite always has one).
     pub pool_size: usize,
     /// Waiting for a pooled connection (or for a new one to open); past it, 503.
@@ -67,6 +74,8 @@ impl DbConfig {
     pub fn from_settings(settings: &crate::Settings) -> Self {
         Self {
             url: settings.database_url.clone(),
+            migration_url: settings.database_migration_url.clone(),
+            statement_cache: settings.statement_cache,
             pool_size: settings.pool_size,
             acquire_timeout: settings.limits.db_acquire_timeout,
             statement_timeout: settings.limits.db_statement_timeout,

@@ -1,6 +1,6 @@
 //! The table behind `Idempotency-Key`: one row per caller and key, claimed by
 //! one insert (the primary key makes it atomic across replicas), answered or
-//! deleted, and swept once past its day.
+//! deleted, and swept once past its day (`crate::retention`).
 
 use std::time::Duration;
 
@@ -11,11 +11,8 @@ use diesel_async::RunQueryDsl;
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
 
-/// How long an answer is kept.
-pub(super) const KEEP_FOR: Duration = Duration::from_secs(24 * 60 * 60);
-/// Rows one sweep statement deletes at most: each statement stays short
-/// whatever the backlog, so a sweep always makes progress.
-const SWEEP_BATCH: i64 = 500;
+/// How long an answer is kept (then swept: `crate::retention`).
+pub(crate) const KEEP_FOR: Duration = Duration::from_secs(24 * 60 * 60);
 
 diesel::table! {
     idempotency_keys (caller, key) {
@@ -250,51 +247,6 @@ pub(super) async fn release(db: &Db, caller: &str, key: &str, at: NaiveDateTime)
     })
 }
 
-/// Deletes up to one batch of rows past their day, oldest first, through the
-/// `created_at` index; how many it deleted.
-pub(super) async fn sweep_batch(db: &Db) -> ApiResult<usize> {
-    use idempotency_keys::dsl as k;
-    let cutoff = ago(KEEP_FOR);
-    // The batch ends at the claim time of its last row: one indexed range.
-    let last: Option<NaiveDateTime> = crate::with_conn!(db, |conn| {
-        k::idempotency_keys
-            .filter(k::created_at.lt(cutoff))
-            .order(k::created_at)
-            .offset(SWEEP_BATCH - 1)
-            .select(k::created_at)
-            .first(conn)
-            .await
-            .optional()
-            .map_err(ApiError::from)
-    })?;
-    crate::with_conn!(db, |conn| {
-        let expired = k::idempotency_keys.filter(k::created_at.lt(cutoff));
-        match last {
-            Some(last) => {
-                diesel::delete(expired.filter(k::created_at.le(last)))
-                    .execute(conn)
-                    .await
-            }
-            None => diesel::delete(expired).execute(conn).await,
-        }
-        .map_err(ApiError::from)
-    })
-}
-
-/// Sweeps every row past its day, a batch at a time.
-pub(super) async fn sweep(db: &Db) -> ApiResult<usize> {
-    let mut total = 0;
-    loop {
-        let deleted = sweep_batch(db).await?;
-        total += deleted;
-        if deleted < usize::try_from(SWEEP_BATCH).unwrap_or(usize::MAX) {
-            return Ok(total);
-        }
-        // Let the requests waiting for the writer go first.
-        tokio::task::yield_now().await;
-    }
-}
-
 /// The secret of this database: made once by whichever replica starts
 /// first, then read by all.
 pub(super) async fn database_secret(db: &Db) -> ApiResult<Vec<u8>> {
@@ -324,6 +276,8 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let config = crate::db::DbConfig {
             url: format!("sqlite://{}", dir.path().join("sweep.db").display()),
+            migration_url: None,
+            statement_cache: true,
             pool_size: 1,
             acquire_timeout: Duration::from_secs(5),
             statement_timeout: Duration::from_secs(5),
@@ -388,11 +342,17 @@ mod tests {
         for n in 0..3 {
             add(&db, &format!("live-{n}"), now()).await;
         }
-        assert_eq!(sweep_batch(&db).await.expect("batch"), 500, "one batch");
+        use crate::retention::{sweep, sweep_batch, IDEMPOTENCY_KEYS};
+        let rule = &IDEMPOTENCY_KEYS;
+        assert_eq!(
+            sweep_batch(&db, rule, now()).await.expect("batch"),
+            500,
+            "one batch"
+        );
         assert_eq!(left(&db).await, 703);
-        assert_eq!(sweep(&db).await.expect("sweep"), 700);
+        assert_eq!(sweep(&db, rule, now()).await.expect("sweep"), 700);
         assert_eq!(left(&db).await, 3, "the live keys stay");
-        assert_eq!(sweep(&db).await.expect("sweep"), 0);
+        assert_eq!(sweep(&db, rule, now()).await.expect("sweep"), 0);
     }
 
     #[tokio::test]
