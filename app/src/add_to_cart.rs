@@ -259,7 +259,8 @@ fn AddButton(
                 }
             }
         >
-            {move || if busy() { "Adding…" } else { "Add to cart" }}
+            // A sold-out button says so itself, not only the notice beside it.
+            {move || if busy() { "Adding…" } else if sold_out { "Sold out" } else { "Add to cart" }}
             {label.clone().map(|l| view! { <span class="visually-hidden">{format!(": {l}")}</span> })}
         </button>
     }

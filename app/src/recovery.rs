@@ -47,6 +47,16 @@ pub fn CartRecovery() -> impl IntoView {
 /// while its last answer was an outage, and at once when the window gets
 /// focus back or the shopper goes to another page.
 pub fn heal<T: 'static>(resource: LocalResource<Result<T, ApiError>>) {
+    // The generic part is this shim: one body for every kind of section
+    // keeps the WASM smaller than one copy per resource type.
+    heal_with(
+        Signal::derive(move || is_down(&resource)),
+        Callback::new(move |_| resource.refetch()),
+    );
+}
+
+/// [`heal`] for a section whose last answer was an outage while `down`.
+fn heal_with(down: Signal<bool>, refetch: Callback<()>) {
     let attempts = StoredValue::new(0u32);
     let timer = StoredValue::new(None::<TimeoutHandle>);
     let cancel_timer = move || {
@@ -54,18 +64,18 @@ pub fn heal<T: 'static>(resource: LocalResource<Result<T, ApiError>>) {
             t.clear();
         }
     };
-    let down_now = move || untrack(|| is_down(&resource));
+    let down_now = move || down.get_untracked();
     let retry_now = move || {
         if down_now() {
             cancel_timer();
-            resource.refetch();
+            refetch.run(());
         }
     };
 
     // Each answer: an outage schedules the next try, anything else ends the
     // retries.
     Effect::new(move |was_down: Option<bool>| {
-        let down = is_down(&resource);
+        let down = down.get();
         cancel_timer();
         if down {
             let n = attempts.get_value();
@@ -74,7 +84,7 @@ pub fn heal<T: 'static>(resource: LocalResource<Result<T, ApiError>>) {
                 move || {
                     timer.set_value(None);
                     if down_now() {
-                        resource.refetch();
+                        refetch.run(());
                     }
                 },
                 backoff(n),

@@ -60,7 +60,8 @@ test('cards say "Only N left" and "Out of stock"; a sold-out card refuses the ad
   await waitText(card(p.gone).getByTestId('stock-note'), /^Out of stock$/);
   assert.equal(await card(p.plenty).getByTestId('stock-note').innerText(), '', 'untracked stock says nothing');
 
-  const refused = card(p.gone).getByRole('button', { name: /^Add to cart/ });
+  // Issue 25: the sold-out card's button says "Sold out" itself.
+  const refused = card(p.gone).getByRole('button', { name: /^Sold out/ });
   assert.equal(await refused.getAttribute('aria-disabled'), 'true');
   assert.equal(await description(refused), 'Out of stock');
   // Still reachable by keyboard, and a press adds nothing.
@@ -89,7 +90,7 @@ test('the product page says what is left, refuses a sold-out add, and takes no m
 
   await visit(page, `/product/${p.gone.slug}`);
   await waitText(page.getByTestId('stock-note'), /^Out of stock$/);
-  const button = page.getByRole('button', { name: 'Add to cart' });
+  const button = page.getByRole('button', { name: 'Sold out' });
   assert.equal(await button.getAttribute('aria-disabled'), 'true');
   assert.equal(await description(button), 'Out of stock');
   assert.equal(await page.getByLabel('Quantity').isDisabled(), true);
