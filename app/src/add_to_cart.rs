@@ -44,9 +44,13 @@ pub struct Room {
 }
 
 impl Room {
-    /// How many more may be added (`None`: no limit from stock).
+    /// How many more may be added (`None`: no limit from stock). Only when
+    /// few are left (see [`crate::stock::FEW_LEFT`]), as the notices say:
+    /// past that, checkout (and the 999 a line holds) has the final word.
     pub fn more(self) -> Option<i64> {
-        self.left.map(|m| (m - self.held).max(0))
+        self.left
+            .filter(|&m| m <= crate::stock::FEW_LEFT)
+            .map(|m| (m - self.held).max(0))
     }
 
     /// Everything left is in this cart already (and there was some).
@@ -430,5 +434,10 @@ mod tests {
             Some("2 of the 3 left")
         );
         assert_eq!(room(Some(40), 2).share(2), None, "plenty: nothing said");
+        assert_eq!(
+            room(Some(40), 950).refuses(99),
+            None,
+            "plenty: the service says"
+        );
     }
 }
