@@ -73,10 +73,26 @@ pub fn focus_is_lost() -> bool {
     }
 }
 
-/// Moves focus to the page's heading once it is there (data may still be coming).
+/// Moves focus to the page's heading once it is there (data may still be coming),
+/// unless focus moved on its own meanwhile: a person who already clicked or
+/// tabbed into the new page, or the page placing it (a form's first problem),
+/// keeps it. Otherwise a heading that arrives late would take focus from them.
 pub fn focus_heading_when_ready(scroll: bool, then: impl FnOnce(String) + 'static) {
     let deadline = now() + HEADING_WAIT_MS;
-    fn attempt(deadline: f64, scroll: bool, then: Box<dyn FnOnce(String)>) {
+    let before = document().active_element();
+    let moved_on = move || {
+        let now_on = document().active_element();
+        now_on != before && !focus_is_lost()
+    };
+    fn attempt(
+        deadline: f64,
+        scroll: bool,
+        moved_on: Box<dyn Fn() -> bool>,
+        then: Box<dyn FnOnce(String)>,
+    ) {
+        if moved_on() {
+            return then(String::new());
+        }
         match page_heading() {
             Some(h1) if !h1.text_content().unwrap_or_default().trim().is_empty() => {
                 if scroll {
@@ -87,12 +103,14 @@ pub fn focus_heading_when_ready(scroll: bool, then: impl FnOnce(String) + 'stati
                 then(h1.text_content().unwrap_or_default().trim().to_string());
             }
             _ if now() < deadline => {
-                request_animation_frame(move || attempt(deadline, scroll, then));
+                request_animation_frame(move || attempt(deadline, scroll, moved_on, then));
             }
             _ => then(String::new()),
         }
     }
-    request_animation_frame(move || attempt(deadline, scroll, Box::new(then)));
+    request_animation_frame(move || {
+        attempt(deadline, scroll, Box::new(moved_on), Box::new(then));
+    });
 }
 
 /// Focuses the element with `id` after the next render, when focus was lost
@@ -285,6 +303,13 @@ pub fn RouteChanges() -> impl IntoView {
             {move || announcer.0.get()}
         </div>
     }
+}
+
+/// For the next `ms`: if focus falls to `<body>` (the control that had it was
+/// replaced, as "Try again" is by what it brought back), put it on the page
+/// heading.
+pub fn catch_lost_focus_for(ms: f64) {
+    catch_lost_focus(now() + ms);
 }
 
 /// Until `deadline`: if focus falls to `<body>`, put it on the page heading.

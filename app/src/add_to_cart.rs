@@ -32,6 +32,57 @@ pub struct Added {
     pub in_cart: i64,
 }
 
+/// How much more of a product this cart can take at add time: stock counts
+/// what is left to sell, and the units already in this cart are part of it
+/// (they are only reserved at checkout, which would refuse the excess).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Room {
+    /// What was left when the page was drawn (`None`: not counted).
+    pub left: Option<i64>,
+    /// How many this cart holds now.
+    pub held: i64,
+}
+
+impl Room {
+    /// How many more may be added (`None`: no limit from stock). Only when
+    /// few are left (see [`crate::stock::FEW_LEFT`]), as the notices say:
+    /// past that, checkout (and the 999 a line holds) has the final word.
+    pub fn more(self) -> Option<i64> {
+        self.left
+            .filter(|&m| m <= crate::stock::FEW_LEFT)
+            .map(|m| (m - self.held).max(0))
+    }
+
+    /// Everything left is in this cart already (and there was some).
+    pub fn full(self) -> bool {
+        self.held > 0 && self.more() == Some(0)
+    }
+
+    /// Why `qty` more cannot be added, if so.
+    pub fn refuses(self, qty: i64) -> Option<String> {
+        let (left, more) = (self.left?, self.more()?);
+        if self.full() {
+            Some(format!(
+                "You have all {left} left in your cart: no more can be added."
+            ))
+        } else if qty > more && self.held > 0 {
+            Some(format!(
+                "Only {left} left and you have {} in your cart: add at most {more}.",
+                self.held
+            ))
+        } else {
+            None
+        }
+    }
+
+    /// "3 of the 5 left", said when few are left (see [`crate::stock::FEW_LEFT`]).
+    pub fn share(self, in_cart: i64) -> Option<String> {
+        self.left
+            .filter(|&m| m <= crate::stock::FEW_LEFT && in_cart > 0)
+            .map(|m| format!("{in_cart} of the {m} left"))
+    }
+}
+
 /// One product's add action, shared by a form or a single button: a
 /// [`Press`] (one add per press, the same key for a shaky double-click).
 #[derive(Clone, Copy)]
@@ -90,11 +141,13 @@ pub fn add_problem(e: &ApiError) -> String {
 
 /// The product page's form: quantity, button, and what happened. `stock_note`
 /// is the id of the visible stock notice that explains a refused button.
+/// `left`: the product's counted stock when the page was drawn (`None`: not counted).
 #[component]
 pub fn AddToCartForm(
     product_id: i64,
     name: String,
     availability: Availability,
+    left: Option<i64>,
     stock_note: String,
 ) -> impl IntoView {
     let shop = use_shop();
@@ -103,16 +156,35 @@ pub fn AddToCartForm(
     let invalid = RwSignal::new(None::<String>);
     let sold_out = !availability.can_add();
     let range = (ADD_RANGE.0, availability.add_limit(ADD_RANGE.1));
-    let hint = match availability {
-        Availability::FewLeft(n) => format!("1 to {n}: only {n} left."),
-        _ => "1 to 99 at a time; up to 999 in the cart.".to_string(),
+    let room = move || Room {
+        left,
+        held: shop.in_cart(product_id),
+    };
+    let hint = move || {
+        let r = room();
+        match (availability, r.more()) {
+            _ if r.full() => format!(
+                "You have all {} left in your cart.",
+                r.left.unwrap_or(r.held)
+            ),
+            (Availability::FewLeft(n), Some(more)) if r.held > 0 => {
+                format!(
+                    "You have {} of the {n} left in your cart: add up to {more}.",
+                    r.held
+                )
+            }
+            (Availability::FewLeft(n), _) => format!("1 to {n}: only {n} left."),
+            _ => "1 to 99 at a time; up to 999 in the cart.".to_string(),
+        }
     };
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if sold_out {
             return;
         }
-        match parse_quantity(&qty.get_untracked(), range) {
+        let checked = parse_quantity(&qty.get_untracked(), range)
+            .and_then(|n| room().refuses(n).map_or(Ok(n), Err));
+        match checked {
             Ok(n) => {
                 invalid.set(None);
                 adder.add(n);
@@ -153,10 +225,10 @@ pub fn AddToCartForm(
                     />
                     <AddButton adder label=None sold_out described_by=stock_note.clone() />
                 </div>
-                <p class="hint" id="qty-hint" hidden=sold_out>{hint.clone()}</p>
+                <p class="hint" id="qty-hint" hidden=sold_out data-testid="qty-hint">{hint}</p>
                 <p class="field-error" id="qty-error">{move || invalid.get()}</p>
             </form>
-            <AddOutcome adder name=name.clone() />
+            <AddOutcome adder name=name.clone() left />
         </Show>
     }
 }
@@ -191,7 +263,8 @@ fn AddButton(
                 }
             }
         >
-            {move || if busy() { "Adding…" } else { "Add to cart" }}
+            // A sold-out button says so itself, not only the notice beside it.
+            {move || if busy() { "Adding…" } else if sold_out { "Sold out" } else { "Add to cart" }}
             {label.clone().map(|l| view! { <span class="visually-hidden">{format!(": {l}")}</span> })}
         </button>
     }
@@ -199,12 +272,14 @@ fn AddButton(
 
 /// The sentence after an add, in a live region that is always there.
 #[component]
-fn AddOutcome(adder: Adder, name: String) -> impl IntoView {
+fn AddOutcome(adder: Adder, name: String, left: Option<i64>) -> impl IntoView {
     let text = move || {
         adder.outcome.get().map(|r| match r {
             Ok(a) => view! {
                 <div class="notice notice-success" data-testid="added">
-                    {format!("Added {} to your cart. You now have {} of {} in your cart. ", a.qty, a.in_cart, name)}
+                    {format!("Added {} to your cart. You now have {} of {} in your cart", a.qty, a.in_cart, name)}
+                    {Room { left, held: a.in_cart }.share(a.in_cart).map(|s| format!(", {s}"))}
+                    ". "
                     <A href="/cart">"View cart"</A>
                 </div>
             }
@@ -222,17 +297,36 @@ pub fn AddToCartButton(
     product_id: i64,
     name: String,
     availability: Availability,
+    left: Option<i64>,
     stock_note: String,
 ) -> impl IntoView {
     let sold_out = !availability.can_add();
     let shop = use_shop();
     let adder = Adder::new(product_id);
+    let refused = RwSignal::new(None::<String>);
     let navigate = use_navigate();
     let location = use_location();
+    let add_one = move || {
+        let room = Room {
+            left,
+            held: untrack(|| shop.in_cart(product_id)),
+        };
+        refused.set(room.refuses(1));
+        if refused.get_untracked().is_none() {
+            adder.add(1);
+        }
+    };
+    // Pressed while logged out: the add is done on coming back from login.
+    Effect::new(move |_| {
+        if shop.session.is_logged_in() && !sold_out && pending::take(product_id) {
+            add_one();
+        }
+    });
     let press = Callback::new(move |_| {
         if shop.session.is_logged_in_untracked() {
-            adder.add(1);
+            add_one();
         } else {
+            pending::remember(product_id);
             let here = format!(
                 "{}{}",
                 location.pathname.get_untracked(),
@@ -242,8 +336,19 @@ pub fn AddToCartButton(
         }
     });
     let status = move || {
+        if let Some(why) = refused.get() {
+            return Some(why);
+        }
         adder.outcome.get().map(|r| match r {
-            Ok(a) => format!("{} in your cart", a.in_cart),
+            Ok(a) => match (Room {
+                left,
+                held: a.in_cart,
+            })
+            .share(a.in_cart)
+            {
+                Some(share) => format!("{share} in your cart"),
+                None => format!("{} in your cart", a.in_cart),
+            },
             Err(e) => add_problem(&e),
         })
     };
@@ -255,10 +360,84 @@ pub fn AddToCartButton(
     }
 }
 
+/// An add pressed while logged out, kept in the tab's session storage across
+/// the login (and a registration) and done by the card once back, for a while.
+mod pending {
+    /// The storage key: `"<product id>:<when, ms>"`.
+    const KEY: &str = "cartwheel.pending-add";
+    /// After this long the shopper has moved on: the add is dropped.
+    const KEEP_MS: f64 = 10.0 * 60_000.0;
+
+    fn storage() -> Option<web_sys::Storage> {
+        web_sys::window()?.session_storage().ok().flatten()
+    }
+
+    pub fn remember(product_id: i64) {
+        if let Some(s) = storage() {
+            let _ = s.set_item(KEY, &format!("{product_id}:{}", js_sys::Date::now()));
+        }
+    }
+
+    /// Whether an add of this product is waiting; it is taken (done once).
+    pub fn take(product_id: i64) -> bool {
+        let Some(s) = storage() else { return false };
+        let Some(kept) = s.get_item(KEY).ok().flatten() else {
+            return false;
+        };
+        let Some((id, at)) = kept.split_once(':') else {
+            let _ = s.remove_item(KEY);
+            return false;
+        };
+        let fresh = at
+            .parse::<f64>()
+            .is_ok_and(|at| js_sys::Date::now() - at < KEEP_MS);
+        if !fresh {
+            let _ = s.remove_item(KEY);
+            return false;
+        }
+        if id != product_id.to_string() {
+            return false;
+        }
+        let _ = s.remove_item(KEY);
+        true
+    }
+}
+
 fn query(search: &str) -> String {
     if search.is_empty() {
         String::new()
     } else {
         format!("?{}", search.trim_start_matches('?'))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Room;
+
+    #[test]
+    fn what_is_in_the_cart_counts_against_what_is_left() {
+        let room = |left, held| Room { left, held };
+        assert_eq!(room(None, 40).refuses(99), None, "not counted: no limit");
+        assert_eq!(room(Some(3), 0).refuses(3), None);
+        assert_eq!(room(Some(3), 2).more(), Some(1));
+        assert_eq!(room(Some(3), 2).refuses(1), None);
+        assert!(room(Some(3), 2)
+            .refuses(2)
+            .unwrap()
+            .contains("add at most 1"));
+        assert!(room(Some(3), 3).full());
+        assert!(room(Some(3), 3).refuses(1).unwrap().contains("all 3 left"));
+        assert!(!room(Some(0), 0).full(), "sold out is said elsewhere");
+        assert_eq!(
+            room(Some(3), 2).share(2).as_deref(),
+            Some("2 of the 3 left")
+        );
+        assert_eq!(room(Some(40), 2).share(2), None, "plenty: nothing said");
+        assert_eq!(
+            room(Some(40), 950).refuses(99),
+            None,
+            "plenty: the service says"
+        );
     }
 }

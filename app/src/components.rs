@@ -44,13 +44,32 @@ pub fn Notice(tone: Tone, children: Children) -> impl IntoView {
     }
 }
 
-/// What shows while data is on its way.
+/// After this long, a loading message says it is still trying: a spinner
+/// alone cannot tell a slow answer from a page that stopped.
+const STILL_TRYING_MS: u64 = 4_000;
+
+/// What shows while data is on its way; after a few seconds, that it is
+/// still trying.
 #[component]
 pub fn Loading(#[prop(default = "Loading…")] label: &'static str) -> impl IntoView {
+    let slow = RwSignal::new(false);
+    if let Ok(timer) = set_timeout_with_handle(
+        move || {
+            slow.try_set(true);
+        },
+        std::time::Duration::from_millis(STILL_TRYING_MS),
+    ) {
+        on_cleanup(move || timer.clear());
+    }
     view! {
         <p class="loading" role="status" aria-live="polite">
             <span class="spinner" aria-hidden="true"></span>
             {label}
+            {move || slow.get().then(|| view! {
+                <span class="loading-slow" data-testid="still-trying">
+                    " Still trying: the shop is slow to answer."
+                </span>
+            })}
         </p>
     }
 }
@@ -61,7 +80,14 @@ pub fn Loading(#[prop(default = "Loading…")] label: &'static str) -> impl Into
 pub fn ErrorNotices(
     errors: ArcRwSignal<Errors>,
     #[prop(optional)] retry: Option<Callback<()>>,
+    /// On a page about orders: see [`ApiError::about_orders`].
+    #[prop(optional)]
+    about_orders: bool,
 ) -> impl IntoView {
+    let say = move |e: &leptos::error::Error| match e.downcast_ref::<ApiError>() {
+        Some(api) if about_orders => api.about_orders(),
+        _ => e.to_string(),
+    };
     view! {
         <div class="errors">
             {move || {
@@ -69,8 +95,8 @@ pub fn ErrorNotices(
                     .get()
                     .into_iter()
                     .map(|(_, e)| match retry {
-                        Some(retry) => view! { <OutageNotice text=e.to_string() retry /> }.into_any(),
-                        None => view! { <OutageNotice text=e.to_string() /> }.into_any(),
+                        Some(retry) => view! { <OutageNotice text=say(&e) retry /> }.into_any(),
+                        None => view! { <OutageNotice text=say(&e) /> }.into_any(),
                     })
                     .collect_view()
             }}
@@ -78,14 +104,27 @@ pub fn ErrorNotices(
     }
 }
 
-/// A warning with a "Try again" button when there is something to retry.
+/// How long after "Try again" a lost focus is caught: the notice (and the
+/// button that had focus) goes when the answer comes, within a call's time limit.
+const RETRY_FOCUS_WATCH_MS: f64 = 12_000.0;
+
+/// A warning with a "Try again" button when there is something to retry. When
+/// the retry works, the notice and its focused button go: focus then goes to
+/// the page's heading, not to nowhere.
 #[component]
 pub fn OutageNotice(text: String, #[prop(optional)] retry: Option<Callback<()>>) -> impl IntoView {
     view! {
         <div class="notice notice-warning" role="alert">
             <p class="notice-text">{text}</p>
             {retry.map(|r| view! {
-                <button type="button" class="button button-small" on:click=move |_| r.run(())>
+                <button
+                    type="button"
+                    class="button button-small"
+                    on:click=move |_| {
+                        r.run(());
+                        crate::a11y::catch_lost_focus_for(RETRY_FOCUS_WATCH_MS);
+                    }
+                >
                     "Try again"
                 </button>
             })}

@@ -1,8 +1,9 @@
-//! The cart comes back by itself after an outage of the orders service: while
-//! the last answer was an outage it is asked again with backoff (1, 2, 4 ...
-//! up to 30 s), and at once when the window gets focus back or the shopper
-//! goes to another page. Nothing here moves focus: the cart's part of the
-//! page just fills in; only when the notice that held focus ("Try again") is
+//! Every section of the page comes back by itself after an outage of its
+//! service (the cart, the catalogue, a product, the orders): while its last
+//! answer was an outage it is asked again with backoff (1, 2, 4 ... up to
+//! 30 s), and at once when the window gets focus back or the shopper goes to
+//! another page. Nothing here moves focus: the section just fills in; only
+//! when the notice that held focus ("Try again") is
 //! replaced does focus go to the page's heading instead of nowhere.
 
 use std::time::Duration;
@@ -13,7 +14,8 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
 use crate::a11y::focus_heading_if_lost;
-use crate::state::{use_shop, Shop};
+use crate::api::ApiError;
+use crate::state::use_shop;
 
 /// The first wait after an outage; it doubles after each failed retry.
 const FIRST_RETRY_MS: u64 = 1_000;
@@ -26,15 +28,35 @@ fn backoff(attempt: u32) -> Duration {
     Duration::from_millis(ms.min(MAX_RETRY_MS))
 }
 
-fn cart_is_down(shop: &Shop) -> bool {
-    shop.cart
-        .with_untracked(|c| matches!(c, Some(Err(e)) if e.is_outage()))
+/// Whether a resource's last answer was an outage (tracked).
+fn is_down<T: 'static>(r: &LocalResource<Result<T, ApiError>>) -> bool {
+    r.with(|v| matches!(v, Some(Err(e)) if e.is_outage()))
 }
 
-/// Mounted once, inside the router.
+/// Mounted once, inside the router: the cart, and the catalogue's index of
+/// products that cart and order lines show (thumbnails, prices now, stock).
 #[component]
 pub fn CartRecovery() -> impl IntoView {
     let shop = use_shop();
+    heal(shop.cart);
+    heal(shop.products);
+}
+
+/// Heals one section of a page (its resource) by itself after an outage,
+/// for as long as the calling component lives: asked again with backoff
+/// while its last answer was an outage, and at once when the window gets
+/// focus back or the shopper goes to another page.
+pub fn heal<T: 'static>(resource: LocalResource<Result<T, ApiError>>) {
+    // The generic part is this shim: one body for every kind of section
+    // keeps the WASM smaller than one copy per resource type.
+    heal_with(
+        Signal::derive(move || is_down(&resource)),
+        Callback::new(move |_| resource.refetch()),
+    );
+}
+
+/// [`heal`] for a section whose last answer was an outage while `down`.
+fn heal_with(down: Signal<bool>, refetch: Callback<()>) {
     let attempts = StoredValue::new(0u32);
     let timer = StoredValue::new(None::<TimeoutHandle>);
     let cancel_timer = move || {
@@ -42,19 +64,18 @@ pub fn CartRecovery() -> impl IntoView {
             t.clear();
         }
     };
+    let down_now = move || down.get_untracked();
     let retry_now = move || {
-        if cart_is_down(&shop) {
+        if down_now() {
             cancel_timer();
-            shop.cart.refetch();
+            refetch.run(());
         }
     };
 
-    // Each answer of the cart: an outage schedules the next try, anything
-    // else ends the retries.
+    // Each answer: an outage schedules the next try, anything else ends the
+    // retries.
     Effect::new(move |was_down: Option<bool>| {
-        let down = shop
-            .cart
-            .with(|c| matches!(c, Some(Err(e)) if e.is_outage()));
+        let down = down.get();
         cancel_timer();
         if down {
             let n = attempts.get_value();
@@ -62,8 +83,8 @@ pub fn CartRecovery() -> impl IntoView {
             let handle = set_timeout_with_handle(
                 move || {
                     timer.set_value(None);
-                    if cart_is_down(&shop) {
-                        shop.cart.refetch();
+                    if down_now() {
+                        refetch.run(());
                     }
                 },
                 backoff(n),

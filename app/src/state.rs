@@ -110,6 +110,29 @@ impl Shop {
             .and_then(|m| m.get(&id).cloned())
     }
 
+    /// The catalogue's price of a product now, once the index is loaded
+    /// (tracked): what checkout charges for its line (contract v1.3).
+    pub fn price_now(&self, id: i64) -> Option<i64> {
+        self.products.with(|r| {
+            r.as_ref()
+                .and_then(|r| r.as_ref().ok())
+                .and_then(|m| m.get(&id))
+                .map(|p| p.price)
+        })
+    }
+
+    /// How many of a product the cart holds (tracked); 0 while unknown.
+    pub fn in_cart(&self, id: i64) -> i64 {
+        self.cart.with(|c| match c {
+            Some(Ok(Some(order))) => order
+                .items
+                .iter()
+                .find(|i| i.product == id)
+                .map_or(0, |i| i.quantity),
+            _ => 0,
+        })
+    }
+
     /// Shows an order the orders service just returned, without asking again.
     pub fn set_cart(&self, order: Option<Order>) {
         self.cart.set(Some(Ok(order)));

@@ -189,3 +189,29 @@ export async function badgeIs(page, count) {
 
 export const CATALOGUE_DOWN = /catalogue is unavailable right now/;
 export const CART_DOWN = /cart is unavailable right now/;
+
+/**
+ * An outage of one service as this page sees it: its requests matching `match`
+ * (a URL predicate) fail until `up()`. Sections heal by themselves (retries
+ * backing off 1, 2, 4 ... s), so a test of "Try again" must not race them:
+ * `up()` returns just after one of the page's own retries failed, when the
+ * next is at least two seconds away, and a press right then is what brings
+ * the section back.
+ */
+export async function outageInPage(page, match) {
+  let down = true;
+  let asked = 0;
+  await page.route(match, async (route) => {
+    asked += 1;
+    if (down) await route.abort('connectionrefused');
+    else await route.continue();
+  });
+  return {
+    async up() {
+      const seen = asked;
+      for (let i = 0; i < 400 && asked === seen; i++) await new Promise((r) => setTimeout(r, 25));
+      assert.notEqual(asked, seen, 'the page retried by itself');
+      down = false;
+    },
+  };
+}

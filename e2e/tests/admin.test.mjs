@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { screenshot, visit } from '../lib/browser.mjs';
 import { products, registerAndLogin, uniqueName } from '../lib/api.mjs';
-import { loginInUi, nav, waitText } from '../lib/ui.mjs';
+import { focusIs, loginInUi, nav, waitText } from '../lib/ui.mjs';
 import { T, useShop } from '../lib/suite.mjs';
 
 const shop = useShop();
@@ -29,6 +29,9 @@ test('an admin adds a product and it appears in the catalogue', T, async () => {
   await screenshot(page, 'admin');
   await page.getByRole('button', { name: 'Add product' }).click();
   await waitText(page.locator('.notice'), new RegExp(`Product added: ${name}`));
+  // Issue 25: the button was disabled while adding, which dropped focus to the
+  // page; now the emptied form's first field has it, for the next product.
+  await focusIs(page, 'field-name', 'focus on the name field for the next product');
 
   await nav(page, 'Catalogue').click();
   await page.getByLabel('Search products').fill(name);

@@ -75,3 +75,18 @@ test('the cart cannot be edited during checkout', T, async () => {
   assert.ok(await page.getByRole('button', { name: `Remove ${product.name}` }).isDisabled());
   await page.waitForURL(/\/thank-you\/\d+$/);
 });
+
+// Issue 25: a spinner alone cannot tell a slow answer from a page that stopped:
+// after a few seconds the loading message says it is still trying.
+test('loading that takes seconds says it is still trying', T, async () => {
+  const page = await shop.page();
+  await slowDown(page, '**/api/products?*', 6000);
+  await visit(page, '/');
+  const loading = page.locator('.loading').first();
+  await loading.waitFor();
+  assert.equal(await page.getByTestId('still-trying').count(), 0, 'not at once');
+  await waitText(loading, /Still trying: the shop is slow to answer\./);
+  await check(page, 'catalogue-still-trying');
+  await page.getByTestId('product-card').first().waitFor({ timeout: 15_000 });
+  assert.equal(await page.getByTestId('still-trying').count(), 0);
+});

@@ -118,3 +118,75 @@ test('a cart line whose price changed since it was added says so', T, async () =
   await waitText(note, new RegExp(`now \\${dollars(newPrice)}, was \\${dollars(product.price)}`));
   await check(page, 'cart-price-changed');
 });
+
+// Issue 25: checkout charges a dropped price (contract v1.3), so the cart shows
+// today's prices and the total checkout will charge, not the prices of the day
+// each line was added.
+async function pricedProduct(price) {
+  const admin = await adminToken(shop.stack);
+  const product = (
+    await call(shop.urls.products, 'POST', '/api/product/create', {
+      token: admin.token,
+      body: { name: `Priced ${uniqueName('p')}`, price },
+    })
+  ).product;
+  return { admin, product };
+}
+
+/** The shopper's newest closed order, through the API. */
+async function lastOrder(token) {
+  const list = await call(shop.urls.orders, 'GET', '/api/orders', { token });
+  return list.results.find((o) => !o.is_open);
+}
+
+test('a price that dropped after the add: the cart shows the new total, and checkout charges it', T, async () => {
+  const { admin, product } = await pricedProduct(1000);
+  const { page, token } = await loggedIn('drop');
+  await call(shop.urls.orders, 'POST', '/api/order/add-item', { token, body: { product_id: product.id, qty: 2 } });
+  await patchProduct(shop.urls, admin.token, product.id, { price: 700 });
+  await visit(page, '/cart');
+  await waitText(page.getByTestId('price-changed'), /Price dropped: now \$7\.00, was \$10\.00/);
+  await waitText(page.getByTestId('cart-total'), /^\$14\.00$/);
+  assert.equal(await page.locator('.line-unit').first().innerText(), '$7.00');
+  assert.equal(await page.locator('.line-total').first().innerText(), '$14.00');
+  await check(page, 'cart-price-dropped');
+  await page.getByRole('button', { name: 'Check out' }).click();
+  await page.waitForURL(/\/thank-you\//);
+  assert.equal((await lastOrder(token)).total, 1400, 'checkout charged the total the cart showed');
+});
+
+test('a price that went up after the add: the new total is shown, confirmed, then charged', T, async () => {
+  const { admin, product } = await pricedProduct(1000);
+  const { page, token } = await loggedIn('rise');
+  await call(shop.urls.orders, 'POST', '/api/order/add-item', { token, body: { product_id: product.id, qty: 2 } });
+  await patchProduct(shop.urls, admin.token, product.id, { price: 1250 });
+  await visit(page, '/cart');
+  await waitText(page.getByTestId('price-changed'), /Price went up: now \$12\.50, was \$10\.00/);
+  await waitText(page.getByTestId('cart-total'), /^\$25\.00$/);
+  await page.getByRole('button', { name: 'Check out' }).click();
+  // The service refuses (409 prices_changed) until the shopper confirms.
+  await waitText(page.locator('.cart-problem'), /Some prices went up since you added them: the new total is \$25\.00/);
+  await page.getByRole('button', { name: 'Confirm the new total and check out' }).click();
+  await page.waitForURL(/\/thank-you\//);
+  assert.equal((await lastOrder(token)).total, 2500);
+});
+
+// Issue 25: the catalogue's cards are keyed by product. Drawn in place, the
+// next page showed each old picture under its new name until the new one came.
+test('Next draws new cards: no picture of the last page under a new name', T, async () => {
+  const page = await shop.page();
+  await visit(page, '/');
+  await page.getByTestId('product-card').first().waitFor();
+  await page.getByTestId('product-card').evaluateAll((cards) => {
+    for (const c of cards) c.querySelector('img').dataset.was = c.dataset.product;
+  });
+  await page.getByRole('link', { name: 'Next' }).click();
+  await waitText(page.locator('.pager-status'), /^9–/);
+  const cards = await page.getByTestId('product-card').evaluateAll((cards) =>
+    cards.map((c) => ({ id: c.dataset.product, was: c.querySelector('img').dataset.was ?? null })),
+  );
+  assert.ok(cards.length > 0);
+  for (const c of cards) {
+    assert.ok(c.was === null || c.was === c.id, `card ${c.id} shows the picture element of product ${c.was}`);
+  }
+});

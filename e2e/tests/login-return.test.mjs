@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { check, visit } from '../lib/browser.mjs';
 import { products, registerAndLogin, uniqueName } from '../lib/api.mjs';
-import { PASSWORD, loginInUi, waitText } from '../lib/ui.mjs';
+import { PASSWORD, cartLines, focusOn, loginInUi, waitText } from '../lib/ui.mjs';
 import { T, useShop } from '../lib/suite.mjs';
 
 const shop = useShop();
@@ -69,4 +69,45 @@ test('a logged-in user sees no login or register form', T, async () => {
     assert.equal(await page.getByLabel('Password').count(), 0, `${path}: no password field`);
   }
   await check(page, 'register-when-logged-in');
+});
+
+// Issue 25: the Log in button was disabled while the login was on its way,
+// which dropped focus to the page: a failed login started from it left the
+// keyboard user nowhere. The button stays focused, the notice says why.
+test('a failed login started from the button keeps focus on the button', T, async () => {
+  const username = uniqueName('wrong');
+  await registerAndLogin(shop.urls, username);
+  const page = await shop.page();
+  await visit(page, '/login');
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill('not the password');
+  const button = page.getByRole('button', { name: 'Log in', exact: true });
+  await button.focus();
+  await page.keyboard.press('Enter');
+  await waitText(page.locator('.notice'), /Wrong username or password\./);
+  await focusOn(page, page.locator('form').getByRole('button', { name: 'Log in', exact: true }), 'focus on the Log in button');
+});
+
+// Issue 25: "Add to cart" pressed while logged out led to the login and back,
+// but the add itself was lost: it is done on coming back.
+test('a card\'s add pressed while logged out is done after logging in', T, async () => {
+  const username = uniqueName('later');
+  const token = await registerAndLogin(shop.urls, username);
+  const page = await shop.page();
+  await visit(page, '/');
+  const card = page.getByTestId('product-card').nth(1);
+  const id = Number(await card.getAttribute('data-product'));
+  await card.getByRole('button', { name: /^Add to cart/ }).click();
+  // From the catalogue's first page, the login comes back there (no ?next=).
+  await page.waitForURL(/\/login$/);
+  await loginInUi(page, username);
+  await page.waitForURL(/\/$/);
+  const back = page.locator(`[data-testid="product-card"][data-product="${id}"]`);
+  await waitText(back.locator('.card-add-status'), /^1 in your cart$/);
+  assert.deepEqual(await cartLines(shop.urls, token), { [id]: 1 });
+  // Done once: coming back again adds nothing more.
+  await visit(page, '/');
+  await back.waitFor();
+  await page.waitForTimeout(500);
+  assert.deepEqual(await cartLines(shop.urls, token), { [id]: 1 });
 });

@@ -65,6 +65,11 @@ test('orders down: the catalogue still shows; the cart and the badge say the car
   await visit(page, `/product/${product.slug}`);
   await page.getByRole('button', { name: 'Add to cart' }).click();
   await waitText(page.locator('.notice'), CART_DOWN);
+
+  // Issue 25: the history is about orders, not "the cart".
+  await visit(page, '/orders');
+  await waitText(page.locator('.orders-page .notice'), /^Your orders are unavailable right now\./);
+  await screenshot(page, 'orders-down-history');
 });
 
 test('products and orders down: register and log in still work', T, async () => {

@@ -65,3 +65,23 @@ test('the cart editor keeps "-3" as typed, refuses it and sends nothing', T, asy
   assert.deepEqual(await cartLines(shop.urls, token), { [product.id]: 2 });
   await check(page, 'cart-quantity-refused');
 });
+
+// Issue 25: a change the cart refused or never got left the new number in the
+// field, as if it had been made; it goes back to what the cart holds.
+test('a failed quantity change puts the number back to what the cart holds', T, async () => {
+  const username = uniqueName('revert');
+  const token = await registerAndLogin(shop.urls, username);
+  const product = (await products(shop.urls)).results[0];
+  await call(shop.urls.orders, 'POST', '/api/order/add-item', { token, body: { product_id: product.id, qty: 2 } });
+  const page = await shop.page();
+  await loginInUi(page, username);
+  await visit(page, '/cart');
+  const qty = page.getByLabel(`Quantity of ${product.name}`);
+  await waitText(page.getByTestId('cart-total'), /\$/);
+  await page.route('**/api/order/update-item', (route) => route.abort('connectionrefused'));
+  await qty.fill('5');
+  await qty.press('Enter');
+  await waitText(page.locator('.cart-problem'), /cart is unavailable/);
+  await page.waitForFunction((el) => el.value === '2', await qty.elementHandle(), { timeout: 5_000 });
+  assert.deepEqual(await cartLines(shop.urls, token), { [product.id]: 2 });
+});

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { check, visit } from '../lib/browser.mjs';
 import { adminToken, call, createProduct, patchProduct, registerAndLogin, uniqueName } from '../lib/api.mjs';
-import { CART_DOWN, badgeIs, cartLines, focusIs, focusOn, loginInUi, nav, waitText } from '../lib/ui.mjs';
+import { CART_DOWN, CATALOGUE_DOWN, badgeIs, cartLines, focusIs, focusOn, loginInUi, nav, waitText } from '../lib/ui.mjs';
 import { T, useShop } from '../lib/suite.mjs';
 
 const shop = useShop({ own: true });
@@ -116,4 +116,30 @@ test('admin product cards are keyed: adding a product keeps the other cards as t
   await page.getByRole('button', { name: 'Add product' }).click();
   await page.locator('[data-testid="admin-product"]', { hasText: name }).waitFor();
   assert.equal(await first.getAttribute('data-mark'), 'kept');
+});
+
+// Issue 25: removing the last line replaces the whole table (and the button
+// that had focus) with the empty cart; focus goes to the heading, not nowhere.
+test('removing the last cart line puts focus on the heading', T, async () => {
+  const { page, token } = await shopper();
+  const [p] = (await call(shop.urls.products, 'GET', '/api/products?limit=1')).results;
+  await call(shop.urls.orders, 'POST', '/api/order/add-item', { token, body: { product_id: p.id, qty: 1 } });
+  await visit(page, '/cart');
+  const remove = page.getByRole('button', { name: `Remove ${p.name}` });
+  await remove.focus();
+  await page.keyboard.press('Enter');
+  await page.getByTestId('cart-empty').waitFor();
+  await focusOn(page, page.getByRole('heading', { level: 1, name: 'Your cart' }), 'focus on the heading of the empty cart');
+  await badgeIs(page, 0);
+});
+
+// Issue 25: every section heals by itself, as the cart does: the catalogue too.
+test('the catalogue comes back by itself after the products service was down', T, async () => {
+  await shop.stack.stop('products');
+  const page = await shop.page();
+  await visit(page, '/');
+  await waitText(page.locator('.notice'), CATALOGUE_DOWN);
+  await shop.stack.start('products');
+  // No press of "Try again".
+  await page.getByTestId('product-card').first().waitFor({ timeout: 40_000 });
 });

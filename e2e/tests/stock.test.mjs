@@ -60,7 +60,8 @@ test('cards say "Only N left" and "Out of stock"; a sold-out card refuses the ad
   await waitText(card(p.gone).getByTestId('stock-note'), /^Out of stock$/);
   assert.equal(await card(p.plenty).getByTestId('stock-note').innerText(), '', 'untracked stock says nothing');
 
-  const refused = card(p.gone).getByRole('button', { name: /^Add to cart/ });
+  // Issue 25: the sold-out card's button says "Sold out" itself.
+  const refused = card(p.gone).getByRole('button', { name: /^Sold out/ });
   assert.equal(await refused.getAttribute('aria-disabled'), 'true');
   assert.equal(await description(refused), 'Out of stock');
   // Still reachable by keyboard, and a press adds nothing.
@@ -89,7 +90,7 @@ test('the product page says what is left, refuses a sold-out add, and takes no m
 
   await visit(page, `/product/${p.gone.slug}`);
   await waitText(page.getByTestId('stock-note'), /^Out of stock$/);
-  const button = page.getByRole('button', { name: 'Add to cart' });
+  const button = page.getByRole('button', { name: 'Sold out' });
   assert.equal(await button.getAttribute('aria-disabled'), 'true');
   assert.equal(await description(button), 'Out of stock');
   assert.equal(await page.getByLabel('Quantity').isDisabled(), true);
@@ -165,4 +166,39 @@ test('a checkout while the catalogue is down says nothing was charged, and keeps
   await check(page, 'cart-checkout-unavailable');
   await shop.stack.start('products');
   assert.equal((await productById(shop.urls, p.some.id)).stock, 10, 'nothing reserved');
+});
+
+// Issue 25: stock counts per cart at add time. With 3 left and 2 already in
+// this cart, the page says so and takes at most 1 more; the card refuses an
+// add past what is left, saying why, instead of a line checkout will refuse.
+test('what is in the cart counts against what is left: "you have N of the M left"', T, async () => {
+  const p = await productsWith({ few: 3, one: 1 });
+  const { page, token } = await shopper();
+  await add(token, p.few, 2);
+  await visit(page, `/product/${p.few.slug}`);
+  await waitText(page.getByTestId('qty-hint'), /You have 2 of the 3 left in your cart: add up to 1\./);
+  await page.getByLabel('Quantity').fill('2');
+  await page.getByRole('button', { name: 'Add to cart' }).click();
+  await waitText(page.locator('#qty-error'), /Only 3 left and you have 2 in your cart: add at most 1\./);
+  assert.deepEqual(await cartLines(shop.urls, token), { [p.few.id]: 2 });
+  await page.getByLabel('Quantity').fill('1');
+  await page.getByRole('button', { name: 'Add to cart' }).click();
+  await waitText(page.getByTestId('added'), /You now have 3 of .* in your cart, 3 of the 3 left\./);
+  await waitText(page.getByTestId('qty-hint'), /You have all 3 left in your cart\./);
+  await check(page, 'stock-all-in-cart');
+  await page.waitForTimeout(600);
+  await page.getByRole('button', { name: 'Add to cart' }).click();
+  await waitText(page.locator('#qty-error'), /You have all 3 left in your cart: no more can be added\./);
+  assert.deepEqual(await cartLines(shop.urls, token), { [p.few.id]: 3 });
+
+  // The catalogue card, one at a time.
+  await visit(page, `/?q=${encodeURIComponent(p.one.name)}`);
+  const card = page.locator(`[data-testid="product-card"][data-product="${p.one.id}"]`);
+  await card.getByRole('button', { name: /^Add to cart/ }).click();
+  await waitText(card.locator('.card-add-status'), /^1 of the 1 left in your cart$/);
+  await page.waitForTimeout(600);
+  await card.getByRole('button', { name: /^Add to cart/ }).click();
+  await waitText(card.locator('.card-add-status'), /You have all 1 left in your cart: no more can be added\./);
+  await page.waitForTimeout(300);
+  assert.deepEqual(await cartLines(shop.urls, token), { [p.few.id]: 3, [p.one.id]: 1 });
 });

@@ -63,6 +63,17 @@ impl ApiError {
         }
     }
 
+    /// What this error says on a page about orders (the history, an order):
+    /// an outage of the orders service is not "the cart" there.
+    pub fn about_orders(&self) -> String {
+        match self {
+            ApiError::Unavailable(Service::Orders) | ApiError::NoAnswer(Service::Orders) => {
+                "Your orders are unavailable right now. Please try again in a moment.".to_string()
+            }
+            e => e.to_string(),
+        }
+    }
+
     /// The per-field problems of a 422.
     pub fn fields(&self) -> BTreeMap<String, String> {
         match self {
@@ -293,5 +304,9 @@ mod tests {
         assert!(text.contains("catalogue is unavailable"));
         let text = ApiError::Unavailable(Service::Orders).to_string();
         assert!(text.contains("cart is unavailable"));
+        let text = ApiError::NoAnswer(Service::Orders).about_orders();
+        assert!(text.starts_with("Your orders are unavailable"), "{text}");
+        let text = ApiError::NoAnswer(Service::Products).about_orders();
+        assert!(text.contains("catalogue is unavailable"), "{text}");
     }
 }

@@ -164,6 +164,7 @@ pub fn CataloguePage() -> impl IntoView {
         title
     });
     let retry = Callback::new(move |_| page.refetch());
+    crate::recovery::heal(page);
 
     view! {
         <section class="catalogue">
@@ -267,13 +268,18 @@ fn ProductGrid(products: Vec<Product>, q: String) -> impl IntoView {
         };
         return view! { <p class="empty">{text}</p> }.into_any();
     }
+    // Keyed by product: a plain list would be redrawn in place on the next
+    // page (Next, a search, a sort), each card's old picture showing under
+    // its new name until the new one loaded, and an add's status staying with
+    // the slot instead of the product.
+    let cards: Vec<(usize, Product)> = products.into_iter().enumerate().collect();
     view! {
         <ul class="product-grid" data-testid="product-grid">
-            {products
-                .into_iter()
-                .enumerate()
-                .map(|(i, p)| view! { <li><ProductCard product=p eager=i < EAGER_IMAGES first=i == 0 /></li> })
-                .collect_view()}
+            <For
+                each=move || cards.clone()
+                key=|(_, p)| p.id
+                children=|(i, p)| view! { <li><ProductCard product=p eager=i < EAGER_IMAGES first=i == 0 /></li> }
+            />
         </ul>
     }
     .into_any()
@@ -300,7 +306,7 @@ fn ProductCard(product: Product, eager: bool, first: bool) -> impl IntoView {
             </A>
             <p class="price">{money(product.price)}</p>
             <StockNotice availability id=stock_note.clone() />
-            <AddToCartButton product_id=product.id name=product.name availability stock_note />
+            <AddToCartButton product_id=product.id name=product.name availability left=product.stock stock_note />
         </article>
     }
 }

@@ -94,6 +94,9 @@ fn LoginForm() -> impl IntoView {
     });
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        if login.pending().get_untracked() {
+            return;
+        }
         let mut missing = FieldErrors::new();
         let req = LoginRequest {
             username: username.get_untracked().trim().to_string(),
@@ -135,7 +138,10 @@ fn LoginForm() -> impl IntoView {
         <form class="form card" on:submit=on_submit novalidate>
             <Field label="Username" name="username" value=username errors autocomplete="username" required=true />
             <Field label="Password" name="password" kind="password" value=password errors autocomplete="current-password" required=true />
-            <button type="submit" class="button button-primary" disabled=move || login.pending().get()>
+            // Busy, never `disabled`: a disabled button drops focus to the
+            // page, so a failed login started from it would leave the shopper
+            // nowhere; the notice says what went wrong, focus stays here.
+            <button type="submit" class="button button-primary" aria-disabled=move || login.pending().get().to_string()>
                 {move || if login.pending().get() { "Logging in…" } else { "Log in" }}
             </button>
         </form>

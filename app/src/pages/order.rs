@@ -42,6 +42,7 @@ pub fn OrderPage() -> impl IntoView {
         _ => "Your order".into(),
     });
     let retry = Callback::new(move |_| order.refetch());
+    crate::recovery::heal(order);
     view! {
         <section class="order-page">
             <p class="back"><A href="/orders">"← All your orders"</A></p>
@@ -67,7 +68,7 @@ pub fn OrderPage() -> impl IntoView {
                         .into_any(),
                         Err(e) => view! {
                             <h1>"Your order"</h1>
-                            <OutageNotice text=e.to_string() retry />
+                            <OutageNotice text=e.about_orders() retry />
                         }
                         .into_any(),
                     })}

@@ -46,11 +46,12 @@ pub fn OrdersPage() -> impl IntoView {
         }
     });
     let retry = Callback::new(move |_| orders.refetch());
+    crate::recovery::heal(orders);
     view! {
         <section class="orders-page">
             <h1>"Your orders"</h1>
             <Suspense fallback=|| view! { <Loading label="Loading your orders…" /> }>
-                <ErrorBoundary fallback=move |errors| view! { <ErrorNotices errors retry /> }>
+                <ErrorBoundary fallback=move |errors| view! { <ErrorNotices errors retry about_orders=true /> }>
                     {move || {
                         orders.get().map(|r| r.map(|list| match list {
                             None => view! {

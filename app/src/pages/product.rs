@@ -32,6 +32,7 @@ pub fn ProductPage() -> impl IntoView {
         None => "Product".into(),
     });
     let retry = Callback::new(move |_| product.refetch());
+    crate::recovery::heal(product);
     view! {
         <section class="product-page">
             <p class="back"><A href="/">"← Back to the catalogue"</A></p>
@@ -76,7 +77,7 @@ fn ProductDetail(product: Product) -> impl IntoView {
                 <p class="price price-large">{money(product.price)}</p>
                 <StockNotice availability id=stock_note.clone() />
                 <p class="description">{product.description.clone()}</p>
-                <AddToCartForm product_id=product.id name=product.name.clone() availability stock_note />
+                <AddToCartForm product_id=product.id name=product.name.clone() availability left=product.stock stock_note />
             </div>
         </article>
     }

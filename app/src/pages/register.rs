@@ -134,6 +134,9 @@ fn RegisterForm() -> impl IntoView {
             first_name: first_name.get_untracked().trim().to_string(),
             last_name: last_name.get_untracked().trim().to_string(),
         };
+        if register.pending().get_untracked() {
+            return;
+        }
         // The service checks every field at once with the one password rule
         // (`shared::password_problem`, white space only included) and names
         // each problem; a check here would hide the others behind it.
@@ -176,7 +179,8 @@ fn RegisterForm() -> impl IntoView {
                     <Field label="First name" name="first_name" value=first_name errors autocomplete="given-name" />
                     <Field label="Last name" name="last_name" value=last_name errors autocomplete="family-name" />
                 </div>
-                <button type="submit" class="button button-primary" disabled=move || register.pending().get()>
+                // Busy, never `disabled`, which would drop focus to the page.
+                <button type="submit" class="button button-primary" aria-disabled=move || register.pending().get().to_string()>
                     {move || if register.pending().get() { "Creating…" } else { "Create account" }}
                 </button>
             </form>

@@ -49,7 +49,7 @@ pub fn ThanksPage() -> impl IntoView {
             <Suspense fallback=|| view! { <Loading label="Loading your order…" /> }>
                 <ErrorBoundary fallback=move |errors| view! {
                     <h1>"Your order"</h1>
-                    <ErrorNotices errors retry />
+                    <ErrorNotices errors retry about_orders=true />
                 }>
                     {move || {
                         order.get().map(|r| r.map(|o| match o {

@@ -6,6 +6,7 @@ use leptos_router::components::A;
 use shared::{CreateProductRequest, Product};
 
 use super::draft::{shown_on_fields, Draft, DraftFields};
+use crate::a11y::focus_when_drawn;
 use crate::api::idempotency::Intent;
 use crate::api::ApiError;
 use crate::components::{Notice, Tone};
@@ -37,6 +38,9 @@ pub fn CreateForm(on_created: Callback<Product>) -> impl IntoView {
                 Ok(product) => {
                     draft.clear();
                     on_created.run(product.clone());
+                    // The notice says what was added; the next product starts
+                    // at the (now empty) first field.
+                    focus_when_drawn(format!("{PREFIX}-name"));
                 }
                 Err(e) => draft.refused(PREFIX, e, req.slug.is_some()),
             }
@@ -45,6 +49,9 @@ pub fn CreateForm(on_created: Callback<Product>) -> impl IntoView {
     });
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        if create.pending().get_untracked() {
+            return;
+        }
         if let Some(checked) = draft.check(PREFIX) {
             create.dispatch(checked.create_request());
         }
@@ -54,7 +61,8 @@ pub fn CreateForm(on_created: Callback<Product>) -> impl IntoView {
         {move || create.value().get().map(outcome)}
         <form class="form card" on:submit=on_submit novalidate>
             <DraftFields draft prefix=PREFIX.to_string() with_slug=true />
-            <button type="submit" class="button button-primary" disabled=move || create.pending().get()>
+            // Busy, never `disabled`, which would drop focus to the page.
+            <button type="submit" class="button button-primary" aria-disabled=move || create.pending().get().to_string()>
                 {move || if create.pending().get() { "Adding…" } else { "Add product" }}
             </button>
         </form>

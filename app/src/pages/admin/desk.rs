@@ -94,7 +94,7 @@ fn Desk() -> impl IntoView {
         <Transition fallback=|| view! { <Loading label="Loading orders…" /> }>
             {move || list.get().map(|r| match r {
                 Ok(body) => view! { <DeskList body statuses=statuses.get_untracked() offset=offset.get_untracked() /> }.into_any(),
-                Err(e) => view! { <OutageNotice text=e.to_string() retry /> }.into_any(),
+                Err(e) => view! { <OutageNotice text=e.about_orders() retry /> }.into_any(),
             })}
         </Transition>
     }
@@ -245,7 +245,7 @@ pub fn DeskOrderPage() -> impl IntoView {
                         .into_any(),
                         Err(e) => view! {
                             <h1>"Order"</h1>
-                            <OutageNotice text=e.to_string() retry />
+                            <OutageNotice text=e.about_orders() retry />
                         }
                         .into_any(),
                     })}

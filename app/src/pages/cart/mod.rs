@@ -132,6 +132,9 @@ fn CartContents(check: StockCheck, address: Address) -> impl IntoView {
     // The last checkout was refused for prices that went up: the button
     // confirms the new total.
     let repriced = RwSignal::new(false);
+    // A change that failed, by line (and a count, so the same line failing
+    // twice is seen): its field goes back to what the cart holds.
+    let reverted = RwSignal::new((0_i64, 0_u32));
     let pays_by_card = shop.api.stripe().is_some();
     let update = Action::new_local(move |&(product_id, qty): &Change| async move {
         match shop.api.update_item(product_id, qty).await {
@@ -145,6 +148,10 @@ fn CartContents(check: StockCheck, address: Address) -> impl IntoView {
             }
             Err(e) => {
                 problem.try_set(Some(line_problem(&e)));
+                reverted.try_update(|(line, n)| {
+                    *line = product_id;
+                    *n = n.wrapping_add(1);
+                });
             }
         }
     });
@@ -242,7 +249,8 @@ fn CartContents(check: StockCheck, address: Address) -> impl IntoView {
             Err(()) => problem.set(Some(ADDRESS_PROBLEM.to_string())),
         }
     };
-    let total = move || order.with(|o| o.total);
+    // What checkout will charge: each line at the catalogue's price now.
+    let total = move || order.with(|o| total_to_pay(&o.items, |id| shop.price_now(id)));
     let count = move || order.with(Order::item_count);
     view! {
         <div role="alert" class="cart-problem">
@@ -277,6 +285,7 @@ fn CartContents(check: StockCheck, address: Address) -> impl IntoView {
                                         first=item
                                         line
                                         pending=Signal::derive(move || changing.get() == Some(id))
+                                        reverted
                                         on_change
                                     />
                                 }
@@ -323,6 +332,22 @@ fn CartContents(check: StockCheck, address: Address) -> impl IntoView {
     }
 }
 
+/// What checkout charges a unit of a line (contract v1.3 re-prices every line
+/// first): the catalogue's price now when the page knows it (a drop is charged
+/// at once, a rise is confirmed first), else the price it was added at.
+fn unit_to_pay(added_at: i64, now: Option<i64>) -> i64 {
+    now.unwrap_or(added_at)
+}
+
+/// The total checkout will charge for `items`, `now` giving each product's
+/// price in the catalogue when known.
+fn total_to_pay(items: &[Item], now: impl Fn(i64) -> Option<i64>) -> i64 {
+    items
+        .iter()
+        .map(|i| unit_to_pay(i.unit_price, now(i.product)) * i.quantity)
+        .sum()
+}
+
 /// What a checkout refused for prices that went up says: the cart below
 /// shows the new prices.
 fn prices_changed(total: i64) -> String {
@@ -353,13 +378,16 @@ fn CartLine(
     first: Item,
     line: Memo<Option<Item>>,
     pending: Signal<bool>,
+    reverted: RwSignal<(i64, u32)>,
     on_change: impl Fn(i64, i64) + Copy + 'static,
 ) -> impl IntoView {
     let shop = use_shop();
     let product_id = first.product;
     let current = move || line.with(|l| l.as_ref().map_or(0, |i| i.quantity));
-    let unit_price = move || line.with(|l| l.as_ref().map_or(first.unit_price, |i| i.unit_price));
-    let line_total = move || line.with(|l| l.as_ref().map_or(0, |i| i.line_total));
+    // The price the line was added at, and what checkout will charge for it.
+    let added_at = move || line.with(|l| l.as_ref().map_or(first.unit_price, |i| i.unit_price));
+    let unit_price = move || unit_to_pay(added_at(), shop.price_now(product_id));
+    let line_total = move || unit_price() * current();
     let qty = RwSignal::new(first.quantity.to_string());
     let invalid = RwSignal::new(None::<String>);
     // The cart changed the quantity (an update answered, the cart adjusted to
@@ -372,6 +400,14 @@ fn CartLine(
             qty.set(now.to_string());
         }
         now
+    });
+    // A change of this line failed: the field says what the cart still holds.
+    Effect::new(move |prev: Option<u32>| {
+        let (line, n) = reverted.get();
+        if line == product_id && prev.is_some_and(|p| p != n) {
+            qty.set(untrack(current).to_string());
+        }
+        n
     });
     let input_id = format!("qty-{product_id}");
     let error_id = format!("qty-{product_id}-error");
@@ -394,11 +430,16 @@ fn CartLine(
     // loaded: a hint before checkout, which has the final word).
     let notes = move || {
         let p = product()?;
-        let unit_price = unit_price();
-        let price = (p.price != unit_price).then(|| {
+        let was = added_at();
+        let price = (p.price != was).then(|| {
+            let (what, then) = if p.price < was {
+                ("Price dropped", "You pay the new price.")
+            } else {
+                ("Price went up", "Checkout asks you to confirm the new total.")
+            };
             view! {
                 <p class="price-note" data-testid="price-changed">
-                    {format!("Price changed: now {}, was {} when added.", money(p.price), money(unit_price))}
+                    {format!("{what}: now {}, was {} when added. {then}", money(p.price), money(was))}
                 </p>
             }
         });
@@ -460,5 +501,33 @@ fn CartLine(
                 </button>
             </td>
         </tr>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(product: i64, unit_price: i64, quantity: i64) -> Item {
+        Item {
+            product,
+            name: format!("P{product}"),
+            unit_price,
+            quantity,
+            line_total: unit_price * quantity,
+        }
+    }
+
+    #[test]
+    fn the_total_is_what_checkout_charges_at_todays_prices() {
+        let items = [line(1, 1000, 2), line(2, 500, 1), line(3, 300, 3)];
+        // 1 dropped to 700, 2 went up to 600, 3 is not in the index (hidden).
+        let now = |id| match id {
+            1 => Some(700),
+            2 => Some(600),
+            _ => None,
+        };
+        assert_eq!(total_to_pay(&items, now), 2 * 700 + 600 + 3 * 300);
+        assert_eq!(total_to_pay(&items, |_| None), 2000 + 500 + 900);
     }
 }
