@@ -14,6 +14,7 @@ use std::time::Duration;
 use chrono::Utc;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
+use server::metrics::write_counter;
 use server::{with_conn, ApiError, ApiResult, Db};
 use shared::OrderStatus;
 
@@ -110,18 +111,20 @@ impl OrdersMetrics {
 
     fn render(&self) -> String {
         let mut out = String::new();
-        out.push_str("# HELP orders_checkouts_total Checkouts by how they answered.\n");
-        out.push_str("# TYPE orders_checkouts_total counter\n");
-        for (i, (_, name)) in OUTCOMES.iter().enumerate() {
-            let n = AtomicU64::load(&self.0.checkouts[i], Ordering::Relaxed);
-            let _ = writeln!(out, "orders_checkouts_total{{outcome=\"{name}\"}} {n}");
-        }
-        out.push_str("# HELP orders_payments_total Card payments confirmed at the provider, by how they ended.\n");
-        out.push_str("# TYPE orders_payments_total counter\n");
-        for (i, (_, name)) in PAYMENT_OUTCOMES.iter().enumerate() {
-            let n = AtomicU64::load(&self.0.payments[i], Ordering::Relaxed);
-            let _ = writeln!(out, "orders_payments_total{{outcome=\"{name}\"}} {n}");
-        }
+        write_counter(
+            &mut out,
+            "orders_checkouts_total",
+            "Checkouts by how they answered.",
+            "outcome",
+            samples(&OUTCOMES, &self.0.checkouts),
+        );
+        write_counter(
+            &mut out,
+            "orders_payments_total",
+            "Card payments confirmed at the provider, by how they ended.",
+            "outcome",
+            samples(&PAYMENT_OUTCOMES, &self.0.payments),
+        );
         out.push_str(&self.0.gauges.lock().unwrap_or_else(|p| p.into_inner()));
         out
     }
@@ -145,6 +148,17 @@ impl OrdersMetrics {
             }
         })
     }
+}
+
+/// Each outcome's name beside its counter's value.
+fn samples<'a, T>(
+    outcomes: &'a [(T, &'static str)],
+    counters: &'a [AtomicU64],
+) -> impl Iterator<Item = (&'static str, u64)> + 'a {
+    outcomes
+        .iter()
+        .zip(counters)
+        .map(|((_, name), n)| (*name, n.load(Ordering::Relaxed)))
 }
 
 async fn gauges(db: &Db, repair_after: Duration) -> ApiResult<String> {

@@ -35,6 +35,23 @@ struct Inner {
 /// runs on the scrape, so database figures are refreshed beside it, not in it.
 pub type ServiceMetrics = Arc<dyn Fn() -> String + Send + Sync>;
 
+/// Appends a counter with one label, in the text format: its `HELP` and
+/// `TYPE` lines, then a sample per `(label value, count)`. For a service's
+/// own counters over a fixed set of values (bounded label sets).
+pub fn write_counter<'a>(
+    out: &mut String,
+    name: &str,
+    help: &str,
+    label: &str,
+    samples: impl IntoIterator<Item = (&'a str, u64)>,
+) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} counter");
+    for (value, n) in samples {
+        let _ = writeln!(out, "{name}{{{label}=\"{value}\"}} {n}");
+    }
+}
+
 /// The metrics of one process.
 #[derive(Clone, Default)]
 pub struct Metrics(Arc<Mutex<Inner>>, Arc<Mutex<Option<ServiceMetrics>>>);

@@ -73,16 +73,18 @@ pub struct Counts {
 impl Counts {
     /// For `/metrics`: `products_cache_requests_total` by result.
     pub fn render(&self) -> String {
-        let (hits, misses) = (
-            self.hits.load(Ordering::Relaxed),
-            self.misses.load(Ordering::Relaxed),
+        let mut out = String::new();
+        server::metrics::write_counter(
+            &mut out,
+            "products_cache_requests_total",
+            "Shoppers' catalogue reads, answered from the page cache (hit) or the database (miss).",
+            "result",
+            [
+                ("hit", self.hits.load(Ordering::Relaxed)),
+                ("miss", self.misses.load(Ordering::Relaxed)),
+            ],
         );
-        format!(
-            "# HELP products_cache_requests_total Shoppers' catalogue reads, answered from the page cache (hit) or the database (miss).\n\
-             # TYPE products_cache_requests_total counter\n\
-             products_cache_requests_total{{result=\"hit\"}} {hits}\n\
-             products_cache_requests_total{{result=\"miss\"}} {misses}\n"
-        )
+        out
     }
 }
 
