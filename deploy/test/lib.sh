@@ -25,8 +25,10 @@ log() { printf '== %s\n' "$*"; }
 fail() { printf 'FAILED: %s\n' "$*" >&2; exit 1; }
 
 # Installs what is missing (as root on a Debian-like machine), like scripts/bench does for wrk.
+#   need_packages [--no-recommends] TOOL:PACKAGE...
 need_packages() {
-  local missing=() tool pkg
+  local missing=() tool pkg apt_opts=()
+  if [ "${1:-}" = --no-recommends ]; then apt_opts=(--no-install-recommends); shift; fi
   for pair in "$@"; do
     tool=${pair%%:*}; pkg=${pair##*:}
     command -v "$tool" >/dev/null 2>&1 || [ -x "$tool" ] || missing+=("$pkg")
@@ -35,7 +37,7 @@ need_packages() {
   [ "$(id -u)" = 0 ] || fail "missing: ${missing[*]} (apt-get install ${missing[*]})"
   log "installing ${missing[*]}"
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${apt_opts[@]}" "${missing[@]}" >/dev/null
 }
 
 # Starts dockerd when no daemon answers; stop_docker stops only that one.
