@@ -282,7 +282,7 @@ def one_line_cart(token: str) -> None:
     checkout that fails on them ends before it can be cut."""
     s, doc = http("GET", f"{ORDERS}/api/order", token=token)
     for item in (doc.get("result") or {}).get("items", []) if s == 200 else []:
-        http("POST", f"{ORDERS}/api/order/update-item", {"product_id": item["product_id"], "qty": 0}, token)
+        http("POST", f"{ORDERS}/api/order/update-item", {"product_id": item["product"], "qty": 0}, token)
     s, doc = http("GET", f"{PRODUCTS}/api/products?limit=100")
     for p in doc.get("results", []):
         if p.get("stock") is None or p["stock"] >= 5:
