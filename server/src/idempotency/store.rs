@@ -309,7 +309,7 @@ pub struct Answered {
 
 /// The statements of [`in_tx`](super::in_tx), for either connection inside
 /// a transaction of the caller's.
-pub trait KeyStore {
+pub trait KeyStore: AddAnswered {
     /// The rows of these keys (and possibly others of the same callers).
     fn key_rows(
         &mut self,
@@ -339,13 +339,6 @@ pub trait KeyStore {
         since: NaiveDateTime,
     ) -> impl std::future::Future<Output = QueryResult<Option<NaiveDateTime>>> + Send;
 
-    /// Writes claims with their answers; a key already there stays as it
-    /// is. How many were written.
-    fn add_answered(
-        &mut self,
-        rows: Vec<Answered>,
-    ) -> impl std::future::Future<Output = QueryResult<usize>> + Send;
-
     /// Answers the unanswered claim of `caller`'s `key` made at `at`.
     fn answer_claim(
         &mut self,
@@ -356,6 +349,40 @@ pub trait KeyStore {
         body: Vec<u8>,
         headers: String,
     ) -> impl std::future::Future<Output = QueryResult<usize>> + Send;
+}
+
+/// Writes claims with their answers; a key already there stays as it is.
+/// How many were written. One statement on PostgreSQL; SQLite has no
+/// many-row insert that skips conflicts in diesel, one a row (in process).
+pub trait AddAnswered {
+    fn add_answered(
+        &mut self,
+        rows: Vec<Answered>,
+    ) -> impl std::future::Future<Output = QueryResult<usize>> + Send;
+}
+
+impl AddAnswered for crate::db::PgConn {
+    async fn add_answered(&mut self, rows: Vec<Answered>) -> QueryResult<usize> {
+        diesel::insert_into(idempotency_keys::table)
+            .values(rows)
+            .on_conflict_do_nothing()
+            .execute(self)
+            .await
+    }
+}
+
+impl AddAnswered for crate::db::SqliteConn {
+    async fn add_answered(&mut self, rows: Vec<Answered>) -> QueryResult<usize> {
+        let mut added = 0;
+        for row in rows {
+            added += diesel::insert_into(idempotency_keys::table)
+                .values(row)
+                .on_conflict_do_nothing()
+                .execute(self)
+                .await?;
+        }
+        Ok(added)
+    }
 }
 
 crate::with_conn!(impl KeyStore for each connection {
@@ -426,15 +453,6 @@ crate::with_conn!(impl KeyStore for each connection {
             .first(self)
             .await
             .optional()
-    }
-
-    async fn add_answered(&mut self, rows: Vec<Answered>) -> QueryResult<usize> {
-        use idempotency_keys::dsl as k;
-        diesel::insert_into(k::idempotency_keys)
-            .values(rows)
-            .on_conflict_do_nothing()
-            .execute(self)
-            .await
     }
 
     async fn answer_claim(
