@@ -17,6 +17,13 @@
 //!   (A drop after the handler did its work but before it answered lets a
 //!   retry do it again: the contract prefers that to a stuck key; checkout
 //!   carries the key into its own saga and does not redo.)
+//! - **In the work's transaction** ([`in_tx`], the routes named with
+//!   [`Idempotency::in_transaction`]: the orders service's add-item). The
+//!   layer only looks the key up; the handler's transaction claims it and
+//!   keeps the answer, before its one commit, so the key costs no commit of
+//!   its own. A request that has not reached its transaction after
+//!   [`in_tx::EARLY_CLAIM_AFTER`] claims as above, so that duplicates still
+//!   get their 409 at once.
 //! - **Caps.** A caller holds at most [`MAX_KEYS_PER_USER`] live keys; on the
 //!   anonymous route, each client address [`MAX_KEYS_PER_ADDRESS`]. Past it,
 //!   429 with `Retry-After` (when its oldest key expires); replays still work.
