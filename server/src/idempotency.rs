@@ -17,6 +17,13 @@
 //!   (A drop after the handler did its work but before it answered lets a
 //!   retry do it again: the contract prefers that to a stuck key; checkout
 //!   carries the key into its own saga and does not redo.)
+//! - **In the work's transaction** ([`in_tx`], the routes named with
+//!   [`Idempotency::in_transaction`]: the orders service's add-item). The
+//!   layer only looks the key up; the handler's transaction claims it and
+//!   keeps the answer, before its one commit, so the key costs no commit of
+//!   its own. A request that has not reached its transaction after
+//!   [`in_tx::EARLY_CLAIM_AFTER`] claims as above, so that duplicates still
+//!   get their 409 at once.
 //! - **Caps.** A caller holds at most [`MAX_KEYS_PER_USER`] live keys; on the
 //!   anonymous route, each client address [`MAX_KEYS_PER_ADDRESS`]. Past it,
 //!   429 with `Retry-After` (when its oldest key expires); replays still work.
@@ -33,6 +40,7 @@
 //!   that grow with traffic ([`retention`](crate::retention)).
 
 mod fingerprint;
+pub mod in_tx;
 mod store;
 
 use std::sync::Arc;
@@ -52,8 +60,10 @@ use crate::client_addr::ClientAddr;
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::BODY_LIMIT;
+pub use in_tx::{Settled, TxKey};
 pub(crate) use store::KEEP_FOR;
-use store::{Claim, Claimant, Kept};
+use store::{Claim, Claimant};
+pub use store::{Kept, KeyStore};
 
 /// The contract's header.
 pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
@@ -94,6 +104,7 @@ pub struct Idempotency {
     shared: Arc<Shared>,
     verifier: Option<Verifier>,
     abandoned_after: Duration,
+    in_transaction: Arc<[&'static str]>,
 }
 
 /// What every clone shares.
@@ -125,7 +136,19 @@ impl Idempotency {
             shared,
             verifier,
             abandoned_after: ABANDONED_AFTER,
+            in_transaction: Arc::new([]),
         }
+    }
+
+    /// The routes (paths) whose handlers claim their key in the transaction
+    /// that does their work ([`in_tx`]): the layer looks the key up, hands
+    /// the handler a [`TxKey`] (a request extension) and writes nothing
+    /// itself unless the request runs past [`in_tx::EARLY_CLAIM_AFTER`]
+    /// before its transaction. Such a handler must pass every answer it
+    /// keeps through [`in_tx::keep`].
+    pub fn in_transaction(mut self, paths: &[&'static str]) -> Self {
+        self.in_transaction = paths.into();
+        self
     }
 
     /// Takes over a claim with no answer after `after` instead of the default
@@ -184,6 +207,16 @@ fn replay(kept: Kept) -> Response {
     }
     headers.insert(REPLAYED, HeaderValue::from_static("true"));
     response
+}
+
+/// The answer a key gives a request without its work (anything but `Mine`).
+fn settled(claim: Claim) -> Response {
+    match claim {
+        Claim::Answered(kept) => replay(kept),
+        Claim::Reused => reused(),
+        Claim::Running | Claim::Mine(_) => in_progress(),
+        Claim::Full { retry_after } => ApiError::TooManyRequests { retry_after }.into_response(),
+    }
 }
 
 /// 409 `request_in_progress`: the first request with the key has not
@@ -319,6 +352,13 @@ pub async fn idempotent(State(idem): State<Idempotency>, req: Request, next: Nex
         cap,
     };
     let db = &idem.shared.db;
+    if idem
+        .in_transaction
+        .iter()
+        .any(|path| *path == parts.uri.path())
+    {
+        return in_transaction(&idem, &who, print, parts, bytes, next).await;
+    }
     let at = match store::claim(db, &who, &print, idem.abandoned_after).await {
         Err(e) => return e.into_response(),
         Ok(Claim::Mine(at)) => at,
@@ -393,6 +433,67 @@ pub async fn idempotent(State(idem): State<Idempotency>, req: Request, next: Nex
     });
     let _ = finish.await;
     Response::from_parts(parts, Body::from(body))
+}
+
+/// The layer for a route whose handler claims the key in its own
+/// transaction ([`in_tx`]).
+async fn in_transaction(
+    idem: &Idempotency,
+    who: &Claimant<'_>,
+    print: Vec<u8>,
+    mut parts: axum::http::request::Parts,
+    bytes: Bytes,
+    next: Next,
+) -> Response {
+    let db = &idem.shared.db;
+    match store::look(db, who, &print, idem.abandoned_after).await {
+        Err(e) => return e.into_response(),
+        Ok(Some(claim)) => return settled(claim),
+        Ok(None) => {}
+    }
+    let key = TxKey::new(who, print, idem.abandoned_after);
+    parts.extensions.insert(key.clone());
+    let run = next.run(Request::from_parts(parts, Body::from(bytes)));
+    tokio::pin!(run);
+    let mut held = None;
+    let response = match tokio::time::timeout(in_tx::EARLY_CLAIM_AFTER, &mut run).await {
+        Ok(response) => response,
+        Err(_) => {
+            match key.claim_early(db).await {
+                Err(e) => return e.into_response(),
+                Ok(in_tx::Early::Settled(claim)) => return settled(claim),
+                Ok(in_tx::Early::NotNeeded) => {}
+                Ok(in_tx::Early::Claimed(at)) => {
+                    held = Some(Held {
+                        db: db.clone(),
+                        caller: who.caller.to_owned(),
+                        key: who.key.to_owned(),
+                        at,
+                        armed: true,
+                    });
+                }
+            }
+            run.await
+        }
+    };
+    // An early claim its transaction did not answer (the answer is not
+    // kept, or the transaction failed) goes now; an answered one stays.
+    if let Some(mut held) = held {
+        held.armed = false;
+        let (db, caller, key, at) = (
+            held.db.clone(),
+            std::mem::take(&mut held.caller),
+            std::mem::take(&mut held.key),
+            held.at,
+        );
+        let release = tokio::spawn(async move {
+            if let Err(e) = store::release(&db, &caller, &key, at).await {
+                tracing::warn!(error = %e, "could not release an idempotency key");
+            }
+        });
+        let _ = release.await;
+    }
+    response
 }
 
 /// Completes a service's OpenAPI document with what this layer answers on

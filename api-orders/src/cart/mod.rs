@@ -51,7 +51,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use server::{ApiResult, Db};
+use server::idempotency::{Settled, TxKey};
+use server::{ApiError, ApiResult, Db};
 use shared::{Order, Product};
 use tokio::sync::Notify;
 
@@ -59,6 +60,17 @@ pub use input::{AddItem, AddQuantity, ProductId, SetQuantity, UpdateItem, MAX_LI
 use rules::CartOp;
 pub use rules::Refusal;
 use writer::Writer;
+
+/// What a cart change's request is answered: the change's outcome, or, for
+/// an add with an `Idempotency-Key`, what the key answers instead (the first
+/// request's kept answer, 409 `request_in_progress`, 422, 429).
+// Moved once per change, and the large variant is the common one: boxing it
+// would allocate for every change to spare the rare replay a few bytes.
+#[allow(clippy::large_enum_variant)]
+pub enum Change {
+    Done(Result<Order, Refusal>),
+    Settled(Settled),
+}
 
 /// How long a change waits for a checkout of its cart to end (one takes
 /// milliseconds) before it is refused with [`Refusal::CheckingOut`].
@@ -92,19 +104,22 @@ impl Carts {
 
     /// Adds `qty` of `product` (as the products service describes it now) to
     /// the user's cart, opening it if there is none; a line already there
-    /// gets the product's current name and price.
+    /// gets the product's current name and price. With `key` (the request's
+    /// `Idempotency-Key`), the key is claimed and the answer kept in the
+    /// change's own transaction.
     pub async fn add(
         &self,
         user_id: i64,
         product: Product,
         qty: AddQuantity,
-    ) -> ApiResult<Result<Order, Refusal>> {
-        self.change(CartOp::Add {
+        key: Option<TxKey>,
+    ) -> ApiResult<Change> {
+        let op = CartOp::Add {
             user_id,
             product,
             qty,
-        })
-        .await
+        };
+        self.change(op, key).await
     }
 
     /// Sets the quantity of the user's line of `product`; 0 removes it.
@@ -114,12 +129,17 @@ impl Carts {
         product: ProductId,
         qty: SetQuantity,
     ) -> ApiResult<Result<Order, Refusal>> {
-        self.change(CartOp::Set {
+        let op = CartOp::Set {
             user_id,
             product,
             qty,
-        })
-        .await
+        };
+        match self.change(op, None).await? {
+            Change::Done(outcome) => Ok(outcome),
+            Change::Settled(_) => Err(ApiError::Internal(anyhow::anyhow!(
+                "a change without a key was answered by a key"
+            ))),
+        }
     }
 
     /// The user's cart, if there is one.
@@ -139,14 +159,17 @@ impl Carts {
     }
 
     /// Applies `op`, waiting while a checkout holds the cart (see the module).
-    async fn change(&self, op: CartOp) -> ApiResult<Result<Order, Refusal>> {
+    async fn change(&self, op: CartOp, key: Option<TxKey>) -> ApiResult<Change> {
         let start = Instant::now();
         loop {
-            match self.writer.apply(op.clone()).await? {
-                Err(Refusal::CheckingOut) if start.elapsed() < WAIT_FOR_CHECKOUT => {
+            match self.writer.apply(op.clone(), key.clone()).await? {
+                batch::Answer::Done(Err(Refusal::CheckingOut))
+                    if start.elapsed() < WAIT_FOR_CHECKOUT =>
+                {
                     self.checkouts.wait(op.user_id(), LOOK_AGAIN).await;
                 }
-                outcome => return Ok(outcome.map(Order::from)),
+                batch::Answer::Done(outcome) => return Ok(Change::Done(outcome.map(Order::from))),
+                batch::Answer::Settled(settled) => return Ok(Change::Settled(settled)),
             }
         }
     }

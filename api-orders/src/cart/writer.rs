@@ -6,10 +6,11 @@
 
 use std::time::{Duration, Instant};
 
+use server::idempotency::TxKey;
 use server::{ApiError, ApiResult, Db};
 use tokio::sync::{mpsc, oneshot};
 
-use super::batch::{self, Outcome};
+use super::batch::{self, Answer};
 use super::rules::CartOp;
 
 /// The most changes one transaction applies.
@@ -20,8 +21,10 @@ const QUEUE: usize = 4096;
 
 struct Job {
     op: CartOp,
+    /// The request's `Idempotency-Key`, claimed in the batch.
+    key: Option<TxKey>,
     queued: Instant,
-    answer: oneshot::Sender<ApiResult<Outcome>>,
+    answer: oneshot::Sender<ApiResult<Answer>>,
 }
 
 /// The lanes cart changes queue on; cheap to clone.
@@ -51,12 +54,14 @@ impl Writer {
         Self { lanes }
     }
 
-    /// Applies `op` with whatever else is queued on its lane; its outcome once committed.
-    pub async fn apply(&self, op: CartOp) -> ApiResult<Outcome> {
+    /// Applies `op` with whatever else is queued on its lane; its answer
+    /// once committed (with `key`, claimed in the same transaction).
+    pub async fn apply(&self, op: CartOp, key: Option<TxKey>) -> ApiResult<Answer> {
         let lane = &self.lanes[op.user_id().unsigned_abs() as usize % self.lanes.len()];
         let (answer, outcome) = oneshot::channel();
         let job = Job {
             op,
+            key,
             queued: Instant::now(),
             answer,
         };
@@ -84,13 +89,19 @@ async fn run_lane(db: Db, mut queue: mpsc::Receiver<Job>, give_up: Duration) {
         if jobs.is_empty() {
             continue;
         }
-        let (ops, answers): (Vec<CartOp>, Vec<_>) =
-            jobs.into_iter().map(|job| (job.op, job.answer)).unzip();
+        let mut ops = Vec::with_capacity(jobs.len());
+        let mut keys = Vec::with_capacity(jobs.len());
+        let mut answers = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            ops.push(job.op);
+            keys.push(job.key);
+            answers.push(job.answer);
+        }
         let changes = ops.len();
         // In a task of its own, so that a bug that panics fails this batch
         // (500s), not the lane for good.
         let db = db.clone();
-        let applied = tokio::spawn(async move { batch::apply(&db, &ops).await })
+        let applied = tokio::spawn(async move { batch::apply(&db, &ops, &keys).await })
             .await
             .unwrap_or_else(|e| Err(anyhow::anyhow!("applying cart changes: {e}").into()));
         match applied {

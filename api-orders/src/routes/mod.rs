@@ -25,8 +25,10 @@ struct ApiDoc;
 /// Every route, and the OpenAPI document generated from their annotations.
 pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
     // A checkout's claim on its key is dead when its attempt is (see `checkout`).
+    // An add-item's key is claimed in its cart batch's transaction (`cart`).
     let idempotency = Idempotency::per_user(state.db.clone(), state.verifier.clone())
-        .abandoned_after(state.config.repair.after);
+        .abandoned_after(state.config.repair.after)
+        .in_transaction(&["/api/order/add-item"]);
     let (routes, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(orders::add_item))
         .routes(routes!(orders::checkout))

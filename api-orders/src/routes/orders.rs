@@ -2,17 +2,18 @@
 
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::Json;
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use server::{ApiError, ApiResult, BearerToken, CurrentUser, Input, OptionalJson, Page, Params};
 use shared::{
     AddItemRequest, CheckoutRequest, ErrorBody, ListBody, Order, OrdersQuery, ResultBody,
     UpdateItemRequest,
 };
 
-use server::idempotency::IDEMPOTENCY_KEY;
+use server::idempotency::{TxKey, IDEMPOTENCY_KEY};
 
 use super::confirmed_admin;
-use crate::cart::{AddItem, Refusal, UpdateItem, MAX_LINE_QUANTITY};
+use crate::cart::{AddItem, Change, Refusal, UpdateItem, MAX_LINE_QUANTITY};
 use crate::checkout::{self, checkout_in_progress, Placing};
 use crate::db::queries;
 use crate::metrics::Checkout;
@@ -69,25 +70,27 @@ pub(super) fn answer(order: impl Into<Order>) -> Json<ResultBody<Order>> {
 pub async fn add_item(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
+    key: Option<Extension<TxKey>>,
     Input(req): Input<AddItemRequest>,
-) -> ApiResult<Json<ResultBody<Order>>> {
+) -> ApiResult<Response> {
     let add = AddItem::parse(&req)?;
     // Asked before the transaction: no database connection or cart lock is
     // held while waiting on another service.
     let product = state.products.product(add.product).await?;
     let product_id = product.id;
-    let cart = state
-        .carts
-        .add(user.id, product, add.qty)
-        .await?
-        .map_err(refused)?;
+    // The key is claimed, and this answer kept, in the cart's transaction.
+    let key = key.map(|Extension(key)| key);
+    let cart = match state.carts.add(user.id, product, add.qty, key).await? {
+        Change::Done(outcome) => outcome.map_err(refused)?,
+        Change::Settled(settled) => return Ok(settled.into_response()),
+    };
     tracing::info!(
         user_id = user.id,
         product_id,
         qty = add.qty.get(),
         "item added"
     );
-    Ok(answer(cart))
+    Ok(answer(cart).into_response())
 }
 
 /// Set the quantity of a product in the cart; 0 removes the line.

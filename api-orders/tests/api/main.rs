@@ -13,6 +13,7 @@ mod checkout;
 mod concurrency;
 mod faults;
 mod history;
+mod idempotency_in_tx;
 mod idempotency_v13;
 mod journey;
 mod lifecycle;

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
+use diesel::QueryResult;
 use diesel_async::RunQueryDsl;
 
 use crate::db::Db;
@@ -36,10 +37,21 @@ diesel::table! {
 
 /// A kept answer: status, body, and the headers replayed with it.
 #[derive(Debug, Clone)]
-pub(super) struct Kept {
-    pub status: u16,
-    pub body: Vec<u8>,
-    pub headers: Vec<(String, String)>,
+pub struct Kept {
+    pub(crate) status: u16,
+    pub(crate) body: Vec<u8>,
+    pub(crate) headers: Vec<(String, String)>,
+}
+
+impl Kept {
+    /// A JSON answer with no other header to replay.
+    pub fn json(status: u16, body: Vec<u8>) -> Self {
+        Self {
+            status,
+            body,
+            headers: vec![("content-type".into(), "application/json".into())],
+        }
+    }
 }
 
 /// What the key holds when a request arrives with it.
@@ -72,12 +84,72 @@ type Row = (
     Option<String>,
 );
 
+/// Now, to the microsecond: what PostgreSQL keeps of a timestamp, so that a
+/// claim's time read back equals the one its request holds.
 pub(super) fn now() -> NaiveDateTime {
-    Utc::now().naive_utc()
+    use chrono::Timelike;
+    let now = Utc::now().naive_utc();
+    now.with_nanosecond(now.nanosecond() / 1_000 * 1_000)
+        .unwrap_or(now)
 }
 
 fn ago(d: Duration) -> NaiveDateTime {
     now() - chrono::Duration::from_std(d).unwrap_or_default()
+}
+
+/// What a row found for a key says to a request with fingerprint `print`:
+/// `None` when the row is past its day or was abandoned (whoever comes next
+/// takes it over), else the request's answer.
+fn judge(
+    (first_print, status, body, created_at, headers): Row,
+    print: &[u8],
+    abandoned_after: Duration,
+) -> Option<Claim> {
+    let expired = created_at < ago(KEEP_FOR);
+    let abandoned = status.is_none() && created_at < ago(abandoned_after);
+    if expired || abandoned {
+        return None;
+    }
+    if first_print != print {
+        return Some(Claim::Reused);
+    }
+    Some(match status {
+        Some(status) => Claim::Answered(Kept {
+            status: u16::try_from(status).unwrap_or(200),
+            body: body.unwrap_or_default(),
+            headers: headers
+                .and_then(|h| serde_json::from_str(&h).ok())
+                .unwrap_or_default(),
+        }),
+        None => Claim::Running,
+    })
+}
+
+/// What the key holds for a request whose fingerprint is `print`, read only:
+/// `None` when nothing live (the request's own transaction claims it).
+pub(super) async fn look(
+    db: &Db,
+    who: &Claimant<'_>,
+    print: &[u8],
+    abandoned_after: Duration,
+) -> ApiResult<Option<Claim>> {
+    use idempotency_keys::dsl as k;
+    let row: Option<Row> = crate::with_conn!(db.reader(), |conn| {
+        k::idempotency_keys
+            .find((who.caller, who.key))
+            .select((
+                k::fingerprint,
+                k::status,
+                k::body,
+                k::created_at,
+                k::headers,
+            ))
+            .first(conn)
+            .await
+            .optional()
+            .map_err(ApiError::from)
+    })?;
+    Ok(row.and_then(|row| judge(row, print, abandoned_after)))
 }
 
 /// Claims `who`'s key for a request whose fingerprint is `print`, or says
@@ -109,36 +181,24 @@ pub(super) async fn claim(
                 .optional()
                 .map_err(ApiError::from)
         })?;
-        if let Some((first_print, status, body, created_at, headers)) = row {
-            let expired = created_at < ago(KEEP_FOR);
-            let abandoned = status.is_none() && created_at < ago(abandoned_after);
-            if expired || abandoned {
-                // Only the row we looked at: a replica that took it over first wins.
-                crate::with_conn!(db, |conn| {
-                    diesel::delete(
-                        k::idempotency_keys
-                            .find((who.caller, who.key))
-                            .filter(k::created_at.eq(created_at)),
-                    )
-                    .execute(conn)
-                    .await
-                    .map_err(ApiError::from)
-                })?;
-                continue;
+        if let Some(row) = row {
+            let created_at = row.3;
+            if let Some(claim) = judge(row, print, abandoned_after) {
+                return Ok(claim);
             }
-            if first_print != print {
-                return Ok(Claim::Reused);
-            }
-            return Ok(match status {
-                Some(status) => Claim::Answered(Kept {
-                    status: u16::try_from(status).unwrap_or(200),
-                    body: body.unwrap_or_default(),
-                    headers: headers
-                        .and_then(|h| serde_json::from_str(&h).ok())
-                        .unwrap_or_default(),
-                }),
-                None => Claim::Running,
-            });
+            // Past its day or abandoned: only the row we looked at goes, so
+            // a replica that took it over first wins.
+            crate::with_conn!(db, |conn| {
+                diesel::delete(
+                    k::idempotency_keys
+                        .find((who.caller, who.key))
+                        .filter(k::created_at.eq(created_at)),
+                )
+                .execute(conn)
+                .await
+                .map_err(ApiError::from)
+            })?;
+            continue;
         }
         if let Some(retry_after) = full(db, who, 0).await? {
             return Ok(Claim::Full { retry_after });
@@ -196,10 +256,230 @@ pub(super) async fn full(db: &Db, who: &Claimant<'_>, ours: i64) -> ApiResult<Op
             .optional()
             .map_err(ApiError::from)
     })?;
+    Ok(Some(frees_in(oldest)))
+}
+
+/// The seconds until a key whose oldest live key is `oldest` frees one.
+pub(super) fn frees_in(oldest: Option<NaiveDateTime>) -> u64 {
     let keep_for = chrono::Duration::from_std(KEEP_FOR).unwrap_or_default();
     let frees_in = oldest.map_or(1, |oldest| (oldest + keep_for - now()).num_seconds());
-    Ok(Some(u64::try_from(frees_in.max(1)).unwrap_or(1)))
+    u64::try_from(frees_in.max(1)).unwrap_or(1)
 }
+
+/// A key's row as a transaction that claims keys reads it.
+#[derive(Debug, Queryable)]
+pub struct KeyRow {
+    pub caller: String,
+    pub key: String,
+    pub fingerprint: Vec<u8>,
+    pub status: Option<i32>,
+    pub body: Option<Vec<u8>>,
+    pub created_at: NaiveDateTime,
+    pub headers: Option<String>,
+}
+
+impl KeyRow {
+    /// What the row says to a request with fingerprint `print` (`None`:
+    /// nothing live, the row is taken over).
+    pub(super) fn judge(self, print: &[u8], abandoned_after: Duration) -> Option<Claim> {
+        let row = (
+            self.fingerprint,
+            self.status,
+            self.body,
+            self.created_at,
+            self.headers,
+        );
+        judge(row, print, abandoned_after)
+    }
+}
+
+/// A claim written with its answer, in the transaction that did the work.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = idempotency_keys)]
+pub struct Answered {
+    pub caller: String,
+    pub key: String,
+    pub fingerprint: Vec<u8>,
+    pub status: i32,
+    pub body: Vec<u8>,
+    pub created_at: NaiveDateTime,
+    pub owner: String,
+    pub headers: String,
+}
+
+/// The statements of [`in_tx`](super::in_tx), for either connection inside
+/// a transaction of the caller's.
+pub trait KeyStore: AddAnswered {
+    /// The rows of these keys (and possibly others of the same callers).
+    fn key_rows(
+        &mut self,
+        callers: Vec<String>,
+        keys: Vec<String>,
+    ) -> impl std::future::Future<Output = QueryResult<Vec<KeyRow>>> + Send;
+
+    /// Deletes the row of a key made at `created_at` (taken over).
+    fn drop_key(
+        &mut self,
+        caller: String,
+        key: String,
+        created_at: NaiveDateTime,
+    ) -> impl std::future::Future<Output = QueryResult<usize>> + Send;
+
+    /// How many keys made at `since` or later each of `owners` holds.
+    fn live_keys(
+        &mut self,
+        owners: Vec<String>,
+        since: NaiveDateTime,
+    ) -> impl std::future::Future<Output = QueryResult<Vec<(String, i64)>>> + Send;
+
+    /// When `owner`'s oldest key made at `since` or later was made.
+    fn oldest_key(
+        &mut self,
+        owner: String,
+        since: NaiveDateTime,
+    ) -> impl std::future::Future<Output = QueryResult<Option<NaiveDateTime>>> + Send;
+
+    /// Answers the unanswered claim of `caller`'s `key` made at `at`.
+    fn answer_claim(
+        &mut self,
+        caller: String,
+        key: String,
+        at: NaiveDateTime,
+        status: i32,
+        body: Vec<u8>,
+        headers: String,
+    ) -> impl std::future::Future<Output = QueryResult<usize>> + Send;
+}
+
+/// Writes claims with their answers; a key already there stays as it is.
+/// How many were written. One statement on PostgreSQL; SQLite has no
+/// many-row insert that skips conflicts in diesel, one a row (in process).
+pub trait AddAnswered {
+    fn add_answered(
+        &mut self,
+        rows: Vec<Answered>,
+    ) -> impl std::future::Future<Output = QueryResult<usize>> + Send;
+}
+
+impl AddAnswered for crate::db::PgConn {
+    async fn add_answered(&mut self, rows: Vec<Answered>) -> QueryResult<usize> {
+        diesel::insert_into(idempotency_keys::table)
+            .values(rows)
+            .on_conflict_do_nothing()
+            .execute(self)
+            .await
+    }
+}
+
+impl AddAnswered for crate::db::SqliteConn {
+    async fn add_answered(&mut self, rows: Vec<Answered>) -> QueryResult<usize> {
+        let mut added = 0;
+        for row in rows {
+            added += diesel::insert_into(idempotency_keys::table)
+                .values(row)
+                .on_conflict_do_nothing()
+                .execute(self)
+                .await?;
+        }
+        Ok(added)
+    }
+}
+
+crate::with_conn!(impl KeyStore for each connection {
+    async fn key_rows(
+        &mut self,
+        callers: Vec<String>,
+        keys: Vec<String>,
+    ) -> QueryResult<Vec<KeyRow>> {
+        use idempotency_keys::dsl as k;
+        k::idempotency_keys
+            .filter(k::caller.eq_any(callers))
+            .filter(k::key.eq_any(keys))
+            .select((
+                k::caller,
+                k::key,
+                k::fingerprint,
+                k::status,
+                k::body,
+                k::created_at,
+                k::headers,
+            ))
+            .load(self)
+            .await
+    }
+
+    async fn drop_key(
+        &mut self,
+        caller: String,
+        key: String,
+        created_at: NaiveDateTime,
+    ) -> QueryResult<usize> {
+        use idempotency_keys::dsl as k;
+        diesel::delete(
+            k::idempotency_keys
+                .find((caller, key))
+                .filter(k::created_at.eq(created_at)),
+        )
+        .execute(self)
+        .await
+    }
+
+    async fn live_keys(
+        &mut self,
+        owners: Vec<String>,
+        since: NaiveDateTime,
+    ) -> QueryResult<Vec<(String, i64)>> {
+        use idempotency_keys::dsl as k;
+        k::idempotency_keys
+            .filter(k::owner.eq_any(owners))
+            .filter(k::created_at.ge(since))
+            .group_by(k::owner)
+            .select((k::owner, diesel::dsl::count_star()))
+            .load(self)
+            .await
+    }
+
+    async fn oldest_key(
+        &mut self,
+        owner: String,
+        since: NaiveDateTime,
+    ) -> QueryResult<Option<NaiveDateTime>> {
+        use idempotency_keys::dsl as k;
+        k::idempotency_keys
+            .filter(k::owner.eq(owner))
+            .filter(k::created_at.ge(since))
+            .order(k::created_at)
+            .select(k::created_at)
+            .first(self)
+            .await
+            .optional()
+    }
+
+    async fn answer_claim(
+        &mut self,
+        caller: String,
+        key: String,
+        at: NaiveDateTime,
+        status: i32,
+        body: Vec<u8>,
+        headers: String,
+    ) -> QueryResult<usize> {
+        use idempotency_keys::dsl as k;
+        diesel::update(
+            k::idempotency_keys
+                .find((caller, key))
+                .filter(k::created_at.eq(at))
+                .filter(k::status.is_null()),
+        )
+        .set((
+            k::status.eq(Some(status)),
+            k::body.eq(Some(body)),
+            k::headers.eq(Some(headers)),
+        ))
+        .execute(self)
+        .await
+    }
+});
 
 /// Stores the answer of the claim made at `at`.
 pub(super) async fn keep(
