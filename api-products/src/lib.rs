@@ -19,6 +19,8 @@ mod state;
 
 use server::{App, Db, DbConfig, Settings};
 
+pub use catalogue::OWN_CHANGES_ON_PRIMARY;
+
 /// The service's name, as in its settings and logs.
 pub const NAME: &str = "api-products";
 
