@@ -66,8 +66,6 @@ pub struct DbConfig {
     /// session's advisory lock, which PgBouncer's transaction mode cannot
     /// keep); `None`: `url`.
     pub migration_url: Option<String>,
-    /// `DATABASE_REPLICA_URL`: a streaming replica for the reads that may lag.
-    pub replica_url: Option<String>,
     /// PostgreSQL: keep statements prepared per connection (`false`: every
     /// statement unnamed, for PgBouncer in transaction mode).
     pub statement_cache: bool,
@@ -90,7 +88,6 @@ impl DbConfig {
         Self {
             url: settings.database_url.clone(),
             migration_url: settings.database_migration_url.clone(),
-            replica_url: settings.database_replica_url.clone(),
             statement_cache: settings.statement_cache,
             pool_size: settings.pool_size,
             acquire_timeout: settings.limits.db_acquire_timeout,
@@ -117,13 +114,10 @@ impl Db {
         let sets = [COMMON, migrations];
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let primary = postgres::connect(config, sets).await?;
-            let replica = match &config.replica_url {
-                Some(url) => Some(Arc::new(replica::Replica::new(postgres::replica(
-                    url, config,
-                )?))),
-                None => None,
-            };
-            Ok(Self::Postgres(Pg { primary, replica }))
+            Ok(Self::Postgres(Pg {
+                primary,
+                replica: None,
+            }))
         } else {
             let (writer, readers) = sqlite::connect(config, sets).await?;
             Ok(Self::Sqlite(writer, readers))
@@ -220,6 +214,25 @@ impl Db {
                 replica.count(Outcome::Fallback);
                 read(self.reader()).await
             }
+        }
+    }
+
+    /// This database with the streaming replica at `url`
+    /// (`DATABASE_REPLICA_URL`, PostgreSQL only) for the reads that may lag;
+    /// `None`: as it is. Nothing is connected yet: a replica that is down
+    /// does not stop the start.
+    pub fn with_replica(self, url: Option<&str>, config: &DbConfig) -> anyhow::Result<Self> {
+        match (self, url) {
+            (Self::Postgres(pg), Some(url)) => Ok(Self::Postgres(Pg {
+                replica: Some(Arc::new(replica::Replica::new(postgres::replica(
+                    url, config,
+                )?))),
+                ..pg
+            })),
+            (Self::Sqlite(..), Some(_)) => {
+                anyhow::bail!("DATABASE_REPLICA_URL: only beside a PostgreSQL DATABASE_URL")
+            }
+            (db, None) => Ok(db),
         }
     }
 
