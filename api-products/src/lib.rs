@@ -19,6 +19,8 @@ mod state;
 
 use server::{App, Db, DbConfig, Settings};
 
+pub use catalogue::OWN_CHANGES_ON_PRIMARY;
+
 /// The service's name, as in its settings and logs.
 pub const NAME: &str = "api-products";
 
@@ -37,7 +39,10 @@ pub async fn build(
     // Read before anything else: a setting that does not parse, or a shop on
     // a network without its own SERVICE_TOKEN, stops the start here.
     let config = config::Config::from_vars(&settings, &vars)?;
-    let db = prepare(&DbConfig::from_settings(&settings)).await?;
+    let db_config = DbConfig::from_settings(&settings);
+    let db = prepare(&db_config)
+        .await?
+        .with_replica(settings.database_replica_url.as_deref(), &db_config)?;
     // Bound first: image URLs name the real address when `PORT=0`.
     let listener = server::http::bind(&settings).await?;
     let public_url = config.public_url(listener.local_addr()?);

@@ -6,6 +6,7 @@ use axum::extract::FromRef;
 use server::{Db, RemoteVerifier, ServiceToken, Settings, Verifier};
 
 use crate::catalogue::Catalogue;
+use crate::db::stock::Reservations;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -15,6 +16,8 @@ pub struct AppState {
     pub service_token: ServiceToken,
     /// The catalogue's read path (see `catalogue`).
     pub catalogue: Arc<Catalogue>,
+    /// Where stock reservations go (in batches on PostgreSQL).
+    pub reservations: Reservations,
     /// Where browsers reach this service: the base of image URLs
     /// (`Config::public_url`).
     public_url: Arc<str>,
@@ -32,11 +35,14 @@ impl AppState {
             &settings.users_url,
             settings.limits.upstream_timeout,
         ));
+        let reservations =
+            Reservations::start(&db, settings.pool_size, settings.limits.db_acquire_timeout);
         Self {
             db,
             verifier,
             service_token,
             catalogue: Arc::new(catalogue),
+            reservations,
             public_url: public_url.into(),
         }
     }

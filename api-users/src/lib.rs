@@ -28,7 +28,10 @@ pub async fn build(
     vars: impl Fn(&str) -> Option<String>,
 ) -> anyhow::Result<App> {
     let config = config::UsersConfig::from_vars(&vars)?;
-    let db = Db::connect(&DbConfig::from_settings(&settings), db::migrations()).await?;
+    let db_config = DbConfig::from_settings(&settings);
+    let db = Db::connect(&db_config, db::migrations())
+        .await?
+        .with_replica(settings.database_replica_url.as_deref(), &db_config)?;
     let listener = server::http::bind(&settings).await?;
     let admission =
         password::Admission::new(config.hashes_per_address, config.hashes_waiting_per_address);

@@ -38,7 +38,12 @@ impl FromRef<AppState> for Verifier {
     }
 }
 
-/// The users service checks tokens in its own database: always fresh.
+/// The users service checks tokens in its own database, on its replica
+/// when it has one (`DATABASE_REPLICA_URL`): a token the replica does not
+/// know may have been issued a moment ago and not replicated yet, so it is
+/// looked for again on the primary before it is refused. A revoked one may
+/// still pass on the replica for as long as it lags (milliseconds; the other
+/// services cache a confirmation for seconds anyway).
 struct DbVerifier {
     db: Db,
 }
@@ -46,7 +51,9 @@ struct DbVerifier {
 impl TokenVerifier for DbVerifier {
     fn verify<'a>(&'a self, token: &'a str, _: Freshness) -> BoxFuture<'a, Result<User, ApiError>> {
         Box::pin(async move {
-            queries::user_for_token(&self.db, &token_hash(token))
+            let hash = token_hash(token);
+            self.db
+                .on_replica_unless(|from| queries::user_for_token(from, &hash), Option::is_none)
                 .await?
                 .map(User::from)
                 .ok_or_else(|| ApiError::unauthorized("invalid_token", "Not logged in"))

@@ -22,6 +22,10 @@ pub struct Settings {
     /// for the migrations, when `DATABASE_URL` goes through PgBouncer in
     /// transaction mode.
     pub database_migration_url: Option<String>,
+    /// `DATABASE_REPLICA_URL` (PostgreSQL only; default none): a streaming
+    /// replica of the database, for the reads that may lag (`db`'s
+    /// [`Db::on_replica`](crate::Db::on_replica)).
+    pub database_replica_url: Option<String>,
     /// `DATABASE_STATEMENT_CACHE`: `on` (the default) keeps PostgreSQL
     /// statements prepared per connection; `off` runs each as an unnamed
     /// statement, what PgBouncer's transaction mode before 1.21 needs.
@@ -324,6 +328,7 @@ impl Settings {
             database_url: var(vars, "DATABASE_URL")
                 .unwrap_or_else(|| format!("sqlite://data/{short}.db")),
             database_migration_url: var(vars, "DATABASE_MIGRATION_URL"),
+            database_replica_url: replica_url(vars)?,
             statement_cache: one_of(vars, "DATABASE_STATEMENT_CACHE", &["on", "off"])?
                 != Some("off"),
             users_url: url("USERS_URL", "http://127.0.0.1:5001"),
@@ -354,6 +359,25 @@ impl Settings {
             .parse()
             .map_err(|_| anyhow::anyhow!("HOST must be an IP address, got {:?}", self.host))
     }
+}
+
+/// `DATABASE_REPLICA_URL`: a PostgreSQL URL, beside a PostgreSQL `DATABASE_URL`
+/// (SQLite has no replicas; its readers sit beside the writer already).
+fn replica_url(vars: Vars<'_>) -> anyhow::Result<Option<String>> {
+    let Some(replica) = var(vars, "DATABASE_REPLICA_URL") else {
+        return Ok(None);
+    };
+    let is_postgres =
+        |url: &str| url.starts_with("postgres://") || url.starts_with("postgresql://");
+    anyhow::ensure!(
+        is_postgres(&replica),
+        "DATABASE_REPLICA_URL: a postgres:// URL (a streaming replica of DATABASE_URL)"
+    );
+    anyhow::ensure!(
+        var(vars, "DATABASE_URL").is_some_and(|url| is_postgres(&url)),
+        "DATABASE_REPLICA_URL: only beside a PostgreSQL DATABASE_URL"
+    );
+    Ok(Some(replica))
 }
 
 /// Whether `host` (a `HOST` value) is reachable from this machine only.
@@ -446,6 +470,25 @@ mod tests {
             Some("postgres://db/shop")
         );
         assert!(!pooled.statement_cache);
+        assert_eq!(pooled.database_replica_url, None);
+    }
+
+    #[test]
+    fn a_replica_is_postgres_beside_postgres() {
+        let primary = ("DATABASE_URL", "postgres://primary/shop");
+        let replica = settings(&[primary, ("DATABASE_REPLICA_URL", "postgres://replica/shop")]);
+        assert_eq!(
+            replica.database_replica_url.as_deref(),
+            Some("postgres://replica/shop")
+        );
+        let refused = |vars: &[(&str, &str)]| try_settings(vars).expect_err("refused").to_string();
+        let on_sqlite = refused(&[("DATABASE_REPLICA_URL", "postgres://replica/shop")]);
+        assert!(on_sqlite.contains("DATABASE_REPLICA_URL"), "{on_sqlite}");
+        let not_postgres = refused(&[primary, ("DATABASE_REPLICA_URL", "sqlite://copy.db")]);
+        assert!(
+            not_postgres.contains("DATABASE_REPLICA_URL"),
+            "{not_postgres}"
+        );
     }
 
     #[test]

@@ -230,6 +230,10 @@ impl App {
         settings: Settings,
     ) -> Self {
         let metrics = Metrics::default();
+        if db.has_replica() {
+            let db = db.clone();
+            metrics.set_service_metrics(std::sync::Arc::new(move || db.metrics()));
+        }
         let router = finish(routes, openapi, db, &settings, metrics.clone());
         Self {
             listener,

@@ -10,6 +10,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod extract;
+pub mod group_commit;
 pub mod http;
 pub mod idempotency;
 pub mod limits;

@@ -54,7 +54,7 @@ pub fn write_counter<'a>(
 
 /// The metrics of one process.
 #[derive(Clone, Default)]
-pub struct Metrics(Arc<Mutex<Inner>>, Arc<Mutex<Option<ServiceMetrics>>>);
+pub struct Metrics(Arc<Mutex<Inner>>, Arc<Mutex<Vec<ServiceMetrics>>>);
 
 impl Metrics {
     fn record(&self, method: &str, route: &str, status: u16, seconds: f64) {
@@ -73,17 +73,20 @@ impl Metrics {
         h.count += 1;
     }
 
-    /// Adds the service's own metrics to every scrape.
+    /// Adds the service's own metrics to every scrape (after those added before).
     pub fn set_service_metrics(&self, service: ServiceMetrics) {
-        *self.1.lock().unwrap_or_else(|p| p.into_inner()) = Some(service);
+        self.1
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(service);
     }
 
     /// The Prometheus text exposition. The samples are copied out first, so
     /// the lock is held for a copy, not for the formatting.
     pub fn render(&self) -> String {
-        let service = self.1.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let services = self.1.lock().unwrap_or_else(|p| p.into_inner()).clone();
         let mut out = self.render_requests();
-        if let Some(service) = service {
+        for service in services {
             out.push_str(&service());
         }
         out

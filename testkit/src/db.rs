@@ -48,27 +48,30 @@ impl TestDb {
                     _dir: Some(dir),
                 }
             }
-            Backend::Postgres => {
-                let admin = postgres_admin_url();
-                let (client, connection) = tokio_postgres::connect(&admin, tokio_postgres::NoTls)
-                    .await
-                    .unwrap_or_else(|e| {
-                        panic!("PostgreSQL is required for these tests and does not answer at {admin}: {e}")
-                    });
-                tokio::spawn(connection);
-                let name = unique_name("cw_test");
-                client
-                    .batch_execute(&format!("CREATE DATABASE {name}"))
-                    .await
-                    .unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
-                let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
-                Self {
-                    url: format!("{base}/{name}"),
-                    backend,
-                    migration_url: None,
-                    _dir: None,
-                }
-            }
+            Backend::Postgres => Self::create_at(&postgres_admin_url()).await,
+        }
+    }
+
+    /// A fresh database on the PostgreSQL server `admin` reaches (as a
+    /// user that may create databases).
+    pub(crate) async fn create_at(admin: &str) -> Self {
+        let (client, connection) = tokio_postgres::connect(admin, tokio_postgres::NoTls)
+            .await
+            .unwrap_or_else(|e| {
+                panic!("PostgreSQL is required for these tests and does not answer at {admin}: {e}")
+            });
+        tokio::spawn(connection);
+        let name = unique_name("cw_test");
+        client
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .await
+            .unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
+        let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(admin);
+        Self {
+            url: format!("{base}/{name}"),
+            backend: Backend::Postgres,
+            migration_url: None,
+            _dir: None,
         }
     }
 }
@@ -105,4 +108,14 @@ impl TestDb {
             .await
             .expect("drop database");
     }
+}
+
+/// Whether this process runs as root (servers that refuse to are run as
+/// another user then).
+pub(crate) fn is_root() -> bool {
+    std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
 }

@@ -17,8 +17,9 @@
 //! databases), `sql` (SQL behind a service's back), `service` (starting
 //! services), `http` (clients and reading answers), `users` (shoppers and
 //! admins), `faults` (hangs, locks, connection floods), [`proxy`] (a slow
-//! network), [`otlp`] (a trace receiver) and `pgbouncer` (PgBouncer in
-//! transaction mode in front of the test PostgreSQL).
+//! network), [`otlp`] (a trace receiver), `pgbouncer` (PgBouncer in
+//! transaction mode in front of the test PostgreSQL) and `replica` (a
+//! throwaway PostgreSQL primary with a streaming replica).
 
 pub use testkit_macros::both_backends;
 
@@ -29,6 +30,7 @@ mod migrations;
 pub mod otlp;
 mod pgbouncer;
 pub mod proxy;
+mod replica;
 mod service;
 pub mod smtp;
 mod sql;
@@ -41,5 +43,6 @@ pub use http::{assert_error, client, client_from, decode, json, result, typed};
 pub use migrations::migration_digest;
 pub use pgbouncer::PgBouncer;
 pub use proxy::DelayProxy;
+pub use replica::PgReplica;
 pub use service::{build_app, run_service_process, Program, Service, SERVICE_PROCESS_VAR};
 pub use users::{admin, login, register, service_token, shopper, username, users_service};

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use tokio::process::{Child, Command};
 
-use crate::db::postgres_admin_url;
+use crate::db::{is_root, postgres_admin_url};
 use crate::TestDb;
 
 /// A running PgBouncer; killed when dropped.
@@ -141,14 +141,6 @@ fn free_port() -> u16 {
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("a free port")
-}
-
-fn is_root() -> bool {
-    std::process::Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
 }
 
 fn set_mode(path: &std::path::Path, mode: u32) {

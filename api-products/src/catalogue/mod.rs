@@ -27,18 +27,31 @@
 //! past memory (contract v1.3); anyone else's `no-cache` is served from
 //! memory like any read, or anyone could send every read to the database.
 //! Admins' lists of hidden products, and hidden products, are never kept.
+//!
+//! Where the database reads go. With a replica (`DATABASE_REPLICA_URL`),
+//! what shoppers read past memory is read there ([`Db::on_replica`]: on
+//! the primary when the replica fails); the primary answers what must be
+//! current: the orders service's fresh reads (prices), admins' lists, and
+//! every read for [`OWN_CHANGES_ON_PRIMARY`] after a change this replica
+//! made, so that it shows here at once as it does without a replica (a
+//! page read from a replica a few milliseconds behind would be kept for
+//! the cache's time). A replica lagging longer than that shows the change
+//! here until then, then the replica's view until it catches up.
 
 mod cache;
 pub mod names;
 
 use std::convert::Infallible;
-use std::sync::Arc;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::header::CACHE_CONTROL;
 use axum::http::request::Parts;
 use axum::http::HeaderMap;
 use server::auth::token_from_headers;
+use server::db::PoolRef;
 use server::{ApiResult, Db, ServiceToken};
 use shared::{ListBody, ResultBody};
 
@@ -50,6 +63,10 @@ use crate::domain::listing::{IdList, Listing, SearchTerm};
 use crate::domain::ProductRef;
 use crate::etag::Tagged;
 
+/// How long after a change of its own a replica reads the catalogue from
+/// the primary (with a database replica; see the module's text).
+pub const OWN_CHANGES_ON_PRIMARY: Duration = Duration::from_secs(1);
+
 /// The catalogue as shoppers, admins and the orders service read it.
 pub struct Catalogue {
     db: Db,
@@ -57,6 +74,8 @@ pub struct Catalogue {
     names: Arc<NameIndex>,
     /// The base of image URLs (`PUBLIC_URL`).
     public_url: String,
+    /// When this replica last changed the catalogue or its stock.
+    own_change: Mutex<Option<Instant>>,
 }
 
 /// One product, as the catalogue found it.
@@ -80,6 +99,7 @@ impl Catalogue {
             pages: PageCache::new(config.cache_ttl),
             names,
             public_url,
+            own_change: Mutex::new(None),
         }
     }
 
@@ -92,7 +112,7 @@ impl Catalogue {
         reader: Reader,
     ) -> ApiResult<Tagged> {
         if include_hidden {
-            return self.read_list(listing, true, reader.fresh).await;
+            return self.read_list(listing, true, reader.fresh, true).await;
         }
         let key = listing.key();
         let _filling = match self.pages.get_or_turn(&key, reader.fresh).await {
@@ -102,7 +122,10 @@ impl Catalogue {
             Err(turn) => turn,
         };
         let generation = self.pages.generation();
-        let answer = self.read_list(listing, false, reader.fresh).await?;
+        let on_primary = self.on_primary(reader);
+        let answer = self
+            .read_list(listing, false, reader.fresh, on_primary)
+            .await?;
         self.pages
             .put(&key, generation, Kept::Found(answer.clone()));
         Ok(answer)
@@ -120,7 +143,11 @@ impl Catalogue {
             Err(turn) => turn,
         };
         let generation = self.pages.generation();
-        let Some(row) = queries::find(&self.db, wanted).await? else {
+        let on_primary = self.on_primary(reader);
+        let found = self
+            .read(on_primary, |from| queries::find(from, wanted))
+            .await?;
+        let Some(row) = found else {
             // Kept too: a flood of unknown ids or slugs reads the database
             // once per key and time bound.
             self.pages.put(&key, generation, Kept::Missing);
@@ -151,23 +178,71 @@ impl Catalogue {
     pub fn changed(&self) {
         self.pages.invalidate();
         self.names.invalidate();
+        self.note_own_change();
     }
 
     /// This replica changed stock (a reservation, a release): its answers
     /// are stale, its names are not (they hold no stock).
     pub fn stock_changed(&self) {
         self.pages.invalidate();
+        self.note_own_change();
+    }
+
+    fn note_own_change(&self) {
+        *self.own_change.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+    }
+
+    /// Whether `reader`'s read past memory must be the primary's: a fresh
+    /// read, or one soon after a change of this replica's own.
+    fn on_primary(&self, reader: Reader) -> bool {
+        let own_change = *self.own_change.lock().unwrap_or_else(|p| p.into_inner());
+        reader.fresh || own_change.is_some_and(|at| at.elapsed() < OWN_CHANGES_ON_PRIMARY)
+    }
+
+    /// `read` on the primary, or on the replica (the primary if none, or
+    /// if it fails there).
+    async fn read<'a, T, F, Fut>(&'a self, on_primary: bool, read: F) -> ApiResult<T>
+    where
+        F: Fn(PoolRef<'a>) -> Fut,
+        Fut: Future<Output = ApiResult<T>>,
+    {
+        if on_primary {
+            read(self.db.reader()).await
+        } else {
+            self.db.on_replica(read).await
+        }
     }
 
     /// The page, read now: its ids from the names (or, above their limit,
-    /// plain queries), then its rows.
+    /// plain queries), then its rows, all from one server.
     async fn read_list(
         &self,
         listing: &Listing,
         include_hidden: bool,
         fresh: bool,
+        on_primary: bool,
     ) -> ApiResult<Tagged> {
-        let (rows, total) = match self.names.current(&self.db, fresh).await? {
+        let (rows, total) = self
+            .read(on_primary, |from| {
+                self.page_rows(from, listing, include_hidden, fresh)
+            })
+            .await?;
+        let results = rows
+            .into_iter()
+            .map(|row| row.into_product(&self.public_url))
+            .collect();
+        Tagged::of(&ListBody { results, total })
+    }
+
+    /// The rows of a page and how many match, read `from` one server.
+    async fn page_rows(
+        &self,
+        from: PoolRef<'_>,
+        listing: &Listing,
+        include_hidden: bool,
+        fresh: bool,
+    ) -> ApiResult<(Vec<crate::db::models::ProductRow>, i64)> {
+        Ok(match self.names.current(from, fresh).await? {
             Some(names) => {
                 let filter = Filter {
                     term: listing.search.as_ref().map(SearchTerm::as_str),
@@ -176,16 +251,11 @@ impl Catalogue {
                     include_hidden,
                 };
                 let (ids, total) = names.page(&filter, listing.page);
-                let rows = queries::by_ids(&self.db, &ids, include_hidden).await?;
+                let rows = queries::by_ids(from, &ids, include_hidden).await?;
                 (rows, total)
             }
-            None => queries::list(&self.db, listing, include_hidden).await?,
-        };
-        let results = rows
-            .into_iter()
-            .map(|row| row.into_product(&self.public_url))
-            .collect();
-        Tagged::of(&ListBody { results, total })
+            None => queries::list(from, listing, include_hidden).await?,
+        })
     }
 }
 

@@ -23,6 +23,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use memchr::memmem;
+use server::db::PoolRef;
 use server::{ApiResult, Db, Page};
 
 use crate::db::queries::{self, NameRow};
@@ -90,7 +91,7 @@ impl Names {
 
     /// Reads every product's name, a batch of [`LOAD_BATCH`] at a time, so
     /// that loading takes little more memory than the names themselves.
-    async fn load(db: &Db, size: usize) -> ApiResult<Self> {
+    async fn load(from: PoolRef<'_>, size: usize) -> ApiResult<Self> {
         // Sized at once: grown by doubling, the peak was twice the names.
         let mut names = Self {
             ids: Vec::with_capacity(size),
@@ -103,7 +104,7 @@ impl Names {
         };
         let mut after = i64::MIN;
         loop {
-            let batch = queries::names_after(db, after, LOAD_BATCH).await?;
+            let batch = queries::names_after(from, after, LOAD_BATCH).await?;
             for row in &batch {
                 names.push(row);
             }
@@ -317,11 +318,12 @@ impl NameIndex {
     }
 
     /// Loads the names in the background, so that the first visitors after
-    /// a start do not wait for them (about 100 ms at 100,000 products).
+    /// a start do not wait for them (about 100 ms at 100,000 products),
+    /// from the replica if there is one.
     pub fn warm(self: &Arc<Self>, db: &Db) {
         let (index, db) = (self.clone(), db.clone());
         tokio::spawn(async move {
-            if let Err(e) = index.current(&db, false).await {
+            if let Err(e) = db.on_replica(|from| index.current(from, false)).await {
                 tracing::warn!(error = %e, "loading the names for search; the first search will try again");
             }
         });
@@ -335,8 +337,11 @@ impl NameIndex {
 
     /// The names, current as the module's text says, or `None`: too many
     /// products, let plain queries answer. `fresh`: the reader needs the
-    /// database's answer (see `Reader`), check the revision now.
-    pub async fn current(&self, db: &Db, fresh: bool) -> ApiResult<Option<Arc<Names>>> {
+    /// database's answer (see `Reader`), check the revision now. Read `from`
+    /// the primary or the replica, whichever the catalogue chose for the
+    /// request: one check reads the revision and the names from one server,
+    /// so the names are never older than the revision they are kept under.
+    pub async fn current(&self, from: PoolRef<'_>, fresh: bool) -> ApiResult<Option<Arc<Names>>> {
         if self.max == 0 {
             return Ok(None);
         }
@@ -367,7 +372,7 @@ impl NameIndex {
         // Cleared before reading: a change made after this read sets it
         // again; a check that fails leaves it set.
         let was_stale = self.stale.swap(false, Ordering::AcqRel);
-        let checked = self.check(db).await;
+        let checked = self.check(from).await;
         if checked.is_err() && was_stale {
             self.stale.store(true, Ordering::Release);
         }
@@ -375,8 +380,8 @@ impl NameIndex {
     }
 
     /// Reads the revision and, when it changed, the names.
-    async fn check(&self, db: &Db) -> ApiResult<Option<Arc<Names>>> {
-        let revision = queries::revision(db).await?;
+    async fn check(&self, from: PoolRef<'_>) -> ApiResult<Option<Arc<Names>>> {
+        let revision = queries::revision(from).await?;
         let unchanged = {
             let mut held = self.lock();
             let same = matches!(held.checked, Some((r, _)) if r == revision);
@@ -388,7 +393,7 @@ impl NameIndex {
         if let Some(names) = unchanged {
             return Ok(names);
         }
-        let size = usize::try_from(queries::size(db).await?).unwrap_or(usize::MAX);
+        let size = usize::try_from(queries::size(from).await?).unwrap_or(usize::MAX);
         let names = if size > self.max {
             tracing::info!(
                 products = size,
@@ -399,7 +404,7 @@ impl NameIndex {
         } else {
             let started = Instant::now();
             // Read after the revision: never older than the revision recorded.
-            let names = Names::load(db, size).await?;
+            let names = Names::load(from, size).await?;
             tracing::debug!(products = names.ids.len(), revision, took = ?started.elapsed(), "names loaded");
             Some(Arc::new(names))
         };

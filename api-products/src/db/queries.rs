@@ -9,7 +9,7 @@ use diesel::sql_types::Text;
 use diesel::QueryResult;
 use diesel_async::scoped_futures::ScopedFutureExt;
 use diesel_async::{AsyncConnection, RunQueryDsl};
-use server::db::unique_violation;
+use server::db::{unique_violation, PoolRef};
 use server::{with_conn, ApiError, ApiResult, Db};
 
 use super::models::{NewProductRow, ProductChanges, ProductRow};
@@ -41,15 +41,17 @@ pub enum Taken {
 /// which answers the same from memory otherwise). They stay correct at any
 /// size; the cost grows with the catalogue (a search reads every name, a
 /// sort every row the database has no index for, the count every match).
+/// Read `from` the primary or the replica, as are the reads below it, which
+/// the catalogue serves (`crate::catalogue` decides where).
 pub async fn list(
-    db: &Db,
+    from: PoolRef<'_>,
     listing: &Listing,
     include_hidden: bool,
 ) -> ApiResult<(Vec<ProductRow>, i64)> {
     let pattern = listing.search.as_ref().map(SearchTerm::like_pattern);
     let ids = listing.ids.as_ref().map(IdList::as_slice);
     let page = listing.page;
-    with_conn!(db.reader(), |conn| {
+    with_conn!(from, |conn| {
         let matching = || {
             let mut query = products::table.into_boxed();
             if let Some(pattern) = &pattern {
@@ -112,8 +114,8 @@ where
 
 /// The catalogue's revision, bumped by every insert, delete and change of a
 /// name, a price or `hidden`: what the names in memory check before they reload.
-pub async fn revision(db: &Db) -> ApiResult<i64> {
-    with_conn!(db.reader(), |conn| {
+pub async fn revision(from: PoolRef<'_>) -> ApiResult<i64> {
+    with_conn!(from, |conn| {
         catalogue_revision::table
             .select(catalogue_revision::revision)
             .first::<i64>(conn)
@@ -123,8 +125,8 @@ pub async fn revision(db: &Db) -> ApiResult<i64> {
 }
 
 /// How many products there are, hidden ones too.
-pub async fn size(db: &Db) -> ApiResult<i64> {
-    with_conn!(db.reader(), |conn| {
+pub async fn size(from: PoolRef<'_>) -> ApiResult<i64> {
+    with_conn!(from, |conn| {
         products::table
             .count()
             .get_result::<i64>(conn)
@@ -144,8 +146,8 @@ pub struct NameRow {
 
 /// The first `limit` products with ids above `after`, by id: what the names
 /// in memory hold, a batch at a time.
-pub async fn names_after(db: &Db, after: i64, limit: i64) -> ApiResult<Vec<NameRow>> {
-    with_conn!(db.reader(), |conn| {
+pub async fn names_after(from: PoolRef<'_>, after: i64, limit: i64) -> ApiResult<Vec<NameRow>> {
+    with_conn!(from, |conn| {
         products::table
             .filter(products::id.gt(after))
             .select((
@@ -164,11 +166,15 @@ pub async fn names_after(db: &Db, after: i64, limit: i64) -> ApiResult<Vec<NameR
 
 /// The products with these ids, in the order given; hidden ones only with
 /// `include_hidden` (one hidden since the names were read drops out).
-pub async fn by_ids(db: &Db, ids: &[i64], include_hidden: bool) -> ApiResult<Vec<ProductRow>> {
+pub async fn by_ids(
+    from: PoolRef<'_>,
+    ids: &[i64],
+    include_hidden: bool,
+) -> ApiResult<Vec<ProductRow>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut rows: Vec<ProductRow> = with_conn!(db.reader(), |conn| {
+    let mut rows: Vec<ProductRow> = with_conn!(from, |conn| {
         let mut query = products::table
             .filter(products::id.eq_any(ids))
             .into_boxed();
@@ -187,8 +193,8 @@ pub async fn by_ids(db: &Db, ids: &[i64], include_hidden: bool) -> ApiResult<Vec
 }
 
 /// The product with that id or slug.
-pub async fn find(db: &Db, wanted: &ProductRef) -> ApiResult<Option<ProductRow>> {
-    with_conn!(db.reader(), |conn| {
+pub async fn find(from: PoolRef<'_>, wanted: &ProductRef) -> ApiResult<Option<ProductRow>> {
+    with_conn!(from, |conn| {
         let query = products::table.select(ProductRow::as_select()).into_boxed();
         let query = match wanted {
             ProductRef::Id(id) => query.filter(products::id.eq(*id)),
@@ -217,7 +223,7 @@ pub async fn insert(db: &Db, row: NewProductRow<'_>) -> ApiResult<Write> {
 /// reads the product as it is.
 pub async fn update(db: &Db, id: i64, changes: &ProductChanges<'_>) -> ApiResult<Write> {
     if changes.is_empty() {
-        let row = find(db, &ProductRef::Id(id)).await?;
+        let row = find(db.reader(), &ProductRef::Id(id)).await?;
         return Ok(row.map_or(Write::NoSuchProduct, Write::Saved));
     }
     let updated = with_conn!(db, |conn| {
@@ -246,7 +252,7 @@ async fn settle(
         Ok(None) => Ok(Write::NoSuchProduct),
         Err(e) if unique_violation(&e).is_some() => {
             let holder = match slug {
-                Some(slug) => find(db, &ProductRef::Slug(slug.to_owned())).await?,
+                Some(slug) => find(db.reader(), &ProductRef::Slug(slug.to_owned())).await?,
                 None => None,
             };
             let taken = if holder.is_some_and(|other| Some(other.id) != id) {

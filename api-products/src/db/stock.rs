@@ -19,10 +19,20 @@
 //! - lines are taken in product id order, so two reservations lock products
 //!   in the same order and never deadlock.
 //!
+//! On PostgreSQL the reservations that queue while one commits are reserved
+//! together, in one transaction with one statement per step for the whole
+//! batch ([`batch`], the same rules and answers): one hot product's row is
+//! then locked, and waits for the disk, once per batch rather than once per
+//! checkout (`scripts/bench-hot-product`; README, "Scaling past one
+//! PostgreSQL").
+//!
 //! The functions say what happened ([`Reserve`], [`Release`]); the routes
 //! turn that into statuses.
 
+mod batch;
+
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -30,6 +40,7 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::QueryResult;
 use diesel_async::scoped_futures::ScopedFutureExt;
 use diesel_async::{AsyncConnection, RunQueryDsl};
+use server::group_commit::Lanes;
 use server::{with_conn, ApiError, ApiResult, Db};
 use shared::StockLine;
 
@@ -70,6 +81,62 @@ pub enum Release {
     /// Never reserved: recorded as released, so a reserve arriving later
     /// takes nothing.
     Tombstoned,
+}
+
+/// Where reservations go: on PostgreSQL into batches, one transaction for
+/// what queued while the last one committed ([`batch`], on the lanes of
+/// `server::group_commit`); on SQLite one at a time (it has one writer
+/// anyway). Cheap to clone.
+#[derive(Clone)]
+pub struct Reservations {
+    db: Db,
+    lanes: Option<Lanes<StockClaim, Reserve>>,
+}
+
+/// The most reservations one batch takes.
+const MAX_BATCH: usize = 256;
+
+impl Reservations {
+    /// On PostgreSQL, up to 4 lanes, half the pool (leaving connections for
+    /// reads); a reservation that waited longer than `give_up` for its turn
+    /// is a 503, nothing taken.
+    pub fn start(db: &Db, pool_size: usize, give_up: Duration) -> Self {
+        let lanes = match db {
+            Db::Postgres(_) => {
+                let on = db.clone();
+                let lanes = (pool_size / 2).clamp(1, 4);
+                Some(Lanes::start(
+                    "Stock reservations",
+                    lanes,
+                    MAX_BATCH,
+                    give_up,
+                    move |claims| {
+                        let db = on.clone();
+                        async move { batch::reserve_all(&db, claims).await }
+                    },
+                ))
+            }
+            Db::Sqlite(..) => None,
+        };
+        Self {
+            db: db.clone(),
+            lanes,
+        }
+    }
+
+    /// Takes the claim's units, every line or none, as [`reserve`] does.
+    /// Reservations go to lanes by their first product, so those of one hot
+    /// product meet in the same batches.
+    pub async fn reserve(&self, claim: StockClaim) -> ApiResult<Reserve> {
+        match &self.lanes {
+            Some(lanes) => {
+                let first =
+                    <[StockLine]>::first(&claim.lines).map_or(0, |l| l.product_id.unsigned_abs());
+                lanes.apply(first, claim).await
+            }
+            None => reserve(&self.db, &claim).await,
+        }
+    }
 }
 
 /// Takes the claim's units, every line or none; a reservation that is live
@@ -151,27 +218,60 @@ async fn reserve_in<C: StockStore>(
     };
     // Every short product is named, not only the first: the lines after it
     // are checked by reading (their units are not taken, all is rolled back).
+    let from_failed = std::iter::once(failed).chain(lines);
+    let mut found = Vec::new();
+    for line in from_failed {
+        found.push((*line, conn.on_hand(line.product_id).await?));
+    }
+    Err(Abort::Refused(refusal(found)))
+}
+
+/// What a claim's `lines` come to against what each product has
+/// (`on_hand`): the batch's judgement in memory (`batch`), the same as
+/// taking the lines one by one.
+fn judge(lines: &[StockLine], on_hand: impl Fn(i64) -> OnHand) -> Reserve {
+    let takes = |line: &StockLine| match on_hand(line.product_id) {
+        OnHand::OffSale => false,
+        OnHand::Untracked => true,
+        OnHand::Tracked(left) => left >= line.qty,
+    };
+    match lines.iter().position(|line| !takes(line)) {
+        None => Reserve::Reserved(lines.to_vec()),
+        Some(at) => refusal(
+            lines[at..]
+                .iter()
+                .map(|line| (*line, on_hand(line.product_id)))
+                .collect(),
+        ),
+    }
+}
+
+/// Why a claim is refused, from the first line that could not be taken
+/// (first in `from_failed`, each line with what its product has): every
+/// product off sale, or else every short one, is named.
+fn refusal(from_failed: Vec<(StockLine, OnHand)>) -> Reserve {
     let mut unknown = Vec::new();
     let mut short = BTreeMap::new();
-    for line in std::iter::once(failed).chain(lines) {
-        match conn.on_hand(line.product_id).await? {
+    for (at, (line, on_hand)) in from_failed.into_iter().enumerate() {
+        let failed = at == 0;
+        match on_hand {
             OnHand::OffSale => unknown.push(line.product_id),
-            OnHand::Tracked(left) if left < line.qty || line.product_id == failed.product_id => {
+            OnHand::Tracked(left) if left < line.qty || failed => {
                 short.insert(line.product_id, left);
             }
             // The failed line's stock changed since, to untracked: it was
             // short when it was tried.
-            OnHand::Untracked if line.product_id == failed.product_id => {
+            OnHand::Untracked if failed => {
                 short.insert(line.product_id, 0);
             }
             OnHand::Tracked(_) | OnHand::Untracked => {}
         }
     }
-    Err(Abort::Refused(if unknown.is_empty() {
+    if unknown.is_empty() {
         Reserve::Short(short)
     } else {
         Reserve::Unknown(unknown)
-    }))
+    }
 }
 
 async fn release_in<C: StockStore>(

@@ -37,8 +37,9 @@ pub async fn reserve(
 ) -> ApiResult<Json<ResultBody<Reservation>>> {
     let claim = StockClaim::parse(&req)?;
     let order_id = claim.order_id.get();
-    let reservation = claim.reservation.as_str();
-    let lines = match stock::reserve(&state.db, &claim).await? {
+    let name = claim.reservation.clone();
+    let reservation = name.as_str();
+    let lines = match state.reservations.reserve(claim).await? {
         Reserve::Reserved(lines) => {
             state.catalogue.stock_changed();
             tracing::info!(reservation, order_id, lines = lines.len(), "stock reserved");

@@ -19,6 +19,7 @@ mod memory;
 mod ops;
 mod paging;
 mod races;
+mod replica;
 mod search;
 mod startup;
 mod stock;

@@ -1,6 +1,7 @@
 //! Stock under concurrency (contract v1.2): many orders racing for the last
-//! unit, on one process and on two replicas sharing the database, and one
-//! order reserved many times at once.
+//! unit, on one process and on two replicas sharing the database, one
+//! order reserved many times at once, and a flash sale (on PostgreSQL the
+//! reservations that queue meet in one transaction: `db::stock::batch`).
 
 use futures_util::future::join_all;
 use shared::Reservation;
@@ -24,6 +25,11 @@ async fn two_replicas_racing_for_the_last_unit_leave_one_winner(backend: testkit
 #[testkit::both_backends]
 async fn one_order_reserved_many_times_at_once_takes_stock_once(backend: testkit::Backend) {
     duplicate_race(backend).await;
+}
+
+#[testkit::both_backends]
+async fn fifty_checkouts_of_one_product_take_exactly_its_stock(backend: testkit::Backend) {
+    flash_sale(backend).await;
 }
 
 /// `RACERS` different orders each want the one unit left (and one unit of a
@@ -103,4 +109,61 @@ async fn duplicate_race(backend: Backend) {
         );
     }
     assert_eq!(shop.product(&admin, jar).await.stock, Some(7), "taken once");
+}
+
+/// Fifty checkouts at once of a product with 30 units, each with a line of
+/// a plentiful product too: exactly 30 win, each loser is refused naming the
+/// hot product and takes nothing of either, and a refused reservation left
+/// no trace: once restocked, the same reservation succeeds.
+async fn flash_sale(backend: Backend) {
+    const CHECKOUTS: i64 = 50;
+    let shop = Shop::start(backend).await;
+    let admin = shop.admin().await;
+    let hot = shop.stocked(&admin, "Flash Kettle", Some(30)).await;
+    let plenty = shop.stocked(&admin, "Flash Mugs", Some(1000)).await;
+    let shop = &shop;
+    let answers = join_all((1..=CHECKOUTS).map(|order| async move {
+        let name = format!("flash-{order}");
+        let lines = [(hot, 1), (plenty, 2)];
+        (name.clone(), shop.reserve_named(&name, order, &lines).await)
+    }))
+    .await;
+    let won = answers
+        .iter()
+        .filter(|(_, (status, _))| *status == 200)
+        .count();
+    assert_eq!(won, 30, "{answers:?}");
+    let (refused, (status, answer)) = answers
+        .iter()
+        .find(|(_, (status, _))| *status != 200)
+        .expect("a refused checkout");
+    let error = assert_error(*status, answer, 409, "out_of_stock");
+    let fields = error.fields.unwrap_or_default();
+    assert_eq!(
+        fields.get(&hot.to_string()).map(String::as_str),
+        Some("out of stock: none left"),
+        "{answer}"
+    );
+    assert_eq!(shop.product(&admin, hot).await.stock, Some(0));
+    let mugs = shop.product(&admin, plenty).await.stock;
+    assert_eq!(
+        mugs,
+        Some(1000 - 2 * 30),
+        "the refused took none of their other line"
+    );
+
+    shop.change(&admin, hot, &serde_json::json!({"stock": 1}))
+        .await;
+    let order = refused
+        .trim_start_matches("flash-")
+        .parse()
+        .expect("an order");
+    let (status, answer) = shop
+        .reserve_named(refused, order, &[(hot, 1), (plenty, 2)])
+        .await;
+    assert_eq!(
+        status, 200,
+        "the refused reservation again, restocked: {answer}"
+    );
+    assert_eq!(shop.product(&admin, hot).await.stock, Some(0));
 }

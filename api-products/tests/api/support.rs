@@ -58,6 +58,17 @@ impl Shop {
 
     async fn start_in_on(db: TestDb, env: &[(&'static str, String)], process: bool) -> Self {
         let (users_db, users) = users_service(db.backend).await;
+        Self::start_beside(users_db, users, db, env, process).await
+    }
+
+    /// The products service on `db`, asking `users` (on `users_db`) for tokens.
+    pub async fn start_beside(
+        users_db: TestDb,
+        users: Service,
+        db: TestDb,
+        env: &[(&'static str, String)],
+        process: bool,
+    ) -> Self {
         let service_token = random_token();
         let mut env = env.to_vec();
         env.push(("USERS_URL", users.base.clone()));

@@ -6,6 +6,7 @@ use diesel_async::scoped_futures::ScopedFutureExt;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use server::db::unique_violation;
 use server::db::LockKey;
+use server::db::PoolRef;
 use server::{with_conn, ApiError, ApiResult, Db, Page};
 
 use super::models::{NewToken, NewUserRow, UserRow};
@@ -118,9 +119,10 @@ pub async fn insert_token(
     })
 }
 
-/// The owner of a live (known, unexpired) token.
-pub async fn user_for_token(db: &Db, hash: &[u8]) -> ApiResult<Option<UserRow>> {
-    with_conn!(db.reader(), |conn| {
+/// The owner of a live (known, unexpired) token, read `from` the primary or
+/// the replica (token checks may lag: `crate::state`).
+pub async fn user_for_token(from: PoolRef<'_>, hash: &[u8]) -> ApiResult<Option<UserRow>> {
+    with_conn!(from, |conn| {
         tokens::table
             .inner_join(users::table)
             .filter(tokens::token_hash.eq(hash))

@@ -13,15 +13,19 @@
 
 mod migrations;
 mod postgres;
+mod replica;
 mod sqlite;
 
+use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel_async::pooled_connection::deadpool::{Pool, PoolError};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiResult};
 pub use migrations::{Merged, Migrations};
 pub use postgres::PgConn;
+pub use replica::REST as REPLICA_REST;
 pub use sqlite::SqliteConn;
 
 /// A pool of connections to the service's own database.
@@ -29,12 +33,21 @@ pub use sqlite::SqliteConn;
 /// SQLite has two pools: one writer (it has one writer anyway, and a single
 /// connection means no `SQLITE_BUSY` between the requests of one process) and
 /// `SQLITE_READERS` read-only connections (default 4) that WAL mode lets read
-/// beside it, for `with_conn!(db.reader(), ..)`.
+/// beside it, for `with_conn!(db.reader(), ..)`. PostgreSQL has one pool,
+/// and a second one when `DATABASE_REPLICA_URL` names a streaming replica,
+/// for the reads that may lag ([`Db::on_replica`]).
 #[derive(Clone)]
 pub enum Db {
-    Postgres(Pool<PgConn>),
+    Postgres(Pg),
     /// The writer, then the readers.
     Sqlite(Pool<SqliteConn>, Pool<SqliteConn>),
+}
+
+/// The PostgreSQL pools: the primary's, and the replica's if there is one.
+#[derive(Clone)]
+pub struct Pg {
+    primary: Pool<PgConn>,
+    replica: Option<Arc<replica::Replica>>,
 }
 
 /// One pool of either backend, as [`with_conn!`](crate::with_conn) takes a
@@ -100,14 +113,20 @@ impl Db {
         let url = config.url.as_str();
         let sets = [COMMON, migrations];
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Ok(Self::Postgres(postgres::connect(config, sets).await?))
+            let primary = postgres::connect(config, sets).await?;
+            Ok(Self::Postgres(Pg {
+                primary,
+                replica: None,
+            }))
         } else {
             let (writer, readers) = sqlite::connect(config, sets).await?;
             Ok(Self::Sqlite(writer, readers))
         }
     }
 
-    /// Whether the database answers a trivial query within two seconds.
+    /// Whether the database answers a trivial query within two seconds: the
+    /// primary's; a replica that is down does not make a process unready
+    /// (its reads go to the primary).
     pub async fn is_ready(&self) -> bool {
         use diesel_async::RunQueryDsl;
         let ping = async {
@@ -127,16 +146,115 @@ impl Db {
     /// Where writes (and reads that must see them) take a connection.
     pub fn writer(&self) -> PoolRef<'_> {
         match self {
-            Self::Postgres(pool) => PoolRef::Postgres(pool),
+            Self::Postgres(pg) => PoolRef::Postgres(&pg.primary),
             Self::Sqlite(writer, _) => PoolRef::Sqlite(writer),
         }
     }
 
-    /// Where reads take a connection: `with_conn!(db.reader(), ..)`.
+    /// Where reads take a connection: `with_conn!(db.reader(), ..)`. The
+    /// primary, never the replica: it sees every committed write (on SQLite,
+    /// a read connection beside the writer). Reads that may lag ask for the
+    /// replica by name ([`on_replica`](Self::on_replica)).
     pub fn reader(&self) -> PoolRef<'_> {
         match self {
-            Self::Postgres(pool) => PoolRef::Postgres(pool),
+            Self::Postgres(pg) => PoolRef::Postgres(&pg.primary),
             Self::Sqlite(_, readers) => PoolRef::Sqlite(readers),
+        }
+    }
+
+    /// Runs `read` on the replica (`DATABASE_REPLICA_URL`), for reads that
+    /// tolerate lag; on the primary ([`reader`](Self::reader)) when there is
+    /// none, when it fails there, or while the replica rests after a failure
+    /// (`replica` module). `read` may run twice, so it only reads.
+    pub async fn on_replica<'a, T, F, Fut>(&'a self, read: F) -> ApiResult<T>
+    where
+        F: Fn(PoolRef<'a>) -> Fut,
+        Fut: Future<Output = ApiResult<T>>,
+    {
+        self.on_replica_unless(read, |_| false).await
+    }
+
+    /// [`on_replica`](Self::on_replica), and asked again on the primary when
+    /// the replica's answer `may_lag` (a token not found there may have been
+    /// issued a moment ago).
+    pub async fn on_replica_unless<'a, T, F, Fut>(
+        &'a self,
+        read: F,
+        may_lag: impl FnOnce(&T) -> bool,
+    ) -> ApiResult<T>
+    where
+        F: Fn(PoolRef<'a>) -> Fut,
+        Fut: Future<Output = ApiResult<T>>,
+    {
+        use replica::Outcome;
+        let Self::Postgres(Pg {
+            replica: Some(replica),
+            ..
+        }) = self
+        else {
+            return read(self.reader()).await;
+        };
+        if replica.resting() {
+            replica.count(Outcome::Fallback);
+            return read(self.reader()).await;
+        }
+        match read(PoolRef::Postgres(&replica.pool)).await {
+            Ok(answer) => {
+                replica.answered();
+                if may_lag(&answer) {
+                    replica.count(Outcome::Recheck);
+                    read(self.reader()).await
+                } else {
+                    replica.count(Outcome::Ok);
+                    Ok(answer)
+                }
+            }
+            Err(e) => {
+                replica.failed(&e);
+                replica.count(Outcome::Fallback);
+                read(self.reader()).await
+            }
+        }
+    }
+
+    /// This database with the streaming replica at `url`
+    /// (`DATABASE_REPLICA_URL`, PostgreSQL only) for the reads that may lag;
+    /// `None`: as it is. Nothing is connected yet: a replica that is down
+    /// does not stop the start.
+    pub fn with_replica(self, url: Option<&str>, config: &DbConfig) -> anyhow::Result<Self> {
+        match (self, url) {
+            (Self::Postgres(pg), Some(url)) => Ok(Self::Postgres(Pg {
+                replica: Some(Arc::new(replica::Replica::new(postgres::replica(
+                    url, config,
+                )?))),
+                ..pg
+            })),
+            (Self::Sqlite(..), Some(_)) => {
+                anyhow::bail!("DATABASE_REPLICA_URL: only beside a PostgreSQL DATABASE_URL")
+            }
+            (db, None) => Ok(db),
+        }
+    }
+
+    /// Whether lag-tolerant reads have a replica to go to.
+    pub fn has_replica(&self) -> bool {
+        matches!(
+            self,
+            Self::Postgres(Pg {
+                replica: Some(_),
+                ..
+            })
+        )
+    }
+
+    /// The replica's counts for `/metrics` (nothing without a replica).
+    pub fn metrics(&self) -> String {
+        match self {
+            Self::Postgres(Pg {
+                replica: Some(replica),
+                ..
+            }) => replica.render(),
+            _ => String::new(),
         }
     }
 
@@ -182,8 +300,9 @@ pub trait LockKey {
 /// - `with_conn!(db.reader(), |conn| body)` is the same for code that only
 ///   reads: on SQLite it runs on one of the read connections beside the writer
 ///   (WAL mode), so reads never queue behind writes or each other; on
-///   PostgreSQL it is the same pool. A write in it fails on SQLite
-///   (`query_only`).
+///   PostgreSQL it is the same pool, the primary's. A write in it fails on
+///   SQLite (`query_only`). A read that may lag takes a [`PoolRef`] and is
+///   run through [`Db::on_replica`], which hands it the replica's pool.
 /// - `with_conn!(impl Trait for each connection { fns })` implements `Trait`
 ///   for both connection types with the same bodies: the steps a transaction
 ///   composes (a store's queries), called on whichever connection it has. A

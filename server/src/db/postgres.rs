@@ -46,12 +46,27 @@ pub(super) async fn connect(
     let url = config.url.as_str();
     let migration_url = config.migration_url.as_deref().unwrap_or(url);
     migrate(migration_url.to_owned(), sets).await?;
-    let connect_within = config.acquire_timeout;
-    bound_the_role(url, config.statement_timeout, connect_within).await?;
+    bound_the_role(url, config.statement_timeout, config.acquire_timeout).await?;
+    pool(url, config, config.acquire_timeout)
+}
+
+/// The pool of the replica at `url` (`DATABASE_REPLICA_URL`): nothing
+/// migrated or set there (a hot standby is read-only; the role's time
+/// limits set on the primary replicate to it), nothing connected yet (a
+/// replica that is down does not stop the start), and a shorter wait, at
+/// most [`REPLICA_WAIT`]: past it the read goes to the primary.
+pub(super) fn replica(url: &str, config: &DbConfig) -> anyhow::Result<Pool<PgConn>> {
+    pool(url, config, config.acquire_timeout.min(REPLICA_WAIT))
+}
+
+/// The longest a read waits for a replica connection before it runs on the primary.
+const REPLICA_WAIT: Duration = Duration::from_secs(1);
+
+/// A pool of `pool_size` connections to `url`, waiting at most `wait` for one.
+fn pool(url: &str, config: &DbConfig, wait: Duration) -> anyhow::Result<Pool<PgConn>> {
     let cache = config.statement_cache;
     let mut setup = ManagerConfig::default();
-    setup.custom_setup =
-        Box::new(move |url| establish(url.to_owned(), cache, connect_within).boxed());
+    setup.custom_setup = Box::new(move |url| establish(url.to_owned(), cache, wait).boxed());
     // No `SELECT 1` per checkout (a round trip on every request): a
     // connection whose server went away is found by its client
     // (`is_closed`) and replaced, and a statement that fails on one
@@ -61,9 +76,9 @@ pub(super) async fn connect(
     Ok(Pool::builder(manager)
         .max_size(config.pool_size)
         .runtime(deadpool::Runtime::Tokio1)
-        .wait_timeout(Some(config.acquire_timeout))
-        .create_timeout(Some(config.acquire_timeout))
-        .recycle_timeout(Some(config.acquire_timeout))
+        .wait_timeout(Some(wait))
+        .create_timeout(Some(wait))
+        .recycle_timeout(Some(wait))
         .build()?)
 }
 
