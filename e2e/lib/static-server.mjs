@@ -133,10 +133,16 @@ async function precompress(root) {
   }
 }
 
-// As a program: node lib/static-server.mjs <dist> <config.json> [port]
+// As a program: node lib/static-server.mjs <dist> <config.json> [port] [--like-image]
+// (`--like-image`: compressed and cached as the SPA image serves it, the
+// products URL for its preloads read from config.json; what `trunk serve`
+// cannot do, see the README's "WASM" notes).
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const [dir, configFile, port = '0'] = process.argv.slice(2);
-  const server = await startStaticServer({ dir, configFile, port: Number(port) });
+  const args = process.argv.slice(2);
+  const likeImage = args.includes('--like-image');
+  const [dir, configFile, port = '0'] = args.filter((a) => a !== '--like-image');
+  const products = likeImage ? JSON.parse(await readFile(configFile, 'utf8')).products : null;
+  const server = await startStaticServer({ dir, configFile, port: Number(port), likeImage, products });
   const { address, port: p } = server.address();
   console.log(`listening on http://${address}:${p}`);
   const stop = () => server.close(() => process.exit(0));
