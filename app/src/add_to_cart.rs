@@ -366,7 +366,13 @@ mod pending {
     /// The storage key: `"<product id>:<when, ms>"`.
     const KEY: &str = "cartwheel.pending-add";
     /// After this long the shopper has moved on: the add is dropped.
-    const KEEP_MS: f64 = 10.0 * 60_000.0;
+    const KEEP_MS: i64 = 10 * 60_000;
+
+    /// Now in whole milliseconds: an integer, so that neither writing nor
+    /// reading the key needs float formatting and parsing in the WASM.
+    fn now() -> i64 {
+        js_sys::Date::now() as i64
+    }
 
     fn storage() -> Option<web_sys::Storage> {
         web_sys::window()?.session_storage().ok().flatten()
@@ -374,7 +380,7 @@ mod pending {
 
     pub fn remember(product_id: i64) {
         if let Some(s) = storage() {
-            let _ = s.set_item(KEY, &format!("{product_id}:{}", js_sys::Date::now()));
+            let _ = s.set_item(KEY, &format!("{product_id}:{}", now()));
         }
     }
 
@@ -388,9 +394,7 @@ mod pending {
             let _ = s.remove_item(KEY);
             return false;
         };
-        let fresh = at
-            .parse::<f64>()
-            .is_ok_and(|at| js_sys::Date::now() - at < KEEP_MS);
+        let fresh = at.parse::<i64>().is_ok_and(|at| now() - at < KEEP_MS);
         if !fresh {
             let _ = s.remove_item(KEY);
             return false;

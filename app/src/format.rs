@@ -54,8 +54,8 @@ pub fn field_label(name: &str) -> String {
         other => {
             let mut chars = other.chars();
             match chars.next() {
-                Some(c) => c
-                    .to_uppercase()
+                // The API's field names are ASCII (`postal_code`).
+                Some(c) => std::iter::once(c.to_ascii_uppercase())
                     .chain(chars)
                     .collect::<String>()
                     .replace('_', " "),
@@ -71,7 +71,7 @@ pub fn field_label(name: &str) -> String {
 pub fn field_problem(label: &str, problem: &str) -> String {
     let mut text = problem.trim().replace(" (whole cents)", "");
     text = cents_to_dollars(&text);
-    let starts_upper = text.chars().next().is_some_and(char::is_uppercase);
+    let starts_upper = text.chars().next().is_some_and(|c| c.is_ascii_uppercase());
     let mut sentence = if starts_upper || label.is_empty() {
         text
     } else {

@@ -14,8 +14,9 @@ pub type UserResource = LocalResource<Result<Option<User>, ApiError>>;
 /// The open order: `Ok(None)` when logged out or when there is no cart yet.
 pub type CartResource = LocalResource<Result<Option<Order>, ApiError>>;
 
-/// Every listed product by id, for cart and order lines (thumbnails, links, price
-/// changes); empty until a page asks for it with [`Shop::want_products`].
+/// The products a page's cart or order lines show, by id (thumbnails, links,
+/// prices now, stock); fetched by id (`?ids=`, v1.3) for the page that asks
+/// with [`Shop::want_products`], empty until one does.
 pub type ProductIndex = LocalResource<Result<HashMap<i64, Product>, ApiError>>;
 
 /// The app's shared state, provided once at the root and read with [`use_shop`].
@@ -28,7 +29,8 @@ pub struct Shop {
     /// The order just checked out, so the thank-you page needs no extra call.
     pub last_order: RwSignal<Option<Order>>,
     pub products: ProductIndex,
-    products_wanted: RwSignal<bool>,
+    /// The ids the product index holds: sorted, without repeats.
+    products_wanted: RwSignal<Vec<i64>>,
 }
 
 impl Shop {
@@ -56,15 +58,15 @@ impl Shop {
                 }
             }
         });
-        let products_wanted = RwSignal::new(false);
+        let products_wanted = RwSignal::new(Vec::new());
         let products = LocalResource::new(move || {
             let wanted = products_wanted.get();
             async move {
-                if !wanted {
+                if wanted.is_empty() {
                     return Ok(HashMap::new());
                 }
-                let list = api.all_products("").await?;
-                Ok(list.results.into_iter().map(|p| (p.id, p)).collect())
+                let list = api.products_by_ids(&wanted).await?;
+                Ok(list.into_iter().map(|p| (p.id, p)).collect())
             }
         });
         let shop = Shop {
@@ -90,16 +92,32 @@ impl Shop {
         self.current_user().is_some_and(|u| u.is_admin)
     }
 
-    /// Loads the product index for a page that shows order lines, and loads
-    /// it again each time such a page opens: stock and prices change (a
-    /// cancelled order puts its units back), and a page must not show what
-    /// they were when the shopper first looked.
-    pub fn want_products(&self) {
-        if !self.products_wanted.get_untracked() {
-            self.products_wanted.set(true);
-        } else {
-            self.products.refetch();
-        }
+    /// Loads the products of a page's lines into the index: exactly the ids
+    /// `ids` gives (tracked: read again when its lines change), fetched again
+    /// when they change and once each time such a page opens, since stock and
+    /// prices change (a cancelled order puts its units back) and a page must not
+    /// show what they were when the shopper first looked.
+    pub fn want_products(&self, ids: Signal<Vec<i64>>) {
+        let wanted = self.products_wanted;
+        let products = self.products;
+        // Whether the index was fetched since this page opened.
+        let fresh = StoredValue::new(false);
+        Effect::new(move |_| {
+            let mut ids = ids.get();
+            // No lines (yet): nothing to show, and what the index holds may
+            // serve the lines once they load.
+            if ids.is_empty() {
+                return;
+            }
+            ids.sort_unstable();
+            ids.dedup();
+            if wanted.with_untracked(|w| *w != ids) {
+                wanted.set(ids);
+            } else if !fresh.get_value() {
+                products.refetch();
+            }
+            fresh.set_value(true);
+        });
     }
 
     /// The product of a line, once the index is loaded (tracked).
@@ -137,6 +155,25 @@ impl Shop {
     pub fn set_cart(&self, order: Option<Order>) {
         self.cart.set(Some(Ok(order)));
     }
+}
+
+/// The products an order's lines name, for [`Shop::want_products`].
+pub fn line_ids<'a>(orders: impl IntoIterator<Item = &'a Order>) -> Vec<i64> {
+    orders
+        .into_iter()
+        .flat_map(|o| o.items.iter().map(|i| i.product))
+        .collect()
+}
+
+/// The products of one order's lines once it is loaded (the cart, an order's
+/// page), for [`Shop::want_products`].
+pub fn lines_of(order: CartResource) -> Signal<Vec<i64>> {
+    Signal::derive(move || {
+        order.with(|r| match r {
+            Some(Ok(Some(order))) => line_ids([order]),
+            _ => Vec::new(),
+        })
+    })
 }
 
 /// The shared state provided by [`Shop::provide`].

@@ -59,11 +59,13 @@ export class Stack {
    * `payments: true`: the orders service takes payment (contract v1.3) through
    * its own Stripe emulator (`scripts/localstripe`), and the SPA's config.json
    * carries the emulator's keys; see `pauseStripe`. `orders`: more settings
-   * of the orders service (`ORDER_PAYMENT_TTL_SECS`, ...).
+   * of the orders service (`ORDER_PAYMENT_TTL_SECS`, ...). `likeImage`: the
+   * SPA served as its image serves it (compressed, cached, preloads; see
+   * lib/static-server.mjs), for measuring a first load.
    */
-  static async start({ payments = false, orders = {} } = {}) {
+  static async start({ payments = false, orders = {}, likeImage = false } = {}) {
     const s = new Stack();
-    await s.#boot(payments, orders);
+    await s.#boot(payments, orders, likeImage);
     return s;
   }
 
@@ -77,14 +79,14 @@ export class Stack {
   /** Where the mail catcher keeps the shop's emails (a Maildir). */
   maildir = null;
 
-  async #boot(payments, orders) {
+  async #boot(payments, orders, likeImage) {
     this.dir = await mkdtemp(join(tmpdir(), 'cartwheel-e2e-'));
     const configFile = join(this.dir, 'config.json');
-    this.#server = await startStaticServer({ dir: distDir, configFile });
-    this.spa = `http://127.0.0.1:${this.#server.address().port}`;
     for (const name of SERVICES) {
       this.urls[name] = `http://127.0.0.1:${await freePort()}`;
     }
+    this.#server = await startStaticServer({ dir: distDir, configFile, likeImage, products: this.urls.products });
+    this.spa = `http://127.0.0.1:${this.#server.address().port}`;
     if (payments) this.#stripe = await startLocalStripe(join(this.dir, 'localstripe.log'));
     await writeFile(configFile, JSON.stringify({ ...this.urls, ...this.#stripe?.config }));
     // The shop's emails (v1.3) go to a real SMTP server keeping a Maildir.

@@ -10,6 +10,35 @@ import { T, useShop } from '../lib/suite.mjs';
 
 const shop = useShop({ own: true });
 
+/**
+ * The catalogue reads the page makes (`GET /api/products`), as their query
+ * parameters, from now on. Issue 25: a page fetches exactly what it shows
+ * (`ids=` for cart and order lines, `sort=` and one page for the catalogue),
+ * never the whole catalogue (`limit=1000`) to pick from or sort in the browser.
+ */
+function catalogueReads(page) {
+  const seen = [];
+  const products = new URL(shop.urls.products).origin;
+  page.on('request', (r) => {
+    const url = new URL(r.url());
+    if (url.origin === products && url.pathname === '/api/products') seen.push(url.searchParams);
+  });
+  return seen;
+}
+
+/** No read of the whole catalogue: at most one page or the lines' own ids. */
+function noWholeCatalogue(seen) {
+  for (const q of seen) {
+    const limit = Number(q.get('limit') ?? 20);
+    assert.ok(limit <= 100, `a read of ${limit} products: ?${q}`);
+  }
+}
+
+/** The products a page's lines were fetched by (`ids=`), in one list. */
+function idsRead(seen) {
+  return seen.filter((q) => q.has('ids')).flatMap((q) => q.get('ids').split(',').map(Number));
+}
+
 async function loggedIn(prefix = 'feat') {
   const username = uniqueName(prefix);
   const token = await registerAndLogin(shop.urls, username);
@@ -30,44 +59,58 @@ test('a catalogue card adds one to the cart', T, async () => {
   await check(page, 'catalogue-card-added');
 });
 
-test('cart and order lines show a thumbnail and link to the product', T, async () => {
+test('cart and order lines show a thumbnail and link to the product, fetched by id', T, async () => {
   const { page, token } = await loggedIn();
-  const product = (await products(shop.urls)).results[0];
+  const all = (await products(shop.urls)).results;
+  // Past the first page of the catalogue: found by its id, not by reading all.
+  const product = all[all.length - 1];
   await call(shop.urls.orders, 'POST', '/api/order/add-item', { token, body: { product_id: product.id, qty: 1 } });
+  const reads = catalogueReads(page);
   await visit(page, '/cart');
   const line = page.getByTestId('cart-line').first();
   await line.locator('img.thumb').waitFor();
   assert.equal(await line.locator('img.thumb').getAttribute('src'), product.image);
+  assert.deepEqual([...new Set(idsRead(reads))], [product.id], 'the cart asks for its line\'s product by id');
+  noWholeCatalogue(reads);
   await line.getByRole('link', { name: product.name }).click();
   await page.getByRole('heading', { level: 1, name: product.name }).waitFor();
   await call(shop.urls.orders, 'POST', '/api/order/checkout', { token });
+  reads.length = 0;
   await visit(page, '/orders');
   const order = page.getByTestId('order').first();
   await order.locator('img.thumb').waitFor();
   assert.equal(await order.getByRole('link', { name: product.name }).getAttribute('href'), `/product/${product.id}`);
+  assert.deepEqual([...new Set(idsRead(reads))], [product.id], 'the history asks for its lines\' products by id');
+  noWholeCatalogue(reads);
 });
 
-for (const [label, key, order] of [
-  ['Price: low to high', 'price-asc', (a, b) => a.price - b.price || a.id - b.id],
-  ['Price: high to low', 'price-desc', (a, b) => b.price - a.price || a.id - b.id],
-  ['Name: A to Z', 'name', (a, b) => a.name.toLowerCase().localeCompare(b.name.toLowerCase()) || a.id - b.id],
-  ['Newest first', 'newest', (a, b) => b.id - a.id],
+for (const [label, key, apiSort, order] of [
+  ['Price: low to high', 'price-asc', 'price', (a, b) => a.price - b.price || a.id - b.id],
+  ['Price: high to low', 'price-desc', '-price', (a, b) => b.price - a.price || a.id - b.id],
+  ['Name: A to Z', 'name', 'name', (a, b) => a.name.toLowerCase().localeCompare(b.name.toLowerCase()) || a.id - b.id],
+  ['Newest first', 'newest', '-id', (a, b) => b.id - a.id],
 ]) {
-  test(`sorting "${label}" orders the whole catalogue, across pages`, T, async () => {
+  test(`sorting "${label}" orders the whole catalogue, across pages, sorted by the service`, T, async () => {
     const all = (await products(shop.urls)).results;
+    assert.ok(all.length > 8, 'a second page to check');
     const want = [...all].sort(order).map((p) => p.name);
     const page = await shop.page();
     await visit(page, '/');
     await page.getByTestId('product-card').first().waitFor();
+    const reads = catalogueReads(page);
     await page.getByLabel('Sort by').selectOption(label);
     await page.waitForURL(new RegExp(`sort=${key}`));
     await waitText(page.locator('.card-title').first(), want[0]);
     assert.deepEqual(await page.locator('.card-title').allTextContents(), want.slice(0, 8));
-    if (all.length > 8) {
-      await page.getByRole('link', { name: 'Next' }).click();
-      await waitText(page.locator('.pager-status'), /^9–/);
-      assert.deepEqual(await page.locator('.card-title').allTextContents(), want.slice(8, 16));
-    }
+    await page.getByRole('link', { name: 'Next' }).click();
+    await waitText(page.locator('.pager-status'), /^9–/);
+    assert.deepEqual(await page.locator('.card-title').allTextContents(), want.slice(8, 16));
+    // Each page one read of its own eight cards, sorted by the service (v1.3).
+    noWholeCatalogue(reads);
+    assert.deepEqual(
+      reads.map((q) => [q.get('sort'), q.get('limit'), q.get('offset')]),
+      [[apiSort, '8', '0'], [apiSort, '8', '8']],
+    );
   });
 }
 

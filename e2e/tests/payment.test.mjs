@@ -95,6 +95,13 @@ test('a shopper pays by card: a decline said plainly, another card pays once, th
   const scripts = [];
   page.on('request', (r) => r.url().includes('/js.stripe.com/v3/') && scripts.push(r.url()));
   const seen = shopRequests(page);
+  // The catalogue's first load (the shop's landing page) asks for no Stripe.js:
+  // it is not in index.html, and the app injects it only at a payment step.
+  await visit(page, '/');
+  await page.getByTestId('product-card').first().waitFor();
+  await page.waitForLoadState('networkidle');
+  assert.equal(scripts.length, 0, 'no Stripe.js on the catalogue\'s first load');
+  assert.equal(await page.locator('script[src*="stripe"]').count(), 0);
   await loginInUi(page, username);
 
   // The review before checkout: lines, total, what will be charged.

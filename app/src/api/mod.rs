@@ -12,6 +12,8 @@ pub mod users;
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 
 use gloo_net::http::{Method, RequestBuilder};
 use serde::de::DeserializeOwned;
@@ -202,7 +204,25 @@ impl Api {
     }
 
     /// Sends a call and reads a JSON answer of type `T`.
+    ///
+    /// Only the reading of `T` is generic: the call itself is one boxed future
+    /// ([`Api::send_text`]), so the WASM holds one copy of it rather than one
+    /// inlined into every caller's future per answer type.
     async fn send<T: DeserializeOwned>(&self, call: Call<'_>) -> Result<T, ApiError> {
+        let service = call.service;
+        let text = self.send_text(call).await?;
+        serde_json::from_str(&text).map_err(|_| ApiError::NoAnswer(service))
+    }
+
+    /// Sends a call; the body of a 2xx answer, or the error it means.
+    fn send_text<'a>(
+        &'a self,
+        call: Call<'a>,
+    ) -> Pin<Box<dyn Future<Output = Result<String, ApiError>> + 'a>> {
+        Box::pin(self.send_text_inner(call))
+    }
+
+    async fn send_text_inner(&self, call: Call<'_>) -> Result<String, ApiError> {
         let service = call.service;
         let no_answer = || ApiError::NoAnswer(service);
         let url = format!("{}{}", self.base(service), call.path);
@@ -250,7 +270,7 @@ impl Api {
         let resp = request.send().await.map_err(|_| no_answer())?;
         let status = resp.status();
         match status {
-            200..=299 => resp.json::<T>().await.map_err(|_| no_answer()),
+            200..=299 => resp.text().await.map_err(|_| no_answer()),
             401 if sent_token.is_some() => {
                 // Only end the session this call used: a login in between stays.
                 if self.session.token_untracked() == sent_token {

@@ -9,12 +9,18 @@ use super::{Api, ApiError, Call, Service};
 
 /// The contract's largest `limit`.
 pub const MAX_LIMIT: i64 = 1000;
+/// The most ids one `GET /api/products?ids=` may name (contract v1.3).
+pub const MAX_IDS: usize = 100;
 
 impl Api {
-    /// `GET /api/products?q=&limit=&offset=`, images made absolute.
+    /// `GET /api/products?q=&limit=&offset=&sort=`, images made absolute. `sort`
+    /// is the contract's (v1.3: `price`, `-price`, `name`, `-id`, ...); `None`
+    /// lists by id. The query's order (`limit`, `offset`, then `q` and `sort`)
+    /// is the URL the SPA image preloads for the landing page: keep it.
     pub async fn products(
         &self,
         q: &str,
+        sort: Option<&str>,
         limit: i64,
         offset: i64,
     ) -> Result<ListBody<Product>, ApiError> {
@@ -24,6 +30,9 @@ impl Api {
         if !q.trim().is_empty() {
             call = call.query("q", q.trim());
         }
+        if let Some(sort) = sort {
+            call = call.query("sort", sort);
+        }
         let mut list = self.send::<ListBody<Product>>(call).await?;
         for p in &mut list.results {
             self.fix_image(p);
@@ -31,10 +40,23 @@ impl Api {
         Ok(list)
     }
 
-    /// Every product matching `q`, at most the contract's 1000 per call: what a
-    /// sort over the whole catalogue and the thumbnails of cart lines need.
-    pub async fn all_products(&self, q: &str) -> Result<ListBody<Product>, ApiError> {
-        self.products(q, MAX_LIMIT, 0).await
+    /// Exactly these products (`GET /api/products?ids=`, v1.3), at most
+    /// [`MAX_IDS`] per call: what cart and order lines show (thumbnails, prices
+    /// now, stock). Hidden and unknown ids are simply not in the answer.
+    pub async fn products_by_ids(&self, ids: &[i64]) -> Result<Vec<Product>, ApiError> {
+        let mut found = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(MAX_IDS) {
+            let list: Vec<String> = chunk.iter().map(i64::to_string).collect();
+            let call = Call::new(Service::Products, Method::GET, "/api/products")
+                .query("ids", list.join(","))
+                .query("limit", chunk.len());
+            let mut page = self.send::<ListBody<Product>>(call).await?;
+            for p in &mut page.results {
+                self.fix_image(p);
+            }
+            found.append(&mut page.results);
+        }
+        Ok(found)
     }
 
     /// `GET /api/product/{id_or_slug}`.

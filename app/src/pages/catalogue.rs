@@ -66,14 +66,15 @@ impl Sort {
         }
     }
 
-    fn apply(self, products: &mut [Product]) {
+    /// The products service's `sort` (contract v1.3); `None` for its own order.
+    fn api_key(self) -> Option<&'static str> {
         match self {
-            Sort::Featured => {}
-            Sort::PriceLow => products.sort_by_key(|p| (p.price, p.id)),
-            Sort::PriceHigh => products.sort_by_key(|p| (std::cmp::Reverse(p.price), p.id)),
-            Sort::Name => products.sort_by_cached_key(|p| (p.name.to_lowercase(), p.id)),
+            Sort::Featured => None,
+            Sort::PriceLow => Some("price"),
+            Sort::PriceHigh => Some("-price"),
+            Sort::Name => Some("name"),
             // Ids grow with creation: the highest is the newest.
-            Sort::Newest => products.sort_by_key(|p| std::cmp::Reverse(p.id)),
+            Sort::Newest => Some("-id"),
         }
     }
 }
@@ -85,39 +86,16 @@ struct Page {
     products: Vec<Product>,
     offset: i64,
     total: i64,
-    /// Sorted among the first 1000 only (the API's largest page).
-    partial: bool,
 }
 
-/// Loads one page. The products API lists by id and has no sort parameter, so a
-/// sorted view fetches every match (up to the contract's 1000) and sorts and pages
-/// here: sorting only the 8 cards on screen would show a different "cheapest" on
-/// every page, which is not what a shopper asks for.
+/// Loads one page, sorted by the products service (contract v1.3): exactly the
+/// cards shown, whatever the sort and however large the catalogue.
 async fn load_page(api: Api, q: String, sort: Sort, offset: i64) -> Result<Page, ApiError> {
-    if sort == Sort::Featured {
-        let list = api.products(&q, PAGE_SIZE, offset).await?;
-        return Ok(Page {
-            products: list.results,
-            offset,
-            total: list.total,
-            partial: false,
-        });
-    }
-    let list = api.all_products(&q).await?;
-    let partial = list.total > list.results.len() as i64;
-    let mut all = list.results;
-    sort.apply(&mut all);
-    let total = all.len() as i64;
-    let products = all
-        .into_iter()
-        .skip(offset as usize)
-        .take(PAGE_SIZE as usize)
-        .collect();
+    let list = api.products(&q, sort.api_key(), PAGE_SIZE, offset).await?;
     Ok(Page {
-        products,
+        products: list.results,
         offset,
-        total,
-        partial,
+        total: list.total,
     })
 }
 
@@ -185,9 +163,6 @@ pub fn CataloguePage() -> impl IntoView {
                                     <div class="results" class:stale=move || pending.get() aria-busy=move || pending.get().to_string()>
                                         <ProductGrid products=p.products.clone() q=q.get_untracked() />
                                     </div>
-                                    {p.partial.then(|| view! {
-                                        <p class="hint">"Sorted among the first 1000 matching products."</p>
-                                    })}
                                     <Pager
                                         offset=p.offset
                                         page_size=PAGE_SIZE

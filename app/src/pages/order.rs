@@ -16,12 +16,11 @@ use crate::format::money;
 use crate::order_view::{status_of, CancelControl, OrderFacts, OutcomeRegions, Steps};
 use crate::pages::orders::OrderAgain;
 use crate::payment::PaymentStep;
-use crate::state::use_shop;
+use crate::state::{lines_of, use_shop};
 
 #[component]
 pub fn OrderPage() -> impl IntoView {
     let shop = use_shop();
-    shop.want_products();
     let params = use_params_map();
     let id = Memo::new(move |_| params.read().get("id").and_then(|s| s.parse::<i64>().ok()));
     let order = LocalResource::new(move || {
@@ -41,6 +40,7 @@ pub fn OrderPage() -> impl IntoView {
         }
         _ => "Your order".into(),
     });
+    shop.want_products(lines_of(order));
     let retry = Callback::new(move |_| order.refetch());
     crate::recovery::heal(order);
     view! {

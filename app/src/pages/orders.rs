@@ -14,7 +14,7 @@ use crate::format::{local_time, money};
 use crate::links::order_href;
 use crate::order_view::{status_of, StatusBadge};
 use crate::quantity::ADD_RANGE;
-use crate::state::use_shop;
+use crate::state::{line_ids, use_shop};
 
 /// How many orders one page shows.
 const HISTORY_SIZE: i64 = 20;
@@ -32,7 +32,6 @@ fn shown_orders(orders: Vec<Order>) -> Vec<Order> {
 pub fn OrdersPage() -> impl IntoView {
     let shop = use_shop();
     use_title(|| "Your orders".into());
-    shop.want_products();
     let offset = super::use_offset();
     let orders = LocalResource::new(move || {
         let logged_in = shop.session.token().is_some();
@@ -45,6 +44,12 @@ pub fn OrdersPage() -> impl IntoView {
             }
         }
     });
+    shop.want_products(Signal::derive(move || {
+        orders.with(|r| match r {
+            Some(Ok(Some(list))) => line_ids(&list.results),
+            _ => Vec::new(),
+        })
+    }));
     let retry = Callback::new(move |_| orders.refetch());
     crate::recovery::heal(orders);
     view! {

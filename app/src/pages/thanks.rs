@@ -8,12 +8,11 @@ use crate::a11y::use_title;
 use crate::api::ApiError;
 use crate::components::{ErrorNotices, Loading};
 use crate::pages::orders::OrderSummary;
-use crate::state::use_shop;
+use crate::state::{lines_of, use_shop};
 
 #[component]
 pub fn ThanksPage() -> impl IntoView {
     let shop = use_shop();
-    shop.want_products();
     let params = use_params_map();
     let id = Memo::new(move |_| params.read().get("id").and_then(|s| s.parse::<i64>().ok()));
     // The order the checkout returned; after a reload, found again in the history.
@@ -43,6 +42,7 @@ pub fn ThanksPage() -> impl IntoView {
         Some(Ok(None)) => "Order not found".into(),
         _ => "Your order".into(),
     });
+    shop.want_products(lines_of(order));
     let retry = Callback::new(move |_| order.refetch());
     view! {
         <section class="thanks-page">

@@ -37,6 +37,22 @@ pub enum Stage {
     Processing,
 }
 
+impl Stage {
+    /// The stage's name in the page (`data-stage`), for tests and styles:
+    /// a fixed string, not `Debug` lowercased (which takes Unicode's case
+    /// tables into the WASM).
+    pub fn key(self) -> &'static str {
+        match self {
+            Stage::Loading => "loading",
+            Stage::ScriptDown => "scriptdown",
+            Stage::Ready => "ready",
+            Stage::Paying => "paying",
+            Stage::Bank => "bank",
+            Stage::Processing => "processing",
+        }
+    }
+}
+
 /// The step's state, shared by its handlers.
 #[derive(Clone, Copy)]
 pub struct Flow {

@@ -74,7 +74,7 @@ fn CardPayment(order: RwSignal<Order>, outcome: Outcome, keys: StripeKeys) -> im
         <section class="payment-step card" aria-labelledby="payment-heading" data-testid="payment-step">
             <h2 id="payment-heading">"Pay for your order"</h2>
             <TimeLeft order />
-            <div role="status" class="payment-note" data-testid="payment-note" data-stage=move || format!("{:?}", stage.get()).to_lowercase()>
+            <div role="status" class="payment-note" data-testid="payment-note" data-stage=move || stage.get().key()>
                 {move || note().map(|t| view! { <p>{t}</p> })}
             </div>
             <div role="alert" class="payment-alert">

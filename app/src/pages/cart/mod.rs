@@ -24,7 +24,7 @@ use crate::format::money;
 use crate::links::order_href;
 use crate::order_view::status_of;
 use crate::quantity::{parse_quantity, LINE_RANGE};
-use crate::state::use_shop;
+use crate::state::{lines_of, use_shop};
 use address::{Address, AddressForm};
 use shortage::{shortages, StockCheck, CHECKOUT_ID};
 
@@ -42,7 +42,7 @@ enum Shown {
 pub fn CartPage() -> impl IntoView {
     let shop = use_shop();
     use_title(|| "Your cart".into());
-    shop.want_products();
+    shop.want_products(lines_of(shop.cart));
     let retry = Callback::new(move |_| shop.cart.refetch());
     let check = StockCheck::new();
     let address = Address::restore();
