@@ -133,8 +133,15 @@ pub(super) async fn look(
     print: &[u8],
     abandoned_after: Duration,
 ) -> ApiResult<Option<Claim>> {
+    Ok(row_of(db, who)
+        .await?
+        .and_then(|row| judge(row, print, abandoned_after)))
+}
+
+/// `who`'s key as it stands, read on the reader.
+async fn row_of(db: &Db, who: &Claimant<'_>) -> ApiResult<Option<Row>> {
     use idempotency_keys::dsl as k;
-    let row: Option<Row> = crate::with_conn!(db.reader(), |conn| {
+    crate::with_conn!(db.reader(), |conn| {
         k::idempotency_keys
             .find((who.caller, who.key))
             .select((
@@ -148,8 +155,7 @@ pub(super) async fn look(
             .await
             .optional()
             .map_err(ApiError::from)
-    })?;
-    Ok(row.and_then(|row| judge(row, print, abandoned_after)))
+    })
 }
 
 /// Claims `who`'s key for a request whose fingerprint is `print`, or says
@@ -166,21 +172,7 @@ pub(super) async fn claim(
 ) -> ApiResult<Claim> {
     use idempotency_keys::dsl as k;
     for _ in 0..3 {
-        let row: Option<Row> = crate::with_conn!(db.reader(), |conn| {
-            k::idempotency_keys
-                .find((who.caller, who.key))
-                .select((
-                    k::fingerprint,
-                    k::status,
-                    k::body,
-                    k::created_at,
-                    k::headers,
-                ))
-                .first(conn)
-                .await
-                .optional()
-                .map_err(ApiError::from)
-        })?;
+        let row = row_of(db, who).await?;
         if let Some(row) = row {
             let created_at = row.3;
             if let Some(claim) = judge(row, print, abandoned_after) {
