@@ -260,7 +260,10 @@ impl App {
     /// idempotency keys and `rules` every `RETENTION_SWEEP_EVERY_MS`
     /// while the app serves ([`retention`](crate::retention)).
     pub fn with_retention(self, db: &Db, rules: Vec<crate::retention::Rule>) -> Self {
-        let mut all = vec![crate::retention::IDEMPOTENCY_KEYS];
+        let mut all = vec![
+            crate::retention::IDEMPOTENCY_KEYS,
+            crate::retention::IDEMPOTENCY_OWNER_HOURS,
+        ];
         all.extend(rules);
         let every = self.settings.retention_every;
         self.with_background(crate::retention::spawn(db.clone(), all, every))

@@ -64,6 +64,14 @@ pub const IDEMPOTENCY_KEYS: Rule = Rule::after(
     crate::idempotency::KEEP_FOR,
 );
 
+/// Each owner's keys per hour (`crate::idempotency`'s bound of its live
+/// keys): read back to the hour before the keys' day, so kept a day and two hours.
+pub const IDEMPOTENCY_OWNER_HOURS: Rule = Rule::after(
+    "idempotency_owner_keys",
+    "hour",
+    Duration::from_secs(crate::idempotency::KEEP_FOR.as_secs() + 2 * 60 * 60),
+);
+
 #[derive(QueryableByName)]
 struct Stamp {
     #[diesel(sql_type = Timestamp)]

@@ -354,6 +354,63 @@ async fn a_user_holds_at_most_1000_keys_then_gets_429(backend: Backend) {
     assert_eq!(status, 200);
 }
 
+/// The cap reads each owner's keys per hour (an upper bound, counted by a
+/// trigger and never down), and counts the keys themselves only when that
+/// bound reaches the cap: keys gone since (released, swept) or past their day
+/// never refuse a claim.
+#[testkit::both_backends]
+async fn keys_gone_or_past_their_day_do_not_count_against_the_cap(backend: Backend) {
+    let shop = shop(backend).await;
+    let (_, token) = shopper(&shop.users).await;
+    let add = "/api/order/add-item";
+    let item = json!({"product_id": 1});
+    let (status, seed, _) = keyed(&shop, &shop.orders, add, &token, "seed", item.clone()).await;
+    assert_eq!(status, 200, "{seed}");
+    let copies = |suffix: &str, age: &str| {
+        format!(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 999) \
+             INSERT INTO idempotency_keys \
+             (caller, key, fingerprint, status, body, created_at, owner, headers) \
+             SELECT caller, key || '-{suffix}-' || i, fingerprint, status, body, {age}, owner, headers \
+             FROM idempotency_keys, n WHERE key = 'seed'"
+        )
+    };
+    // 999 more, then gone again: the hours still count them, the keys do not.
+    assert_eq!(
+        shop.orders_db.execute(&copies("gone", "created_at")).await,
+        999
+    );
+    let deleted = shop
+        .orders_db
+        .execute("DELETE FROM idempotency_keys WHERE key LIKE 'seed-gone-%'")
+        .await;
+    assert_eq!(deleted, 999);
+    let (status, body, _) =
+        keyed(&shop, &shop.orders, add, &token, "after-gone", item.clone()).await;
+    assert_eq!(status, 200, "released keys hold no place: {body}");
+    // 999 made two days ago (not swept yet): past their day, they do not count.
+    let two_days_ago = match backend {
+        Backend::Sqlite => "datetime(created_at, '-2 days')",
+        Backend::Postgres => "created_at - INTERVAL '2 days'",
+    };
+    assert_eq!(
+        shop.orders_db.execute(&copies("old", two_days_ago)).await,
+        999
+    );
+    let (status, body, _) =
+        keyed(&shop, &shop.orders, add, &token, "after-old", item.clone()).await;
+    assert_eq!(status, 200, "keys past their day hold no place: {body}");
+    // And the cap still holds exactly: 997 live ones more make 1,000.
+    let live = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 997) \
+        INSERT INTO idempotency_keys \
+        (caller, key, fingerprint, status, body, created_at, owner, headers) \
+        SELECT caller, key || '-live-' || i, fingerprint, status, body, created_at, owner, headers \
+        FROM idempotency_keys, n WHERE key = 'seed'";
+    assert_eq!(shop.orders_db.execute(live).await, 997);
+    let (status, body, _) = keyed(&shop, &shop.orders, add, &token, "one-more", item).await;
+    assert_error(status.try_into().unwrap(), &body, 429, "rate_limited");
+}
+
 #[derive(diesel::QueryableByName)]
 struct Count {
     #[diesel(sql_type = diesel::sql_types::BigInt)]

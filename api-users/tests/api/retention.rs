@@ -65,6 +65,8 @@ async fn a_day_later_the_sweep_leaves_only_live_rows(backend: Backend) {
             ago(31 * 24)
         ),
         format!("UPDATE idempotency_keys SET created_at = '{day_ago}'"),
+        // Each owner's keys per hour (the cap's bound) are kept two hours longer.
+        format!("UPDATE idempotency_owner_keys SET hour = '{}'", ago(27)),
         format!(
             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1200) \
              INSERT INTO rate_limits (name, subject, hits, window_start) \
@@ -77,7 +79,7 @@ async fn a_day_later_the_sweep_leaves_only_live_rows(backend: Backend) {
     }
     assert_eq!(rows[0], 2, "two tokens");
     assert!(
-        rows[1] >= 2 && rows[2] == 1 && rows[3] == 1 && rows[4] == 1200,
+        rows[1] >= 2 && rows[2] == 1 && rows[3] == 1 && rows[4] == 1 && rows[5] == 1200,
         "{rows:?}"
     );
 
@@ -114,18 +116,26 @@ async fn a_day_later_the_sweep_leaves_only_live_rows(backend: Backend) {
         .expect("login");
     assert_eq!(failed.status(), 401);
 
-    // Each table: its rule's column, and what it holds today.
+    // Each table: what it holds today (a token: one that has not expired;
+    // yesterday's expired an hour ago, and may be swept already or not).
     let tables = [
         "tokens",
         "login_addresses",
         "idempotency_keys",
+        "idempotency_owner_keys",
         "rate_limits",
     ];
-    let columns = ["expires_at", "last_success", "created_at", "window_start"];
     let recent = ago(2);
+    let today_of = [
+        format!("expires_at > '{}'", ago(0)),
+        format!("last_success > '{recent}'"),
+        format!("created_at > '{recent}'"),
+        format!("hour > '{recent}'"),
+        format!("window_start > '{recent}'"),
+    ];
     let mut today = Vec::new();
-    for (table, column) in tables.iter().zip(columns) {
-        let n = count(&db, &format!("{table} WHERE {column} > '{recent}'")).await;
+    for (table, live) in tables.iter().zip(&today_of) {
+        let n = count(&db, &format!("{table} WHERE {live}")).await;
         assert!(n >= 1, "{table}: today's rows are there");
         today.push(n);
     }

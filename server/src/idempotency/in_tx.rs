@@ -199,8 +199,9 @@ impl axum::response::IntoResponse for Settled {
 /// request without a key), after the transaction took the locks that order
 /// its callers' work. One outcome per request: `None` when it does its work
 /// (its answer then goes to [`keep`]), else what answers it instead. Reads
-/// the keys in one statement, and counts the new claims' callers' keys in
-/// one more; a row past its day or abandoned is taken over. The same key
+/// the keys in one statement, and the new claims' owners' bounds in one more
+/// (their keys are counted only when the bound nears the cap); a row past
+/// its day or abandoned is taken over. The same key
 /// twice in one transaction: the second is `Running` (or `Reused`).
 pub async fn claim<C: KeyStore + Send>(
     conn: &mut C,
@@ -258,8 +259,32 @@ pub async fn claim<C: KeyStore + Send>(
         let mut owners: Vec<String> = new.iter().map(|(owner, _)| owner.clone()).collect();
         owners.sort_unstable();
         owners.dedup();
-        let mut live: std::collections::HashMap<String, i64> =
-            conn.live_keys(owners, since).await?.into_iter().collect();
+        // Each owner's bound first (its hours: a few rows); only an owner
+        // the bound puts within reach of its cap has its keys counted.
+        let mut live: std::collections::HashMap<String, i64> = conn
+            .key_bounds(owners.clone(), since)
+            .await?
+            .into_iter()
+            .collect();
+        let close: Vec<String> = owners
+            .into_iter()
+            .filter(|owner| {
+                let mine = new.iter().filter(|(o, _)| o == owner);
+                let claims = i64::try_from(mine.clone().count()).unwrap_or(i64::MAX);
+                let cap = mine
+                    .filter_map(|(_, i)| keys[*i].as_ref())
+                    .map(|entered| entered.key.0.cap)
+                    .min()
+                    .unwrap_or(0);
+                live.get(owner).copied().unwrap_or(0).saturating_add(claims) >= cap
+            })
+            .collect();
+        if !close.is_empty() {
+            for owner in &close {
+                live.insert(owner.clone(), 0);
+            }
+            live.extend(conn.live_keys(close, since).await?);
+        }
         for (owner, i) in new {
             let Some(entered) = keys[i].as_mut() else {
                 continue;

@@ -29,6 +29,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// Keys made per owner and hour, kept by a trigger on `idempotency_keys`
+    /// and never counted down: an upper bound of an owner's live keys.
+    idempotency_owner_keys (owner, hour) {
+        owner -> Text,
+        hour -> Timestamp,
+        keys -> BigInt,
+    }
+}
+
+diesel::table! {
     idempotency_secret (id) {
         id -> Integer,
         secret -> Binary,
@@ -95,6 +105,18 @@ pub(super) fn now() -> NaiveDateTime {
 
 fn ago(d: Duration) -> NaiveDateTime {
     now() - chrono::Duration::from_std(d).unwrap_or_default()
+}
+
+/// The first hour an owner's bound sums for its keys made at `since` or
+/// later: the hour before `since`'s own, so that the bound is never short,
+/// whatever text a backend keeps for an hour.
+fn first_hour(since: NaiveDateTime) -> NaiveDateTime {
+    use chrono::Timelike;
+    let hour = since
+        .date()
+        .and_hms_opt(since.hour(), 0, 0)
+        .unwrap_or(since);
+    hour - chrono::Duration::hours(1)
 }
 
 /// What a row found for a key says to a request with fingerprint `print`:
@@ -229,6 +251,20 @@ pub(super) async fn full(db: &Db, who: &Claimant<'_>, ours: i64) -> ApiResult<Op
             .filter(k::owner.eq(who.owner))
             .filter(k::created_at.ge(ago(KEEP_FOR)))
     };
+    // The owner's hours first (a few rows); its keys are counted only when
+    // they might be at the cap.
+    let since = ago(KEEP_FOR);
+    let bound: i64 = crate::with_conn!(db.reader(), |conn| {
+        conn.key_bounds(vec![who.owner.to_owned()], since)
+            .await
+            .map_err(ApiError::from)
+    })?
+    .into_iter()
+    .next()
+    .map_or(0, |(_, keys)| keys);
+    if bound < who.cap + ours {
+        return Ok(None);
+    }
     let count: i64 = crate::with_conn!(db.reader(), |conn| {
         live()
             .count()
@@ -259,7 +295,8 @@ pub(super) fn frees_in(oldest: Option<NaiveDateTime>) -> u64 {
 }
 
 /// A key's row as a transaction that claims keys reads it.
-#[derive(Debug, Queryable)]
+#[derive(Debug, Queryable, QueryableByName)]
+#[diesel(table_name = idempotency_keys)]
 pub struct KeyRow {
     pub caller: String,
     pub key: String,
@@ -301,14 +338,7 @@ pub struct Answered {
 
 /// The statements of [`in_tx`](super::in_tx), for either connection inside
 /// a transaction of the caller's.
-pub trait KeyStore: AddAnswered {
-    /// The rows of these keys (and possibly others of the same callers).
-    fn key_rows(
-        &mut self,
-        callers: Vec<String>,
-        keys: Vec<String>,
-    ) -> impl std::future::Future<Output = QueryResult<Vec<KeyRow>>> + Send;
-
+pub trait KeyStore: AddAnswered + ReadKeys {
     /// Deletes the row of a key made at `created_at` (taken over).
     fn drop_key(
         &mut self,
@@ -317,7 +347,18 @@ pub trait KeyStore: AddAnswered {
         created_at: NaiveDateTime,
     ) -> impl std::future::Future<Output = QueryResult<usize>> + Send;
 
-    /// How many keys made at `since` or later each of `owners` holds.
+    /// At least as many as the keys made at `since` or later each of
+    /// `owners` holds, from its hours (`idempotency_owner_keys`): a few rows
+    /// an owner, where [`live_keys`](Self::live_keys) counts every key. An
+    /// owner with no key may be missing.
+    fn key_bounds(
+        &mut self,
+        owners: Vec<String>,
+        since: NaiveDateTime,
+    ) -> impl std::future::Future<Output = QueryResult<Vec<(String, i64)>>> + Send;
+
+    /// How many keys made at `since` or later each of `owners` holds (an
+    /// owner with none is missing).
     fn live_keys(
         &mut self,
         owners: Vec<String>,
@@ -377,7 +418,38 @@ impl AddAnswered for crate::db::SqliteConn {
     }
 }
 
-crate::with_conn!(impl KeyStore for each connection {
+/// Reads the rows of keys: `keys[i]` of `callers[i]`. PostgreSQL looks each
+/// pair up in the primary key (a list of callers and one of keys would
+/// probe every caller with every key: a batch's square); SQLite, in process,
+/// reads the lists.
+pub trait ReadKeys {
+    fn key_rows(
+        &mut self,
+        callers: Vec<String>,
+        keys: Vec<String>,
+    ) -> impl std::future::Future<Output = QueryResult<Vec<KeyRow>>> + Send;
+}
+
+impl ReadKeys for crate::db::PgConn {
+    async fn key_rows(
+        &mut self,
+        callers: Vec<String>,
+        keys: Vec<String>,
+    ) -> QueryResult<Vec<KeyRow>> {
+        use diesel::sql_types::{Array, Text};
+        diesel::sql_query(
+            "SELECT caller, key, fingerprint, status, body, created_at, headers \
+             FROM idempotency_keys \
+             WHERE (caller, key) IN (SELECT * FROM unnest($1::text[], $2::text[]))",
+        )
+        .bind::<Array<Text>, _>(callers)
+        .bind::<Array<Text>, _>(keys)
+        .load(self)
+        .await
+    }
+}
+
+impl ReadKeys for crate::db::SqliteConn {
     async fn key_rows(
         &mut self,
         callers: Vec<String>,
@@ -399,7 +471,9 @@ crate::with_conn!(impl KeyStore for each connection {
             .load(self)
             .await
     }
+}
 
+crate::with_conn!(impl KeyStore for each connection {
     async fn drop_key(
         &mut self,
         caller: String,
@@ -414,6 +488,28 @@ crate::with_conn!(impl KeyStore for each connection {
         )
         .execute(self)
         .await
+    }
+
+    async fn key_bounds(
+        &mut self,
+        owners: Vec<String>,
+        since: NaiveDateTime,
+    ) -> QueryResult<Vec<(String, i64)>> {
+        use idempotency_owner_keys::dsl as o;
+        let hours: Vec<(String, i64)> = o::idempotency_owner_keys
+            .filter(o::owner.eq_any(owners))
+            .filter(o::hour.ge(first_hour(since)))
+            .select((o::owner, o::keys))
+            .load(self)
+            .await?;
+        let mut sums: Vec<(String, i64)> = Vec::new();
+        for (owner, keys) in hours {
+            match sums.iter_mut().find(|(o, _)| *o == owner) {
+                Some((_, sum)) => *sum += keys,
+                None => sums.push((owner, keys)),
+            }
+        }
+        Ok(sums)
     }
 
     async fn live_keys(

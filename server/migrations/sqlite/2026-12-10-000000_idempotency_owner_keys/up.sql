@@ -1,0 +1,24 @@
+-- How many keys each owner made in each hour: an upper bound of its live keys
+-- (the sum of its hours since the cut-off), read instead of counting its rows
+-- each time a key is claimed. Kept by a trigger, so that every insert counts,
+-- whoever makes it; deletes do not count down, so the sum only ever
+-- overcounts, and only an owner whose sum reaches the cap is counted exactly.
+CREATE TABLE idempotency_owner_keys (
+    owner TEXT NOT NULL,
+    hour TIMESTAMP NOT NULL,
+    keys BIGINT NOT NULL,
+    PRIMARY KEY (owner, hour)
+);
+-- The retention sweep deletes hours past their day through this index.
+CREATE INDEX idempotency_owner_keys_hour ON idempotency_owner_keys (hour);
+INSERT INTO idempotency_owner_keys (owner, hour, keys)
+SELECT owner, strftime('%Y-%m-%d %H:00:00', created_at), count(*)
+FROM idempotency_keys
+GROUP BY owner, strftime('%Y-%m-%d %H:00:00', created_at);
+
+CREATE TRIGGER idempotency_keys_counted AFTER INSERT ON idempotency_keys
+BEGIN
+    INSERT INTO idempotency_owner_keys (owner, hour, keys)
+    VALUES (NEW.owner, strftime('%Y-%m-%d %H:00:00', NEW.created_at), 1)
+    ON CONFLICT (owner, hour) DO UPDATE SET keys = keys + 1;
+END;
