@@ -36,8 +36,9 @@ need_packages() {
   [ ${#missing[@]} -eq 0 ] && return 0
   [ "$(id -u)" = 0 ] || fail "missing: ${missing[*]} (apt-get install ${missing[*]})"
   log "installing ${missing[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${apt_opts[@]}" "${missing[@]}" >/dev/null
+  # One apt at a time: scripts/test builds the images beside other installs.
+  flock "${TMPDIR:-/tmp}/cartwheel-apt.lock" sh -c 'apt-get update -qq &&
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null' apt "${apt_opts[@]}" "${missing[@]}"
 }
 
 # Starts dockerd when no daemon answers; stop_docker stops only that one.
