@@ -1,3 +1,3 @@
 DROP TRIGGER idempotency_keys_counted ON idempotency_keys;
 DROP FUNCTION idempotency_owner_keys_count();
-DROP TABLE idempotency_owner_keys;
+DELETE FROM idempotency_owner_keys;

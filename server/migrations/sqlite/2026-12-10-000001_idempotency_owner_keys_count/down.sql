@@ -1,2 +1,2 @@
 DROP TRIGGER idempotency_keys_counted;
-DROP TABLE idempotency_owner_keys;
+DELETE FROM idempotency_owner_keys;
