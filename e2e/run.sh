@@ -3,6 +3,8 @@
 #
 #   e2e/run.sh            build the SPA and the services, start a shop, run every test
 #   E2E_SKIP_BUILD=1 ...  reuse dist/ and the built binaries
+#   E2E_BUILD_ONLY=1 ...  build them, run nothing
+#   E2E_DIST_DIR=dir ...  the SPA's build there instead of dist/ (scripts/run's)
 #   e2e/run.sh tests/stock.test.mjs ...   only these test files (paths from here,
 #                         e2e/ or the repo root); options (--test-name-pattern=...)
 #                         go to node --test
@@ -46,6 +48,7 @@ if [ -z "${E2E_SKIP_BUILD:-}" ]; then
   echo "== building the services (cargo build --bins)"
   cargo build --bins
 fi
+[ -z "${E2E_BUILD_ONLY:-}" ] || { "$here/wasm-size.sh" "$dist"; exit 0; }
 "$here/wasm-size.sh" "$dist"
 for svc in users products orders; do
   [ -x "$bin/api-$svc" ] || { echo "missing $bin/api-$svc: run cargo build --bins" >&2; exit 1; }
