@@ -1,15 +1,18 @@
-// Issue 13 (contract v1.2), for admins: every product listed, hidden ones too;
+// Issue 13 (contract v1.2), for admins: every product listed, hidden ones too,
+// a page at a time (issue 25);
 // edit with the service's 422 and 409 beside the fields; hide (gone from the shop,
 // its page a 404, still in carts and history under its name) and show; a quick
 // restock makes a sold-out product buyable. Own shop: it hides products.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { bothWidths, check, visit } from '../lib/browser.mjs';
-import { adminToken, call, createProduct, productById, registerAndLogin, uniqueName } from '../lib/api.mjs';
-import { cartLines, focusIs, focusOn, loginInUi, nav, waitText } from '../lib/ui.mjs';
+import { adminToken, call, createProduct, patchProduct, productById, registerAndLogin, uniqueName } from '../lib/api.mjs';
+import { cartLines, focusIs, focusOn, loginInUi, nav, waitFocus, waitText } from '../lib/ui.mjs';
 import { T, useShop } from '../lib/suite.mjs';
 
 const shop = useShop({ own: true });
+/** Products per page of the admin list (app/src/pages/admin/list.rs, `ADMIN_PAGE`). */
+const PAGE = 20;
 
 /** An admin on the admin page, and a product of the test's own. */
 async function adminWith(fields = {}) {
@@ -47,9 +50,132 @@ test('the list shows every product, hidden ones too, with price, stock and state
   await waitText(card.getByTestId('admin-stock'), /^7$/);
   await waitText(card.getByTestId('admin-price'), /^\$20\.00$/);
   await waitText(card.getByTestId('admin-visibility'), /^on sale$/);
-  const all = (await call(shop.urls.products, 'GET', '/api/products?include_hidden=true&limit=1000', { token: admin.token })).results;
-  assert.equal(await page.getByTestId('admin-product').count(), all.length);
+  // One page of the list, newest first: the hidden product (the newest) on top.
+  const { total } = await call(shop.urls.products, 'GET', '/api/products?include_hidden=true&limit=1', { token: admin.token });
+  await waitText(page.getByTestId('admin-count'), new RegExp(`^${total} products, hidden ones included, newest first\\.$`));
+  assert.equal(await page.getByTestId('admin-product').count(), Math.min(total, PAGE));
+  assert.equal(await page.getByTestId('admin-product').first().getAttribute('data-product'), String(hidden.id));
   await bothWidths(page, 'admin-catalogue');
+});
+
+/** Every request the page sends to the shop's services from now on (URLs). */
+function shopRequests(page) {
+  const seen = [];
+  const services = Object.values(shop.urls).map((u) => new URL(u).origin);
+  page.on('request', (r) => {
+    const url = new URL(r.url());
+    if (services.includes(url.origin)) seen.push(url);
+  });
+  return seen;
+}
+
+/** The ids of the admin cards shown, in order. */
+function cardIds(page) {
+  return page.getByTestId('admin-product').evaluateAll((cards) => cards.map((c) => Number(c.dataset.product)));
+}
+
+/**
+ * Waits until the cards shown are those the service lists for an admin at
+ * `offset`, newest first, in that order.
+ */
+async function cardsAre(page, token, offset) {
+  const path = `/api/products?include_hidden=true&sort=-id&limit=${PAGE}&offset=${offset}`;
+  const want = (await call(shop.urls.products, 'GET', path, { token })).results.map((p) => p.id);
+  const deadline = Date.now() + 10_000;
+  let shown;
+  do {
+    shown = await cardIds(page).catch(() => []);
+    if (JSON.stringify(shown) === JSON.stringify(want)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  } while (Date.now() < deadline);
+  assert.deepEqual(shown, want, `the cards of the page at ${offset}`);
+}
+
+// Issue 25: the admin list no longer downloads the whole catalogue (limit=1000):
+// the service pages it, a pager goes through it, and no request of the page ever
+// asks for more than one page.
+test('the admin list pages through the catalogue on the service, a page at a time', T, async () => {
+  const admin = await adminToken(shop.stack);
+  // A page and more of products of the test's own, one of them hidden, so that
+  // with the demo catalogue and what other tests made there are three pages or more.
+  const before = (await call(shop.urls.products, 'GET', '/api/products?include_hidden=true&limit=1', { token: admin.token })).total;
+  const made = [];
+  for (let i = 0; i < Math.max(PAGE + 3, 2 * PAGE + 3 - before); i++) {
+    made.push(await createProduct(shop.urls, admin.token, { name: `Paged ${i} ${uniqueName('g')}`, price: 100 + i, stock: i }));
+  }
+  const hidden = made[PAGE + 1];
+  await patchProduct(shop.urls, admin.token, hidden.id, { hidden: true });
+  const { total } = await call(shop.urls.products, 'GET', '/api/products?include_hidden=true&limit=1', { token: admin.token });
+  assert.ok(total > 2 * PAGE, `more than two pages (${total})`);
+  const last = Math.floor((total - 1) / PAGE) * PAGE;
+
+  const page = await shop.page();
+  const seen = shopRequests(page);
+  await loginInUi(page, admin.username, admin.password);
+  await nav(page, 'Manage products').click();
+  const status = page.locator('.admin-list .pager-status');
+  await waitText(status, new RegExp(`^1–${PAGE} of ${total}$`));
+  await cardsAre(page, admin.token, 0);
+  // Newest first: the test's last product on top, its hidden one on this page, marked.
+  assert.equal((await cardIds(page))[0], made.at(-1).id);
+  const hiddenCard = page.locator(`[data-testid="admin-product"][data-product="${hidden.id}"]`);
+  await waitText(hiddenCard.getByTestId('admin-visibility'), /^hidden$/);
+  const pager = page.getByRole('navigation', { name: 'Pages' });
+  assert.equal(await pager.getByRole('link', { name: /Previous/ }).count(), 0, 'no Previous on the first page');
+
+  // Next, by keyboard: the second page, focus still on Next (it is the same
+  // link), so Enter again goes on; on the last page Next is gone, and focus
+  // goes to the heading rather than to nowhere.
+  const next = pager.getByRole('link', { name: /Next/ });
+  await next.focus();
+  await page.keyboard.press('Enter');
+  await page.waitForURL(new RegExp(`/admin\\?offset=${PAGE}$`));
+  await waitText(status, new RegExp(`^${PAGE + 1}–${2 * PAGE} of ${total}$`));
+  await cardsAre(page, admin.token, PAGE);
+  await focusOn(page, next, 'focus stays on Next', { visible: true });
+  await check(page, 'admin-catalogue-page-2');
+  await page.keyboard.press('Enter');
+  await page.waitForURL(new RegExp(`/admin\\?offset=${2 * PAGE}$`));
+  await waitText(status, new RegExp(`^${2 * PAGE + 1}–${Math.min(3 * PAGE, total)} of ${total}$`));
+  await cardsAre(page, admin.token, 2 * PAGE);
+  if (last === 2 * PAGE) {
+    await waitFocus(page, 'the "Manage products" heading once Next is gone', (f) => f.tag === 'h1' && f.text === 'Manage products');
+  } else {
+    await focusOn(page, next, 'focus stays on Next', { visible: true });
+  }
+
+  // The last page, by the URL (reload and Back keep the page).
+  await visit(page, `/admin?offset=${last}`);
+  await waitText(status, new RegExp(`^${last + 1}–${total} of ${total}$`));
+  await cardsAre(page, admin.token, last);
+  assert.equal(await pager.getByRole('link', { name: /Next/ }).count(), 0, 'no Next on the last page');
+  await pager.getByRole('link', { name: /Previous/ }).click();
+  await waitText(status, new RegExp(`^${last - PAGE + 1}–${last} of ${total}$`));
+  await page.goBack();
+  await waitText(status, new RegExp(`^${last + 1}–${total} of ${total}$`));
+
+  // Back to the first page: adding a product puts it on top, the count follows.
+  await visit(page, '/admin');
+  await waitText(status, new RegExp(`^1–${PAGE} of ${total}$`));
+  const name = `Paged new ${uniqueName('n')}`;
+  await page.getByLabel(/^Name/).first().fill(name);
+  await page.getByLabel(/^Price/).first().fill('4.00');
+  await page.getByRole('button', { name: 'Add product' }).click();
+  await waitText(status, new RegExp(`^1–${PAGE} of ${total + 1}$`));
+  await waitText(page.getByTestId('admin-product').first(), new RegExp(name));
+  await cardsAre(page, admin.token, 0);
+  assert.equal((await cardIds(page))[1], made.at(-1).id, 'the one before it next');
+
+  // Every list the page asked for was one page at most: never the whole
+  // catalogue, and never the service's default of 100 (no `limit`).
+  const lists = seen.filter((u) => u.pathname === '/api/products');
+  const admins = lists.filter((u) => u.searchParams.get('include_hidden') === 'true');
+  assert.ok(admins.length >= 6, `the page asked for each page it showed (${admins.length})`);
+  for (const url of lists) assert.ok(url.searchParams.has('limit'), `a limit: ${url}`);
+  for (const url of seen.filter((u) => u.searchParams.has('limit'))) {
+    const limit = Number(url.searchParams.get('limit'));
+    assert.ok(limit >= 1 && limit <= PAGE, `asked for at most ${PAGE}: ${url}`);
+  }
 });
 
 test('an admin edits a product: problems beside the fields, then saved, focus back on Edit', T, async () => {

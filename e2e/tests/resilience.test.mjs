@@ -107,8 +107,10 @@ test('admin product cards are keyed: adding a product keeps the other cards as t
   const page = await shop.page();
   await loginInUi(page, admin.username, admin.password);
   await nav(page, 'Manage products').click();
-  const first = page.getByTestId('admin-product').first();
-  await first.waitFor();
+  await page.getByTestId('admin-product').first().waitFor();
+  // The list is newest first: the product added goes on top of this card.
+  const id = await page.getByTestId('admin-product').first().getAttribute('data-product');
+  const first = page.locator(`[data-testid="admin-product"][data-product="${id}"]`);
   await first.evaluate((el) => { el.dataset.mark = 'kept'; });
   const name = `Keyed ${uniqueName('k')}`;
   await page.getByLabel(/^Name/).first().fill(name);

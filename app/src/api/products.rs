@@ -7,8 +7,6 @@ use shared::{
 
 use super::{Api, ApiError, Call, Service};
 
-/// The contract's largest `limit`.
-pub const MAX_LIMIT: i64 = 1000;
 /// The most ids one `GET /api/products?ids=` may name (contract v1.3).
 pub const MAX_IDS: usize = 100;
 
@@ -86,14 +84,20 @@ impl Api {
         Ok(product)
     }
 
-    /// `GET /api/products?include_hidden=true` with the admin's token: the whole
-    /// catalogue, hidden products included, as far as one page of `MAX_LIMIT` goes.
-    pub async fn admin_products(&self) -> Result<ListBody<Product>, ApiError> {
+    /// `GET /api/products?include_hidden=true&sort=-id` with the admin's
+    /// token: one page of the whole catalogue, hidden products included,
+    /// newest first (a product just added is at the top of the first page).
+    pub async fn admin_products(
+        &self,
+        limit: i64,
+        offset: i64,
+    ) -> Result<ListBody<Product>, ApiError> {
         let call = Call::new(Service::Products, Method::GET, "/api/products")
             .authed()
             .query("include_hidden", true)
-            .query("limit", MAX_LIMIT)
-            .query("offset", 0);
+            .query("sort", "-id")
+            .query("limit", limit)
+            .query("offset", offset);
         let mut list = self.send::<ListBody<Product>>(call).await?;
         for p in &mut list.results {
             self.fix_image(p);

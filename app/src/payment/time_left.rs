@@ -54,10 +54,19 @@ pub fn TimeLeft(order: RwSignal<Order>) -> impl IntoView {
     };
     let id = order.with_untracked(|o| o.id);
     let left = RwSignal::new((until - now()).num_seconds());
+    // When (in seconds left, negative) the page last looked. Counted, not
+    // `secs % 5 == 0`: a busy browser delays the interval, and a tick that
+    // skips that second would put the look off by another five.
+    let looked = StoredValue::new(None::<i64>);
     let tick = move || {
         let secs = (until - now()).num_seconds();
         left.try_set(secs);
-        if secs < 0 && secs % EXPIRED_LOOK_EVERY_SECS == 0 {
+        let due = looked
+            .try_get_value()
+            .map(|at| at.is_none_or(|at| at - secs >= EXPIRED_LOOK_EVERY_SECS))
+            .unwrap_or(false);
+        if secs < 0 && due {
+            looked.try_set_value(Some(secs));
             leptos::task::spawn_local(async move {
                 if let Ok(now) = shop.api.order(id).await {
                     if now.status != OrderStatus::AwaitingPayment {

@@ -1,7 +1,10 @@
-//! Every product for an admin, hidden ones included, one card each: what it
-//! costs, its stock, whether shoppers see it, and the ways to change that.
+//! Every product for an admin, hidden ones included, a page at a time (the
+//! products service pages, newest first, so a product just added is at the
+//! top of the first page): one card each with what it costs, its stock,
+//! whether shoppers see it, and the ways to change that. The URL holds the
+//! page (`/admin?offset=20`), so Back and reload keep it.
 //!
-//! The cards are keyed by product id (`<For>`): reloading the list after a
+//! The cards are keyed by product id (`<For>`): reloading the page after a
 //! product is added keeps every card already there, with its focus and what
 //! is typed in it. Each card keeps its product in a signal and only the
 //! facts that read it change when a change is saved, so the control that was
@@ -12,25 +15,83 @@ use leptos_router::components::A;
 use shared::{ListBody, Product, UpdateProductRequest};
 
 use super::edit::EditForm;
-use crate::a11y::focus_when_drawn;
+use crate::a11y::{catch_lost_focus_for, focus_when_drawn};
 use crate::api::{Api, ApiError};
-use crate::components::{Busy, Loading, OutageNotice};
+use crate::components::{Busy, Loading, OutageNotice, Pager};
 use crate::format::money;
 use crate::state::use_shop;
 use crate::stock::{admin_stock_text, parse_stock};
 
-/// The list as last loaded: `None` while the first answer is on its way.
-pub type ProductsList = RwSignal<Option<Result<ListBody<Product>, ApiError>>>;
+/// Products per page of the admin list.
+pub const ADMIN_PAGE: i64 = 20;
 
-/// Loads (or reloads) the list; the old one stays on screen meanwhile. A plain
-/// signal rather than a resource: lighter in the WASM, and nothing here needs
-/// `Suspense`.
-pub fn load(list: ProductsList) {
-    let api = use_shop().api;
-    leptos::task::spawn_local(async move {
-        let answer = api.admin_products().await;
-        list.try_set(Some(answer));
-    });
+/// How long after a page arrives a lost focus is caught: the pager's link
+/// that had it is drawn again with the new page.
+const PAGE_FOCUS_WATCH_MS: f64 = 1_000.0;
+
+/// The admin page's URL for the page of the list starting at `offset`.
+pub fn admin_url(offset: i64) -> String {
+    if offset > 0 {
+        format!("/admin?offset={offset}")
+    } else {
+        "/admin".to_string()
+    }
+}
+
+/// One page of the list as loaded, with where it starts (the pager reads it
+/// from the data, so it never runs ahead of the cards on a slow network).
+#[derive(Debug, Clone)]
+pub struct Page {
+    body: ListBody<Product>,
+    offset: i64,
+}
+
+/// The list as last loaded (`None` while the first answer is on its way) and
+/// which load was asked for last. A plain signal rather than a resource: the
+/// old page stays on screen while the next loads, lighter in the WASM, and
+/// nothing here needs `Suspense`.
+#[derive(Clone, Copy)]
+pub struct ProductsList {
+    shown: RwSignal<Option<Result<Page, ApiError>>>,
+    /// Counts loads: only the answer to the last one asked is shown, so a
+    /// quick Next, Next never ends on the page of the first.
+    asked: StoredValue<u64>,
+    loading: RwSignal<bool>,
+}
+
+impl ProductsList {
+    pub fn new() -> Self {
+        Self {
+            shown: RwSignal::new(None),
+            asked: StoredValue::new(0),
+            loading: RwSignal::new(false),
+        }
+    }
+
+    /// Loads (or reloads) the page starting at `offset`; the old one stays on
+    /// screen meanwhile.
+    pub fn load(self, offset: i64) {
+        let api = use_shop().api;
+        let Some(n) = self.asked.try_update_value(|n| {
+            *n += 1;
+            *n
+        }) else {
+            return;
+        };
+        self.loading.set(true);
+        leptos::task::spawn_local(async move {
+            let answer = api
+                .admin_products(ADMIN_PAGE, offset)
+                .await
+                .map(|body| Page { body, offset });
+            if self.asked.try_get_value() != Some(n) {
+                return;
+            }
+            self.shown.try_set(Some(answer));
+            self.loading.try_set(false);
+            catch_lost_focus_for(PAGE_FOCUS_WATCH_MS);
+        });
+    }
 }
 
 /// What the list shows; the cards are drawn once while it stays `Ready`, and
@@ -43,9 +104,9 @@ enum Shown {
 }
 
 #[component]
-pub fn ProductList(list: ProductsList) -> impl IntoView {
-    let retry = Callback::new(move |_| load(list));
-    let shown = Memo::new(move |_| match list.get() {
+pub fn ProductList(list: ProductsList, offset: Memo<i64>) -> impl IntoView {
+    let retry = Callback::new(move |_| list.load(offset.get_untracked()));
+    let shown = Memo::new(move |_| match list.shown.get() {
         None => Shown::Loading,
         Some(Ok(_)) => Shown::Ready,
         Some(Err(e)) => Shown::Down(e.to_string()),
@@ -57,39 +118,76 @@ pub fn ProductList(list: ProductsList) -> impl IntoView {
     }
 }
 
+/// Where a page is in the list: what the count and the pager say.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Place {
+    offset: i64,
+    shown: i64,
+    total: i64,
+}
+
 #[component]
 fn Cards(list: ProductsList) -> impl IntoView {
-    let body = Memo::new(move |_| {
-        list.with(|l| match l {
-            Some(Ok(body)) => body.clone(),
-            _ => ListBody {
-                results: Vec::new(),
+    let products = Memo::new(move |_| {
+        list.shown.with(|l| match l {
+            Some(Ok(page)) => page.body.results.clone(),
+            _ => Vec::new(),
+        })
+    });
+    let place = Memo::new(move |_| {
+        list.shown.with(|l| match l {
+            Some(Ok(page)) => Place {
+                offset: page.offset,
+                shown: page.body.results.len() as i64,
+                total: page.body.total,
+            },
+            _ => Place {
+                offset: 0,
+                shown: 0,
                 total: 0,
             },
         })
     });
     let count = move || {
-        body.with(|body| {
-            let shown = body.results.len() as i64;
-            if shown < body.total {
-                format!(
-                    "The first {shown} of {} products, hidden ones included.",
-                    body.total
-                )
-            } else {
-                format!("{shown} products, hidden ones included.")
+        let total = place.get().total;
+        match total {
+            0 => "No products yet.".to_string(),
+            1 => "1 product, hidden ones included.".to_string(),
+            n => format!("{n} products, hidden ones included, newest first."),
+        }
+    };
+    let past_the_end = move || {
+        let p = place.get();
+        (p.shown == 0 && p.offset > 0).then(|| {
+            view! {
+                <p class="empty" data-testid="admin-past-end">
+                    "No products on this page. " <A href=admin_url(0)>"Go to the first page"</A>
+                </p>
             }
         })
     };
+    let pager = move || {
+        let p = place.get();
+        view! {
+            <Pager offset=p.offset page_size=ADMIN_PAGE shown=p.shown total=p.total link=admin_url />
+        }
+    };
     view! {
-        <p class="hint">{count}</p>
-        <ul class="admin-products" data-testid="admin-products">
+        <p class="hint" data-testid="admin-count">{count}</p>
+        <ul
+            class="admin-products"
+            class:stale=move || list.loading.get()
+            aria-busy=move || list.loading.get().to_string()
+            data-testid="admin-products"
+        >
             <For
-                each=move || body.with(|b| b.results.clone())
+                each=move || products.get()
                 key=|p| p.id
                 children=|product| view! { <li><ProductCard product /></li> }
             />
         </ul>
+        {past_the_end}
+        {pager}
     }
 }
 

@@ -85,12 +85,15 @@ fn AdminGate(here: &'static str, children: ChildrenFn) -> impl IntoView {
     }
 }
 
-/// The two halves of the page; a product added shows up in the list.
+/// The two halves of the page; a product added shows up in the list (at the
+/// top of the first page: the list is newest first).
 #[component]
 fn AdminTools() -> impl IntoView {
-    let list: list::ProductsList = RwSignal::new(None);
-    list::load(list);
-    let on_created = Callback::new(move |_| list::load(list));
+    let offset = crate::pages::use_offset();
+    let list = list::ProductsList::new();
+    // The first page, and each page the pager (or Back) goes to.
+    Effect::new(move |_| list.load(offset.get()));
+    let on_created = Callback::new(move |_| list.load(offset.get_untracked()));
     view! {
         <div class="admin-columns">
             <section class="admin-add" aria-labelledby="add-heading">
@@ -99,7 +102,7 @@ fn AdminTools() -> impl IntoView {
             </section>
             <section class="admin-list" aria-labelledby="all-heading">
                 <h2 id="all-heading">"All products"</h2>
-                <ProductList list />
+                <ProductList list offset />
             </section>
         </div>
     }
