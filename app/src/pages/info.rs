@@ -1,0 +1,109 @@
+//! The small static pages the footer links to: shipping, returns, privacy,
+//! contact. Honest text for an open-source demo shop; a shop that runs
+//! Cartwheel for real rewrites them.
+//!
+//! Each body is fixed HTML set in one go (`inner_html`): plain text and links
+//! cost next to nothing in the WASM, where building every paragraph as its own
+//! element would cost code per page. The router follows the plain links inside.
+
+use leptos::prelude::*;
+
+use crate::a11y::use_title;
+
+/// Where shoppers write to. A placeholder: `.example` never delivers mail.
+pub const CONTACT_EMAIL: &str = "shop@cartwheel.example";
+
+/// One footer page: its route, its title (tab and heading), its body.
+pub struct Info {
+    pub href: &'static str,
+    pub title: &'static str,
+    body: &'static str,
+}
+
+pub const SHIPPING: Info = Info {
+    href: "/shipping",
+    title: "Shipping",
+    body: "<p>Cartwheel is an open-source demo shop: nothing you order here is \
+           packed or sent, and no money changes hands.</p>\
+           <p>What the shop does do is follow an order the way a real one would: \
+           when you check out you give a shipping address, the order is \
+           <strong>placed</strong>, then <strong>shipped</strong> with a tracking \
+           number and finally <strong>delivered</strong>. Each step is on the \
+           order's page under <a href=\"/orders\">Your orders</a>, and you get an \
+           email for it.</p>\
+           <p>A shop running Cartwheel for real writes its own delivery times and \
+           prices here.</p>",
+};
+
+pub const RETURNS: Info = Info {
+    href: "/returns",
+    title: "Returns",
+    body: "<p>Until an order is shipped you can cancel it yourself from its page \
+           under <a href=\"/orders\">Your orders</a>: the stock goes back to the \
+           catalogue and, if it was paid, the payment is refunded in full.</p>\
+           <p>Payments here are in test mode: test cards only, nothing is ever \
+           really charged, so there is never real money to give back.</p>\
+           <p>For anything else, <a href=\"/contact\">write to us</a>.</p>",
+};
+
+pub const PRIVACY: Info = Info {
+    href: "/privacy",
+    title: "Privacy",
+    body: "<p>What the shop keeps, and why:</p>\
+           <ul>\
+           <li><strong>Your account</strong>: username, email, name and a hash of \
+           your password (never the password itself), to log you in.</li>\
+           <li><strong>Your orders</strong>: what you bought, the prices, the \
+           shipping address you gave and each step of the order, for your order \
+           history and the shop's records.</li>\
+           <li><strong>Emails</strong>: the messages about your orders, sent to \
+           the address of your account.</li>\
+           </ul>\
+           <p>Card numbers never reach the shop: they go straight to the payment \
+           provider, which is in test mode here. There are no trackers and no \
+           advertising. This browser keeps your login token and the address \
+           you last shipped to, so that checkout can offer it again.</p>",
+};
+
+pub const CONTACT: Info = Info {
+    href: "/contact",
+    title: "Contact",
+    body: "<p>Questions about an order, the shop or the code? Email \
+           <a href=\"mailto:shop@cartwheel.example\">shop@cartwheel.example</a>.</p>\
+           <p>This is a demo address: a shop running Cartwheel puts its own here. \
+           Cartwheel is open source; its code and its issues are where to \
+           report a bug.</p>",
+};
+
+/// The footer's pages, in the order the footer lists them.
+pub const PAGES: [&Info; 4] = [&SHIPPING, &RETURNS, &PRIVACY, &CONTACT];
+
+/// One of the pages above: its title in the tab, its heading, its text.
+#[component]
+pub fn InfoPage(info: &'static Info) -> impl IntoView {
+    use_title(move || info.title.into());
+    view! {
+        <section class="info-page">
+            <h1>{info.title}</h1>
+            <div class="card info-body" inner_html=info.body></div>
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_contact_page_names_the_contact_address() {
+        assert!(CONTACT.body.contains(&format!("mailto:{CONTACT_EMAIL}")));
+    }
+
+    #[test]
+    fn every_page_has_its_own_route() {
+        let mut hrefs: Vec<_> = PAGES.iter().map(|p| p.href).collect();
+        hrefs.dedup();
+        assert_eq!(hrefs.len(), PAGES.len());
+        assert!(hrefs.iter().all(|h| h.starts_with('/')));
+    }
+}
