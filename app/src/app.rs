@@ -15,7 +15,7 @@ use crate::pages::{
     admin::{AdminPage, DeskOrderPage, OrderDeskPage},
     cart::CartPage,
     catalogue::CataloguePage,
-    info::{InfoPage, CONTACT, CONTACT_EMAIL, PAGES, PRIVACY, RETURNS, SHIPPING},
+    info::{InfoRoute, FOOTER},
     login::LoginPage,
     not_found::NotFoundPage,
     order::OrderPage,
@@ -51,10 +51,9 @@ pub fn App(config: &'static Config) -> impl IntoView {
                     <Route path=path!("/admin/orders") view=OrderDeskPage />
                     <Route path=path!("/admin/orders/:id") view=DeskOrderPage />
                     <Route path=path!("/account") view=AccountPage />
-                    <Route path=path!("/shipping") view=|| view! { <InfoPage info=&SHIPPING /> } />
-                    <Route path=path!("/returns") view=|| view! { <InfoPage info=&RETURNS /> } />
-                    <Route path=path!("/privacy") view=|| view! { <InfoPage info=&PRIVACY /> } />
-                    <Route path=path!("/contact") view=|| view! { <InfoPage info=&CONTACT /> } />
+                    // Last: routes match in order, so this takes only what the
+                    // others did not (the footer's pages, or "Page not found").
+                    <Route path=path!("/:page") view=InfoRoute />
                 </Routes>
             </main>
             <Footer />
@@ -63,29 +62,12 @@ pub fn App(config: &'static Config) -> impl IntoView {
 }
 
 /// What a shopper looks for at the bottom of a shop: how to reach it and its
-/// shipping, returns and privacy pages. Plain links: the router follows them.
+/// shipping, returns and privacy pages (see [`FOOTER`]).
 #[component]
 fn Footer() -> impl IntoView {
     view! {
         <footer class="site-footer">
-            <div class="container footer-inner">
-                <div class="footer-about">
-                    <p class="footer-brand">"Cartwheel"</p>
-                    <p>"An open-source demo shop. Payments are in test mode: nothing is really charged."</p>
-                </div>
-                <nav class="footer-nav" aria-label="Shop information">
-                    <ul>
-                        {PAGES
-                            .iter()
-                            .map(|p| view! { <li><a href=p.href>{p.title}</a></li> })
-                            .collect_view()}
-                    </ul>
-                </nav>
-                <p class="footer-contact">
-                    "Questions? "
-                    <a href=format!("mailto:{CONTACT_EMAIL}")>{CONTACT_EMAIL}</a>
-                </p>
-            </div>
+            <div class="container footer-inner" inner_html=FOOTER></div>
         </footer>
     }
 }

@@ -2,16 +2,17 @@
 //! contact. Honest text for an open-source demo shop; a shop that runs
 //! Cartwheel for real rewrites them.
 //!
-//! Each body is fixed HTML set in one go (`inner_html`): plain text and links
-//! cost next to nothing in the WASM, where building every paragraph as its own
-//! element would cost code per page. The router follows the plain links inside.
+//! Each body is fixed HTML set in one go (`inner_html`), as is the footer:
+//! plain text and links cost next to nothing in the WASM, where building every
+//! paragraph as its own element would cost code per page. The router follows
+//! the plain links inside. One route (`/:page`, see [`InfoRoute`]) serves all
+//! four, for the same reason.
 
 use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
 
 use crate::a11y::use_title;
-
-/// Where shoppers write to. A placeholder: `.example` never delivers mail.
-pub const CONTACT_EMAIL: &str = "shop@cartwheel.example";
+use crate::pages::not_found::NotFoundPage;
 
 /// One footer page: its route, its title (tab and heading), its body.
 pub struct Info {
@@ -78,9 +79,38 @@ pub const CONTACT: Info = Info {
 /// The footer's pages, in the order the footer lists them.
 pub const PAGES: [&Info; 4] = [&SHIPPING, &RETURNS, &PRIVACY, &CONTACT];
 
+/// The footer's contents: fixed markup, like the pages' bodies. Plain links,
+/// which the router follows; the mail link leaves the app.
+pub const FOOTER: &str = "<div class=\"footer-about\">\
+    <p class=\"footer-brand\">Cartwheel</p>\
+    <p>An open-source demo shop. Payments are in test mode: nothing is really charged.</p>\
+    </div>\
+    <nav class=\"footer-nav\" aria-label=\"Shop information\"><ul>\
+    <li><a href=\"/shipping\">Shipping</a></li>\
+    <li><a href=\"/returns\">Returns</a></li>\
+    <li><a href=\"/privacy\">Privacy</a></li>\
+    <li><a href=\"/contact\">Contact</a></li>\
+    </ul></nav>\
+    <p class=\"footer-contact\">Questions? \
+    <a href=\"mailto:shop@cartwheel.example\">shop@cartwheel.example</a></p>";
+
+/// `/:page`: one of the pages above, or "Page not found" for any other single
+/// segment. One route for the four costs the WASM less than four routes.
+#[component]
+pub fn InfoRoute() -> impl IntoView {
+    let params = use_params_map();
+    move || {
+        let page = params.read().get("page").unwrap_or_default();
+        match PAGES.iter().find(|p| p.href[1..] == page) {
+            Some(info) => view! { <InfoPage info /> }.into_any(),
+            None => view! { <NotFoundPage /> }.into_any(),
+        }
+    }
+}
+
 /// One of the pages above: its title in the tab, its heading, its text.
 #[component]
-pub fn InfoPage(info: &'static Info) -> impl IntoView {
+fn InfoPage(info: &'static Info) -> impl IntoView {
     use_title(move || info.title.into());
     view! {
         <section class="info-page">
@@ -94,9 +124,22 @@ pub fn InfoPage(info: &'static Info) -> impl IntoView {
 mod tests {
     use super::*;
 
+    /// Where shoppers write to (in the footer and on the contact page). A
+    /// placeholder: `.example` never delivers mail.
+    const CONTACT_EMAIL: &str = "shop@cartwheel.example";
+
     #[test]
     fn the_contact_page_names_the_contact_address() {
         assert!(CONTACT.body.contains(&format!("mailto:{CONTACT_EMAIL}")));
+    }
+
+    #[test]
+    fn the_footer_links_every_page_and_the_address() {
+        for p in PAGES {
+            let link = format!("<a href=\"{}\">{}</a>", p.href, p.title);
+            assert!(FOOTER.contains(&link), "{link}");
+        }
+        assert!(FOOTER.contains(&format!("mailto:{CONTACT_EMAIL}\">{CONTACT_EMAIL}</a>")));
     }
 
     #[test]
