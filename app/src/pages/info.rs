@@ -15,13 +15,13 @@ use crate::a11y::use_title;
 use crate::pages::not_found::NotFoundPage;
 
 /// One footer page: its route, its title (tab and heading), its body.
-pub struct Info {
-    pub href: &'static str,
-    pub title: &'static str,
+struct Info {
+    href: &'static str,
+    title: &'static str,
     body: &'static str,
 }
 
-pub const SHIPPING: Info = Info {
+const SHIPPING: Info = Info {
     href: "/shipping",
     title: "Shipping",
     body: "<p>Cartwheel is an open-source demo shop: nothing you order here is \
@@ -36,7 +36,7 @@ pub const SHIPPING: Info = Info {
            prices here.</p>",
 };
 
-pub const RETURNS: Info = Info {
+const RETURNS: Info = Info {
     href: "/returns",
     title: "Returns",
     body: "<p>Until an order is shipped you can cancel it yourself from its page \
@@ -47,7 +47,7 @@ pub const RETURNS: Info = Info {
            <p>For anything else, <a href=\"/contact\">write to us</a>.</p>",
 };
 
-pub const PRIVACY: Info = Info {
+const PRIVACY: Info = Info {
     href: "/privacy",
     title: "Privacy",
     body: "<p>What the shop keeps, and why:</p>\
@@ -66,18 +66,18 @@ pub const PRIVACY: Info = Info {
            you last shipped to, so that checkout can offer it again.</p>",
 };
 
-pub const CONTACT: Info = Info {
+const CONTACT: Info = Info {
     href: "/contact",
     title: "Contact",
     body: "<p>Questions about an order, the shop or the code? Email \
            <a href=\"mailto:shop@cartwheel.example\">shop@cartwheel.example</a>.</p>\
            <p>This is a demo address: a shop running Cartwheel puts its own here. \
-           Cartwheel is open source; its code and its issues are where to \
-           report a bug.</p>",
+           Found a bug? Cartwheel is open source: report it where its code \
+           is published.</p>",
 };
 
 /// The footer's pages, in the order the footer lists them.
-pub const PAGES: [&Info; 4] = [&SHIPPING, &RETURNS, &PRIVACY, &CONTACT];
+const PAGES: [&Info; 4] = [&SHIPPING, &RETURNS, &PRIVACY, &CONTACT];
 
 /// The footer's contents: fixed markup, like the pages' bodies. Plain links,
 /// which the router follows; the mail link leaves the app.
