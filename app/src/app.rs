@@ -15,6 +15,7 @@ use crate::pages::{
     admin::{AdminPage, DeskOrderPage, OrderDeskPage},
     cart::CartPage,
     catalogue::CataloguePage,
+    info::{InfoRoute, FOOTER},
     login::LoginPage,
     not_found::NotFoundPage,
     order::OrderPage,
@@ -50,12 +51,24 @@ pub fn App(config: &'static Config) -> impl IntoView {
                     <Route path=path!("/admin/orders") view=OrderDeskPage />
                     <Route path=path!("/admin/orders/:id") view=DeskOrderPage />
                     <Route path=path!("/account") view=AccountPage />
+                    // Last: routes match in order, so this takes only what the
+                    // others did not (the footer's pages, or "Page not found").
+                    <Route path=path!("/:page") view=InfoRoute />
                 </Routes>
             </main>
-            <footer class="site-footer">
-                <p>"Cartwheel, an open-source shop."</p>
-            </footer>
+            <Footer />
         </Router>
+    }
+}
+
+/// What a shopper looks for at the bottom of a shop: how to reach it and its
+/// shipping, returns and privacy pages (see [`FOOTER`]).
+#[component]
+fn Footer() -> impl IntoView {
+    view! {
+        <footer class="site-footer">
+            <div class="container footer-inner" inner_html=FOOTER></div>
+        </footer>
     }
 }
 

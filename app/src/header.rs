@@ -8,6 +8,11 @@ use crate::links::login_href;
 
 use crate::state::use_shop;
 
+/// The shop's mark, a wheel (as `public/favicon.svg`), drawn in the text's
+/// accent colour. Decoration only: the link's name is the word beside it. Fixed
+/// markup set in one go, which costs the WASM less than building the elements.
+const LOGO: &str = r##"<svg viewBox="0 0 32 32" width="28" height="28" aria-hidden="true" focusable="false"><circle cx="16" cy="16" r="12.5" fill="none" stroke="currentColor" stroke-width="3.5"/><path d="M16 5v22M6.5 10.5l19 11M25.5 10.5l-19 11" stroke="currentColor" stroke-width="2.2" stroke-linecap="round"/><circle cx="16" cy="16" r="4" fill="currentColor"/><circle cx="16" cy="16" r="1.5" fill="#fff"/></svg>"##;
+
 #[component]
 pub fn Header() -> impl IntoView {
     let shop = use_shop();
@@ -16,7 +21,7 @@ pub fn Header() -> impl IntoView {
         <header class="site-header">
             <div class="container header-inner">
                 <a href="/" class="brand">
-                    <span class="brand-mark" aria-hidden="true">"◎"</span>
+                    <span class="brand-mark" aria-hidden="true" inner_html=LOGO></span>
                     "Cartwheel"
                 </a>
                 <nav class="main-nav" aria-label="Main">

@@ -4,6 +4,7 @@ pub mod account;
 pub mod admin;
 pub mod cart;
 pub mod catalogue;
+pub mod info;
 pub mod login;
 pub mod not_found;
 pub mod order;

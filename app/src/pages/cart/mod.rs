@@ -285,6 +285,7 @@ fn CartContents(check: StockCheck, address: Address) -> impl IntoView {
                                         first=item
                                         line
                                         pending=Signal::derive(move || changing.get() == Some(id))
+                                        busy=updating
                                         reverted
                                         on_change
                                     />
@@ -378,6 +379,7 @@ fn CartLine(
     first: Item,
     line: Memo<Option<Item>>,
     pending: Signal<bool>,
+    busy: Signal<bool>,
     reverted: RwSignal<(i64, u32)>,
     on_change: impl Fn(i64, i64) + Copy + 'static,
 ) -> impl IntoView {
@@ -420,6 +422,30 @@ fn CartLine(
         }
         Err(problem) => invalid.set(Some(problem)),
     };
+    // − and +: one less or one more than the field says (what the cart holds
+    // when the field holds no number), sent at once like a typed change. While
+    // any change is on its way they do nothing (the cart takes one at a
+    // time), but keep focus. − stops at 1: "Remove" is the way to 0.
+    let step = move |by: i64| {
+        if busy.get_untracked() {
+            return;
+        }
+        let from = parse_quantity(&qty.get_untracked(), LINE_RANGE).unwrap_or_else(|_| current());
+        let to = (from + by).clamp(1, LINE_RANGE.1);
+        if to != from {
+            qty.set(to.to_string());
+            submit();
+        }
+    };
+    // Shown as unavailable (still focusable) while busy or at the end of the range.
+    let cannot_go_below = move |n: i64| {
+        busy.get() || parse_quantity(&qty.get(), LINE_RANGE).unwrap_or_else(|_| current()) <= n
+    };
+    let cannot_go_above = move |n: i64| {
+        busy.get() || parse_quantity(&qty.get(), LINE_RANGE).unwrap_or_else(|_| current()) >= n
+    };
+    let fewer_label = format!("One fewer {}", first.name);
+    let more_label = format!("One more {}", first.name);
     let href = format!("/product/{product_id}");
     let name = first.name.clone();
     let qty_label = format!("Quantity of {}", first.name);
@@ -477,7 +503,27 @@ fn CartLine(
                     <label for=input_id.clone() class="visually-hidden">
                         {qty_label}
                     </label>
-                    <QuantityInput id=input_id value=qty error=invalid.into() error_id=error_id.clone() />
+                    <span class="stepper">
+                        <button
+                            type="button"
+                            class="step"
+                            aria-label=fewer_label
+                            aria-disabled=move || cannot_go_below(1).to_string()
+                            on:click=move |_| step(-1)
+                        >
+                            "−"
+                        </button>
+                        <QuantityInput id=input_id value=qty error=invalid.into() error_id=error_id.clone() />
+                        <button
+                            type="button"
+                            class="step"
+                            aria-label=more_label
+                            aria-disabled=move || cannot_go_above(LINE_RANGE.1).to_string()
+                            on:click=move |_| step(1)
+                        >
+                            "+"
+                        </button>
+                    </span>
                     <button type="submit" class="button button-small button-ghost">
                         "Update"
                         <span class="visually-hidden">{update_label}</span>
