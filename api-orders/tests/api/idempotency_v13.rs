@@ -315,6 +315,18 @@ async fn a_request_dropped_mid_way_leaves_no_claim_and_a_retry_does_the_work(bac
     assert_eq!(quantity(&testkit::result(&answer), 3), 2, "added once");
 }
 
+/// SQL writing `n` copies of the key `seed` as the service wrote it, named
+/// `seed-{tag}1`.., made at `created_at` (an expression of the row's own).
+fn copies_of_seed(n: u32, tag: &str, created_at: &str) -> String {
+    format!(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {n}) \
+         INSERT INTO idempotency_keys \
+         (caller, key, fingerprint, status, body, created_at, owner, headers) \
+         SELECT caller, key || '-{tag}' || i, fingerprint, status, body, {created_at}, owner, \
+         headers FROM idempotency_keys, n WHERE key = 'seed'"
+    )
+}
+
 #[testkit::both_backends]
 async fn a_user_holds_at_most_1000_keys_then_gets_429(backend: Backend) {
     let shop = shop(backend).await;
@@ -325,12 +337,10 @@ async fn a_user_holds_at_most_1000_keys_then_gets_429(backend: Backend) {
     let (status, seed, _) = keyed(&shop, &shop.orders, add, &token, "seed", item.clone()).await;
     assert_eq!(status, 200, "{seed}");
     // 999 more live keys of the same user, written as the first was.
-    let sql = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 999) \
-        INSERT INTO idempotency_keys \
-        (caller, key, fingerprint, status, body, created_at, owner, headers) \
-        SELECT caller, key || '-' || i, fingerprint, status, body, created_at, owner, headers \
-        FROM idempotency_keys, n WHERE key = 'seed'";
-    let added = shop.orders_db.execute(sql).await;
+    let added = shop
+        .orders_db
+        .execute(&copies_of_seed(999, "", "created_at"))
+        .await;
     assert_eq!(added, 999);
 
     let (status, body, headers) =
@@ -366,18 +376,11 @@ async fn keys_gone_or_past_their_day_do_not_count_against_the_cap(backend: Backe
     let item = json!({"product_id": 1});
     let (status, seed, _) = keyed(&shop, &shop.orders, add, &token, "seed", item.clone()).await;
     assert_eq!(status, 200, "{seed}");
-    let copies = |suffix: &str, age: &str| {
-        format!(
-            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 999) \
-             INSERT INTO idempotency_keys \
-             (caller, key, fingerprint, status, body, created_at, owner, headers) \
-             SELECT caller, key || '-{suffix}-' || i, fingerprint, status, body, {age}, owner, headers \
-             FROM idempotency_keys, n WHERE key = 'seed'"
-        )
-    };
     // 999 more, then gone again: the hours still count them, the keys do not.
     assert_eq!(
-        shop.orders_db.execute(&copies("gone", "created_at")).await,
+        shop.orders_db
+            .execute(&copies_of_seed(999, "gone-", "created_at"))
+            .await,
         999
     );
     let deleted = shop
@@ -394,19 +397,17 @@ async fn keys_gone_or_past_their_day_do_not_count_against_the_cap(backend: Backe
         Backend::Postgres => "created_at - INTERVAL '2 days'",
     };
     assert_eq!(
-        shop.orders_db.execute(&copies("old", two_days_ago)).await,
+        shop.orders_db
+            .execute(&copies_of_seed(999, "old-", two_days_ago))
+            .await,
         999
     );
     let (status, body, _) =
         keyed(&shop, &shop.orders, add, &token, "after-old", item.clone()).await;
     assert_eq!(status, 200, "keys past their day hold no place: {body}");
     // And the cap still holds exactly: 997 live ones more make 1,000.
-    let live = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 997) \
-        INSERT INTO idempotency_keys \
-        (caller, key, fingerprint, status, body, created_at, owner, headers) \
-        SELECT caller, key || '-live-' || i, fingerprint, status, body, created_at, owner, headers \
-        FROM idempotency_keys, n WHERE key = 'seed'";
-    assert_eq!(shop.orders_db.execute(live).await, 997);
+    let live = copies_of_seed(997, "live-", "created_at");
+    assert_eq!(shop.orders_db.execute(&live).await, 997);
     let (status, body, _) = keyed(&shop, &shop.orders, add, &token, "one-more", item).await;
     assert_error(status.try_into().unwrap(), &body, 429, "rate_limited");
 }
