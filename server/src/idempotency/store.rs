@@ -246,14 +246,14 @@ pub(super) async fn claim(
 /// other give way, never pass the cap together.
 pub(super) async fn full(db: &Db, who: &Claimant<'_>, ours: i64) -> ApiResult<Option<u64>> {
     use idempotency_keys::dsl as k;
+    let since = ago(KEEP_FOR);
     let live = || {
         k::idempotency_keys
             .filter(k::owner.eq(who.owner))
-            .filter(k::created_at.ge(ago(KEEP_FOR)))
+            .filter(k::created_at.ge(since))
     };
     // The owner's hours first (a few rows); its keys are counted only when
     // they might be at the cap.
-    let since = ago(KEEP_FOR);
     let bound: i64 = crate::with_conn!(db.reader(), |conn| {
         conn.key_bounds(vec![who.owner.to_owned()], since)
             .await
