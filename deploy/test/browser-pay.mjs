@@ -6,6 +6,7 @@
 //
 //   node deploy/test/browser-pay.mjs http://127.0.0.1:8080
 import { call, products, registerAndLogin, uniqueName } from '../../e2e/lib/api.mjs';
+import { CARDS, typeCard } from '../../e2e/lib/pay.mjs';
 import { loginInUi, waitText } from '../../e2e/lib/ui.mjs';
 import { launch, pageWatchingCsp } from './browser.mjs';
 
@@ -30,12 +31,7 @@ try {
   await page.getByRole('button', { name: 'Check out' }).click();
   await page.waitForURL(/\/orders\/\d+$/);
   const id = Number(new URL(page.url()).pathname.split('/').pop());
-  // The emulator's card field (its inputs have only placeholders).
-  const field = (name) => page.locator(`#card-element input[placeholder="${name}"]`);
-  await field('number').fill('4242424242424242');
-  await field('exp_month').fill('12');
-  await field('exp_year').fill('30');
-  await field('cvc').fill('123');
+  await typeCard(page, CARDS.visa);
   await page.locator('#pay-order').click();
   await waitText(page.getByTestId('order-status'), /^Paid$/);
   const order = (await call(urls.orders, 'GET', `/api/order/${id}`, { token })).result;

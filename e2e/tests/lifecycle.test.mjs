@@ -10,6 +10,7 @@ import { check, visit } from '../lib/browser.mjs';
 import { adminToken, call, createProduct, registerAndLogin, uniqueName } from '../lib/api.mjs';
 import { aboutOrder, waitForMail } from '../lib/mail.mjs';
 import { focusIs, loginInUi, money, nav, waitText } from '../lib/ui.mjs';
+import { ADA, fillAddress } from '../lib/pay.mjs';
 import { T, useShop } from '../lib/suite.mjs';
 
 const shop = useShop();
@@ -73,11 +74,8 @@ test('a shopper checks out with an address, then cancels the order: units back, 
   assert.equal(await page.getByLabel('Full name').getAttribute('aria-invalid'), 'true');
   await check(page, 'cart-address-errors');
   assert.equal(checkouts.length, 0, 'nothing sent for an invalid address');
-  await page.getByLabel('Full name').fill('Ada Lovelace');
-  await page.getByLabel('Address line 1').fill('12 St James Square');
-  await page.getByLabel('City').fill('London');
-  await page.getByLabel('Postal code').fill('SW1Y 4JH');
-  await page.getByLabel('Country code').fill('gb');
+  // Lower case on purpose: the order keeps it upper-cased.
+  await fillAddress(page, { ...ADA, country: 'gb' });
   await page.getByRole('button', { name: 'Check out' }).click();
   await page.waitForURL(/\/thank-you\/\d+$/);
   const id = Number(page.url().split('/').pop());

@@ -13,17 +13,11 @@ import { bothWidths, check, openPage, visit } from '../lib/browser.mjs';
 import { Stack } from '../lib/stack.mjs';
 import { adminToken, call, createProduct, patchProduct, registerAndLogin, uniqueName } from '../lib/api.mjs';
 import { focusIs, loginInUi, money, nav, waitText } from '../lib/ui.mjs';
+import { CARDS, NOT_OURS, cardField, shipTo, typeCard } from '../lib/pay.mjs';
 import { T, useShop } from '../lib/suite.mjs';
 
 const shop = useShop({ payments: true });
 
-const CARDS = {
-  visa: '4242424242424242',
-  declined: '4000000000000341',
-  authenticate: '4000002500003155',
-};
-/** The emulator's card field is not the shop's: axe checks the rest. */
-const NOT_OURS = { exclude: ['#card-element'] };
 const PROVIDER_DOWN = /payment provider is not answering right now\. Nothing was charged, and your order is still waiting for payment/;
 
 async function ownProduct(price = 1250) {
@@ -46,15 +40,6 @@ function shopRequests(page) {
 
 function paysOf(seen, id) {
   return seen.filter((r) => r.method === 'POST' && r.path === `/api/order/${id}/pay`);
-}
-
-/** Types a card into the emulator's card field (its inputs have only placeholders). */
-async function typeCard(page, number) {
-  const field = (name) => page.locator(`#card-element input[placeholder="${name}"]`);
-  await field('number').fill(number);
-  await field('exp_month').fill('12');
-  await field('exp_year').fill('30');
-  await field('cvc').fill('123');
 }
 
 async function statusIs(page, label) {
@@ -82,7 +67,7 @@ async function awaitingOrder(page, product) {
   assert.equal(order.status, 'awaiting_payment');
   await loginInUi(page, username);
   await visit(page, `/orders/${order.id}`);
-  await page.locator('#card-element input[placeholder="number"]').waitFor();
+  await cardField(page, 'number').waitFor();
   return { token, order };
 }
 
@@ -108,12 +93,7 @@ test('a shopper pays by card: a decline said plainly, another card pays once, th
   await visit(page, '/cart');
   await page.getByTestId('cart-line').first().waitFor();
   await waitText(page.getByTestId('checkout-review'), new RegExp(`You pay \\${money(2500)} by card on the next step`));
-  await page.getByLabel('Ship to an address (optional)').check();
-  await page.getByLabel('Full name').fill('Ada Lovelace');
-  await page.getByLabel('Address line 1').fill('12 St James Square');
-  await page.getByLabel('City').fill('London');
-  await page.getByLabel('Postal code').fill('SW1Y 4JH');
-  await page.getByLabel('Country code').fill('GB');
+  await shipTo(page);
   assert.equal(scripts.length, 0, 'no Stripe.js before the payment step');
   await page.getByRole('button', { name: 'Check out' }).click();
 
@@ -124,7 +104,7 @@ test('a shopper pays by card: a decline said plainly, another card pays once, th
   await statusIs(page, 'Awaiting payment');
   await waitText(page.getByTestId('time-left'), /^Time left to pay: 1[45]:\d\d \(until /);
   await waitText(page.getByTestId('test-cards'), /4242 4242 4242 4242 pays/);
-  await page.locator('#card-element input[placeholder="number"]').waitFor();
+  await cardField(page, 'number').waitFor();
   assert.equal(scripts.length, 1, 'Stripe.js loaded once, at the payment step');
   assert.equal(await page.locator('script[src*="/js.stripe.com/v3/"]').count(), 1);
   await waitText(page.locator('#pay-order'), new RegExp(`^Pay \\${money(2500)}$`));
@@ -137,11 +117,11 @@ test('a shopper pays by card: a decline said plainly, another card pays once, th
   await statusIs(page, 'Awaiting payment');
   await focusIs(page, 'pay-order', 'focus stays on Pay for another try');
   assert.equal(paysOf(seen, id).length, 1, 'a double click pays once');
-  assert.equal(await page.locator('#card-element input[placeholder="number"]').inputValue(), CARDS.declined);
+  assert.equal(await cardField(page, 'number').inputValue(), CARDS.declined);
   await check(page, 'payment-declined', NOT_OURS);
 
   // Another card pays.
-  await page.locator('#card-element input[placeholder="number"]').fill(CARDS.visa);
+  await cardField(page, 'number').fill(CARDS.visa);
   await page.locator('#pay-order').click();
   await waitText(page.getByTestId('order-done'), new RegExp(`^Order #${id} is paid\\. Thank you!`));
   await focusIs(page, 'order-outcome', 'focus on the news once Pay is gone');
@@ -279,7 +259,7 @@ test('a price that went up: the new total to confirm; an unpaid order is found i
   await nav(page, 'Orders').click();
   await page.getByRole('link', { name: `Pay for this order (#${id})` }).click();
   await page.waitForURL(new RegExp(`/orders/${id}$`));
-  await page.locator('#card-element input[placeholder="number"]').waitFor();
+  await cardField(page, 'number').waitFor();
 
   // Cancelled unpaid: nothing charged, and "Order again" fills the cart.
   await page.getByRole('button', { name: 'Cancel order' }).click();

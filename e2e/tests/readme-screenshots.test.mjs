@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { DESKTOP, MOBILE, axe, visit } from '../lib/browser.mjs';
 import { call, products } from '../lib/api.mjs';
 import { PASSWORD, loginInUi, money, waitText } from '../lib/ui.mjs';
+import { ADA, CARDS, NOT_OURS, shipTo, typeCard } from '../lib/pay.mjs';
 import { useShop } from '../lib/suite.mjs';
 
 const shop = useShop({ payments: true });
@@ -22,8 +23,6 @@ const shop = useShop({ payments: true });
 const here = dirname(fileURLToPath(import.meta.url));
 const artifacts = join(here, '..', 'artifacts', 'readme');
 const docs = join(here, '..', '..', 'docs', 'screenshots');
-/** The emulator's card field is not the shop's: axe checks the rest. */
-const NOT_OURS = { exclude: ['#card-element'] };
 /** What a README picture may weigh. */
 const MAX_BYTES = 250_000;
 
@@ -122,22 +121,12 @@ test('the README\'s screenshots: catalogue, product, cart, payment step, paid or
   await page.setViewportSize(DESKTOP);
 
   // Checkout with an address: the payment step on the order's page, a card typed in.
-  await page.getByLabel('Ship to an address (optional)').check();
-  await page.getByLabel('Full name').fill('Ada Lovelace');
-  await page.getByLabel('Address line 1').fill('12 St James Square');
-  await page.getByLabel('City').fill('London');
-  await page.getByLabel('Postal code').fill('SW1Y 4JH');
-  await page.getByLabel('Country code').fill('GB');
+  await shipTo(page);
   await page.getByRole('button', { name: 'Check out' }).click();
   await page.waitForURL(/\/orders\/\d+$/);
   const id = Number(page.url().split('/').pop());
   await page.getByRole('heading', { level: 2, name: 'Pay for your order' }).waitFor();
-  const field = (name) => page.locator(`#card-element input[placeholder="${name}"]`);
-  await field('number').fill('4242424242424242');
-  await field('exp_month').fill('12');
-  await field('exp_year').fill('30');
-  await field('cvc').fill('123');
-  await field('postal_code').fill('SW1Y 4JH');
+  await typeCard(page, CARDS.visa, { postalCode: ADA.postalCode });
   await waitText(page.locator('#pay-order'), new RegExp(`^Pay \\${money(total)}$`));
   // No focus ring in the picture.
   await page.evaluate(() => document.activeElement?.blur());
