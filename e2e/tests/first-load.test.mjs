@@ -85,6 +85,46 @@ test('/robots.txt and /favicon.ico are real files, not the app', T, async () => 
   assert.deepEqual([...bytes.slice(0, 4)], [0, 0, 1, 0], 'an ICO header');
 });
 
+/** The PNG of each size in an .ico (scripts/favicon-ico.mjs writes PNG entries). */
+function icoImages(bytes) {
+  const view = Buffer.from(bytes);
+  return Array.from({ length: view.readUInt16LE(4) }, (_, i) => {
+    const at = 6 + 16 * i;
+    const [size, length, offset] = [view.readUInt8(at) || 256, view.readUInt32LE(at + 8), view.readUInt32LE(at + 12)];
+    return { size, png: view.subarray(offset, offset + length) };
+  });
+}
+
+test('/favicon.ico shows the same mark as the page\'s SVG icon', T, async () => {
+  const icons = icoImages(new Uint8Array(await (await fetch(`${shop.stack.spa}/favicon.ico`)).arrayBuffer()));
+  assert.deepEqual(icons.map((i) => i.size), [16, 32, 48]);
+  const png = `data:image/png;base64,${icons.find((i) => i.size === 32).png.toString('base64')}`;
+  const page = await shop.page();
+  await page.goto('/');
+  const svg = await page.locator('link[rel="icon"]').getAttribute('href');
+  assert.match(svg, /\.svg$/);
+  // Both drawn at 32 px on white; the mean difference per channel, 0-255.
+  const diff = await page.evaluate(async ([a, b]) => {
+    const pixels = async (src) => {
+      const img = new Image();
+      img.src = src;
+      await img.decode();
+      const canvas = document.createElement('canvas');
+      canvas.width = canvas.height = 32;
+      const ctx = canvas.getContext('2d');
+      ctx.fillStyle = '#fff';
+      ctx.fillRect(0, 0, 32, 32);
+      ctx.drawImage(img, 0, 0, 32, 32);
+      return ctx.getImageData(0, 0, 32, 32).data;
+    };
+    const [x, y] = [await pixels(a), await pixels(b)];
+    let sum = 0;
+    for (let i = 0; i < x.length; i += 1) if (i % 4 !== 3) sum += Math.abs(x[i] - y[i]);
+    return sum / ((x.length / 4) * 3);
+  }, [svg, png]);
+  assert.ok(diff < 8, `the .ico differs from the SVG mark by ${diff.toFixed(1)} per channel`);
+});
+
 async function waitFor(locator, re) {
   await locator.filter({ hasText: re }).waitFor();
 }
