@@ -9,6 +9,9 @@
 //! second add after that still adds. Otherwise each intended add carries a key
 //! of its own, reused only when the same add is retried after an outage.
 //!
+//! A successful add also opens the toast ([`crate::toast`]); a failed one
+//! closes it, the problem being said beside the button.
+//!
 //! A sold-out product's button stays in place but refuses presses, described by
 //! the visible "Out of stock" notice (see [`crate::stock`]); a product with few
 //! left takes at most what is left.
@@ -16,6 +19,7 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_location, use_navigate};
+use shared::Product;
 
 use crate::api::ApiError;
 use crate::components::QuantityInput;
@@ -90,14 +94,17 @@ pub struct Adder {
     press: Press,
     pub outcome: RwSignal<Option<Result<Added, ApiError>>>,
     product_id: i64,
+    /// Its name and picture, for the toast.
+    look: StoredValue<(String, String)>,
 }
 
 impl Adder {
-    pub fn new(product_id: i64) -> Self {
+    pub fn new(product: &Product) -> Self {
         Self {
             press: Press::new(),
             outcome: RwSignal::new(None),
-            product_id,
+            product_id: product.id,
+            look: StoredValue::new((product.name.clone(), product.image.clone())),
         }
     }
 
@@ -121,9 +128,23 @@ impl Adder {
                     .iter()
                     .find(|i| i.product == this.product_id)
                     .map_or(0, |i| i.quantity);
+                // Not once the page is gone: the toast would tell of another page.
+                if let Some((name, image)) = this.look.try_get_value() {
+                    let subtotal = order.total;
+                    let toast = crate::toast::Added {
+                        name,
+                        image,
+                        qty,
+                        subtotal,
+                    };
+                    shop.toast.set(Some(toast));
+                }
                 shop.set_cart(Some(order));
                 Added { qty, in_cart }
             });
+            if result.is_err() {
+                shop.toast.set(None);
+            }
             this.outcome.try_set(Some(result));
             settled
         });
@@ -140,18 +161,14 @@ pub fn add_problem(e: &ApiError) -> String {
 }
 
 /// The product page's form: quantity, button, and what happened. `stock_note`
-/// is the id of the visible stock notice that explains a refused button.
-/// `left`: the product's counted stock when the page was drawn (`None`: not counted).
+/// is the id of the visible stock notice that explains a refused button;
+/// `product.stock` is what was left when the page was drawn.
 #[component]
-pub fn AddToCartForm(
-    product_id: i64,
-    name: String,
-    availability: Availability,
-    left: Option<i64>,
-    stock_note: String,
-) -> impl IntoView {
+pub fn AddToCartForm(product: Product, stock_note: String) -> impl IntoView {
     let shop = use_shop();
-    let adder = Adder::new(product_id);
+    let adder = Adder::new(&product);
+    let availability = Availability::of(&product);
+    let (product_id, left, name) = (product.id, product.stock, product.name);
     let qty = RwSignal::new("1".to_string());
     let invalid = RwSignal::new(None::<String>);
     let sold_out = !availability.can_add();
@@ -293,16 +310,11 @@ fn AddOutcome(adder: Adder, name: String, left: Option<i64>) -> impl IntoView {
 /// The catalogue card's one-press add (one piece); logged-out shoppers go to log in
 /// and come back to this page. `stock_note`: as for [`AddToCartForm`].
 #[component]
-pub fn AddToCartButton(
-    product_id: i64,
-    name: String,
-    availability: Availability,
-    left: Option<i64>,
-    stock_note: String,
-) -> impl IntoView {
-    let sold_out = !availability.can_add();
+pub fn AddToCartButton(product: Product, stock_note: String) -> impl IntoView {
+    let sold_out = !Availability::of(&product).can_add();
     let shop = use_shop();
-    let adder = Adder::new(product_id);
+    let adder = Adder::new(&product);
+    let (product_id, left, name) = (product.id, product.stock, product.name);
     let refused = RwSignal::new(None::<String>);
     let navigate = use_navigate();
     let location = use_location();

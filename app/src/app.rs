@@ -56,6 +56,7 @@ pub fn App(config: &'static Config) -> impl IntoView {
                     <Route path=path!("/:page") view=InfoRoute />
                 </Routes>
             </main>
+            <crate::toast::AddedToast />
             <Footer />
         </Router>
     }

@@ -20,6 +20,7 @@ mod state;
 mod stock;
 mod stripe;
 mod timer;
+mod toast;
 
 use leptos::prelude::*;
 

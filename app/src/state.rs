@@ -28,6 +28,8 @@ pub struct Shop {
     pub cart: CartResource,
     /// The order just checked out, so the thank-you page needs no extra call.
     pub last_order: RwSignal<Option<Order>>,
+    /// The last add, while its toast shows (see [`crate::toast`]).
+    pub toast: RwSignal<Option<crate::toast::Added>>,
     pub products: ProductIndex,
     /// The ids the product index holds: sorted, without repeats.
     products_wanted: RwSignal<Vec<i64>>,
@@ -75,6 +77,7 @@ impl Shop {
             user,
             cart,
             last_order: RwSignal::new(None),
+            toast: RwSignal::new(None),
             products,
             products_wanted,
         };

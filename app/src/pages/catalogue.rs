@@ -266,11 +266,12 @@ fn ProductCard(product: Product, eager: bool, first: bool) -> impl IntoView {
     let title = product.name.clone();
     let availability = Availability::of(&product);
     let stock_note = notice_id("card", product.id);
+    let (id, image, price) = (product.id, product.image.clone(), product.price);
     view! {
-        <article class="card product-card" data-testid="product-card" data-product=product.id.to_string()>
+        <article class="card product-card" data-testid="product-card" data-product=id.to_string()>
             <A href=href>
                 <img
-                    src=product.image
+                    src=image
                     alt=""
                     loading=if eager { "eager" } else { "lazy" }
                     fetchpriority=if first { "high" } else { "auto" }
@@ -279,9 +280,9 @@ fn ProductCard(product: Product, eager: bool, first: bool) -> impl IntoView {
                 />
                 <h2 class="card-title">{title}</h2>
             </A>
-            <p class="price">{money(product.price)}</p>
+            <p class="price">{money(price)}</p>
             <StockNotice availability id=stock_note.clone() />
-            <AddToCartButton product_id=product.id name=product.name availability left=product.stock stock_note />
+            <AddToCartButton product stock_note />
         </article>
     }
 }

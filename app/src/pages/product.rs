@@ -77,7 +77,7 @@ fn ProductDetail(product: Product) -> impl IntoView {
                 <p class="price price-large">{money(product.price)}</p>
                 <StockNotice availability id=stock_note.clone() />
                 <p class="description">{product.description.clone()}</p>
-                <AddToCartForm product_id=product.id name=product.name.clone() availability left=product.stock stock_note />
+                <AddToCartForm product stock_note />
             </div>
         </article>
     }
