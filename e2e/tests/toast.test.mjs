@@ -50,6 +50,17 @@ async function cartTotal(token) {
 
 const toastOf = (page) => page.getByTestId('toast');
 
+/** A logged-in shopper on the catalogue adds its first product: the toast that opened. */
+async function toastOfFirstCard(size = DESKTOP) {
+  const { page } = await loggedIn(size);
+  await visit(page, '/');
+  const { button } = await cardOf(page, 0);
+  await pressByKeyboard(button);
+  const toast = toastOf(page);
+  await toast.waitFor();
+  return { page, button, toast };
+}
+
 test('an add from a card: the toast shows the picture, name, quantity and subtotal; focus stays; Escape closes it', T, async () => {
   const { page, token } = await loggedIn();
   await visit(page, '/');
@@ -147,12 +158,7 @@ test('on phones the toast is a full-width drawer at the bottom, clear of the hea
 });
 
 test('the toast hides by itself after about 6 s', T, async () => {
-  const { page } = await loggedIn();
-  await visit(page, '/');
-  const { button } = await cardOf(page, 0);
-  await pressByKeyboard(button);
-  const toast = toastOf(page);
-  await toast.waitFor();
+  const { page, toast } = await toastOfFirstCard();
   const shown = Date.now();
   await page.waitForTimeout(HIDE_MS - 1_500);
   assert.equal(await toast.count(), 1, 'still there before the time is up');
@@ -162,12 +168,7 @@ test('the toast hides by itself after about 6 s', T, async () => {
 });
 
 test('the toast waits while the pointer is over it or focus is in it', T, async () => {
-  const { page } = await loggedIn();
-  await visit(page, '/');
-  const { button } = await cardOf(page, 0);
-  await pressByKeyboard(button);
-  const toast = toastOf(page);
-  await toast.waitFor();
+  const { page, button, toast } = await toastOfFirstCard();
   await toast.hover();
   await page.waitForTimeout(HIDE_MS + 1_500);
   assert.equal(await toast.count(), 1, 'still there while pointed at');
