@@ -1,6 +1,7 @@
 // What a person does in the SPA, as small steps the tests share.
 import assert from 'node:assert/strict';
 import { visit } from './browser.mjs';
+import { call, products, registerAndLogin, uniqueName } from './api.mjs';
 
 export const PASSWORD = 'correct horse battery';
 
@@ -214,4 +215,15 @@ export async function outageInPage(page, match) {
       down = false;
     },
   };
+}
+
+/** A new shopper whose cart holds `qty` of the catalogue's first product, logged in on a new page of `shop`. */
+export async function shopperWithCart(shop, name, qty = 2) {
+  const username = uniqueName(name);
+  const token = await registerAndLogin(shop.urls, username);
+  const product = (await products(shop.urls)).results[0];
+  await call(shop.urls.orders, 'POST', '/api/order/add-item', { token, body: { product_id: product.id, qty } });
+  const page = await shop.page();
+  await loginInUi(page, username);
+  return { username, token, product, page };
 }

@@ -7,8 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DESKTOP, MOBILE, bothWidths, check, visit } from '../lib/browser.mjs';
-import { call, products, registerAndLogin, uniqueName } from '../lib/api.mjs';
-import { badgeIs, cartLines, focusOn, loginInUi, slowDown, tabTo, waitFocus, waitText } from '../lib/ui.mjs';
+import { badgeIs, cartLines, focusOn, shopperWithCart, slowDown, tabTo, waitFocus, waitText } from '../lib/ui.mjs';
 import { T, useShop } from '../lib/suite.mjs';
 
 const shop = useShop();
@@ -141,12 +140,7 @@ test('catalogue cards: a small add button right by the price, no empty band, at 
 });
 
 test('− and + change a cart line by one, keep focus, wait while a change is on its way, and stop at 1', T, async () => {
-  const username = uniqueName('stepper');
-  const token = await registerAndLogin(shop.urls, username);
-  const product = (await products(shop.urls)).results[0];
-  await call(shop.urls.orders, 'POST', '/api/order/add-item', { token, body: { product_id: product.id, qty: 2 } });
-  const page = await shop.page();
-  await loginInUi(page, username);
+  const { token, product, page } = await shopperWithCart(shop, 'stepper');
   await visit(page, '/cart');
   const qty = page.getByLabel(`Quantity of ${product.name}`);
   const more = page.getByRole('button', { name: `One more ${product.name}` });

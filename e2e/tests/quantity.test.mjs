@@ -3,8 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { check, visit } from '../lib/browser.mjs';
-import { call, products, registerAndLogin, uniqueName } from '../lib/api.mjs';
-import { badgeIs, cartLines, loginInUi, waitText } from '../lib/ui.mjs';
+import { products, registerAndLogin, uniqueName } from '../lib/api.mjs';
+import { badgeIs, cartLines, loginInUi, shopperWithCart, waitText } from '../lib/ui.mjs';
 import { T, useShop } from '../lib/suite.mjs';
 
 const shop = useShop();
@@ -45,12 +45,7 @@ test('a valid typed quantity is added exactly', T, async () => {
 });
 
 test('the cart editor keeps "-3" as typed, refuses it and sends nothing', T, async () => {
-  const username = uniqueName('cartqty');
-  const token = await registerAndLogin(shop.urls, username);
-  const product = (await products(shop.urls)).results[0];
-  await call(shop.urls.orders, 'POST', '/api/order/add-item', { token, body: { product_id: product.id, qty: 2 } });
-  const page = await shop.page();
-  await loginInUi(page, username);
+  const { token, product, page } = await shopperWithCart(shop, 'cartqty');
   const updates = [];
   page.on('request', (r) => r.url().includes('/api/order/update-item') && updates.push(r));
   await visit(page, '/cart');
@@ -69,12 +64,7 @@ test('the cart editor keeps "-3" as typed, refuses it and sends nothing', T, asy
 // Issue 25: a change the cart refused or never got left the new number in the
 // field, as if it had been made; it goes back to what the cart holds.
 test('a failed quantity change puts the number back to what the cart holds', T, async () => {
-  const username = uniqueName('revert');
-  const token = await registerAndLogin(shop.urls, username);
-  const product = (await products(shop.urls)).results[0];
-  await call(shop.urls.orders, 'POST', '/api/order/add-item', { token, body: { product_id: product.id, qty: 2 } });
-  const page = await shop.page();
-  await loginInUi(page, username);
+  const { token, product, page } = await shopperWithCart(shop, 'revert');
   await visit(page, '/cart');
   const qty = page.getByLabel(`Quantity of ${product.name}`);
   await waitText(page.getByTestId('cart-total'), /\$/);
