@@ -59,7 +59,8 @@ export async function screenshot(page, name, options) {
   await savePicture(page, name);
 }
 
-async function savePicture(page, name) {
+/** Saves e2e/artifacts/<name>.png as the page is now, with no check: for a test's failure. */
+export async function savePicture(page, name) {
   await mkdir(artifacts, { recursive: true });
   await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
 }

@@ -5,7 +5,7 @@
 // restock makes a sold-out product buyable. Own shop: it hides products.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bothWidths, check, visit } from '../lib/browser.mjs';
+import { bothWidths, check, savePicture, visit } from '../lib/browser.mjs';
 import { adminToken, call, createProduct, patchProduct, productById, registerAndLogin, uniqueName } from '../lib/api.mjs';
 import { cartLines, focusIs, focusOn, loginInUi, nav, waitFocus, waitText } from '../lib/ui.mjs';
 import { T, useShop } from '../lib/suite.mjs';
@@ -27,7 +27,14 @@ async function adminWith(fields = {}) {
   await nav(page, 'Manage products').click();
   await page.getByRole('heading', { level: 1, name: 'Manage products' }).waitFor();
   const card = page.locator(`[data-testid="admin-product"][data-product="${product.id}"]`);
-  await card.waitFor();
+  // Once seen in a full run (2026-12-07): the new product was not on the page
+  // after 15 s. What the page showed instead goes with the failure.
+  await card.waitFor().catch(async (e) => {
+    await savePicture(page, `admin-without-${product.id}`).catch(() => {});
+    const shown = await page.getByTestId('admin-product').evaluateAll((els) => els.map((el) => el.dataset.product));
+    const text = (await page.locator('main').innerText().catch(() => '')).slice(0, 400);
+    throw new Error(`product ${product.id} not on the admin page; it shows ${JSON.stringify(shown)}: ${text}`, { cause: e });
+  });
   return { page, admin, product, card };
 }
 
