@@ -19,9 +19,11 @@
 //!   carries the key into its own saga and does not redo.)
 //! - **In the work's transaction** ([`in_tx`], the routes named with
 //!   [`Idempotency::in_transaction`]: the orders service's add-item). The
-//!   layer only looks the key up; the handler's transaction claims it and
-//!   keeps the answer, before its one commit, so the key costs no commit of
-//!   its own. A request that has not reached its transaction after
+//!   handler's transaction claims the key and keeps the answer, before its
+//!   one commit, so the key costs no commit of its own and no read before
+//!   the work; a request answered before its transaction (its product gone
+//!   since, say) reads the key then, so that a replay is still a replay. A
+//!   request that has not reached its transaction after
 //!   [`in_tx::EARLY_CLAIM_AFTER`] claims as above, so that duplicates still
 //!   get their 409 at once.
 //! - **Caps.** A caller holds at most [`MAX_KEYS_PER_USER`] live keys; on the
@@ -141,8 +143,8 @@ impl Idempotency {
     }
 
     /// The routes (paths) whose handlers claim their key in the transaction
-    /// that does their work ([`in_tx`]): the layer looks the key up, hands
-    /// the handler a [`TxKey`] (a request extension) and writes nothing
+    /// that does their work ([`in_tx`]): the layer hands the handler a
+    /// [`TxKey`] (a request extension) and writes nothing
     /// itself unless the request runs past [`in_tx::EARLY_CLAIM_AFTER`]
     /// before its transaction. Such a handler must pass every answer it
     /// keeps through [`in_tx::keep`].
@@ -446,12 +448,7 @@ async fn in_transaction(
     next: Next,
 ) -> Response {
     let db = &idem.shared.db;
-    match store::look(db, who, &print, idem.abandoned_after).await {
-        Err(e) => return e.into_response(),
-        Ok(Some(claim)) => return settled(claim),
-        Ok(None) => {}
-    }
-    let key = TxKey::new(who, print, idem.abandoned_after);
+    let key = TxKey::new(who, print.clone(), idem.abandoned_after);
     parts.extensions.insert(key.clone());
     let run = next.run(Request::from_parts(parts, Body::from(bytes)));
     tokio::pin!(run);
@@ -492,6 +489,17 @@ async fn in_transaction(
             }
         });
         let _ = release.await;
+    }
+    // A request answered before its transaction (the product gone or sold
+    // out since, the products service down...) may be a replay, a reused key
+    // or a duplicate of one still running: the key, read only now, answers
+    // it instead. A request that reached its transaction was judged there.
+    if key.untouched().await {
+        match store::look(db, who, &print, idem.abandoned_after).await {
+            Ok(Some(claim)) => return settled(claim),
+            Ok(None) => {}
+            Err(e) => return e.into_response(),
+        }
     }
     response
 }

@@ -150,6 +150,35 @@ async fn twenty_duplicates_on_two_replicas_add_once(backend: Backend) {
     assert_eq!((status, &again, replayed), (200, done[0], true));
 }
 
+/// The layer reads no key before the work; a request answered before its
+/// batch (here: its product left the catalogue) reads it then, so a replay
+/// stays a replay, a reused key a 422, and a fresh key the refusal.
+#[testkit::both_backends]
+async fn a_replay_after_its_product_left_the_catalogue_is_still_the_first_answer(backend: Backend) {
+    let shop = shop(backend).await;
+    let (_, token) = shopper(&shop.users).await;
+    let body = json!({"product_id": 6, "qty": 2});
+    let (status, first, _) = add(&shop.http, &shop.orders, &token, "gone", &body).await;
+    assert_eq!(status, 200, "{first}");
+    shop.patch_product(6, json!({"hidden": true})).await;
+    let (status, again, replayed) = add(&shop.http, &shop.orders, &token, "gone", &body).await;
+    assert_eq!((status, &again, replayed), (200, &first, true));
+    let other = json!({"product_id": 6, "qty": 1});
+    let (status, reused, _) = add(&shop.http, &shop.orders, &token, "gone", &other).await;
+    assert_eq!(status, 422, "{reused}");
+    assert_eq!(decode::<ErrorBody>(&reused).error, "idempotency_key_reused");
+    let (status, refused, replayed) = add(&shop.http, &shop.orders, &token, "new", &body).await;
+    assert!(
+        (400..500).contains(&status) && !replayed,
+        "{status} {refused}"
+    );
+    assert_eq!(cart_quantity(&shop, &token, 6).await, 2, "added once");
+    assert_eq!(
+        rows(&shop.orders_db).await,
+        [("gone".to_owned(), Some(200))]
+    );
+}
+
 #[testkit::both_backends]
 async fn a_key_reused_with_another_body_is_422_and_changes_nothing(backend: Backend) {
     let shop = shop(backend).await;

@@ -3,9 +3,8 @@
 //! request costs two statements of a commit it shares rather than two
 //! commits of its own.
 //!
-//! The middleware looks the key up first (a read: a replay, a reused key or
-//! a claim still running is answered at once, without the work) and hands the
-//! handler a [`TxKey`]. The transaction, once it holds the locks that
+//! The middleware reads nothing first: it hands the handler a [`TxKey`], and
+//! the key is judged where the request's work is. The transaction, once it holds the locks that
 //! serialize its callers' work (the cart locks), [`claim`]s the keys of its
 //! requests: a key already answered is replayed from the stored answer, one
 //! used with another request is a 422, one over its caller's cap a 429; the
@@ -128,6 +127,12 @@ impl TxKey {
                 Err(e)
             }
         }
+    }
+
+    /// True while neither a transaction nor an early claim has had the key:
+    /// nothing was judged of it yet.
+    pub(super) async fn untouched(&self) -> bool {
+        *self.0.phase.lock().await == Phase::Waiting
     }
 
     /// Called by the transaction's owner before it begins: the key as the

@@ -396,11 +396,7 @@ pub trait AddAnswered {
 
 impl AddAnswered for crate::db::PgConn {
     async fn add_answered(&mut self, rows: Vec<Answered>) -> QueryResult<usize> {
-        diesel::insert_into(idempotency_keys::table)
-            .values(rows)
-            .on_conflict_do_nothing()
-            .execute(self)
-            .await
+        pg::InsertAnswered::of(rows).execute(self).await
     }
 }
 
@@ -415,6 +411,85 @@ impl AddAnswered for crate::db::SqliteConn {
                 .await?;
         }
         Ok(added)
+    }
+}
+
+/// PostgreSQL's insert of a batch's kept answers: one text whatever the
+/// batch's size (its rows travel as arrays), so that the connection keeps it
+/// prepared, where diesel prepares a many-row insert anew each time.
+mod pg {
+    use chrono::NaiveDateTime;
+    use diesel::pg::Pg;
+    use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+    use diesel::sql_types::{Array, Binary, Integer, Text, Timestamp};
+    use diesel::QueryResult;
+
+    use super::Answered;
+
+    /// Claims with their answers, a key already there left as it is.
+    #[derive(QueryId)]
+    pub struct InsertAnswered {
+        caller: Vec<String>,
+        key: Vec<String>,
+        fingerprint: Vec<Vec<u8>>,
+        status: Vec<i32>,
+        body: Vec<Vec<u8>>,
+        created_at: Vec<NaiveDateTime>,
+        owner: Vec<String>,
+        headers: Vec<String>,
+    }
+
+    impl InsertAnswered {
+        pub fn of(rows: Vec<Answered>) -> Self {
+            let mut this = Self {
+                caller: Vec::with_capacity(rows.len()),
+                key: Vec::with_capacity(rows.len()),
+                fingerprint: Vec::with_capacity(rows.len()),
+                status: Vec::with_capacity(rows.len()),
+                body: Vec::with_capacity(rows.len()),
+                created_at: Vec::with_capacity(rows.len()),
+                owner: Vec::with_capacity(rows.len()),
+                headers: Vec::with_capacity(rows.len()),
+            };
+            for row in rows {
+                this.caller.push(row.caller);
+                this.key.push(row.key);
+                this.fingerprint.push(row.fingerprint);
+                this.status.push(row.status);
+                this.body.push(row.body);
+                this.created_at.push(row.created_at);
+                this.owner.push(row.owner);
+                this.headers.push(row.headers);
+            }
+            this
+        }
+    }
+
+    impl QueryFragment<Pg> for InsertAnswered {
+        fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+            out.push_sql(
+                "INSERT INTO idempotency_keys \
+                 (caller, key, fingerprint, status, body, created_at, owner, headers) \
+                 SELECT * FROM unnest(",
+            );
+            out.push_bind_param::<Array<Text>, _>(&self.caller)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Array<Text>, _>(&self.key)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Array<Binary>, _>(&self.fingerprint)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Array<Integer>, _>(&self.status)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Array<Binary>, _>(&self.body)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Array<Timestamp>, _>(&self.created_at)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Array<Text>, _>(&self.owner)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Array<Text>, _>(&self.headers)?;
+            out.push_sql(") ON CONFLICT DO NOTHING");
+            Ok(())
+        }
     }
 }
 
@@ -436,6 +511,8 @@ impl ReadKeys for crate::db::PgConn {
         callers: Vec<String>,
         keys: Vec<String>,
     ) -> QueryResult<Vec<KeyRow>> {
+        // A statement prepared once would be planned for the table as it
+        // was then (empty, at first): a scan of the whole table later.
         use diesel::sql_types::{Array, Text};
         diesel::sql_query(
             "SELECT caller, key, fingerprint, status, body, created_at, headers \
