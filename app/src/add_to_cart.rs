@@ -131,7 +131,7 @@ impl Adder {
                 // Not once the page is gone: the toast would tell of another page.
                 if let Some((name, image)) = this.look.try_get_value() {
                     let subtotal = order.total;
-                    let toast = crate::toast::Added {
+                    let toast = crate::toast::Toast {
                         name,
                         image,
                         qty,

@@ -56,7 +56,7 @@ pub fn App(config: &'static Config) -> impl IntoView {
                     <Route path=path!("/:page") view=InfoRoute />
                 </Routes>
             </main>
-            <crate::toast::AddedToast />
+            <crate::toast::CartToast />
             <Footer />
         </Router>
     }

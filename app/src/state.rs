@@ -29,7 +29,7 @@ pub struct Shop {
     /// The order just checked out, so the thank-you page needs no extra call.
     pub last_order: RwSignal<Option<Order>>,
     /// The last add, while its toast shows (see [`crate::toast`]).
-    pub toast: RwSignal<Option<crate::toast::Added>>,
+    pub toast: RwSignal<Option<crate::toast::Toast>>,
     pub products: ProductIndex,
     /// The ids the product index holds: sorted, without repeats.
     products_wanted: RwSignal<Vec<i64>>,

@@ -2,9 +2,10 @@
 //! were added, the cart's subtotal now, "Check out" and a close button.
 //!
 //! One at a time: an add sets [`crate::state::Shop::toast`] and replaces what
-//! was there. It fills a polite live region that is always in the page (a
-//! region made with its text is often not read), and it never takes focus, so
-//! a keyboard user stays on the add button. It hides by itself [`HIDE_MS`]
+//! was there. It is seen, not spoken: the add's own status beside its button
+//! (a live region) already says what was added and what the cart now holds,
+//! and a second live region would have it read twice. It never takes focus,
+//! so a keyboard user stays on the add button. It hides by itself [`HIDE_MS`]
 //! after it was last pointed at or focused; Escape, its close button and going
 //! to another page close it.
 
@@ -24,7 +25,7 @@ const TICK_MS: i32 = 250;
 
 /// What the toast tells of an add.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Added {
+pub struct Toast {
     pub name: String,
     pub image: String,
     pub qty: i64,
@@ -34,7 +35,7 @@ pub struct Added {
 
 /// The toast's place in the page, once at the root.
 #[component]
-pub fn AddedToast() -> impl IntoView {
+pub fn CartToast() -> impl IntoView {
     let shown = use_shop().toast;
     let hovered = RwSignal::new(false);
     let focused = RwSignal::new(false);
@@ -104,10 +105,13 @@ pub fn AddedToast() -> impl IntoView {
     });
 
     view! {
-        <div class="toast-region" role="status" data-testid="toast-region">
+        <div class="toast-region" data-testid="toast-region">
             {move || shown.get().map(|a| view! {
-                <div
+                // A landmark of its own (a named section), as everything in
+                // the page is in one.
+                <section
                     class="toast"
+                    aria-label="Added to your cart"
                     data-testid="toast"
                     on:pointerenter=move |_| hovered.set(true)
                     on:pointerleave=move |_| hovered.set(false)
@@ -128,7 +132,7 @@ pub fn AddedToast() -> impl IntoView {
                     <button type="button" class="toast-close" aria-label="Close" on:click=move |_| close()>
                         <span aria-hidden="true">"×"</span>
                     </button>
-                </div>
+                </section>
             })}
         </div>
     }

@@ -223,7 +223,21 @@ export async function shopperWithCart(shop, name, qty = 2) {
   const token = await registerAndLogin(shop.urls, username);
   const product = (await products(shop.urls)).results[0];
   await call(shop.urls.orders, 'POST', '/api/order/add-item', { token, body: { product_id: product.id, qty } });
-  const page = await shop.page();
+  return { ...(await loggedInAs(shop, username, token)), product };
+}
+
+/**
+ * A new shopper, registered through the API and logged in through the SPA
+ * (a page of `size`, the shop's default if none): its name, token and page.
+ */
+export async function loggedInShopper(shop, prefix, size) {
+  const username = uniqueName(prefix);
+  const token = await registerAndLogin(shop.urls, username);
+  return loggedInAs(shop, username, token, size);
+}
+
+async function loggedInAs(shop, username, token, size) {
+  const page = await shop.page(size);
   await loginInUi(page, username);
-  return { username, token, product, page };
+  return { username, token, page };
 }

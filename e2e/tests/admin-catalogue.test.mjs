@@ -6,8 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { bothWidths, check, savePicture, visit } from '../lib/browser.mjs';
-import { adminToken, call, createProduct, patchProduct, productById, registerAndLogin, uniqueName } from '../lib/api.mjs';
-import { cartLines, focusIs, focusOn, loginInUi, nav, waitFocus, waitText } from '../lib/ui.mjs';
+import { adminToken, call, createProduct, patchProduct, productById, uniqueName } from '../lib/api.mjs';
+import { cartLines, focusIs, focusOn, loggedInShopper, loginInUi, nav, waitFocus, waitText } from '../lib/ui.mjs';
 import { T, useShop } from '../lib/suite.mjs';
 
 const shop = useShop({ own: true });
@@ -38,13 +38,7 @@ async function adminWith(fields = {}) {
   return { page, admin, product, card };
 }
 
-async function shopper() {
-  const username = uniqueName('buyer');
-  const token = await registerAndLogin(shop.urls, username);
-  const page = await shop.page();
-  await loginInUi(page, username);
-  return { page, token };
-}
+const shopper = () => loggedInShopper(shop, 'buyer');
 
 test('the list shows every product, hidden ones too, with price, stock and state', T, async () => {
   const { page, admin, product, card } = await adminWith({ stock: 7 });

@@ -4,8 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { check, visit } from '../lib/browser.mjs';
-import { adminToken, call, patchProduct, products, registerAndLogin, uniqueName } from '../lib/api.mjs';
-import { badgeIs, cartLines, loginInUi, tokenOf, waitText } from '../lib/ui.mjs';
+import { adminToken, call, patchProduct, products, uniqueName } from '../lib/api.mjs';
+import { badgeIs, cartLines, loggedInShopper, tokenOf, waitText } from '../lib/ui.mjs';
 import { T, useShop } from '../lib/suite.mjs';
 
 const shop = useShop({ own: true });
@@ -39,13 +39,7 @@ function idsRead(seen) {
   return seen.filter((q) => q.has('ids')).flatMap((q) => q.get('ids').split(',').map(Number));
 }
 
-async function loggedIn(prefix = 'feat') {
-  const username = uniqueName(prefix);
-  const token = await registerAndLogin(shop.urls, username);
-  const page = await shop.page();
-  await loginInUi(page, username);
-  return { page, token, username };
-}
+const loggedIn = (prefix = 'feat') => loggedInShopper(shop, prefix);
 
 test('a catalogue card adds one to the cart', T, async () => {
   const { page, token } = await loggedIn();

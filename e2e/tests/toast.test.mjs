@@ -1,6 +1,7 @@
 // Issue 25, "Looks": after an add, a toast says what was added (picture, name,
 // quantity) and the cart's subtotal, with "Check out" and a close button. It is
-// a polite live region that is there before it fills, never takes focus from
+// seen, not spoken (the add's own status beside the button is the one live
+// region that says it, so a screen reader hears it once), never takes focus from
 // the add button, closes with Escape, hides by itself after about 6 s unless
 // pointed at or focused, and a new add replaces it. A failed add shows none.
 // And the catalogue's cards keep their prices and buttons in line across a
@@ -8,8 +9,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DESKTOP, MOBILE, check, visit } from '../lib/browser.mjs';
-import { call, products, registerAndLogin, uniqueName } from '../lib/api.mjs';
-import { focusOn, loginInUi, money, waitText } from '../lib/ui.mjs';
+import { call, products } from '../lib/api.mjs';
+import { focusOn, loggedInShopper, money, waitText } from '../lib/ui.mjs';
 import { T, useShop } from '../lib/suite.mjs';
 
 const shop = useShop();
@@ -18,13 +19,25 @@ const shop = useShop();
 const HIDE_MS = 6_000;
 
 async function loggedIn(size = DESKTOP) {
-  const username = uniqueName('toast');
-  const token = await registerAndLogin(shop.urls, username);
-  const page = await shop.page(size);
-  await loginInUi(page, username);
+  const shopper = await loggedInShopper(shop, 'toast', size);
   // The pointer away from where the toast shows (it waits while pointed at).
-  await page.mouse.move(0, 0);
-  return { page, token };
+  await shopper.page.mouse.move(0, 0);
+  return shopper;
+}
+
+/** The live regions an element is in (itself or an ancestor), as `tag[role|aria-live]`. */
+function liveAround(locator) {
+  return locator.evaluate((el) => {
+    const live = [];
+    for (let e = el; e; e = e.parentElement) {
+      const role = e.getAttribute('role');
+      const aria = e.getAttribute('aria-live');
+      if (['status', 'alert', 'log'].includes(role) || (aria && aria !== 'off')) {
+        live.push(`${e.tagName.toLowerCase()}[${role ?? ''}|${aria ?? ''}]`);
+      }
+    }
+    return live;
+  });
 }
 
 /** The catalogue, its first cards drawn; the n-th card, its product and its add button. */
@@ -65,9 +78,7 @@ test('an add from a card: the toast shows the picture, name, quantity and subtot
   const { page, token } = await loggedIn();
   await visit(page, '/');
   const { card, product, button } = await cardOf(page, 0);
-  // The live region is in the page before anything is said in it.
   const region = page.getByTestId('toast-region');
-  assert.equal(await region.getAttribute('role'), 'status');
   assert.equal((await region.innerText()).trim(), '');
   const regionBefore = await region.elementHandle();
 
@@ -86,6 +97,10 @@ test('an add from a card: the toast shows the picture, name, quantity and subtot
   assert.equal(await toast.getByTestId('toast-subtotal').innerText(), `Cart subtotal: ${money(await cartTotal(token))}`);
   assert.equal(await toast.getByRole('link', { name: 'Check out' }).getAttribute('href'), '/cart');
   assert.equal(await toast.getByRole('button', { name: 'Close' }).count(), 1, 'a close button named "Close"');
+  // Said once: by the card's status, a live region; the toast is in none.
+  assert.equal(await card.locator('.card-add-status').getAttribute('role'), 'status');
+  assert.deepEqual(await liveAround(toast), [], 'the toast is not in a live region: it would be read twice');
+  assert.equal(await page.getByRole('region', { name: 'Added to your cart' }).count(), 1, 'a landmark, named');
   // The keyboard user is where they were: on the card's button.
   await focusOn(page, button, 'the add button after the add', { visible: true });
   await check(page, 'toast-card-1280');
@@ -109,6 +124,9 @@ test('an add on the product page: the quantity and subtotal; Check out goes to t
   const toast = toastOf(page);
   await toast.waitFor();
   await waitText(page.getByTestId('added'), /Added 2 to your cart/);
+  // Said once, by the form's own status.
+  assert.equal(await page.getByTestId('added').evaluate((el) => el.closest('[role="status"]') !== null), true);
+  assert.deepEqual(await liveAround(toast), []);
   assert.equal(await toast.getByTestId('toast-name').innerText(), product.name);
   assert.equal(await toast.locator('img').getAttribute('src'), product.image);
   assert.equal(await toast.getByTestId('toast-qty').innerText(), 'Quantity: 2');
