@@ -71,6 +71,7 @@ export async function savePicture(page, name) {
  * not the shop's (the payment provider's card field).
  */
 export async function axe(page, name, { exclude = [] } = {}) {
+  await animationsDone(page);
   const { AxeBuilder } = await import('@axe-core/playwright');
   let builder = new AxeBuilder({ page });
   for (const selector of exclude) builder = builder.exclude(selector);
@@ -79,6 +80,23 @@ export async function axe(page, name, { exclude = [] } = {}) {
     (v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
   );
   if (problems.length) throw new Error(`axe on ${name}:\n${problems.join('\n')}`);
+}
+
+/**
+ * Waits, 2 s at most, for the page's CSS animations and transitions that end
+ * (not a spinner's) to end. axe measures colours as they are drawn: the toast,
+ * 0.2 s into fading in, failed colour contrast once in a full run.
+ */
+async function animationsDone(page) {
+  await page.evaluate(() => Promise.race([
+    Promise.all(
+      document
+        .getAnimations()
+        .filter((a) => a.effect?.getComputedTiming().endTime !== Infinity)
+        .map((a) => a.finished.catch(() => {})),
+    ),
+    new Promise((resolve) => setTimeout(resolve, 2_000)),
+  ]));
 }
 
 /** A page state worth keeping: axe finds nothing, and a screenshot is saved. */
