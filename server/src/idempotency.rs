@@ -448,7 +448,7 @@ async fn in_transaction(
     next: Next,
 ) -> Response {
     let db = &idem.shared.db;
-    let key = TxKey::new(who, print.clone(), idem.abandoned_after);
+    let key = TxKey::new(who, print, idem.abandoned_after);
     parts.extensions.insert(key.clone());
     let run = next.run(Request::from_parts(parts, Body::from(bytes)));
     tokio::pin!(run);
@@ -494,14 +494,11 @@ async fn in_transaction(
     // out since, the products service down...) may be a replay, a reused key
     // or a duplicate of one still running: the key, read only now, answers
     // it instead. A request that reached its transaction was judged there.
-    if key.untouched().await {
-        match store::look(db, who, &print, idem.abandoned_after).await {
-            Ok(Some(claim)) => return settled(claim),
-            Ok(None) => {}
-            Err(e) => return e.into_response(),
-        }
+    match key.judge_late(db).await {
+        Ok(Some(claim)) => settled(claim),
+        Ok(None) => response,
+        Err(e) => e.into_response(),
     }
-    response
 }
 
 /// Completes a service's OpenAPI document with what this layer answers on

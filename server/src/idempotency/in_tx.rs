@@ -4,9 +4,9 @@
 //! commits of its own.
 //!
 //! The middleware reads nothing first: it hands the handler a [`TxKey`], and
-//! the key is judged where the request's work is. The transaction, once it holds the locks that
-//! serialize its callers' work (the cart locks), [`claim`]s the keys of its
-//! requests: a key already answered is replayed from the stored answer, one
+//! the key is judged where the request's work is. The transaction, once it
+//! holds the locks that serialize its callers' work (the cart locks),
+//! [`claim`]s the keys of its requests: a key already answered is replayed from the stored answer, one
 //! used with another request is a 422, one over its caller's cap a 429; the
 //! others do their work, and [`keep`] writes each kept answer with its claim
 //! before the one commit. A transaction that fails leaves no claim.
@@ -129,10 +129,15 @@ impl TxKey {
         }
     }
 
-    /// True while neither a transaction nor an early claim has had the key:
-    /// nothing was judged of it yet.
-    pub(super) async fn untouched(&self) -> bool {
-        *self.0.phase.lock().await == Phase::Waiting
+    /// What the key answers a request its handler answered without a
+    /// transaction or an early claim having had the key (a replay, a reused
+    /// key, a duplicate still running), read now; `None` when the key was
+    /// judged already or holds nothing live.
+    pub(super) async fn judge_late(&self, db: &Db) -> ApiResult<Option<Claim>> {
+        if *self.0.phase.lock().await != Phase::Waiting {
+            return Ok(None);
+        }
+        store::look(db, &self.claimant(), &self.0.print, self.0.abandoned_after).await
     }
 
     /// Called by the transaction's owner before it begins: the key as the

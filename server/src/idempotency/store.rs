@@ -427,7 +427,7 @@ mod pg {
     use super::Answered;
 
     /// Claims with their answers, a key already there left as it is.
-    #[derive(QueryId)]
+    #[derive(Default, QueryId)]
     pub struct InsertAnswered {
         caller: Vec<String>,
         key: Vec<String>,
@@ -441,16 +441,7 @@ mod pg {
 
     impl InsertAnswered {
         pub fn of(rows: Vec<Answered>) -> Self {
-            let mut this = Self {
-                caller: Vec::with_capacity(rows.len()),
-                key: Vec::with_capacity(rows.len()),
-                fingerprint: Vec::with_capacity(rows.len()),
-                status: Vec::with_capacity(rows.len()),
-                body: Vec::with_capacity(rows.len()),
-                created_at: Vec::with_capacity(rows.len()),
-                owner: Vec::with_capacity(rows.len()),
-                headers: Vec::with_capacity(rows.len()),
-            };
+            let mut this = Self::default();
             for row in rows {
                 this.caller.push(row.caller);
                 this.key.push(row.key);
