@@ -258,6 +258,70 @@ struct Held {
     armed: bool,
 }
 
+impl Held {
+    /// Claims `who`'s key: `Ok(Ok(held))` when the claim is this request's,
+    /// `Ok(Err(claim))` for what answers it instead. The claim is written
+    /// from a task of its own and its guard travels with the answer, so a
+    /// claim written while the request was being dropped (the client gone
+    /// mid-insert) is released all the same: the unread guard drops.
+    async fn claim(
+        db: &Db,
+        who: &Claimant<'_>,
+        print: &[u8],
+        abandoned_after: Duration,
+    ) -> ApiResult<Result<Self, Claim>> {
+        let (db, caller, key, owner, cap, print) = (
+            db.clone(),
+            who.caller.to_owned(),
+            who.key.to_owned(),
+            who.owner.to_owned(),
+            who.cap,
+            print.to_vec(),
+        );
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        tokio::spawn(async move {
+            let who = Claimant {
+                caller: &caller,
+                key: &key,
+                owner: &owner,
+                cap,
+            };
+            let claim = store::claim(&db, &who, &print, abandoned_after).await;
+            let _ = answer.send(claim.map(|claim| match claim {
+                Claim::Mine(at) => Ok(Self {
+                    db: db.clone(),
+                    caller: caller.clone(),
+                    key: key.clone(),
+                    at,
+                    armed: true,
+                }),
+                other => Err(other),
+            }));
+        });
+        answered
+            .await
+            .unwrap_or_else(|_| Err(ApiError::Internal(anyhow::anyhow!("claiming a key failed"))))
+    }
+
+    /// Deletes the claim now, to its end even if the request is dropped
+    /// meanwhile.
+    async fn release(mut self) {
+        self.armed = false;
+        let (db, caller, key, at) = (
+            self.db.clone(),
+            std::mem::take(&mut self.caller),
+            std::mem::take(&mut self.key),
+            self.at,
+        );
+        let release = tokio::spawn(async move {
+            if let Err(e) = store::release(&db, &caller, &key, at).await {
+                tracing::warn!(error = %e, "could not release an idempotency key");
+            }
+        });
+        let _ = release.await;
+    }
+}
+
 impl Drop for Held {
     fn drop(&mut self) {
         if !self.armed {
@@ -361,30 +425,17 @@ pub async fn idempotent(State(idem): State<Idempotency>, req: Request, next: Nex
     {
         return in_transaction(&idem, &who, print, parts, bytes, next).await;
     }
-    let at = match store::claim(db, &who, &print, idem.abandoned_after).await {
+    let mut held = match Held::claim(db, &who, &print, idem.abandoned_after).await {
         Err(e) => return e.into_response(),
-        Ok(Claim::Mine(at)) => at,
-        Ok(Claim::Reused) => return reused(),
-        Ok(Claim::Answered(kept)) => return replay(kept),
-        Ok(Claim::Running) => return in_progress(),
-        Ok(Claim::Full { retry_after }) => {
-            return ApiError::TooManyRequests { retry_after }.into_response()
-        }
+        Ok(Ok(held)) => held,
+        Ok(Err(claim)) => return settled(claim),
     };
-    let mut held = Held {
-        db: db.clone(),
-        caller: caller.clone(),
-        key: key.clone(),
-        at,
-        armed: true,
-    };
+    let at = held.at;
     match store::full(db, &who, 1).await {
         Ok(None) => {}
         Ok(Some(retry_after)) => {
             // Gone before the answer, so the caller never sees it counted.
-            if store::release(db, &caller, &key, at).await.is_ok() {
-                held.armed = false;
-            }
+            held.release().await;
             return ApiError::TooManyRequests { retry_after }.into_response();
         }
         // The claim goes with `held`.
@@ -460,35 +511,15 @@ async fn in_transaction(
                 Err(e) => return e.into_response(),
                 Ok(in_tx::Early::Settled(claim)) => return settled(claim),
                 Ok(in_tx::Early::NotNeeded) => {}
-                Ok(in_tx::Early::Claimed(at)) => {
-                    held = Some(Held {
-                        db: db.clone(),
-                        caller: who.caller.to_owned(),
-                        key: who.key.to_owned(),
-                        at,
-                        armed: true,
-                    });
-                }
+                Ok(in_tx::Early::Claimed(claim)) => held = Some(claim),
             }
             run.await
         }
     };
     // An early claim its transaction did not answer (the answer is not
     // kept, or the transaction failed) goes now; an answered one stays.
-    if let Some(mut held) = held {
-        held.armed = false;
-        let (db, caller, key, at) = (
-            held.db.clone(),
-            std::mem::take(&mut held.caller),
-            std::mem::take(&mut held.key),
-            held.at,
-        );
-        let release = tokio::spawn(async move {
-            if let Err(e) = store::release(&db, &caller, &key, at).await {
-                tracing::warn!(error = %e, "could not release an idempotency key");
-            }
-        });
-        let _ = release.await;
+    if let Some(held) = held {
+        held.release().await;
     }
     // A request answered before its transaction (the product gone or sold
     // out since, the products service down...) may be a replay, a reused key

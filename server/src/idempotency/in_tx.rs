@@ -27,7 +27,7 @@ use chrono::NaiveDateTime;
 use diesel::QueryResult;
 
 use super::store::{self, Answered, Claim, Claimant, Kept, KeyStore};
-use super::KEEP_FOR;
+use super::{Held, KEEP_FOR};
 use crate::db::Db;
 use crate::error::ApiResult;
 
@@ -67,8 +67,8 @@ enum Phase {
 pub(super) enum Early {
     /// It is in its transaction already: no claim needed.
     NotNeeded,
-    /// Claimed, at this time.
-    Claimed(NaiveDateTime),
+    /// Claimed: the claim, released if the request is dropped.
+    Claimed(Held),
     /// The key answers the request without the work (replay, 409, 422, 429).
     Settled(Claim),
 }
@@ -104,21 +104,21 @@ impl TxKey {
             return Ok(Early::NotNeeded);
         }
         let who = self.claimant();
-        match store::claim(db, &who, &self.0.print, self.0.abandoned_after).await {
-            Ok(Claim::Mine(at)) => match store::full(db, &who, 1).await {
+        match Held::claim(db, &who, &self.0.print, self.0.abandoned_after).await {
+            Ok(Ok(held)) => match store::full(db, &who, 1).await {
                 Ok(None) => {
-                    *phase = Phase::Early(at);
-                    Ok(Early::Claimed(at))
+                    *phase = Phase::Early(held.at);
+                    Ok(Early::Claimed(held))
                 }
                 other => {
                     // Over the cap (or unknown): gone before the answer.
                     *phase = Phase::Settled;
-                    let _ = store::release(db, who.caller, who.key, at).await;
+                    held.release().await;
                     let retry_after = other?.unwrap_or(1);
                     Ok(Early::Settled(Claim::Full { retry_after }))
                 }
             },
-            Ok(claim) => {
+            Ok(Err(claim)) => {
                 *phase = Phase::Settled;
                 Ok(Early::Settled(claim))
             }
