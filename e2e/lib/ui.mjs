@@ -236,6 +236,14 @@ export async function loggedInShopper(shop, prefix, size) {
   return loggedInAs(shop, username, token, size);
 }
 
+/** As `loggedInShopper`, an admin (made one before logging in). */
+export async function loggedInAdmin(shop, prefix) {
+  const username = uniqueName(prefix);
+  const token = await registerAndLogin(shop.urls, username);
+  await shop.stack.makeAdmin(username);
+  return loggedInAs(shop, username, token);
+}
+
 async function loggedInAs(shop, username, token, size) {
   const page = await shop.page(size);
   await loginInUi(page, username);

@@ -4,18 +4,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { check, visit } from '../lib/browser.mjs';
-import { call, products, registerAndLogin, uniqueName } from '../lib/api.mjs';
-import { badgeIs, cartLines, loginInUi, slowDown, waitFocus, waitText } from '../lib/ui.mjs';
+import { call, products } from '../lib/api.mjs';
+import { badgeIs, cartLines, loggedInShopper, slowDown, waitFocus, waitText } from '../lib/ui.mjs';
 import { T, useShop } from '../lib/suite.mjs';
 
 const shop = useShop();
 
 async function onProductPage(index = 0) {
-  const username = uniqueName('once');
-  const token = await registerAndLogin(shop.urls, username);
   const product = (await products(shop.urls)).results[index];
-  const page = await shop.page();
-  await loginInUi(page, username);
+  const { token, page } = await loggedInShopper(shop, 'once');
   await visit(page, `/product/${product.slug}`);
   await page.getByRole('button', { name: 'Add to cart' }).waitFor();
   return { page, token, product };

@@ -2,20 +2,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { screenshot, visit } from '../lib/browser.mjs';
-import { products, registerAndLogin, uniqueName } from '../lib/api.mjs';
-import { focusIs, loginInUi, nav, waitText } from '../lib/ui.mjs';
+import { products, uniqueName } from '../lib/api.mjs';
+import { focusIs, loggedInAdmin, loggedInShopper, nav, waitText } from '../lib/ui.mjs';
 import { T, useShop } from '../lib/suite.mjs';
 
 const shop = useShop();
 
 test('an admin adds a product and it appears in the catalogue', T, async () => {
-  const username = uniqueName('admin');
-  await registerAndLogin(shop.urls, username);
-  await shop.stack.makeAdmin(username);
   const image = (await products(shop.urls)).results[0].image;
-
-  const page = await shop.page();
-  await loginInUi(page, username);
+  const { page } = await loggedInAdmin(shop, 'admin');
   await nav(page, 'Manage products').click();
   // An empty form: the API's 422 names the fields, shown beside them.
   await page.getByRole('button', { name: 'Add product' }).click();
@@ -43,10 +38,7 @@ test('an admin adds a product and it appears in the catalogue', T, async () => {
 });
 
 test('a user who is not an admin sees no link and a plain notice', T, async () => {
-  const username = uniqueName('plain');
-  await registerAndLogin(shop.urls, username);
-  const page = await shop.page();
-  await loginInUi(page, username);
+  const { page } = await loggedInShopper(shop, 'plain');
   assert.equal(await nav(page, 'Manage products').count(), 0);
   await visit(page, '/admin');
   await waitText(page.getByTestId('admin-only'), /for administrators only/);

@@ -5,17 +5,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { check, visit } from '../lib/browser.mjs';
 import { products, registerAndLogin, uniqueName } from '../lib/api.mjs';
-import { focusIs, loginInUi, nav, waitText } from '../lib/ui.mjs';
+import { focusIs, loggedInAdmin, nav, waitText } from '../lib/ui.mjs';
 import { T, useShop } from '../lib/suite.mjs';
 
 const shop = useShop();
 
 async function adminForm() {
-  const username = uniqueName('admin');
-  await registerAndLogin(shop.urls, username);
-  await shop.stack.makeAdmin(username);
-  const page = await shop.page();
-  await loginInUi(page, username);
+  const { page } = await loggedInAdmin(shop, 'admin');
   await nav(page, 'Manage products').click();
   await page.getByRole('button', { name: 'Add product' }).waitFor();
   return page;

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { check, visit } from '../lib/browser.mjs';
 import { call, products, registerAndLogin, uniqueName } from '../lib/api.mjs';
-import { CATALOGUE_DOWN, focusOn, loginInUi, outageInPage, waitText } from '../lib/ui.mjs';
+import { CATALOGUE_DOWN, focusOn, loggedInShopper, loginInUi, outageInPage, waitText } from '../lib/ui.mjs';
 import { T, useShop } from '../lib/suite.mjs';
 
 const shop = useShop({ own: true });
@@ -65,10 +65,7 @@ test('the catalogue outage notice has "Try again", which works once it is back',
 });
 
 test('the cart outage notice has "Try again"', T, async () => {
-  const username = uniqueName('cartdown');
-  await registerAndLogin(shop.urls, username);
-  const page = await shop.page();
-  await loginInUi(page, username);
+  const { page } = await loggedInShopper(shop, 'cartdown');
   const outage = await outageInPage(page, (url) => url.pathname === '/api/order');
   await visit(page, '/cart');
   await waitText(page.getByTestId('cart-unavailable-notice'), /cart is unavailable/);
@@ -86,10 +83,7 @@ test('an unknown product has a heading', T, async () => {
 });
 
 test('an unknown order has a heading', T, async () => {
-  const username = uniqueName('noorder');
-  await registerAndLogin(shop.urls, username);
-  const page = await shop.page();
-  await loginInUi(page, username);
+  const { page } = await loggedInShopper(shop, 'noorder');
   await visit(page, '/thank-you/999999');
   await page.getByRole('heading', { level: 1, name: 'Order not found' }).waitFor();
   await check(page, 'order-not-found');

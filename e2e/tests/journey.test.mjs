@@ -3,8 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { check, visit } from '../lib/browser.mjs';
-import { call, products, registerAndLogin, uniqueName } from '../lib/api.mjs';
-import { PASSWORD, badgeIs, isVisibleFocus, loginInUi, nav, registerInUi, tabTo, waitFocus, waitText } from '../lib/ui.mjs';
+import { call, products, uniqueName } from '../lib/api.mjs';
+import { PASSWORD, badgeIs, isVisibleFocus, loggedInShopper, loginInUi, nav, registerInUi, tabTo, waitFocus, waitText } from '../lib/ui.mjs';
 import { T, useShop } from '../lib/suite.mjs';
 
 const shop = useShop();
@@ -88,10 +88,7 @@ test('keyboard only: register, find a product, add it, change the quantity, chec
 });
 
 test('a token the users service revoked sends the user to log in, and back after', T, async () => {
-  const username = uniqueName('bob');
-  await registerAndLogin(shop.urls, username);
-  const page = await shop.page();
-  await loginInUi(page, username);
+  const { username, page } = await loggedInShopper(shop, 'bob');
   const token = await page.evaluate(() => localStorage.getItem('cartwheel.token'));
   await call(shop.urls.users, 'POST', '/api/user/logout', { token });
   // The orders service may trust a token it checked for up to 5 s (API.md).

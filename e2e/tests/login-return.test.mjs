@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { check, visit } from '../lib/browser.mjs';
 import { products, registerAndLogin, uniqueName } from '../lib/api.mjs';
-import { PASSWORD, cartLines, focusOn, loginInUi, waitText } from '../lib/ui.mjs';
+import { PASSWORD, cartLines, focusOn, loggedInShopper, loginInUi, waitText } from '../lib/ui.mjs';
 import { T, useShop } from '../lib/suite.mjs';
 
 const shop = useShop();
@@ -59,10 +59,7 @@ test('registering logs the new user in and returns to the page', T, async () => 
 });
 
 test('a logged-in user sees no login or register form', T, async () => {
-  const username = uniqueName('already');
-  await registerAndLogin(shop.urls, username);
-  const page = await shop.page();
-  await loginInUi(page, username);
+  const { username, page } = await loggedInShopper(shop, 'already');
   for (const path of ['/login', '/register']) {
     await visit(page, path);
     await waitText(page.getByTestId('already-logged-in'), new RegExp(`logged in as ${username}`));

@@ -7,6 +7,7 @@ import {
   CART_DOWN,
   CATALOGUE_DOWN,
   badgeIs,
+  loggedInShopper,
   loginInUi,
   logoutInUi,
   nav,
@@ -86,10 +87,7 @@ test('products and orders down: register and log in still work', T, async () => 
 });
 
 test('all three down: the page still renders, with notices', T, async () => {
-  const username = uniqueName('alldown');
-  await registerAndLogin(shop.urls, username);
-  const page = await shop.page();
-  await loginInUi(page, username);
+  const { username, page } = await loggedInShopper(shop, 'alldown');
   await Promise.all(['users', 'products', 'orders'].map((s) => shop.stack.stop(s)));
 
   // A logged-in visitor: header, navigation and a notice per missing part.

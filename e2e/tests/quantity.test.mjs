@@ -3,19 +3,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { check, visit } from '../lib/browser.mjs';
-import { products, registerAndLogin, uniqueName } from '../lib/api.mjs';
-import { badgeIs, cartLines, loginInUi, shopperWithCart, waitText } from '../lib/ui.mjs';
+import { products } from '../lib/api.mjs';
+import { badgeIs, cartLines, loggedInShopper, shopperWithCart, waitText } from '../lib/ui.mjs';
 import { T, useShop } from '../lib/suite.mjs';
 
 const shop = useShop();
 
 for (const typed of ['1.5', '-1', '1e2', 'abc']) {
   test(`the product page keeps "${typed}" as typed and refuses it with a message`, T, async () => {
-    const username = uniqueName('qty');
-    const token = await registerAndLogin(shop.urls, username);
     const product = (await products(shop.urls)).results[0];
-    const page = await shop.page();
-    await loginInUi(page, username);
+    const { token, page } = await loggedInShopper(shop, 'qty');
     await visit(page, `/product/${product.slug}`);
     const qty = page.getByLabel('Quantity');
     await qty.fill('');
@@ -32,11 +29,8 @@ for (const typed of ['1.5', '-1', '1e2', 'abc']) {
 }
 
 test('a valid typed quantity is added exactly', T, async () => {
-  const username = uniqueName('qtyok');
-  const token = await registerAndLogin(shop.urls, username);
   const product = (await products(shop.urls)).results[1];
-  const page = await shop.page();
-  await loginInUi(page, username);
+  const { token, page } = await loggedInShopper(shop, 'qtyok');
   await visit(page, `/product/${product.slug}`);
   await page.getByLabel('Quantity').fill('12');
   await page.getByRole('button', { name: 'Add to cart' }).click();

@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { visit } from '../lib/browser.mjs';
-import { products, registerAndLogin, uniqueName } from '../lib/api.mjs';
-import { loginInUi, waitText } from '../lib/ui.mjs';
+import { products } from '../lib/api.mjs';
+import { loggedInShopper, waitText } from '../lib/ui.mjs';
 import { T, useShop } from '../lib/suite.mjs';
 
 // This file's own shop logs every request (the shared one logs warnings only).
@@ -22,11 +22,8 @@ async function logOf(name) {
 }
 
 test('an add-item carries one request id through orders and products', T, async () => {
-  const username = uniqueName('traced');
-  await registerAndLogin(shop.urls, username);
   const product = (await products(shop.urls)).results[0];
-  const page = await shop.page();
-  await loginInUi(page, username);
+  const { page } = await loggedInShopper(shop, 'traced');
   await visit(page, `/product/${product.slug}`);
   const answered = page.waitForResponse(
     (r) => r.url().includes('/api/order/add-item') && r.request().method() === 'POST',

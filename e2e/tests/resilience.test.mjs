@@ -6,18 +6,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { check, visit } from '../lib/browser.mjs';
-import { adminToken, call, createProduct, patchProduct, registerAndLogin, uniqueName } from '../lib/api.mjs';
-import { CART_DOWN, CATALOGUE_DOWN, badgeIs, cartLines, focusIs, focusOn, loginInUi, nav, waitText } from '../lib/ui.mjs';
+import { adminToken, call, createProduct, patchProduct, uniqueName } from '../lib/api.mjs';
+import { CART_DOWN, CATALOGUE_DOWN, badgeIs, cartLines, focusIs, focusOn, loggedInShopper, loginInUi, nav, waitText } from '../lib/ui.mjs';
 import { T, useShop } from '../lib/suite.mjs';
 
 const shop = useShop({ own: true });
 
 async function shopper() {
-  const username = uniqueName('res');
-  const token = await registerAndLogin(shop.urls, username);
-  const page = await shop.page();
-  await loginInUi(page, username);
-  return { page, token, username };
+  return loggedInShopper(shop, 'res');
 }
 
 test('"Order again" adds every line it can, then names each one skipped and why', T, async () => {

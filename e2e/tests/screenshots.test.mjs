@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { bothWidths, visit } from '../lib/browser.mjs';
 import { call, products, registerAndLogin, uniqueName } from '../lib/api.mjs';
 import { loginInUi } from '../lib/ui.mjs';
-import { T, useShop } from '../lib/suite.mjs';
+import { useShop } from '../lib/suite.mjs';
 
 const shop = useShop();
 

@@ -6,8 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { check, bothWidths, visit } from '../lib/browser.mjs';
-import { adminToken, call, createProduct, patchProduct, productById, registerAndLogin, uniqueName } from '../lib/api.mjs';
-import { cartLines, focusIs, loginInUi, waitText } from '../lib/ui.mjs';
+import { adminToken, call, createProduct, patchProduct, productById, uniqueName } from '../lib/api.mjs';
+import { cartLines, focusIs, loggedInShopper, waitText } from '../lib/ui.mjs';
 import { T, useShop } from '../lib/suite.mjs';
 
 const shop = useShop({ own: true });
@@ -30,11 +30,7 @@ async function productsWith(stocks) {
 }
 
 async function shopper() {
-  const username = uniqueName('buyer');
-  const token = await registerAndLogin(shop.urls, username);
-  const page = await shop.page();
-  await loginInUi(page, username);
-  return { page, token };
+  return loggedInShopper(shop, 'buyer');
 }
 
 const add = (token, product, qty) =>
