@@ -306,6 +306,11 @@ impl Held {
     /// Deletes the claim now, to its end even if the request is dropped
     /// meanwhile.
     async fn release(mut self) {
+        let _ = self.release_in(&tokio::runtime::Handle::current()).await;
+    }
+
+    /// Disarms the guard and deletes the claim from a task of its own.
+    fn release_in(&mut self, runtime: &tokio::runtime::Handle) -> tokio::task::JoinHandle<()> {
         self.armed = false;
         let (db, caller, key, at) = (
             self.db.clone(),
@@ -313,12 +318,11 @@ impl Held {
             std::mem::take(&mut self.key),
             self.at,
         );
-        let release = tokio::spawn(async move {
+        runtime.spawn(async move {
             if let Err(e) = store::release(&db, &caller, &key, at).await {
                 tracing::warn!(error = %e, "could not release an idempotency key");
             }
-        });
-        let _ = release.await;
+        })
     }
 }
 
@@ -330,18 +334,8 @@ impl Drop for Held {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
-        let (db, caller, key, at) = (
-            self.db.clone(),
-            std::mem::take(&mut self.caller),
-            std::mem::take(&mut self.key),
-            self.at,
-        );
         tracing::info!("request dropped before it answered: releasing its Idempotency-Key");
-        runtime.spawn(async move {
-            if let Err(e) = store::release(&db, &caller, &key, at).await {
-                tracing::warn!(error = %e, "could not release an idempotency key");
-            }
-        });
+        self.release_in(&runtime);
     }
 }
 
