@@ -289,9 +289,9 @@ impl Held {
             let claim = store::claim(&db, &who, &print, abandoned_after).await;
             let _ = answer.send(claim.map(|claim| match claim {
                 Claim::Mine(at) => Ok(Self {
-                    db: db.clone(),
-                    caller: caller.clone(),
-                    key: key.clone(),
+                    db,
+                    caller,
+                    key,
                     at,
                     armed: true,
                 }),
@@ -309,15 +309,34 @@ impl Held {
         let _ = self.release_in(&tokio::runtime::Handle::current()).await;
     }
 
-    /// Disarms the guard and deletes the claim from a task of its own.
-    fn release_in(&mut self, runtime: &tokio::runtime::Handle) -> tokio::task::JoinHandle<()> {
+    /// Answers the claim with `kept`, to its end even if the request is
+    /// dropped meanwhile. One that fails leaves the claim unanswered: a
+    /// retry gets 409 until it is taken over as abandoned, then the work is
+    /// done again.
+    async fn keep(mut self, kept: Kept) {
+        let (db, caller, key, at) = self.disarm();
+        let keep = tokio::spawn(async move {
+            if let Err(e) = store::keep(&db, &caller, &key, at, &kept).await {
+                tracing::warn!(error = %e, "could not keep an idempotent answer");
+            }
+        });
+        let _ = keep.await;
+    }
+
+    /// Disarms the guard: what names the claim, for the task that settles it.
+    fn disarm(&mut self) -> (Db, String, String, NaiveDateTime) {
         self.armed = false;
-        let (db, caller, key, at) = (
+        (
             self.db.clone(),
             std::mem::take(&mut self.caller),
             std::mem::take(&mut self.key),
             self.at,
-        );
+        )
+    }
+
+    /// Disarms the guard and deletes the claim from a task of its own.
+    fn release_in(&mut self, runtime: &tokio::runtime::Handle) -> tokio::task::JoinHandle<()> {
+        let (db, caller, key, at) = self.disarm();
         runtime.spawn(async move {
             if let Err(e) = store::release(&db, &caller, &key, at).await {
                 tracing::warn!(error = %e, "could not release an idempotency key");
@@ -419,12 +438,11 @@ pub async fn idempotent(State(idem): State<Idempotency>, req: Request, next: Nex
     {
         return in_transaction(&idem, &who, print, parts, bytes, next).await;
     }
-    let mut held = match Held::claim(db, &who, &print, idem.abandoned_after).await {
+    let held = match Held::claim(db, &who, &print, idem.abandoned_after).await {
         Err(e) => return e.into_response(),
         Ok(Ok(held)) => held,
         Ok(Err(claim)) => return settled(claim),
     };
-    let at = held.at;
     match store::full(db, &who, 1).await {
         Ok(None) => {}
         Ok(Some(retry_after)) => {
@@ -447,12 +465,6 @@ pub async fn idempotent(State(idem): State<Idempotency>, req: Request, next: Nex
     };
     // The answer exists: keeping or releasing runs to its end in a task of
     // its own, even if the client leaves now.
-    held.armed = false;
-    let (db, caller, key) = (
-        held.db.clone(),
-        std::mem::take(&mut held.caller),
-        std::mem::take(&mut held.key),
-    );
     let kept = keepable(parts.status, &body).then(|| Kept {
         status: parts.status.as_u16(),
         body: body.to_vec(),
@@ -464,21 +476,10 @@ pub async fn idempotent(State(idem): State<Idempotency>, req: Request, next: Nex
             })
             .collect(),
     });
-    let finish = tokio::spawn(async move {
-        match kept {
-            Some(kept) => store::keep(&db, &caller, &key, at, &kept)
-                .await
-                .map_err(|e| {
-                    // A retry finds the claim unanswered: 409 until it is taken
-                    // over as abandoned, then the work is done again.
-                    tracing::warn!(error = %e, "could not keep an idempotent answer");
-                }),
-            None => store::release(&db, &caller, &key, at).await.map_err(|e| {
-                tracing::warn!(error = %e, "could not release an idempotency key");
-            }),
-        }
-    });
-    let _ = finish.await;
+    match kept {
+        Some(kept) => held.keep(kept).await,
+        None => held.release().await,
+    }
     Response::from_parts(parts, Body::from(body))
 }
 

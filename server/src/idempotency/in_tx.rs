@@ -6,10 +6,11 @@
 //! The middleware reads nothing first: it hands the handler a [`TxKey`], and
 //! the key is judged where the request's work is. The transaction, once it
 //! holds the locks that serialize its callers' work (the cart locks),
-//! [`claim`]s the keys of its requests: a key already answered is replayed from the stored answer, one
-//! used with another request is a 422, one over its caller's cap a 429; the
-//! others do their work, and [`keep`] writes each kept answer with its claim
-//! before the one commit. A transaction that fails leaves no claim.
+//! [`claim`]s the keys of its requests: a key already answered is replayed
+//! from the stored answer, one used with another request is a 422, one over
+//! its caller's cap a 429; the others do their work, and [`keep`] writes each
+//! kept answer with its claim before the one commit. A transaction that
+//! fails leaves no claim.
 //!
 //! A request that has not reached its transaction after
 //! [`EARLY_CLAIM_AFTER`] (a slow call to another service) claims its key as
