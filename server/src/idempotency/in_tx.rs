@@ -210,9 +210,9 @@ impl axum::response::IntoResponse for Settled {
 /// request without a key), after the transaction took the locks that order
 /// its callers' work. One outcome per request: `None` when it does its work
 /// (its answer then goes to [`keep`]), else what answers it instead. Reads
-/// the keys in one statement, and the new claims' owners' bounds in one more
-/// (their keys are counted only when the bound nears the cap); a row past
-/// its day or abandoned is taken over. The same key
+/// the keys and their owners' bounds in one statement (an owner's keys are
+/// counted only when its bound nears the cap); a row past its day or
+/// abandoned is taken over. The same key
 /// twice in one transaction: the second is `Running` (or `Reused`).
 pub async fn claim<C: KeyStore + Send>(
     conn: &mut C,
@@ -225,12 +225,17 @@ pub async fn claim<C: KeyStore + Send>(
     }
     let callers = present.iter().map(|e| e.key.0.caller.clone()).collect();
     let names = present.iter().map(|e| e.key.0.key.clone()).collect();
-    let mut rows: std::collections::HashMap<(String, String), store::KeyRow> = conn
-        .key_rows(callers, names)
-        .await?
+    // Every owner's bound, read with the keys: most keys are new claims.
+    let mut owners: Vec<String> = present.iter().map(|e| e.key.0.owner.clone()).collect();
+    owners.sort_unstable();
+    owners.dedup();
+    let since = store::now() - chrono::Duration::from_std(KEEP_FOR).unwrap_or_default();
+    let (rows, bounds) = conn.read_keys(callers, names, owners, since).await?;
+    let mut rows: std::collections::HashMap<(String, String), store::KeyRow> = rows
         .into_iter()
         .map(|row| ((row.caller.clone(), row.key.clone()), row))
         .collect();
+    let mut live: std::collections::HashMap<String, i64> = bounds.into_iter().collect();
     let mut seen: std::collections::HashMap<(String, String), Vec<u8>> = Default::default();
     // The new claims, by owner: counted against the cap below.
     let mut new: Vec<(String, usize)> = Vec::new();
@@ -266,17 +271,12 @@ pub async fn claim<C: KeyStore + Send>(
         }
     }
     if !new.is_empty() {
-        let since = store::now() - chrono::Duration::from_std(KEEP_FOR).unwrap_or_default();
         let mut owners: Vec<String> = new.iter().map(|(owner, _)| owner.clone()).collect();
         owners.sort_unstable();
         owners.dedup();
-        // Each owner's bound first (its hours: a few rows); only an owner
-        // the bound puts within reach of its cap has its keys counted.
-        let mut live: std::collections::HashMap<String, i64> = conn
-            .key_bounds(owners.clone(), since)
-            .await?
-            .into_iter()
-            .collect();
+        // Each owner's bound (its hours: a few rows) came with the keys;
+        // only an owner the bound puts within reach of its cap has its keys
+        // counted.
         let close: Vec<String> = owners
             .into_iter()
             .filter(|owner| {

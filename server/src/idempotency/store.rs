@@ -384,9 +384,14 @@ pub trait KeyStore: AddAnswered + ReadKeys {
     ) -> impl std::future::Future<Output = QueryResult<usize>> + Send;
 }
 
-/// Writes claims with their answers; a key already there stays as it is.
-/// How many were written. One statement on PostgreSQL; SQLite has no
-/// many-row insert that skips conflicts in diesel, one a row (in process).
+/// Writes claims with their answers, in a transaction that claimed their
+/// keys: how many were written, fewer when a key was claimed meanwhile
+/// outside the transaction (which the caller then rolls back and runs
+/// again). A key already there stays as it is. On PostgreSQL one plain
+/// insert, whose unique violation fails the transaction (answered 0): most
+/// batches meet no conflict, and `ON CONFLICT DO NOTHING` would probe the
+/// primary key for each row before inserting it. SQLite has no many-row
+/// insert that skips conflicts in diesel: one a row (in process).
 pub trait AddAnswered {
     fn add_answered(
         &mut self,
@@ -396,7 +401,11 @@ pub trait AddAnswered {
 
 impl AddAnswered for crate::db::PgConn {
     async fn add_answered(&mut self, rows: Vec<Answered>) -> QueryResult<usize> {
-        pg::InsertAnswered::of(rows).execute(self).await
+        use diesel::result::{DatabaseErrorKind, Error};
+        match pg::InsertAnswered::of(rows).execute(self).await {
+            Err(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => Ok(0),
+            other => other,
+        }
     }
 }
 
@@ -421,12 +430,13 @@ mod pg {
     use chrono::NaiveDateTime;
     use diesel::pg::Pg;
     use diesel::query_builder::{AstPass, QueryFragment, QueryId};
-    use diesel::sql_types::{Array, Binary, Integer, Text, Timestamp};
+    use diesel::sql_types::{Array, BigInt, Binary, Integer, Nullable, Text, Timestamp};
     use diesel::QueryResult;
+    use diesel::QueryableByName;
 
     use super::Answered;
 
-    /// Claims with their answers, a key already there left as it is.
+    /// Claims with their answers (a key already there fails it).
     #[derive(Default, QueryId)]
     pub struct InsertAnswered {
         caller: Vec<String>,
@@ -478,53 +488,160 @@ mod pg {
             out.push_bind_param::<Array<Text>, _>(&self.owner)?;
             out.push_sql(", ");
             out.push_bind_param::<Array<Text>, _>(&self.headers)?;
-            out.push_sql(") ON CONFLICT DO NOTHING");
+            out.push_sql(")");
+            Ok(())
+        }
+    }
+
+    /// The rows of keys `keys[i]` of `callers[i]`, then one row per owner
+    /// of `owners` with keys in its hours from `hour` on: the owner in
+    /// `caller`, the sum in `bound` (`NULL` on a key's row).
+    ///
+    /// Prepared once per connection like the insert, and planned once: each
+    /// pair and each owner drives a lookup (fenced by `OFFSET 0`, so that
+    /// it is not flattened into a join the planner may hash) with only the
+    /// primary key to use, so the plan is right whatever the table held
+    /// when it was made. (A semi-join of the pairs, planned while the table
+    /// was empty, kept scanning all of it.) The lists travel as JSON arrays,
+    /// not SQL arrays: PostgreSQL sizes an array parameter's `unnest` from
+    /// its value when it plans for the values, so a plan for a batch's
+    /// actual length always looked cheaper than the one kept for any
+    /// length, and the statement was planned again on every batch (a third
+    /// of what a key cost the database). A JSON array's length is unknown
+    /// either way, so the plan kept wins after PostgreSQL's five trials.
+    #[derive(QueryId)]
+    pub struct KeysAndBounds {
+        /// JSON arrays of strings.
+        pub callers: String,
+        pub keys: String,
+        pub owners: String,
+        pub hour: NaiveDateTime,
+    }
+
+    /// A row of [`KeysAndBounds`].
+    #[derive(QueryableByName)]
+    pub struct KeyOrBound {
+        #[diesel(sql_type = Text)]
+        caller: String,
+        #[diesel(sql_type = Text)]
+        key: String,
+        #[diesel(sql_type = Binary)]
+        fingerprint: Vec<u8>,
+        #[diesel(sql_type = Nullable<Integer>)]
+        status: Option<i32>,
+        #[diesel(sql_type = Nullable<Binary>)]
+        body: Option<Vec<u8>>,
+        #[diesel(sql_type = Timestamp)]
+        created_at: NaiveDateTime,
+        #[diesel(sql_type = Nullable<Text>)]
+        headers: Option<String>,
+        #[diesel(sql_type = Nullable<BigInt>)]
+        pub bound: Option<i64>,
+    }
+
+    impl KeyOrBound {
+        pub fn row(self) -> super::KeyRow {
+            super::KeyRow {
+                caller: self.caller,
+                key: self.key,
+                fingerprint: self.fingerprint,
+                status: self.status,
+                body: self.body,
+                created_at: self.created_at,
+                headers: self.headers,
+            }
+        }
+    }
+
+    impl diesel::query_builder::Query for KeysAndBounds {
+        type SqlType = diesel::sql_types::Untyped;
+    }
+
+    impl QueryFragment<Pg> for KeysAndBounds {
+        fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+            out.push_sql(
+                "SELECT k.caller, k.key, k.fingerprint, k.status, k.body, k.created_at, \
+                 k.headers, NULL::bigint AS bound \
+                 FROM ROWS FROM (jsonb_array_elements_text(",
+            );
+            out.push_bind_param::<Text, _>(&self.callers)?;
+            out.push_sql("::jsonb), jsonb_array_elements_text(");
+            out.push_bind_param::<Text, _>(&self.keys)?;
+            out.push_sql(
+                "::jsonb)) AS wanted (caller, key), LATERAL (SELECT * FROM idempotency_keys i \
+                 WHERE i.caller = wanted.caller AND i.key = wanted.key OFFSET 0) k \
+                 UNION ALL SELECT o.owner, '', ''::bytea, NULL, NULL, ",
+            );
+            out.push_bind_param::<Timestamp, _>(&self.hour)?;
+            out.push_sql(", NULL, b.bound FROM jsonb_array_elements_text(");
+            out.push_bind_param::<Text, _>(&self.owners)?;
+            out.push_sql(
+                "::jsonb) AS o (owner), LATERAL (SELECT sum(h.keys)::bigint AS bound \
+                 FROM idempotency_owner_keys h WHERE h.owner = o.owner AND h.hour >= ",
+            );
+            out.push_bind_param::<Timestamp, _>(&self.hour)?;
+            out.push_sql(" OFFSET 0) b WHERE b.bound IS NOT NULL");
             Ok(())
         }
     }
 }
 
-/// Reads the rows of keys: `keys[i]` of `callers[i]`. PostgreSQL looks each
-/// pair up in the primary key (a list of callers and one of keys would
-/// probe every caller with every key: a batch's square); SQLite, in process,
-/// reads the lists.
+/// What [`ReadKeys::read_keys`] found: the keys' rows, and each owner's bound.
+pub type KeysRead = (Vec<KeyRow>, Vec<(String, i64)>);
+
+/// Reads the rows of keys (`keys[i]` of `callers[i]`) and the bounds of
+/// `owners`' live keys made at `since` or later (as
+/// [`KeyStore::key_bounds`]). PostgreSQL looks each pair up in the primary
+/// key (a list of callers and one of keys would probe every caller with
+/// every key: a batch's square), and reads both in one prepared statement;
+/// SQLite, in process, reads the lists.
 pub trait ReadKeys {
-    fn key_rows(
+    fn read_keys(
         &mut self,
         callers: Vec<String>,
         keys: Vec<String>,
-    ) -> impl std::future::Future<Output = QueryResult<Vec<KeyRow>>> + Send;
+        owners: Vec<String>,
+        since: NaiveDateTime,
+    ) -> impl std::future::Future<Output = QueryResult<KeysRead>> + Send;
 }
 
 impl ReadKeys for crate::db::PgConn {
-    async fn key_rows(
+    async fn read_keys(
         &mut self,
         callers: Vec<String>,
         keys: Vec<String>,
-    ) -> QueryResult<Vec<KeyRow>> {
-        // A statement prepared once would be planned for the table as it
-        // was then (empty, at first): a scan of the whole table later.
-        use diesel::sql_types::{Array, Text};
-        diesel::sql_query(
-            "SELECT caller, key, fingerprint, status, body, created_at, headers \
-             FROM idempotency_keys \
-             WHERE (caller, key) IN (SELECT * FROM unnest($1::text[], $2::text[]))",
-        )
-        .bind::<Array<Text>, _>(callers)
-        .bind::<Array<Text>, _>(keys)
-        .load(self)
-        .await
+        owners: Vec<String>,
+        since: NaiveDateTime,
+    ) -> QueryResult<KeysRead> {
+        let json = |list: Vec<String>| serde_json::to_string(&list).unwrap_or_default();
+        let read = pg::KeysAndBounds {
+            callers: json(callers),
+            keys: json(keys),
+            owners: json(owners),
+            hour: first_hour(since),
+        };
+        let mut rows = Vec::new();
+        let mut bounds = Vec::new();
+        for row in read.load::<pg::KeyOrBound>(self).await? {
+            match row.bound {
+                Some(bound) => bounds.push((row.row().caller, bound)),
+                None => rows.push(row.row()),
+            }
+        }
+        Ok((rows, bounds))
     }
 }
 
 impl ReadKeys for crate::db::SqliteConn {
-    async fn key_rows(
+    async fn read_keys(
         &mut self,
         callers: Vec<String>,
         keys: Vec<String>,
-    ) -> QueryResult<Vec<KeyRow>> {
+        owners: Vec<String>,
+        since: NaiveDateTime,
+    ) -> QueryResult<KeysRead> {
         use idempotency_keys::dsl as k;
-        k::idempotency_keys
+        let rows = k::idempotency_keys
             .filter(k::caller.eq_any(callers))
             .filter(k::key.eq_any(keys))
             .select((
@@ -537,7 +654,8 @@ impl ReadKeys for crate::db::SqliteConn {
                 k::headers,
             ))
             .load(self)
-            .await
+            .await?;
+        Ok((rows, self.key_bounds(owners, since).await?))
     }
 }
 
