@@ -518,39 +518,14 @@ mod pg {
         pub hour: NaiveDateTime,
     }
 
-    /// A row of [`KeysAndBounds`].
+    /// A row of [`KeysAndBounds`]: a key's row, or an owner's bound (its
+    /// owner in `key_row.caller`).
     #[derive(QueryableByName)]
     pub struct KeyOrBound {
-        #[diesel(sql_type = Text)]
-        caller: String,
-        #[diesel(sql_type = Text)]
-        key: String,
-        #[diesel(sql_type = Binary)]
-        fingerprint: Vec<u8>,
-        #[diesel(sql_type = Nullable<Integer>)]
-        status: Option<i32>,
-        #[diesel(sql_type = Nullable<Binary>)]
-        body: Option<Vec<u8>>,
-        #[diesel(sql_type = Timestamp)]
-        created_at: NaiveDateTime,
-        #[diesel(sql_type = Nullable<Text>)]
-        headers: Option<String>,
+        #[diesel(embed)]
+        pub key_row: super::KeyRow,
         #[diesel(sql_type = Nullable<BigInt>)]
         pub bound: Option<i64>,
-    }
-
-    impl KeyOrBound {
-        pub fn row(self) -> super::KeyRow {
-            super::KeyRow {
-                caller: self.caller,
-                key: self.key,
-                fingerprint: self.fingerprint,
-                status: self.status,
-                body: self.body,
-                created_at: self.created_at,
-                headers: self.headers,
-            }
-        }
     }
 
     impl diesel::query_builder::Query for KeysAndBounds {
@@ -624,8 +599,8 @@ impl ReadKeys for crate::db::PgConn {
         let mut bounds = Vec::new();
         for row in read.load::<pg::KeyOrBound>(self).await? {
             match row.bound {
-                Some(bound) => bounds.push((row.row().caller, bound)),
-                None => rows.push(row.row()),
+                Some(bound) => bounds.push((row.key_row.caller, bound)),
+                None => rows.push(row.key_row),
             }
         }
         Ok((rows, bounds))
