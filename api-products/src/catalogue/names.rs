@@ -18,7 +18,7 @@
 //! no names and is read with plain queries (`queries::list`).
 
 use std::cmp::Reverse;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -292,8 +292,10 @@ pub struct NameIndex {
     held: Mutex<Held>,
     /// One request at a time checks and reloads.
     reload: tokio::sync::Mutex<()>,
-    /// This replica changed the catalogue: the names must be checked first.
-    stale: AtomicBool,
+    /// How many changes this replica has made to the catalogue. The names
+    /// held are stale until a check that began after the last of them ends
+    /// ([`Held::changes`]); a check in flight does not make them current.
+    changes: AtomicU64,
 }
 
 #[derive(Debug, Default)]
@@ -302,6 +304,9 @@ struct Held {
     checked: Option<(i64, Instant)>,
     /// `None` at that revision: too many products, plain queries answer.
     names: Option<Arc<Names>>,
+    /// [`NameIndex::changes`] as it was when that check began: every change
+    /// of this replica's up to there is in these names.
+    changes: u64,
 }
 
 impl NameIndex {
@@ -313,7 +318,7 @@ impl NameIndex {
             check_every,
             held: Mutex::default(),
             reload: tokio::sync::Mutex::new(()),
-            stale: AtomicBool::new(false),
+            changes: AtomicU64::new(0),
         }
     }
 
@@ -332,7 +337,7 @@ impl NameIndex {
     /// This replica changed the catalogue: the next read checks the revision
     /// and waits for the reload.
     pub fn invalidate(&self) {
-        self.stale.store(true, Ordering::Release);
+        self.changes.fetch_add(1, Ordering::AcqRel);
     }
 
     /// The names, current as the module's text says, or `None`: too many
@@ -355,8 +360,10 @@ impl NameIndex {
             Err(_) => {
                 // Another request is checking: answer from what is held, but
                 // after a change of this replica's own, or before the first
-                // load, wait for it.
-                if !fresh && !self.stale.load(Ordering::Acquire) {
+                // load, wait for it. (The check in flight may have begun
+                // before the change: its answer is awaited, then trusted
+                // only if it did not.)
+                if !fresh {
                     if let Some(names) = self.held_names() {
                         return Ok(names);
                     }
@@ -369,24 +376,24 @@ impl NameIndex {
                 return Ok(names);
             }
         }
-        // Cleared before reading: a change made after this read sets it
-        // again; a check that fails leaves it set.
-        let was_stale = self.stale.swap(false, Ordering::AcqRel);
-        let checked = self.check(from).await;
-        if checked.is_err() && was_stale {
-            self.stale.store(true, Ordering::Release);
-        }
-        checked
+        // Counted before reading: each change counted here was committed
+        // before it was counted, so the revision read next includes it; a
+        // change counted later leaves the names stale. A check that fails
+        // records nothing.
+        let changes = self.changes.load(Ordering::Acquire);
+        self.check(from, changes).await
     }
 
-    /// Reads the revision and, when it changed, the names.
-    async fn check(&self, from: PoolRef<'_>) -> ApiResult<Option<Arc<Names>>> {
+    /// Reads the revision and, when it changed, the names; holds them as
+    /// including this replica's first `changes` changes.
+    async fn check(&self, from: PoolRef<'_>, changes: u64) -> ApiResult<Option<Arc<Names>>> {
         let revision = queries::revision(from).await?;
         let unchanged = {
             let mut held = self.lock();
             let same = matches!(held.checked, Some((r, _)) if r == revision);
             if same {
                 held.checked = Some((revision, Instant::now()));
+                held.changes = changes;
             }
             same.then(|| held.names.clone())
         };
@@ -411,23 +418,29 @@ impl NameIndex {
         let mut held = self.lock();
         held.checked = Some((revision, Instant::now()));
         held.names = names.clone();
+        held.changes = changes;
         Ok(names)
     }
 
     /// What is held, if checked within `check_every` and not made stale.
     fn trusted(&self) -> Option<Option<Arc<Names>>> {
-        if self.stale.load(Ordering::Acquire) {
-            return None;
-        }
         let held = self.lock();
         let (_, at) = held.checked?;
-        (at.elapsed() < self.check_every).then(|| held.names.clone())
+        (self.includes_own_changes(&held) && at.elapsed() < self.check_every)
+            .then(|| held.names.clone())
     }
 
-    /// What is held, however old; `None` before the first load.
+    /// What is held, however old, unless it lacks a change of this
+    /// replica's own; `None` before the first load.
     fn held_names(&self) -> Option<Option<Arc<Names>>> {
         let held = self.lock();
-        held.checked.map(|_| held.names.clone())
+        held.checked?;
+        self.includes_own_changes(&held).then(|| held.names.clone())
+    }
+
+    /// Whether `held` was checked after this replica's last change.
+    fn includes_own_changes(&self, held: &Held) -> bool {
+        held.changes == self.changes.load(Ordering::Acquire)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Held> {

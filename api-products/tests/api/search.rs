@@ -249,3 +249,32 @@ async fn a_new_renamed_or_hidden_product_is_searched_as_it_is_now(backend: testk
         .await;
     assert_eq!(names(&shop.list(&q("COPPER")).await), ["Copper Jug"]);
 }
+
+/// A change shows at once on the replica that made it even to the requests
+/// that arrive while another one is reloading the names: they wait for that
+/// reload instead of answering from the names it is replacing. (In the
+/// browser suite an admin's list, asked while the catalogue page reloaded
+/// the names, once left out the product just added.)
+#[testkit::both_backends]
+async fn reads_during_the_reload_after_a_change_wait_for_it(backend: testkit::Backend) {
+    let shop = Shop::start(backend).await;
+    let admin = shop.admin().await;
+    for round in 0..25 {
+        let name = format!("Racing Kettle {round}");
+        shop.add(&admin, &product(&name, 1000)).await;
+        // Eight searches at once, each a page of its own (none served from
+        // the page cache): the first to ask reloads, the others queue.
+        let searches = (1..=8).map(|limit| {
+            let path = format!("{}&limit={limit}", q(&name));
+            let shop = &shop;
+            async move { shop.list(&path).await }
+        });
+        for (i, found) in futures_util::future::join_all(searches)
+            .await
+            .iter()
+            .enumerate()
+        {
+            assert_eq!(names(found), [name.as_str()], "round {round}, search {i}");
+        }
+    }
+}
