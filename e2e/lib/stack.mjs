@@ -20,8 +20,26 @@ export const distDir = process.env.E2E_DIST_DIR ?? join(repoRoot, 'dist');
 
 export const SERVICES = ['users', 'products', 'orders'];
 
-/** A port nobody listens on right now. */
-export function freePort() {
+/**
+ * Ports handed out by this process. The system may offer a port again as soon
+ * as its probe closes, before whoever it went to listens on it: a stack's
+ * Stripe emulator once got the products service's port (2026-12-07).
+ */
+const handedOut = new Set();
+
+/** A port nobody listens on right now, and not handed out before by this process. */
+export async function freePort() {
+  for (;;) {
+    const port = await probePort();
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+}
+
+/** A port the system offers for listening on 127.0.0.1, closed again. */
+function probePort() {
   return new Promise((ok, fail) => {
     const srv = createServer();
     srv.once('error', fail);
@@ -34,10 +52,11 @@ export function freePort() {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Polls GET /readyz until 200. */
-export async function waitReady(url, timeoutMs = 30_000) {
+/** Polls GET /readyz until 200; gives up when `signal` aborts. */
+export async function waitReady(url, timeoutMs = 30_000, signal = undefined) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
+    signal?.throwIfAborted();
     try {
       const r = await fetch(`${url}/readyz`);
       if (r.ok) return;
@@ -65,7 +84,14 @@ export class Stack {
    */
   static async start({ payments = false, orders = {}, likeImage = false } = {}) {
     const s = new Stack();
-    await s.#boot(payments, orders, likeImage);
+    try {
+      await s.#boot(payments, orders, likeImage);
+    } catch (e) {
+      // What did start must not outlive the failure: a static server left
+      // listening kept the test file's process, and the suite, waiting forever.
+      await s.shutdown().catch(() => {});
+      throw e;
+    }
     return s;
   }
 
@@ -146,7 +172,20 @@ export class Stack {
     });
     proc.on('exit', () => log.close().catch(() => {}));
     this.#procs[name] = proc;
-    await waitReady(this.urls[name]);
+    // A service that exits (its port taken, say) fails the start at once,
+    // naming its log, instead of after waitReady's 30 s.
+    const polling = new AbortController();
+    let exited;
+    const gone = new Promise((_, fail) => {
+      exited = () => fail(new Error(`api-${name} exited before it was ready: see ${join(this.dir, `${name}.log`)}`));
+      proc.once('exit', exited);
+    });
+    try {
+      await Promise.race([waitReady(this.urls[name], 30_000, polling.signal), gone]);
+    } finally {
+      proc.off('exit', exited);
+      polling.abort();
+    }
   }
 
   /** Kills the service's process and waits until it is gone. */
@@ -187,9 +226,11 @@ export class Stack {
       this.#mail.kill('SIGTERM');
       await gone;
     }
-    await new Promise((r) => this.#server.close(r));
-    this.#server.closeAllConnections?.();
-    if (!process.env.E2E_KEEP_TMP) await rm(this.dir, { recursive: true, force: true });
+    if (this.#server) {
+      await new Promise((r) => this.#server.close(r));
+      this.#server.closeAllConnections?.();
+    }
+    if (this.dir && !process.env.E2E_KEEP_TMP) await rm(this.dir, { recursive: true, force: true });
   }
 }
 
@@ -220,6 +261,7 @@ async function startLocalStripe(logFile) {
     }).then((r) => r.ok, () => false);
     if (up) break;
     if (proc.exitCode !== null || Date.now() > deadline) {
+      proc.kill('SIGTERM');
       throw new Error(`localstripe did not start (see ${logFile})`);
     }
     await sleep(100);
