@@ -52,11 +52,15 @@ function probePort() {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Polls GET /readyz until 200; gives up when `signal` aborts. */
-export async function waitReady(url, timeoutMs = 30_000, signal = undefined) {
+/**
+ * Polls GET /readyz until 200. With `exited` (a function giving why the server
+ * is gone, or nothing while it runs), fails as soon as it gives a reason.
+ */
+export async function waitReady(url, timeoutMs = 30_000, exited = () => null) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    signal?.throwIfAborted();
+    const gone = exited();
+    if (gone) throw new Error(gone);
     try {
       const r = await fetch(`${url}/readyz`);
       if (r.ok) return;
@@ -174,18 +178,11 @@ export class Stack {
     this.#procs[name] = proc;
     // A service that exits (its port taken, say) fails the start at once,
     // naming its log, instead of after waitReady's 30 s.
-    const polling = new AbortController();
-    let exited;
-    const gone = new Promise((_, fail) => {
-      exited = () => fail(new Error(`api-${name} exited before it was ready: see ${join(this.dir, `${name}.log`)}`));
-      proc.once('exit', exited);
-    });
-    try {
-      await Promise.race([waitReady(this.urls[name], 30_000, polling.signal), gone]);
-    } finally {
-      proc.off('exit', exited);
-      polling.abort();
-    }
+    await waitReady(this.urls[name], 30_000, () =>
+      proc.exitCode === null && proc.signalCode === null
+        ? null
+        : `api-${name} exited before it was ready: see ${join(this.dir, `${name}.log`)}`,
+    );
   }
 
   /** Kills the service's process and waits until it is gone. */
