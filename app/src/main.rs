@@ -30,7 +30,6 @@ fn main() {
     // Leptos's executor starts with the mount, so the boot runs on wasm-bindgen's.
     wasm_bindgen_futures::spawn_local(async {
         let config = config::Config::load().await;
-        pages::catalogue::read_landing_page_early(config).await;
         // index.html shows a loading line until the app takes over the page.
         if let Some(boot) = document().get_element_by_id("boot") {
             boot.remove();

@@ -13,16 +13,13 @@ export const T = { timeout: 90_000 };
  * write to their databases), and starts any a test stopped again after it;
  * otherwise run.sh's shop is shared. `payments: true` (implies `own`) has the
  * orders service take payment through a Stripe emulator of its own (see
- * `Stack.start`). `likeImage: true` (implies `own`) serves the SPA as its
- * image does (compressed, cached, the landing page's preloads). `ctx.stack`
- * is the shop (`stop(name)`, `makeAdmin(username)`), `ctx.page()` a fresh
- * page closed after the test.
+ * `Stack.start`). `ctx.stack` is the shop (`stop(name)`,
+ * `makeAdmin(username)`), `ctx.page()` a fresh page closed after the test.
  */
-export function useShop({ own = false, payments = false, likeImage = false } = {}) {
+export function useShop({ own = false, payments = false } = {}) {
   const ctx = { pages: [] };
-  own ||= payments || likeImage;
   before(async () => {
-    ctx.stack = own ? await Stack.start({ payments, likeImage }) : await sharedStack();
+    ctx.stack = own || payments ? await Stack.start({ payments }) : await sharedStack();
     ctx.urls = ctx.stack.urls;
     ctx.browser = await launch();
   });
@@ -33,7 +30,7 @@ export function useShop({ own = false, payments = false, likeImage = false } = {
       await p.context().close().catch(() => {});
     }
     // Services a test stopped come back before the next test, crash or not.
-    if (own) await ctx.stack.startAll();
+    if (own || payments) await ctx.stack.startAll();
     assert.deepEqual(crashes, [], 'the app did not crash');
   });
   after(async () => {

@@ -4,7 +4,6 @@
 //! contract's DTO or an [`ApiError`] whose `Display` is fit to show people.
 //! A 401 on an authenticated call ends the session here, once, for every page.
 
-mod early;
 pub mod idempotency;
 pub mod orders;
 pub mod payments;
@@ -16,7 +15,7 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 
-use gloo_net::http::{Method, Request, RequestBuilder};
+use gloo_net::http::{Method, RequestBuilder};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use shared::ErrorBody;
@@ -175,43 +174,6 @@ impl<'a> Call<'a> {
         self.body = serde_json::to_string(body).ok();
         self
     }
-
-    /// The request this call sends to the service at `base`, with `token` as
-    /// its bearer. Its `url()` is the exact URL the browser fetches.
-    fn request(self, base: &str, token: Option<&str>) -> Result<Request, gloo_net::Error> {
-        let url = format!("{base}{}", self.path);
-        let signal = web_sys::AbortSignal::timeout_with_u32(TIMEOUT_MS);
-        let mut builder = RequestBuilder::new(&url)
-            .method(self.method)
-            .abort_signal(Some(&signal));
-        if !self.query.is_empty() {
-            builder = builder.query(self.query.iter().map(|(k, v)| (*k, v.as_str())));
-        }
-        if let Some(token) = token {
-            builder = builder.header("Authorization", &format!("Bearer {token}"));
-        }
-        // A request id the services log on every line and pass on to each
-        // other, to follow this call through them. Only on calls the browser
-        // preflights anyway (a token or a JSON body): on an anonymous catalogue
-        // read the header would cost a preflight round trip.
-        if token.is_some() || self.body.is_some() {
-            let id = format!("spa-{}", &idempotency::fresh_key()[..20]);
-            builder = builder.header("X-Request-Id", &id);
-        }
-        if let Some(key) = self
-            .idempotency_key
-            .as_deref()
-            .filter(|_| idempotency::SEND_HEADER)
-        {
-            builder = builder.header("Idempotency-Key", key);
-        }
-        match self.body {
-            Some(body) => builder
-                .header("Content-Type", "application/json")
-                .body(body),
-            None => builder.build(),
-        }
-    }
 }
 
 impl Api {
@@ -263,6 +225,14 @@ impl Api {
     async fn send_text_inner(&self, call: Call<'_>) -> Result<String, ApiError> {
         let service = call.service;
         let no_answer = || ApiError::NoAnswer(service);
+        let url = format!("{}{}", self.base(service), call.path);
+        let signal = web_sys::AbortSignal::timeout_with_u32(TIMEOUT_MS);
+        let mut builder = RequestBuilder::new(&url)
+            .method(call.method)
+            .abort_signal(Some(&signal));
+        if !call.query.is_empty() {
+            builder = builder.query(call.query.iter().map(|(k, v)| (*k, v.as_str())));
+        }
         let sent_token = if call.authed {
             self.session.token_untracked()
         } else {
@@ -272,16 +242,31 @@ impl Api {
             self.session.end();
             return Err(ApiError::SessionEnded);
         }
-        let anonymous_read = call.method == Method::GET && sent_token.is_none();
-        let request = call
-            .request(self.base(service), sent_token.as_deref())
-            .map_err(|_| no_answer())?;
-        // The landing page's first answer, when it was read before the mount.
-        if anonymous_read {
-            if let Some(text) = early::take(&request.url()) {
-                return Ok(text);
-            }
+        if let Some(token) = &sent_token {
+            builder = builder.header("Authorization", &format!("Bearer {token}"));
         }
+        // A request id the services log on every line and pass on to each
+        // other, to follow this call through them. Only on calls the browser
+        // preflights anyway (a token or a JSON body): on an anonymous catalogue
+        // read the header would cost a preflight round trip.
+        if sent_token.is_some() || call.body.is_some() {
+            let id = format!("spa-{}", &idempotency::fresh_key()[..20]);
+            builder = builder.header("X-Request-Id", &id);
+        }
+        if let Some(key) = call
+            .idempotency_key
+            .as_deref()
+            .filter(|_| idempotency::SEND_HEADER)
+        {
+            builder = builder.header("Idempotency-Key", key);
+        }
+        let request = match call.body {
+            Some(body) => builder
+                .header("Content-Type", "application/json")
+                .body(body),
+            None => builder.build(),
+        }
+        .map_err(|_| no_answer())?;
         let resp = request.send().await.map_err(|_| no_answer())?;
         let status = resp.status();
         match status {

@@ -6,36 +6,15 @@ use shared::{
 };
 
 use super::{Api, ApiError, Call, Service};
-use crate::config::Config;
 
 /// The most ids one `GET /api/products?ids=` may name (contract v1.3).
 pub const MAX_IDS: usize = 100;
 
-/// `GET /api/products?limit=&offset=&q=&sort=`. The query's order is the URL
-/// the SPA image preloads for the landing page: keep it.
-fn list_call(q: &str, sort: Option<&str>, limit: i64, offset: i64) -> Call<'static> {
-    let mut call = Call::new(Service::Products, Method::GET, "/api/products")
-        .query("limit", limit)
-        .query("offset", offset);
-    if !q.trim().is_empty() {
-        call = call.query("q", q.trim());
-    }
-    if let Some(sort) = sort {
-        call = call.query("sort", sort);
-    }
-    call
-}
-
-/// Reads the catalogue's first page (`limit` products, its own order) before
-/// the app mounts when the browser already holds it (see [`super::early`]).
-pub async fn read_first_page_early(config: &Config, limit: i64) {
-    super::early::hold(&config.products, list_call("", None, limit, 0)).await;
-}
-
 impl Api {
     /// `GET /api/products?q=&limit=&offset=&sort=`, images made absolute. `sort`
     /// is the contract's (v1.3: `price`, `-price`, `name`, `-id`, ...); `None`
-    /// lists by id.
+    /// lists by id. The query's order (`limit`, `offset`, then `q` and `sort`)
+    /// is the URL the SPA image preloads for the landing page: keep it.
     pub async fn products(
         &self,
         q: &str,
@@ -43,7 +22,15 @@ impl Api {
         limit: i64,
         offset: i64,
     ) -> Result<ListBody<Product>, ApiError> {
-        let call = list_call(q, sort, limit, offset);
+        let mut call = Call::new(Service::Products, Method::GET, "/api/products")
+            .query("limit", limit)
+            .query("offset", offset);
+        if !q.trim().is_empty() {
+            call = call.query("q", q.trim());
+        }
+        if let Some(sort) = sort {
+            call = call.query("sort", sort);
+        }
         let mut list = self.send::<ListBody<Product>>(call).await?;
         for p in &mut list.results {
             self.fix_image(p);

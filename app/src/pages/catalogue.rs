@@ -9,7 +9,6 @@ use crate::a11y::use_title;
 use crate::add_to_cart::AddToCartButton;
 use crate::api::{Api, ApiError};
 use crate::components::{ErrorNotices, Loading, Pager};
-use crate::config::Config;
 use crate::format::money;
 use crate::state::use_shop;
 use crate::stock::{notice_id, Availability, StockNotice};
@@ -77,18 +76,6 @@ impl Sort {
             // Ids grow with creation: the highest is the newest.
             Sort::Newest => Some("-id"),
         }
-    }
-}
-
-/// On the landing page (`/`, no query), reads its first page before the app
-/// mounts when the browser already holds it (the SPA image preloads it), so
-/// the cards are in the app's first frame.
-pub async fn read_landing_page_early(config: &Config) {
-    let location = window().location();
-    let landing = location.pathname().is_ok_and(|p| p == "/")
-        && location.search().is_ok_and(|s| s.is_empty());
-    if landing {
-        crate::api::products::read_first_page_early(config, PAGE_SIZE).await;
     }
 }
 
