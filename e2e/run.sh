@@ -45,10 +45,13 @@ export PATH="$HOME/.cargo/bin:$PATH"
 if [ -z "${E2E_SKIP_BUILD:-}" ]; then
   echo "== building the SPA (trunk build --release --offline)"
   trunk build --release --offline --dist "$dist"
+  echo "== building the admin pages' SPA (the same, --features admin, under /admin/)"
+  trunk build --release --offline --features admin --dist "$dist/admin" --public-url /admin/
   echo "== building the services (cargo build --bins)"
   cargo build --bins
 fi
 "$here/wasm-size.sh" "$dist"
+"$here/wasm-size.sh" "$dist/admin"
 [ -z "${E2E_BUILD_ONLY:-}" ] || exit 0
 for svc in users products orders; do
   [ -x "$bin/api-$svc" ] || { echo "missing $bin/api-$svc: run cargo build --bins" >&2; exit 1; }

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Prints the raw and gzipped size of the SPA's WASM in dist/ (or the dir given).
+# Prints the raw and gzipped size of the SPA's WASM in dist/ (or the dir given):
+# the shopper's build; dist/admin/ holds the admin's (app/src/pages/admin).
 set -euo pipefail
 dir="${1:-$(cd "$(dirname "$0")/.." && pwd)/dist}"
 shopt -s nullglob
@@ -11,5 +12,5 @@ fi
 for f in "${files[@]}"; do
   raw=$(stat -c %s "$f")
   gz=$(gzip -9 -c "$f" | wc -c)
-  awk -v n="$(basename "$f")" -v r="$raw" -v g="$gz" 'BEGIN { printf "%s: raw %d bytes (%.1f KiB), gzipped %d bytes (%.1f KiB)\n", n, r, r/1024, g, g/1024 }'
+  awk -v n="$f" -v r="$raw" -v g="$gz" 'BEGIN { printf "%s: raw %d bytes (%.1f KiB), gzipped %d bytes (%.1f KiB)\n", n, r, r/1024, g, g/1024 }'
 done

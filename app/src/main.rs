@@ -1,5 +1,9 @@
 //! Cartwheel's single-page app: reads where the services are, then mounts the shop.
 
+// The shopper's release build leaves the admin pages out (pages/admin): what
+// only they use is unused there, and only there.
+#![cfg_attr(not(any(feature = "admin", debug_assertions)), allow(dead_code))]
+
 mod a11y;
 mod add_to_cart;
 mod api;

@@ -1,4 +1,6 @@
-# The SPA: built by Trunk from source, served by nginx as static files.
+# The SPA: built by Trunk from source, served by nginx as static files. Two builds
+# of the one app: the shopper's (/), and under /admin/ the admin's, with the admin
+# pages the shopper's leaves out (app/src/pages/admin/mod.rs).
 #
 #   DOCKER_BUILDKIT=1 docker build -f deploy/docker/spa.Dockerfile -t cartwheel/spa .
 #   docker run -p 127.0.0.1:8080:8080 -e PUBLIC_USERS_URL=https://users.shop.example \
@@ -26,9 +28,10 @@ RUN --mount=type=cache,id=cartwheel-cargo-registry,target=/usr/local/cargo/regis
     --mount=type=cache,id=cartwheel-spa-target,target=/src/target,sharing=locked \
     cargo fetch --locked \
  && trunk build --release --offline --dist /dist \
+ && trunk build --release --offline --features admin --dist /dist/admin --public-url /admin/ \
  && mkdir -p /csp \
- && deploy/docker/spa/inline-hashes.sh script /dist/index.html >/csp/script-src \
- && deploy/docker/spa/inline-hashes.sh style /dist/index.html >/csp/style-src
+ && deploy/docker/spa/inline-hashes.sh script /dist/index.html /dist/admin/index.html >/csp/script-src \
+ && deploy/docker/spa/inline-hashes.sh style /dist/index.html /dist/admin/index.html >/csp/style-src
 
 # Precompressed copies for nginx's gzip_static and brotli_static.
 FROM debian:bookworm-slim AS compress
@@ -36,8 +39,8 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends brotli=1.0.9-* \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /dist /dist
-# config.json is written at start (entrypoint.sh); the build's copy would only mislead.
-RUN rm -f /dist/config.json \
+# config.json is written at start (entrypoint.sh); the builds' copies would only mislead.
+RUN rm -f /dist/config.json /dist/admin/config.json \
  && find /dist -type f \( -name '*.wasm' -o -name '*.js' -o -name '*.css' -o -name '*.html' -o -name '*.svg' -o -name '*.json' \) \
       -exec gzip -9 -k -n {} \; -exec brotli -q 11 -k {} \;
 

@@ -1,6 +1,7 @@
-// Opens the SPA's catalogue in Debian's Chromium (playwright-core from e2e/) and fails
-// on any Content-Security-Policy violation: the image's CSP must let the app start its
-// wasm, fetch config.json and call the services, and show the products' images.
+// Opens the SPA's catalogue, then an admin page (a build of its own), in Debian's
+// Chromium (playwright-core from e2e/) and fails on any Content-Security-Policy
+// violation: the image's CSP must let both builds start their wasm, fetch
+// config.json and call the services, and show the products' images.
 // Also checks that the catalogue's first page, which the image preloads from the
 // landing page's Link header, is fetched once: a preload the app does not use (a URL
 // that drifted from the app's) would fetch it twice and only slow the page down.
@@ -32,6 +33,19 @@ try {
   if (catalogueFetches.length !== 1) {
     console.error(`the catalogue's first page was fetched ${catalogueFetches.length} times, `
       + `not once (preload unused?):\n  ${catalogueFetches.join('\n  ')}`);
+    process.exitCode = 1;
+  }
+  // The admin pages, a build of their own under /admin/ (app/src/pages/admin):
+  // its loader's inline script has a hash of its own in the CSP.
+  const adminWasm = [];
+  page.on('request', (r) => {
+    if (new URL(r.url()).pathname.endsWith('.wasm')) adminWasm.push(new URL(r.url()).pathname);
+  });
+  await page.goto(`${spa}/admin/orders`);
+  await page.getByRole('heading', { level: 1, name: 'Order desk' }).waitFor();
+  console.log(`   /admin/orders: the admin build (${adminWasm.join(', ')})`);
+  if (!adminWasm.some((p) => p.startsWith('/admin/'))) {
+    console.error(`/admin/orders did not load the admin build's WASM: ${adminWasm.join(', ')}`);
     process.exitCode = 1;
   }
   if (violations.length) {

@@ -75,6 +75,18 @@ else
   echo "   FAIL SPA route: not index.html"; failures=$((failures + 1))
 fi
 
+# The admin pages: a build of their own under /admin/ (app/src/pages/admin).
+fetch admin /admin/orders/12
+expect "admin route: the admin build's index.html, no-cache" "$(status admin) $(header admin Cache-Control)" '^200 no-cache$'
+security admin
+admin_wasm=$(grep -oE '/admin/[A-Za-z0-9_-]+_bg\.wasm' "$tmp/admin.b" | head -n 1)
+expect "admin route: loads the admin build's wasm, under /admin/" "$admin_wasm" '^/admin/.+-[0-9a-f]+_bg\.wasm$'
+fetch admin_root /admin
+expect "/admin: the admin build too" "$(status admin_root) $(cmp -s "$tmp/admin.b" "$tmp/admin_root.b" && echo same)" '^200 same$'
+fetch admin_wasm "$admin_wasm" -H 'Accept-Encoding: br, gzip'
+expect "admin wasm: brotli, immutable" "$(status admin_wasm) $(header admin_wasm Content-Encoding) $(header admin_wasm Cache-Control)" \
+  '^200 br public, max-age=31536000, immutable$'
+
 fetch config /config.json
 expect "config.json: no-cache" "$(header config Cache-Control)" '^no-cache$'
 security config

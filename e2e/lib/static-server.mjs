@@ -75,6 +75,11 @@ function likeImageAnswer(req, path, file, type, body, products) {
   return { headers, body };
 }
 
+/** `/admin` and below: served from the admin's build, in `admin/` of the dist. */
+export function isAdminPath(path) {
+  return path === '/admin' || path.startsWith('/admin/');
+}
+
 /**
  * Starts serving; resolves to the node http.Server once it listens.
  * `likeImage`: serve as the SPA image does (see above); `products` is the
@@ -97,7 +102,8 @@ export function startStaticServer({ dir, configFile, host = '127.0.0.1', port = 
         type = TYPES[extname(file)] ?? 'application/octet-stream';
       }
       if (body === null && !extname(path)) {
-        file = join(root, 'index.html');
+        // The admin pages are a build of their own (app/src/pages/admin).
+        file = join(root, isAdminPath(path) ? 'admin/index.html' : 'index.html');
         body = await fileOrNull(file);
         type = TYPES['.html'];
       }

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { screenshot, visit } from '../lib/browser.mjs';
 import { products, uniqueName } from '../lib/api.mjs';
-import { focusIs, loggedInAdmin, loggedInShopper, nav, waitText } from '../lib/ui.mjs';
+import { focusIs, loggedInAdmin, loggedInShopper, loginInUi, nav, waitText } from '../lib/ui.mjs';
 import { T, useShop } from '../lib/suite.mjs';
 
 const shop = useShop();
@@ -43,4 +43,50 @@ test('a user who is not an admin sees no link and a plain notice', T, async () =
   await visit(page, '/admin');
   await waitText(page.getByTestId('admin-only'), /for administrators only/);
   await screenshot(page, 'admin-not-allowed');
+});
+
+// Issue 25: the shopper's WASM leaves the admin pages out; the SPA serves them
+// from a build of their own under /admin/ (app/src/pages/admin/mod.rs).
+test('the admin pages come from their own build, reached from the shop\'s header', T, async () => {
+  const { page } = await loggedInAdmin(shop, 'split');
+  const wasm = [];
+  page.on('request', (r) => {
+    if (new URL(r.url()).pathname.endsWith('.wasm')) wasm.push(new URL(r.url()).pathname);
+  });
+  await visit(page, '/');
+  await page.getByTestId('product-card').first().waitFor();
+  assert.equal(wasm.length, 1);
+  assert.doesNotMatch(wasm[0], /^\/admin\//, 'the catalogue runs the shopper\'s build');
+  await nav(page, 'Manage products').click();
+  await page.getByRole('heading', { level: 2, name: 'Add a product' }).waitFor();
+  assert.equal(wasm.length, 2, `the admin page loaded the admin's build: ${wasm.join(', ')}`);
+  assert.match(wasm[1], /^\/admin\/[^/]+\.wasm$/);
+  // Within the admin's build every page is there: no further load.
+  await nav(page, 'Order desk').click();
+  await page.getByRole('heading', { level: 1, name: 'Order desk' }).waitFor();
+  await nav(page, 'Catalogue').click();
+  await page.getByTestId('product-card').first().waitFor();
+  assert.equal(wasm.length, 2, `moving around the admin's build loads nothing more: ${wasm.join(', ')}`);
+});
+
+test('a login on the shopper\'s build that returns to an admin page lands on it', T, async () => {
+  const { username } = await loggedInAdmin(shop, 'back');
+  const page = await shop.page();
+  await visit(page, '/login?next=%2Fadmin%2Forders');
+  await loginInUi(page, username);
+  await page.getByRole('heading', { level: 1, name: 'Order desk' }).waitFor();
+  assert.equal(new URL(page.url()).pathname, '/admin/orders');
+});
+
+test('a server that serves the shopper\'s build for /admin gets a notice, not a reload loop', T, async () => {
+  const { page } = await loggedInAdmin(shop, 'nosplit');
+  const shopIndex = await (await fetch(`${shop.stack.spa}/`)).text();
+  await page.route(/\/admin$/, (route) => route.fulfill({ status: 200, contentType: 'text/html', body: shopIndex }));
+  let loads = 0;
+  page.on('load', () => loads++);
+  await visit(page, '/admin');
+  await waitText(page.locator('.notice'), /not part of this build/);
+  await page.waitForTimeout(1000);
+  assert.equal(loads, 1, 'the page was loaded once');
+  assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Manage products');
 });

@@ -1,11 +1,12 @@
 #!/bin/bash
 # Prints the CSP sources ('sha256-...') of the inline <script> or <style> elements
-# of an HTML file, space-separated: Trunk's index.html starts the wasm from an
+# of HTML files, space-separated, each source once: Trunk's index.html starts the wasm from an
 # inline module script, and a hash allows exactly that script.
 #
-#   inline-hashes.sh script dist/index.html
+#   inline-hashes.sh script dist/index.html [dist/admin/index.html ...]
 set -euo pipefail
-element=$1 file=$2
+element=$1
+shift
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # Each inline element's text, byte for byte, into its own file (elements with a src
@@ -20,7 +21,7 @@ awk -v el="$element" -v dir="$tmp" '
     tag = substr(rest, 1, j)
     if (tag ~ /[ \t\n]src=/) next
     printf "%s", substr(rest, j + 1) > (dir "/" ++n)
-  }' "$file"
+  }' "$@"
 sources=()
 for f in "$tmp"/*; do
   [ -e "$f" ] || continue
@@ -28,6 +29,7 @@ for f in "$tmp"/*; do
   # hex to bytes (printf %b with \xHH escapes), then base64, as CSP wants.
   escaped=
   for ((i = 0; i < 64; i += 2)); do escaped+="\\x${hex:i:2}"; done
-  sources+=("'sha256-$(printf '%b' "$escaped" | base64 -w0)'")
+  source="'sha256-$(printf '%b' "$escaped" | base64 -w0)'"
+  case " ${sources[*]} " in *" $source "*) ;; *) sources+=("$source") ;; esac
 done
 echo "${sources[*]}"

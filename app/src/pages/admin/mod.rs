@@ -2,108 +2,38 @@
 //! every product, hidden ones included, with edit, hide / show and a quick
 //! restock. The order desk ([`desk`], contract v1.3): every order, by status,
 //! shipped, delivered or cancelled from there. Others get a plain notice.
-
-mod create;
-mod desk;
-mod draft;
-mod edit;
-mod list;
-
-pub use desk::{DeskOrderPage, OrderDeskPage};
-
-use leptos::prelude::*;
-use leptos_router::components::A;
-
-use crate::a11y::use_title;
-use crate::components::{Loading, Notice, Tone};
-use crate::state::use_shop;
-use create::CreateForm;
-use list::ProductList;
+//!
+//! The shopper's release WASM leaves these pages out (they are most of a
+//! shopper's download and none of their use): the SPA serves `/admin/` from a
+//! second build with the `admin` feature, every page included (see
+//! [`elsewhere`]). Debug builds (`trunk serve`) hold every page.
 
 /// The page's name: its heading, tab title and navigation link.
 pub const TITLE: &str = "Manage products";
 /// The order desk's name, likewise.
 pub const DESK_TITLE: &str = "Order desk";
 
-#[component]
-pub fn AdminPage() -> impl IntoView {
-    use_title(|| TITLE.into());
-    view! {
-        <section class="admin-page">
-            <h1>{TITLE}</h1>
-            <AdminGate here="/admin">
-                <AdminNav />
-                <AdminTools />
-            </AdminGate>
-        </section>
-    }
-}
+#[cfg(any(feature = "admin", debug_assertions))]
+mod area;
+#[cfg(any(feature = "admin", debug_assertions))]
+mod create;
+#[cfg(any(feature = "admin", debug_assertions))]
+mod desk;
+#[cfg(any(feature = "admin", debug_assertions))]
+mod draft;
+#[cfg(any(feature = "admin", debug_assertions))]
+mod edit;
+#[cfg(not(any(feature = "admin", debug_assertions)))]
+mod elsewhere;
+#[cfg(any(feature = "admin", debug_assertions))]
+mod list;
 
-/// The ways between the admin pages.
-#[component]
-fn AdminNav() -> impl IntoView {
-    view! {
-        <nav class="admin-nav" aria-label="Admin">
-            <A href="/admin" exact=true>{TITLE}</A>
-            <A href="/admin/orders">{DESK_TITLE}</A>
-        </nav>
-    }
-}
-
-/// Its children for admins only: others are asked to log in, or told the page
-/// is not for them. `here` is the page, to come back to after logging in.
-#[component]
-fn AdminGate(here: &'static str, children: ChildrenFn) -> impl IntoView {
-    let shop = use_shop();
-    let login = crate::links::login_href(here);
-    let children = StoredValue::new(children);
-    view! {
-        <Show
-            when=move || shop.session.is_logged_in()
-            fallback=move || {
-                let login = login.clone();
-                view! {
-                    <Notice tone=Tone::Info>
-                        "This page is for administrators. " <A href=login>"Log in"</A>
-                    </Notice>
-                }
-            }
-        >
-            <Transition fallback=|| view! { <Loading /> }>
-                {move || shop.user.get().map(|r| match r {
-                    Ok(Some(user)) if user.is_admin => children.with_value(|c| c()).into_any(),
-                    Ok(_) => view! {
-                        <div data-testid="admin-only">
-                            <Notice tone=Tone::Info>"This page is for administrators only."</Notice>
-                        </div>
-                    }
-                    .into_any(),
-                    Err(e) => view! { <Notice tone=Tone::Warning>{e.to_string()}</Notice> }.into_any(),
-                })}
-            </Transition>
-        </Show>
-    }
-}
-
-/// The two halves of the page; a product added shows up in the list (at the
-/// top of the first page: the list is newest first).
-#[component]
-fn AdminTools() -> impl IntoView {
-    let offset = crate::pages::use_offset();
-    let list = list::ProductsList::new();
-    // The first page, and each page the pager (or Back) goes to.
-    Effect::new(move |_| list.load(offset.get()));
-    let on_created = Callback::new(move |_| list.load(offset.get_untracked()));
-    view! {
-        <div class="admin-columns">
-            <section class="admin-add" aria-labelledby="add-heading">
-                <h2 id="add-heading">"Add a product"</h2>
-                <CreateForm on_created />
-            </section>
-            <section class="admin-list" aria-labelledby="all-heading">
-                <h2 id="all-heading">"All products"</h2>
-                <ProductList list offset />
-            </section>
-        </div>
-    }
-}
+#[cfg(any(feature = "admin", debug_assertions))]
+use area::{AdminGate, AdminNav};
+#[cfg(not(any(feature = "admin", debug_assertions)))]
+pub use elsewhere::{AdminPage, DeskOrderPage, OrderDeskPage};
+#[cfg(any(feature = "admin", debug_assertions))]
+pub use {
+    area::AdminPage,
+    desk::{DeskOrderPage, OrderDeskPage},
+};
