@@ -10,6 +10,8 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 use wasm_bindgen::JsCast;
 
+use crate::links::path_and_query;
+
 /// How long to wait for a page's heading (its data may still be loading).
 const HEADING_WAIT_MS: f64 = 5_000.0;
 /// How long to keep trying to restore a scroll position while content grows.
@@ -221,15 +223,6 @@ thread_local! {
     static POPPED: std::cell::Cell<Option<Option<f64>>> = const { std::cell::Cell::new(None) };
 }
 
-fn url_key(path: &str, search: &str) -> String {
-    let search = search.trim_start_matches('?');
-    if search.is_empty() {
-        path.to_string()
-    } else {
-        format!("{path}?{search}")
-    }
-}
-
 /// Remembers where Back should scroll to. Installed before the router exists, so
 /// this `popstate` listener runs before the router's: the router's redraw (and the
 /// effects that follow it) happen inside its own listener.
@@ -240,7 +233,7 @@ pub fn install_scroll_memory() {
     }
     let on_pop = wasm_bindgen::closure::Closure::<dyn Fn()>::new(|| {
         let l = window().location();
-        let key = url_key(
+        let key = path_and_query(
             &l.pathname().unwrap_or_default(),
             &l.search().unwrap_or_default(),
         );
@@ -266,7 +259,7 @@ pub fn RouteChanges() -> impl IntoView {
         let y = window().scroll_y().unwrap_or(0.0);
         let search = location.search.get_untracked();
         let path = location.pathname.get_untracked();
-        POSITIONS.with(|p| p.borrow_mut().insert(url_key(&path, &search), y));
+        POSITIONS.with(|p| p.borrow_mut().insert(path_and_query(&path, &search), y));
     });
     on_cleanup(move || handle.remove());
 

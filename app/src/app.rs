@@ -6,7 +6,7 @@ use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::path;
 
 use crate::a11y::{RouteChanges, SkipLink};
-use crate::links::login_href;
+use crate::links::{login_href, path_and_query};
 
 use crate::config::Config;
 use crate::header::Header;
@@ -82,13 +82,10 @@ fn SessionWatcher() -> impl IntoView {
     let location = use_location();
     Effect::new(move |_| {
         if shop.session.ended() {
-            let path = location.pathname.get_untracked();
-            let search = location.search.get_untracked();
-            let here = if search.is_empty() {
-                path
-            } else {
-                format!("{path}?{}", search.trim_start_matches('?'))
-            };
+            let here = path_and_query(
+                &location.pathname.get_untracked(),
+                &location.search.get_untracked(),
+            );
             navigate(&login_href(&here), Default::default());
         }
     });

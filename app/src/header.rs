@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_location, use_navigate};
 
-use crate::links::login_href;
+use crate::links::{login_href, path_and_query};
 
 use crate::state::use_shop;
 
@@ -102,15 +102,7 @@ fn Account() -> impl IntoView {
     };
     let location = use_location();
     // Logging in from any page comes back to it.
-    let here = move || {
-        let path = location.pathname.get();
-        let search = location.search.get();
-        if search.is_empty() {
-            path
-        } else {
-            format!("{path}?{}", search.trim_start_matches('?'))
-        }
-    };
+    let here = move || path_and_query(&location.pathname.get(), &location.search.get());
     let login = move || login_href(&here());
     let register = move || login_href(&here()).replacen("/login", "/register", 1);
     view! {

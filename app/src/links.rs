@@ -2,6 +2,17 @@
 //! pages are made of (the header, "Add to cart"): kept out of any page so no
 //! component imports from one.
 
+/// A route's URL from the router's path and query (`search`, with or without
+/// its `?`): what the address bar shows, less the fragment.
+pub fn path_and_query(path: &str, search: &str) -> String {
+    let search = search.trim_start_matches('?');
+    if search.is_empty() {
+        path.to_string()
+    } else {
+        format!("{path}?{search}")
+    }
+}
+
 /// The login page, coming back to `next` (a path of this site) afterwards.
 pub fn login_href(next: &str) -> String {
     if next.is_empty() || next == "/" || next.starts_with("/login") {
@@ -35,7 +46,15 @@ pub fn desk_order_href(id: i64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::safe_next;
+    use super::{path_and_query, safe_next};
+
+    #[test]
+    fn a_route_url_joins_path_and_query_once() {
+        assert_eq!(path_and_query("/cart", ""), "/cart");
+        assert_eq!(path_and_query("/", "?q=mug"), "/?q=mug");
+        assert_eq!(path_and_query("/", "q=mug&sort=name"), "/?q=mug&sort=name");
+        assert_eq!(path_and_query("/orders", "?"), "/orders");
+    }
 
     #[test]
     fn next_stays_on_this_site() {

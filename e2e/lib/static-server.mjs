@@ -76,7 +76,7 @@ function likeImageAnswer(req, path, file, type, body, products) {
 }
 
 /** `/admin` and below: served from the admin's build, in `admin/` of the dist. */
-export function isAdminPath(path) {
+function isAdminPath(path) {
   return path === '/admin' || path.startsWith('/admin/');
 }
 

@@ -8,6 +8,7 @@ use wasm_bindgen::JsCast;
 
 use super::TITLE;
 use crate::components::{Loading, Notice, Tone};
+use crate::links::path_and_query;
 
 /// The path this document was loaded at (not where the router is now).
 fn loaded_at() -> Option<String> {
@@ -35,12 +36,10 @@ fn from_the_server() -> impl IntoView {
         // The router may update the address bar after drawing the page: load
         // the router's location once it has, in place of this history entry.
         let location = use_location();
-        let mut href = location.pathname.get_untracked();
-        let search = location.search.get_untracked();
-        let search = search.trim_start_matches('?');
-        if !search.is_empty() {
-            href = format!("{href}?{search}");
-        }
+        let href = path_and_query(
+            &location.pathname.get_untracked(),
+            &location.search.get_untracked(),
+        );
         set_timeout(
             move || {
                 let _ = window().location().replace(&href);
