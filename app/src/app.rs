@@ -11,18 +11,11 @@ use crate::links::{login_href, path_and_query};
 use crate::config::Config;
 use crate::header::Header;
 use crate::pages::{
-    account::AccountPage,
     admin::{AdminPage, DeskOrderPage, OrderDeskPage},
-    cart::CartPage,
     catalogue::CataloguePage,
-    info::{InfoRoute, FOOTER},
-    login::LoginPage,
+    info::FOOTER,
     not_found::NotFoundPage,
-    order::OrderPage,
-    orders::OrdersPage,
-    product::ProductPage,
-    register::RegisterPage,
-    thanks::ThanksPage,
+    split,
 };
 use crate::state::{use_shop, Shop};
 
@@ -40,20 +33,20 @@ pub fn App(config: &'static Config) -> impl IntoView {
             <main id="main" class="container" tabindex="-1">
                 <Routes fallback=|| view! { <NotFoundPage /> }>
                     <Route path=path!("/") view=CataloguePage />
-                    <Route path=path!("/product/:id") view=ProductPage />
-                    <Route path=path!("/cart") view=CartPage />
-                    <Route path=path!("/thank-you/:id") view=ThanksPage />
-                    <Route path=path!("/orders") view=OrdersPage />
-                    <Route path=path!("/orders/:id") view=OrderPage />
-                    <Route path=path!("/login") view=LoginPage />
-                    <Route path=path!("/register") view=RegisterPage />
+                    <Route path=path!("/product/:id") view=split::product() />
+                    <Route path=path!("/cart") view=split::cart() />
+                    <Route path=path!("/thank-you/:id") view=split::thanks() />
+                    <Route path=path!("/orders") view=split::orders() />
+                    <Route path=path!("/orders/:id") view=split::order() />
+                    <Route path=path!("/login") view=split::login() />
+                    <Route path=path!("/register") view=split::register() />
                     <Route path=path!("/admin") view=AdminPage />
                     <Route path=path!("/admin/orders") view=OrderDeskPage />
                     <Route path=path!("/admin/orders/:id") view=DeskOrderPage />
-                    <Route path=path!("/account") view=AccountPage />
+                    <Route path=path!("/account") view=split::account() />
                     // Last: routes match in order, so this takes only what the
                     // others did not (the footer's pages, or "Page not found").
-                    <Route path=path!("/:page") view=InfoRoute />
+                    <Route path=path!("/:page") view=split::info() />
                 </Routes>
             </main>
             <crate::toast::CartToast />

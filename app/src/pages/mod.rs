@@ -11,6 +11,7 @@ pub mod order;
 pub mod orders;
 pub mod product;
 pub mod register;
+pub mod split;
 pub mod thanks;
 
 use leptos::prelude::*;
