@@ -60,7 +60,14 @@ test('keyboard only: register, find a product, add it, change the quantity, chec
   await page.keyboard.type(word);
   await page.keyboard.press('Enter');
   await page.waitForURL(/\?q=/);
-  await waitText(page.locator('.card-title').first(), /\S/);
+  // The catalogue keeps the last results on screen (greyed, aria-busy) until the
+  // search's arrive, then replaces them: a link tabbed to before that goes with
+  // them, and focus with it (to the heading). Tab only through the search's.
+  await page.waitForFunction((w) => {
+    const titles = [...document.querySelectorAll('.card-title')].map((t) => t.textContent.toLowerCase());
+    return document.querySelector('.results')?.getAttribute('aria-busy') === 'false'
+      && titles.length > 0 && titles.every((t) => t.includes(w));
+  }, word.toLowerCase(), { timeout: 10_000 });
   await tabTo(page, 'the product link', (f) => f.tag === 'a' && f.text.includes(product.name));
   await page.keyboard.press('Enter');
   await headingFocused(page, 'product heading', product.name);
