@@ -49,7 +49,7 @@ fn CartBadge() -> impl IntoView {
         if !shop.session.is_logged_in() {
             return None;
         }
-        let badge = match shop.cart.get() {
+        let badge = match shop.cart_now() {
             None => view! { <span class="badge badge-muted" aria-label="cart loading">"…"</span> }
                 .into_any(),
             Some(Ok(cart)) => {

@@ -26,6 +26,9 @@ pub struct Shop {
     pub session: Session,
     pub user: UserResource,
     pub cart: CartResource,
+    /// The session (its token) the cart's value was asked with: `None` until
+    /// the first answer. See [`Shop::cart_now`].
+    cart_asked_with: RwSignal<Option<Option<String>>>,
     /// The order just checked out, so the thank-you page needs no extra call.
     pub last_order: RwSignal<Option<Order>>,
     /// The last add, while its toast shows (see [`crate::toast`]).
@@ -50,14 +53,21 @@ impl Shop {
                 }
             }
         });
+        let cart_asked_with = RwSignal::new(None);
         let cart = LocalResource::new(move || {
-            let logged_in = session.token().is_some();
+            let token = session.token();
             async move {
-                if logged_in {
+                let answer = if token.is_some() {
                     api.cart().await
                 } else {
                     Ok(None)
+                };
+                // An answer for a session that has since ended or changed is
+                // not the current one's.
+                if session.token_untracked() == token {
+                    cart_asked_with.set(Some(token));
                 }
+                answer
             }
         });
         let products_wanted = RwSignal::new(Vec::new());
@@ -76,6 +86,7 @@ impl Shop {
             session,
             user,
             cart,
+            cart_asked_with,
             last_order: RwSignal::new(None),
             toast: RwSignal::new(None),
             products,
@@ -83,6 +94,18 @@ impl Shop {
         };
         provide_context(shop);
         shop
+    }
+
+    /// The cart as this session sees it (tracked): `None` while it is asked,
+    /// including just after a login, when the value held is still the
+    /// logged-out one (no cart) and a badge would read 0 or the cart page
+    /// "empty" before the shopper's own cart arrives.
+    pub fn cart_now(&self) -> Option<Result<Option<Order>, ApiError>> {
+        let value = self.cart.get()?;
+        let current = self.session.token();
+        self.cart_asked_with
+            .with(|asked| asked.as_ref() == Some(&current))
+            .then_some(value)
     }
 
     /// The logged-in user once known (tracked).
@@ -157,6 +180,8 @@ impl Shop {
     /// Shows an order the orders service just returned, without asking again.
     pub fn set_cart(&self, order: Option<Order>) {
         self.cart.set(Some(Ok(order)));
+        self.cart_asked_with
+            .set(Some(self.session.token_untracked()));
     }
 }
 

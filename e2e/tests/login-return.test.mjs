@@ -3,8 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { check, visit } from '../lib/browser.mjs';
-import { products, registerAndLogin, uniqueName } from '../lib/api.mjs';
-import { PASSWORD, cartLines, focusOn, loggedInShopper, loginInUi, waitText } from '../lib/ui.mjs';
+import { call, products, registerAndLogin, uniqueName } from '../lib/api.mjs';
+import { PASSWORD, badgeIs, cartLines, focusOn, loggedInShopper, loginInUi, slowDown, waitText } from '../lib/ui.mjs';
 import { T, useShop } from '../lib/suite.mjs';
 
 const shop = useShop();
@@ -107,4 +107,30 @@ test('a card\'s add pressed while logged out is done after logging in', T, async
   await back.waitFor();
   await page.waitForTimeout(500);
   assert.deepEqual(await cartLines(shop.urls, token), { [id]: 1 });
+});
+
+test('after a login the cart is the shopper\'s own: never 0 or "empty" before it comes', T, async () => {
+  const username = uniqueName('held');
+  const token = await registerAndLogin(shop.urls, username);
+  const product = (await products(shop.urls)).results[1];
+  await call(shop.urls.orders, 'POST', '/api/order/add-item', { token, body: { product_id: product.id, qty: 2 } });
+  const page = await shop.page();
+  // The shopper's cart is slow to come. Until it does, the badge and the cart
+  // page must say it is loading: the value held until then is the logged-out
+  // one (no cart), which read as "0" and "Your cart is empty".
+  await slowDown(page, (url) => url.pathname === '/api/order', 1_500);
+  await visit(page, '/login?next=%2Fcart');
+  await loginInUi(page, username);
+  await page.waitForURL(/\/cart$/);
+  const seen = new Set();
+  for (const until = Date.now() + 1_000; Date.now() < until; ) {
+    seen.add(await page.evaluate(() => [
+      document.querySelector('[data-testid="cart-count"]')?.textContent ?? '',
+      document.querySelector('[data-testid="cart-empty"]') ? 'empty' : '',
+    ].join('|')));
+    await page.waitForTimeout(50);
+  }
+  await badgeIs(page, 2);
+  assert.deepEqual([...seen].filter((s) => s !== '|'), [], 'nothing but "loading" before the cart came');
+  await check(page, 'cart-after-login');
 });

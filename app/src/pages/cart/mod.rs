@@ -46,7 +46,7 @@ pub fn CartPage() -> impl IntoView {
     let retry = Callback::new(move |_| shop.cart.refetch());
     let check = StockCheck::new();
     let address = Address::restore();
-    let shown = Memo::new(move |_| match shop.cart.get() {
+    let shown = Memo::new(move |_| match shop.cart_now() {
         None => Shown::Loading,
         Some(Ok(Some(order))) if !order.items.is_empty() => Shown::Filled,
         Some(Ok(_)) => Shown::Empty,
